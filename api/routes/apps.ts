@@ -1,0 +1,58 @@
+/** Thin routes: validate, call a service, answer. */
+import { Router, type Request } from 'express';
+import { SlipwayError } from '../../lib/errors';
+import type { AppsService } from '../../engine/apps-service';
+import type { BuildsRepo } from '../../engine/store/builds-repo';
+import type { ReleaseService } from '../../engine/release-service';
+import { appInfoJson, appJson, buildJson, releaseJson } from '../serializers';
+
+export interface AppRoutesDeps {
+  apps: AppsService;
+  releases: ReleaseService;
+  builds: BuildsRepo;
+}
+
+function param(req: Request, name: string): string {
+  return String(req.params[name] ?? '');
+}
+
+export function appRoutes({ apps, releases, builds }: AppRoutesDeps): Router {
+  const router = Router();
+  const addresses = apps.addresses;
+
+  router.get('/apps', async (_req, res) => {
+    res.json((await apps.list()).map((app) => appJson(app, addresses)));
+  });
+
+  router.post('/apps', async (req, res) => {
+    const name = (req.body as { name?: unknown })?.name;
+    if (typeof name !== 'string') throw new SlipwayError('invalid_request', 'Give the app a name: {"name": "my-app"}.');
+    res.status(201).json(appJson(await apps.create(name), addresses));
+  });
+
+  router.get('/apps/:app', async (req, res) => {
+    const info = await apps.info(param(req, 'app'));
+    const build = info.release?.buildId ? await builds.get(info.release.buildId) : null;
+    res.json(appInfoJson(info, addresses, build?.commit ?? null));
+  });
+
+  router.delete('/apps/:app', async (req, res) => {
+    const confirm = typeof req.query.confirm === 'string' ? req.query.confirm : undefined;
+    await apps.destroy(param(req, 'app'), confirm);
+    res.status(204).end();
+  });
+
+  router.get('/apps/:app/releases', async (req, res) => {
+    const app = await apps.get(param(req, 'app'));
+    const list = await releases.list(app);
+    const commits = new Map((await builds.list(app.id, 500)).map((b) => [b.id, b.commit]));
+    res.json(list.map((r) => releaseJson(r, app.currentRelease, r.buildId ? commits.get(r.buildId) ?? null : null)));
+  });
+
+  router.get('/apps/:app/builds', async (req, res) => {
+    const app = await apps.get(param(req, 'app'));
+    res.json((await builds.list(app.id)).map(buildJson));
+  });
+
+  return router;
+}

@@ -1,0 +1,51 @@
+/** Small helpers over dockerode streams. */
+import type Docker from 'dockerode';
+import { Writable, type Readable } from 'node:stream';
+import tar from 'tar-stream';
+
+/** A writable that hands every chunk to `write` as text. */
+export function textSink(write: (text: string) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      write(chunk.toString('utf8'));
+      callback();
+    },
+  });
+}
+
+/** Follows a build or push progress stream; rejects with the daemon's error message. */
+export function followProgress(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: Record<string, unknown>) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()), (event: Record<string, unknown>) => {
+      onEvent(event);
+    });
+  });
+}
+
+/** A tar holding `dir/NAME` = value for each entry (ENV_DIR of the buildpack API). */
+export function filesTar(dir: string, files: Readonly<Record<string, string>>): Readable {
+  const pack = tar.pack();
+  pack.entry({ name: `${dir}/`, type: 'directory', mode: 0o755 });
+  for (const [name, value] of Object.entries(files)) pack.entry({ name: `${dir}/${name}`, mode: 0o600 }, value);
+  pack.finalize();
+  return pack as unknown as Readable;
+}
+
+/** Reads the first regular file of a tar stream (what docker's getArchive returns for one file). */
+export function firstFileOfTar(stream: NodeJS.ReadableStream): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const extract = tar.extract();
+    let found: string | null = null;
+    extract.on('entry', (header, entry, next) => {
+      const chunks: Buffer[] = [];
+      entry.on('data', (c: unknown) => { chunks.push(c as Buffer); });
+      entry.on('end', () => {
+        if (found === null && header.type === 'file') found = Buffer.concat(chunks).toString('utf8');
+        next();
+      });
+    });
+    extract.on('finish', () => resolve(found));
+    extract.on('error', reject);
+    stream.pipe(extract);
+  });
+}

@@ -1,0 +1,161 @@
+/**
+ * The SSH git endpoint. Authenticates by registered public key and accepts only git-receive-pack
+ * and git-upload-pack for '<app>.git' (an allow-list, like Deis's sshd); runs git with argument
+ * arrays. Pushes to one app are serialised by an app lock held for the whole push.
+ */
+import { spawn } from 'node:child_process';
+import { Server, utils, type Connection, type ServerChannel } from 'ssh2';
+import type { Logger } from '../lib/log';
+import { fingerprintOfBlob } from '../lib/ssh-keys';
+import type { AppLocks } from './app-lock';
+import type { HookServer } from './hook-server';
+
+export interface SshKeyLookup {
+  /** The user owning a key with this fingerprint, or null when it is not registered. */
+  userForFingerprint(fingerprint: string): Promise<string | null>;
+}
+
+export interface AppDirectory {
+  exists(app: string): Promise<boolean>;
+  repositoryPath(app: string): string;
+}
+
+export interface SshServerOptions {
+  host: string;
+  port: number;
+  hostKey: Buffer;
+  hookSocket: string;
+}
+
+const GIT_COMMAND = /^(git-receive-pack|git-upload-pack) '?\/?([^'/]+?)(?:\.git)?'?$/;
+
+export function parseGitCommand(command: string): { service: 'git-receive-pack' | 'git-upload-pack'; app: string } | null {
+  const match = GIT_COMMAND.exec(command.trim());
+  if (!match) return null;
+  return { service: match[1] as 'git-receive-pack' | 'git-upload-pack', app: match[2]! };
+}
+
+type Identity = { user: string } | { refused: string[] };
+
+export class SshGitServer {
+  private server: Server | null = null;
+
+  constructor(
+    private readonly options: SshServerOptions,
+    private readonly keys: SshKeyLookup,
+    private readonly apps: AppDirectory,
+    private readonly locks: AppLocks,
+    private readonly hooks: HookServer,
+    private readonly logger: Logger,
+  ) {}
+
+  get port(): number {
+    const address = this.server?.address();
+    return typeof address === 'object' && address ? address.port : this.options.port;
+  }
+
+  async start(): Promise<void> {
+    this.server = new Server({ hostKeys: [this.options.hostKey] }, (client) => this.onConnection(client));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.options.port, this.options.host, () => resolve());
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+
+  private onConnection(client: Connection): void {
+    let identity: Identity = { refused: [] };
+    client.on('error', (error) => this.logger.debug({ err: error }, 'ssh client error'));
+    client.on('authentication', (ctx) => {
+      void (async () => {
+        if (ctx.method === 'publickey') {
+          const fingerprint = fingerprintOfBlob(ctx.key.data);
+          const user = await this.keys.userForFingerprint(fingerprint).catch(() => null);
+          if (!user) {
+            if ('refused' in identity && !identity.refused.includes(fingerprint)) identity.refused.push(fingerprint);
+            return ctx.reject(['publickey', 'keyboard-interactive']);
+          }
+          if (!ctx.signature) return ctx.accept(); // the client asks whether this key would do
+          const key = utils.parseKey(`${ctx.key.algo} ${ctx.key.data.toString('base64')}`);
+          if (key instanceof Error || Array.isArray(key) || key.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true) {
+            return ctx.reject(['publickey']);
+          }
+          identity = { user };
+          return ctx.accept();
+        }
+        if (ctx.method === 'keyboard-interactive' && 'refused' in identity) {
+          // Let the client in only to tell it, in words, why its keys are refused (see onExec).
+          return ctx.accept();
+        }
+        return ctx.reject(['publickey']);
+      })();
+    });
+    client.on('ready', () => {
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        session.on('exec', (accept, _reject, info) => {
+          const channel = accept();
+          void this.onExec(channel, info.command, identity).catch((error) => {
+            this.logger.error({ err: error }, 'ssh exec failed');
+            finish(channel, 1, ' !     Internal error, see the platform log.\n');
+          });
+        });
+      });
+    });
+  }
+
+  private async onExec(channel: ServerChannel, command: string, identity: Identity): Promise<void> {
+    if ('refused' in identity) {
+      const keys = identity.refused.length > 0 ? ` (${identity.refused.join(', ')})` : '';
+      return finish(channel, 1, ` !     Your SSH key${keys} is not registered with Slipway. Register it with: slipway keys:add ~/.ssh/id_ed25519.pub\n`);
+    }
+    const parsed = parseGitCommand(command);
+    if (!parsed) {
+      return finish(channel, 1, ` !     Only git push and git fetch are served here (got "${command.split(' ')[0]}").\n`);
+    }
+    if (!(await this.apps.exists(parsed.app))) {
+      return finish(channel, 1, ` !     App "${parsed.app}" does not exist. Create it with: slipway apps:create ${parsed.app}\n`);
+    }
+    const repoPath = this.apps.repositoryPath(parsed.app);
+    if (parsed.service === 'git-upload-pack') return this.runGit(channel, parsed.service, repoPath, {});
+
+    if (this.locks.isLocked(parsed.app)) channel.stderr.write(`Waiting for another push to ${parsed.app} to finish...\n`);
+    const release = await this.locks.acquire(parsed.app);
+    const pushId = this.hooks.register({ app: parsed.app, repoPath, user: identity.user });
+    this.logger.info({ app: parsed.app, user: identity.user }, 'push started');
+    try {
+      await this.runGit(channel, parsed.service, repoPath, { SLIPWAY_PUSH_ID: pushId, SLIPWAY_HOOK_SOCKET: this.options.hookSocket });
+    } finally {
+      this.hooks.unregister(pushId);
+      release();
+    }
+  }
+
+  private runGit(channel: ServerChannel, service: string, repoPath: string, env: Record<string, string>): Promise<void> {
+    return new Promise((resolve) => {
+      const child = spawn(service, [repoPath], { env: { ...process.env, ...env } });
+      channel.pipe(child.stdin);
+      child.stdout.pipe(channel, { end: false });
+      child.stderr.pipe(channel.stderr, { end: false });
+      child.on('error', (error) => {
+        finish(channel, 1, ` !     Could not run ${service}: ${error.message}\n`);
+        resolve();
+      });
+      child.on('close', (code) => {
+        channel.exit(code ?? 1);
+        channel.end();
+        resolve();
+      });
+    });
+  }
+}
+
+function finish(channel: ServerChannel, code: number, message: string): void {
+  channel.stderr.write(message);
+  channel.exit(code);
+  channel.end();
+}

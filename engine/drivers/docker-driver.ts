@@ -1,0 +1,134 @@
+/** RuntimeDriver on one Docker host, through dockerode. */
+import crypto from 'node:crypto';
+import Docker from 'dockerode';
+import type { Instance, InstanceSpec, InstanceState, RuntimeDriver } from '../runtime-driver';
+
+export const LABELS = {
+  app: 'slipway.app',
+  release: 'slipway.release',
+  process: 'slipway.process',
+  instance: 'slipway.instance',
+} as const;
+
+const LAUNCHER = '/usr/local/bin/slipway-launch';
+
+export class DockerDriver implements RuntimeDriver {
+  constructor(
+    private readonly docker: Docker,
+    /** Host address that app ports are published on; loopback keeps apps reachable only via the router. */
+    private readonly publishHost = '127.0.0.1',
+  ) {}
+
+  async start(spec: InstanceSpec): Promise<Instance> {
+    const id = `${spec.app}.${spec.process}.${crypto.randomBytes(4).toString('hex')}`;
+    const portKey = `${spec.port}/tcp`;
+    const serves = spec.process === 'web';
+    const container = await this.docker.createContainer({
+      name: `slipway-${id}`,
+      Image: spec.image,
+      ...(spec.command === null ? {} : { Cmd: [LAUNCHER, spec.command] }),
+      Env: Object.entries({ ...spec.env, PORT: String(spec.port) }).map(([k, v]) => `${k}=${v}`),
+      Labels: {
+        [LABELS.app]: spec.app,
+        [LABELS.release]: String(spec.release),
+        [LABELS.process]: spec.process,
+        [LABELS.instance]: id,
+      },
+      ExposedPorts: serves ? { [portKey]: {} } : {},
+      StopTimeout: 10,
+      HostConfig: {
+        // A crashed process comes back by itself; the engine stops instances explicitly.
+        RestartPolicy: { Name: 'unless-stopped' },
+        PortBindings: serves ? { [portKey]: [{ HostIp: this.publishHost, HostPort: '' }] } : {},
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
+      },
+    });
+    await container.start();
+    const instance = await this.inspect(id);
+    if (!instance) throw new Error(`instance ${id} disappeared right after starting`);
+    return instance;
+  }
+
+  async stop(instanceId: string, graceSeconds: number): Promise<void> {
+    const container = this.docker.getContainer(`slipway-${instanceId}`);
+    try {
+      await container.stop({ t: graceSeconds });
+    } catch (error) {
+      if (!isStatus(error, 304) && !isStatus(error, 404)) throw error;
+    }
+    try {
+      await container.remove({ force: true });
+    } catch (error) {
+      if (!isStatus(error, 404) && !isStatus(error, 409)) throw error;
+    }
+  }
+
+  async inspect(instanceId: string): Promise<Instance | null> {
+    try {
+      const info = await this.docker.getContainer(`slipway-${instanceId}`).inspect();
+      return instanceFromInspect(info, this.publishHost);
+    } catch (error) {
+      if (isStatus(error, 404)) return null;
+      throw error;
+    }
+  }
+
+  async list(app?: string): Promise<Instance[]> {
+    const labels = app ? [`${LABELS.app}=${app}`] : [LABELS.app];
+    const containers = await this.docker.listContainers({ all: true, filters: { label: labels } });
+    const instances = await Promise.all(
+      containers.map((c) => this.inspect(c.Labels[LABELS.instance] ?? '')),
+    );
+    return instances.filter((i): i is Instance => i !== null);
+  }
+
+  async logs(instanceId: string, lines: number): Promise<string> {
+    try {
+      const buffer = await this.docker.getContainer(`slipway-${instanceId}`)
+        .logs({ stdout: true, stderr: true, tail: lines, follow: false });
+      return demultiplex(buffer);
+    } catch (error) {
+      if (isStatus(error, 404)) return '';
+      throw error;
+    }
+  }
+}
+
+function instanceFromInspect(info: Docker.ContainerInspectInfo, publishHost: string): Instance {
+  const labels = info.Config.Labels ?? {};
+  const bindings = Object.values(info.NetworkSettings.Ports ?? {}).flat().filter(Boolean);
+  const hostPort = bindings[0]?.HostPort;
+  return {
+    id: labels[LABELS.instance] ?? info.Name.replace(/^\/slipway-/, ''),
+    app: labels[LABELS.app] ?? '',
+    release: Number(labels[LABELS.release] ?? 0),
+    process: labels[LABELS.process] ?? '',
+    state: stateOf(info.State),
+    url: hostPort ? `http://${publishHost}:${hostPort}` : null,
+    startedAt: info.State.StartedAt && !info.State.StartedAt.startsWith('0001') ? new Date(info.State.StartedAt) : null,
+    restartCount: info.RestartCount ?? 0,
+  };
+}
+
+function stateOf(state: Docker.ContainerInspectInfo['State']): InstanceState {
+  if (state.Restarting) return 'crashed';
+  if (state.Running) return 'running';
+  if (state.Status === 'created') return 'starting';
+  return state.ExitCode === 0 ? 'exited' : 'crashed';
+}
+
+/** Docker multiplexes stdout and stderr in 8-byte-header frames when there is no TTY. */
+export function demultiplex(buffer: Buffer): string {
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    chunks.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function isStatus(error: unknown, status: number): boolean {
+  return typeof error === 'object' && error !== null && (error as { statusCode?: number }).statusCode === status;
+}

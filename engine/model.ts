@@ -1,0 +1,68 @@
+/** The engine's domain: plain data, no I/O. Mirrors Heroku's model (see docs/contracts/api.md). */
+
+export type ConfigVars = Readonly<Record<string, string>>;
+export type ProcessTypes = Readonly<Record<string, string>>;
+
+export interface App {
+  id: number;
+  name: string;
+  config: ConfigVars;
+  currentRelease: number | null;
+  createdAt: Date;
+}
+
+export type BuildStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface Build {
+  id: string;
+  appId: number;
+  status: BuildStatus;
+  commit: string;
+  image: string | null;
+  digest: string | null;
+  processTypes: ProcessTypes;
+  log: string;
+  durationMs: number | null;
+  createdAt: Date;
+}
+
+export type ReleaseStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface Release {
+  id: number;
+  appId: number;
+  version: number;
+  buildId: string | null;
+  config: ConfigVars;
+  description: string;
+  status: ReleaseStatus;
+  failureReason: string | null;
+  createdAt: Date;
+}
+
+export interface FormationEntry {
+  type: string;
+  quantity: number;
+}
+
+export interface SshKey {
+  id: number;
+  userId: number;
+  name: string;
+  fingerprint: string;
+  publicKey: string;
+  createdAt: Date;
+}
+
+export interface User {
+  id: number;
+  name: string;
+}
+
+/** Only `web` receives HTTP; it runs one instance unless the formation says otherwise. */
+export const DEFAULT_FORMATION: readonly FormationEntry[] = [{ type: 'web', quantity: 1 }];
+
+/** Heroku's description of a deploy: "Deploy 1a2b3c4". */
+export function deployDescription(commit: string): string {
+  return `Deploy ${commit.slice(0, 7)}`;
+}

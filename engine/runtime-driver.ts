@@ -1,0 +1,44 @@
+/**
+ * The port through which the engine runs app processes. One interface, two drivers (Docker for
+ * one host, Kubernetes for clusters); the deployer and the API never import dockerode directly.
+ * Contract: docs/contracts/runtime-driver.md.
+ */
+
+export interface InstanceSpec {
+  app: string;
+  release: number;
+  process: string;
+  image: string;
+  /** Shell command run through the stack's launcher; null keeps the image's own CMD (Dockerfile apps). */
+  command: string | null;
+  env: Readonly<Record<string, string>>;
+  /** The port the process must listen on ($PORT) when it serves HTTP. */
+  port: number;
+}
+
+export type InstanceState = 'starting' | 'running' | 'crashed' | 'exited';
+
+export interface Instance {
+  id: string;
+  app: string;
+  release: number;
+  process: string;
+  state: InstanceState;
+  /** Where the router reaches the process, e.g. http://127.0.0.1:32768; null when not serving HTTP. */
+  url: string | null;
+  startedAt: Date | null;
+  restartCount: number;
+}
+
+export interface RuntimeDriver {
+  /** Creates and starts an instance; resolves once it runs (not once it is healthy). */
+  start(spec: InstanceSpec): Promise<Instance>;
+  /** SIGTERM, then SIGKILL after graceSeconds, then removal. Stopping a missing instance is not an error. */
+  stop(instanceId: string, graceSeconds: number): Promise<void>;
+  /** Current state of one instance, or null when it no longer exists. */
+  inspect(instanceId: string): Promise<Instance | null>;
+  /** Instances of one app (or of every app when none is named). */
+  list(app?: string): Promise<Instance[]>;
+  /** The last lines the instance wrote to stdout and stderr. */
+  logs(instanceId: string, lines: number): Promise<string>;
+}

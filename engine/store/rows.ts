@@ -1,0 +1,59 @@
+/** Row ↔ model mapping, kept apart from queries so both stay readable. */
+import type { App, Build, ConfigVars, ProcessTypes, Release, SshKey } from '../model';
+
+type Row = Record<string, unknown>;
+
+const json = <T>(value: unknown): T => JSON.parse(String(value)) as T;
+const date = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));
+const nullableNumber = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+const nullableString = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+export function appFromRow(row: Row): App {
+  return {
+    id: Number(row.id),
+    name: String(row.name),
+    config: json<ConfigVars>(row.config),
+    currentRelease: nullableNumber(row.current_release),
+    createdAt: date(row.created_at),
+  };
+}
+
+export function buildFromRow(row: Row): Build {
+  return {
+    id: String(row.id),
+    appId: Number(row.app_id),
+    status: String(row.status) as Build['status'],
+    commit: String(row.commit),
+    image: nullableString(row.image),
+    digest: nullableString(row.digest),
+    processTypes: json<ProcessTypes>(row.process_types),
+    log: String(row.log),
+    durationMs: nullableNumber(row.duration_ms),
+    createdAt: date(row.created_at),
+  };
+}
+
+export function releaseFromRow(row: Row): Release {
+  return {
+    id: Number(row.id),
+    appId: Number(row.app_id),
+    version: Number(row.version),
+    buildId: nullableString(row.build_id),
+    config: json<ConfigVars>(row.config),
+    description: String(row.description),
+    status: String(row.status) as Release['status'],
+    failureReason: nullableString(row.failure_reason),
+    createdAt: date(row.created_at),
+  };
+}
+
+export function keyFromRow(row: Row): SshKey {
+  return {
+    id: Number(row.id),
+    userId: Number(row.user_id),
+    name: String(row.name),
+    fingerprint: String(row.fingerprint),
+    publicKey: String(row.public_key),
+    createdAt: date(row.created_at),
+  };
+}

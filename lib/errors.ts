@@ -1,0 +1,59 @@
+/**
+ * Every error a user can see has a stable code, a readable message (what went wrong and what
+ * to do) and an HTTP status, all from one table. The API maps errors to responses only here.
+ */
+export const ERROR_CODES = {
+  invalid_config: 500,
+  invalid_request: 400,
+  invalid_app_name: 422,
+  invalid_key: 422,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  app_not_found: 404,
+  key_not_found: 404,
+  release_not_found: 404,
+  app_exists: 409,
+  key_exists: 409,
+  confirmation_required: 400,
+  build_failed: 422,
+  nothing_detected: 422,
+  deploy_failed: 422,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class SlipwayError extends Error {
+  override readonly name = 'SlipwayError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code];
+  }
+}
+
+export function isSlipwayError(error: unknown): error is SlipwayError {
+  return error instanceof SlipwayError;
+}
+
+/** The JSON body the API answers with; the CLI shows `message` as one line. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
+  if (isSlipwayError(error)) {
+    return { status: error.status, body: { error: { code: error.code, message: error.message } } };
+  }
+  return {
+    status: 500,
+    body: { error: { code: 'internal', message: 'Internal error: the platform log has the details.' } },
+  };
+}
