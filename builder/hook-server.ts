@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { Logger } from '../lib/log';
 import { QUARANTINE_VARS, type GitObjectEnv } from './git';
 import { parseRefLines, type PushHandler } from './push-handler';
@@ -38,6 +39,7 @@ export class HookServer {
   }
 
   async start(): Promise<void> {
+    fs.mkdirSync(path.dirname(this.socketPath), { recursive: true });
     fs.rmSync(this.socketPath, { force: true });
     this.server = http.createServer((req, res) => { void this.serve(req, res); });
     await new Promise<void>((resolve, reject) => {

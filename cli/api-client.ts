@@ -1,0 +1,190 @@
+/**
+ * A typed client for the REST API (docs/contracts/api.md) over fetch. HTTP only: it returns
+ * the API's data and turns every failure into a CliError with one readable message; the
+ * commands decide what to print.
+ */
+import type { ErrorBody } from '../lib/errors';
+import type { App, AppInfo, Build, Info, Key, Release } from './api-types';
+import { CliError } from './cli-error';
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface ApiClientOptions {
+  /** e.g. http://127.0.0.1:5080 — the client adds /api/v1. */
+  apiUrl: string;
+  token: string;
+  /** Per-request time limit. */
+  timeoutMs?: number;
+  fetch?: FetchLike;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** Network errors node's fetch reports in `error.cause.code`, and what to tell the user. */
+const NETWORK_PROBLEMS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'the connection was reset',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+  ETIMEDOUT: 'the connection timed out',
+  UND_ERR_SOCKET: 'the connection was closed',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+};
+
+function isErrorBody(value: unknown): value is ErrorBody {
+  if (typeof value !== 'object' || value === null) return false;
+  const error = (value as { error?: unknown }).error;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { message?: unknown }).message === 'string' &&
+    typeof (error as { code?: unknown }).code === 'string'
+  );
+}
+
+function causeCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** fetch wraps the real failure ("bad port", …) in a generic "fetch failed". */
+function innermostMessage(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    if (current.message) message = current.message;
+    current = current.cause;
+  }
+  return message;
+}
+
+export class ApiClient {
+  readonly apiUrl: string;
+  private readonly token: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: FetchLike;
+
+  constructor(options: ApiClientOptions) {
+    this.apiUrl = options.apiUrl.replace(/\/+$/, '');
+    this.token = options.token;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  info(): Promise<Info> {
+    return this.request<Info>('GET', '/info');
+  }
+
+  listApps(): Promise<App[]> {
+    return this.request<App[]>('GET', '/apps');
+  }
+
+  createApp(name: string): Promise<App> {
+    return this.request<App>('POST', '/apps', { name });
+  }
+
+  getApp(name: string): Promise<AppInfo> {
+    return this.request<AppInfo>('GET', `/apps/${encodeURIComponent(name)}`);
+  }
+
+  destroyApp(name: string, confirm: string): Promise<void> {
+    const path = `/apps/${encodeURIComponent(name)}?confirm=${encodeURIComponent(confirm)}`;
+    return this.request<void>('DELETE', path);
+  }
+
+  listReleases(app: string): Promise<Release[]> {
+    return this.request<Release[]>('GET', `/apps/${encodeURIComponent(app)}/releases`);
+  }
+
+  listBuilds(app: string): Promise<Build[]> {
+    return this.request<Build[]>('GET', `/apps/${encodeURIComponent(app)}/builds`);
+  }
+
+  listKeys(): Promise<Key[]> {
+    return this.request<Key[]>('GET', '/keys');
+  }
+
+  addKey(publicKey: string, name?: string): Promise<Key> {
+    return this.request<Key>('POST', '/keys', name === undefined ? { publicKey } : { publicKey, name });
+  }
+
+  /** `idOrFingerprint` is a key id or its SHA256 fingerprint. */
+  removeKey(idOrFingerprint: string): Promise<void> {
+    return this.request<void>('DELETE', `/keys/${encodeURIComponent(idOrFingerprint)}`);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.apiUrl}/api/v1${path}`;
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      authorization: `Bearer ${this.token}`,
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw this.networkError(error);
+    }
+
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw this.networkError(error);
+    }
+
+    if (!response.ok) throw this.httpError(method, path, response, text);
+    if (response.status === 204 || text.trim() === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new CliError(
+        `The API at ${this.apiUrl} answered ${method} ${path} with something that is not JSON: is SLIPWAY_API_URL pointing at Slipway?`,
+      );
+    }
+  }
+
+  private httpError(method: string, path: string, response: Response, text: string): CliError {
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Not JSON: a proxy or something else answered; described below.
+    }
+    if (isErrorBody(parsed)) {
+      return new CliError(parsed.error.message, parsed.error.code, response.status);
+    }
+    const statusText = response.statusText ? ` ${response.statusText}` : '';
+    return new CliError(
+      `The API at ${this.apiUrl} answered ${method} ${path} with HTTP ${response.status}${statusText} and no Slipway error: is SLIPWAY_API_URL pointing at Slipway?`,
+      null,
+      response.status,
+    );
+  }
+
+  private networkError(error: unknown): CliError {
+    const name = (error as { name?: unknown } | null)?.name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      return new CliError(`The Slipway API at ${this.apiUrl} did not answer within ${Math.round(this.timeoutMs / 1000)}s.`);
+    }
+    const code = causeCode(error);
+    const problem = code ? (NETWORK_PROBLEMS[code] ?? code) : innermostMessage(error);
+    return new CliError(
+      `The Slipway API is not reachable at ${this.apiUrl} (${problem}): start the platform with scripts/up, or set SLIPWAY_API_URL.`,
+    );
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The shapes of the REST API (docs/contracts/api.md), as the CLI reads them.
+ * Kept apart from the HTTP client so formatters can use them without pulling in any I/O.
+ */
+
+export interface Info {
+  domain: string;
+  sshHost: string;
+  sshPort: number;
+  version: string;
+}
+
+export interface App {
+  name: string;
+  url: string;
+  gitUrl: string;
+  createdAt: string;
+  currentRelease: number | null;
+}
+
+export interface FormationEntry {
+  type: string;
+  quantity: number;
+}
+
+export interface Instance {
+  id: string;
+  type: string;
+  state: string;
+  release: number | null;
+  url: string | null;
+}
+
+export type ReleaseStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface Release {
+  version: number;
+  description: string;
+  status: ReleaseStatus;
+  current: boolean;
+  buildId: string | null;
+  commit: string | null;
+  failureReason: string | null;
+  createdAt: string;
+}
+
+export interface AppInfo extends App {
+  formation: FormationEntry[];
+  instances: Instance[];
+  release: Release | null;
+}
+
+export interface Build {
+  id: string;
+  status: string;
+  commit: string | null;
+  image: string | null;
+  digest: string | null;
+  processTypes: Record<string, string>;
+  durationMs: number | null;
+  createdAt: string;
+}
+
+export interface Key {
+  id: string;
+  name: string;
+  fingerprint: string;
+  createdAt: string;
+}

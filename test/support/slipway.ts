@@ -1,0 +1,172 @@
+/**
+ * A whole Slipway for one test file: control plane and router in this process, on free ports, with
+ * its own state dir and etcd prefix, against the real dockerd, registry and etcd of scripts/test.
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../lib/config';
+import { silentLogger } from '../../lib/log';
+import { startPlatform, type Platform } from '../../platform/platform';
+import { startRouter, type RunningRouter } from '../../router';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'apps');
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${crypto.randomBytes(3).toString('hex')}`;
+}
+
+export interface TestSlipway {
+  config: Config;
+  platform: Platform;
+  router: RunningRouter;
+  stateDir: string;
+  token: string;
+  api<T = unknown>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** GET through the router with Host: <app>.<domain>. */
+  fetchApp(app: string, route?: string): Promise<{ status: number; body: string }>;
+  gitUrl(app: string): string;
+  close(): Promise<void>;
+}
+
+export async function startTestSlipway(overrides: Record<string, string> = {}): Promise<TestSlipway> {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-test-'));
+  const routerPort = await freePort();
+  const config = loadConfig({
+    ...process.env,
+    SLIPWAY_STATE_DIR: stateDir,
+    SLIPWAY_API_HOST: '127.0.0.1',
+    SLIPWAY_API_PORT: '0',
+    SLIPWAY_SSH_HOST: '127.0.0.1',
+    SLIPWAY_SSH_PORT: '0',
+    SLIPWAY_ROUTER_HOST: '127.0.0.1',
+    SLIPWAY_ROUTER_PORT: String(routerPort),
+    SLIPWAY_ETCD_PREFIX: `/slipway-test-${crypto.randomBytes(4).toString('hex')}`,
+    SLIPWAY_BOOT_TIMEOUT: '20',
+    SLIPWAY_STOP_GRACE: '2',
+    ...overrides,
+  });
+  const platform = await startPlatform(config, silentLogger());
+  const router = await startRouter(config, silentLogger());
+  const { token } = JSON.parse(fs.readFileSync(path.join(stateDir, 'admin-credentials.json'), 'utf8')) as { token: string };
+
+  return {
+    config, platform, router, stateDir, token,
+    async api<T>(method: string, route: string, body?: unknown) {
+      const response = await fetch(`http://127.0.0.1:${platform.apiPort}/api/v1${route}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
+    },
+    fetchApp: (app, route = '/') => httpGet(routerPort, `${app}.${config.domain}`, route),
+    gitUrl: (app) => `ssh://git@127.0.0.1:${platform.sshPort}/${app}.git`,
+    async close() {
+      await router.close();
+      await platform.close();
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function httpGet(port: number, host: string, route: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: '127.0.0.1', port, path: route, headers: { host }, agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => { body += chunk; });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+  });
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  output: string;
+}
+
+export function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env } });
+    let stdout = '';
+    let stderr = '';
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c; output += c; });
+    child.stderr.on('data', (c: Buffer) => { stderr += c; output += c; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr, output }));
+  });
+}
+
+/** A user's SSH key pair, made with ssh-keygen in a temporary folder. */
+export async function makeSshKey(dir: string, name = 'id_ed25519'): Promise<{ privateKey: string; publicKey: string }> {
+  const privateKey = path.join(dir, name);
+  const result = await run('ssh-keygen', ['-t', 'ed25519', '-N', '', '-q', '-C', `${name}@test`, '-f', privateKey]);
+  if (result.code !== 0) throw new Error(`ssh-keygen failed: ${result.output}`);
+  return { privateKey, publicKey: fs.readFileSync(`${privateKey}.pub`, 'utf8') };
+}
+
+/** A working copy with one app's files committed on main, pushing with the given key. */
+export class WorkingCopy {
+  private constructor(readonly dir: string, private readonly env: NodeJS.ProcessEnv) {}
+
+  static async fromFixture(fixture: string, privateKey: string): Promise<WorkingCopy> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-app-'));
+    fs.cpSync(path.join(FIXTURES, fixture), dir, { recursive: true });
+    const env = {
+      GIT_SSH_COMMAND: `ssh -i ${privateKey} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`,
+      GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com',
+      GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',
+    };
+    const copy = new WorkingCopy(dir, env);
+    await copy.git('init', '-q', '--initial-branch=main');
+    await copy.commitAll('Initial commit');
+    return copy;
+  }
+
+  async git(...args: string[]): Promise<CommandResult> {
+    return run('git', args, { cwd: this.dir, env: this.env });
+  }
+
+  async commitAll(message: string): Promise<void> {
+    await this.git('add', '-A');
+    const result = await this.git('commit', '-q', '--allow-empty', '-m', message);
+    if (result.code !== 0) throw new Error(`git commit failed: ${result.output}`);
+  }
+
+  write(file: string, content: string): void {
+    fs.writeFileSync(path.join(this.dir, file), content);
+  }
+
+  /** Replaces the tree with another fixture's files (keeping .git). */
+  replaceWith(fixture: string): void {
+    for (const entry of fs.readdirSync(this.dir)) if (entry !== '.git') fs.rmSync(path.join(this.dir, entry), { recursive: true });
+    fs.cpSync(path.join(FIXTURES, fixture), this.dir, { recursive: true });
+  }
+
+  push(url: string, refspec = 'main'): Promise<CommandResult> {
+    return this.git('push', url, refspec);
+  }
+
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

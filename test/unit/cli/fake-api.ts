@@ -1,0 +1,169 @@
+/**
+ * A small in-test implementation of the REST API (docs/contracts/api.md) on 127.0.0.1:0,
+ * recording every request so tests can assert what the CLI sent.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { App, AppInfo, Info, Key, Release } from '../../../cli/api-types';
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body: unknown;
+}
+
+export interface FakeApi {
+  url: string;
+  token: string;
+  requests: RecordedRequest[];
+  apps: Map<string, AppInfo>;
+  releases: Map<string, Release[]>;
+  keys: Key[];
+  info: Info;
+  close(): Promise<void>;
+}
+
+function send(res: http.ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function fail(res: http.ServerResponse, status: number, code: string, message: string): void {
+  send(res, status, { error: { code, message } });
+}
+
+function summary(app: AppInfo): App {
+  return { name: app.name, url: app.url, gitUrl: app.gitUrl, createdAt: app.createdAt, currentRelease: app.currentRelease };
+}
+
+export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
+  const state = {
+    requests: [] as RecordedRequest[],
+    apps: new Map<string, AppInfo>(),
+    releases: new Map<string, Release[]>(),
+    keys: [] as Key[],
+    info: { domain: 'slipway.test', sshHost: 'git.slipway.test', sshPort: 2222, version: '0.1.0' } satisfies Info,
+  };
+  let nextKey = 1;
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = undefined;
+      if (raw !== '') {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          body = raw;
+        }
+      }
+      const method = req.method ?? 'GET';
+      const url = new URL(req.url ?? '/', 'http://fake');
+      state.requests.push({
+        method,
+        url: `${url.pathname}${url.search}`,
+        authorization: req.headers.authorization,
+        contentType: req.headers['content-type'],
+        body,
+      });
+
+      if (!url.pathname.startsWith('/api/v1/')) return fail(res, 404, 'not_found', 'Not found.');
+      if (req.headers.authorization !== `Bearer ${token}`) {
+        return fail(res, 401, 'unauthorized', 'The API token is missing or wrong.');
+      }
+      const parts = url.pathname.slice('/api/v1/'.length).split('/').map(decodeURIComponent);
+      const route = `${method} /${parts.map((p, i) => (i % 2 === 1 ? ':' : p)).join('/')}`;
+      const appName = parts[1];
+      const app = appName === undefined ? undefined : state.apps.get(appName);
+      const noApp = () => fail(res, 404, 'app_not_found', `Couldn't find that app: ${appName}.`);
+
+      switch (route) {
+        case 'GET /info':
+          return send(res, 200, state.info);
+        case 'GET /apps':
+          return send(res, 200, [...state.apps.values()].map(summary));
+        case 'POST /apps': {
+          const name = (body as { name?: unknown } | undefined)?.name;
+          if (typeof name !== 'string') return fail(res, 400, 'invalid_request', 'name is required.');
+          if (state.apps.has(name)) return fail(res, 409, 'app_exists', `The app ${name} already exists: pick another name.`);
+          const created: AppInfo = {
+            name,
+            url: `http://${name}.${state.info.domain}`,
+            gitUrl: `ssh://git@${state.info.sshHost}:${state.info.sshPort}/${name}.git`,
+            createdAt: new Date().toISOString(),
+            currentRelease: null,
+            formation: [],
+            instances: [],
+            release: null,
+          };
+          state.apps.set(name, created);
+          return send(res, 201, summary(created));
+        }
+        case 'GET /apps/:':
+          return app ? send(res, 200, app) : noApp();
+        case 'DELETE /apps/:':
+          if (!app) return noApp();
+          if (url.searchParams.get('confirm') !== appName) {
+            return fail(res, 400, 'confirmation_required', `Confirm with ?confirm=${appName}.`);
+          }
+          state.apps.delete(appName);
+          return send(res, 204);
+        case 'GET /apps/:/releases':
+          return app ? send(res, 200, state.releases.get(appName) ?? []) : noApp();
+        case 'GET /apps/:/builds':
+          return app ? send(res, 200, []) : noApp();
+        case 'GET /keys':
+          return send(res, 200, state.keys);
+        case 'POST /keys': {
+          const { publicKey, name } = (body ?? {}) as { publicKey?: unknown; name?: unknown };
+          if (typeof publicKey !== 'string' || !publicKey.startsWith('ssh-')) {
+            return fail(res, 422, 'invalid_key', 'That is not an SSH public key.');
+          }
+          const key: Key = {
+            id: `key-${nextKey++}`,
+            name: typeof name === 'string' ? name : 'unnamed',
+            fingerprint: `SHA256:fake${nextKey}`,
+            createdAt: new Date().toISOString(),
+          };
+          state.keys.push(key);
+          return send(res, 201, key);
+        }
+        case 'DELETE /keys/:': {
+          const index = state.keys.findIndex((k) => k.id === parts[1] || k.fingerprint === parts[1]);
+          if (index < 0) return fail(res, 404, 'key_not_found', `No key ${parts[1]}.`);
+          state.keys.splice(index, 1);
+          return send(res, 204);
+        }
+        default:
+          return fail(res, 404, 'not_found', `No route ${route}.`);
+      }
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token,
+    requests: state.requests,
+    apps: state.apps,
+    releases: state.releases,
+    keys: state.keys,
+    info: state.info,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
