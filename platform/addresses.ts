@@ -1,12 +1,12 @@
 import type { AppAddresses } from '../engine/apps-service';
 import type { Config } from '../lib/config';
 
-/** Where users reach an app and its repository, derived from the configuration. */
-export function addressesFrom(config: Config): AppAddresses {
+/** Where users reach an app and its repository, derived from the configuration (and the SSH port actually bound). */
+export function addressesFrom(config: Config, sshPort: () => number): AppAddresses {
   const routerPort = config.routerPort === 80 ? '' : `:${config.routerPort}`;
   return {
     hostFor: (app) => `${app}.${config.domain}`,
     urlFor: (app) => `http://${app}.${config.domain}${routerPort}`,
-    gitUrlFor: (app) => `ssh://git@${config.publicHost}:${config.sshPort}/${app}.git`,
+    gitUrlFor: (app) => `ssh://git@${config.publicHost}:${sshPort()}/${app}.git`,
   };
 }

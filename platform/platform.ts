@@ -61,7 +61,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   }, logger.child({ part: 'deployer' }));
   const repositories = new GitRepositories(path.join(config.stateDir, 'repos'), path.join(__dirname, '..', 'builder', 'pre-receive.js'));
   const caches = { remove: (app: string) => docker.getVolume(cacheVolumeName(app)).remove().catch(() => undefined) };
-  const addresses = addressesFrom(config);
+  let sshPort = config.sshPort;
+  const addresses = addressesFrom(config, () => sshPort);
   const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }));
   const releases = new ReleaseService(appsRepo, releasesRepo, deployer, logger.child({ part: 'releases' }));
 
@@ -88,6 +89,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     new AppLocks(), hooks, logger.child({ part: 'ssh' }),
   );
   await ssh.start();
+  sshPort = ssh.port;
 
   const api = createApi({
     apps, releases, builds: buildsRepo, identity, logger: logger.child({ part: 'api' }),

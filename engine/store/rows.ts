@@ -4,7 +4,12 @@ import type { App, Build, ConfigVars, ProcessTypes, Release, SshKey } from '../m
 type Row = Record<string, unknown>;
 
 const json = <T>(value: unknown): T => JSON.parse(String(value)) as T;
-const date = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));
+/** MySQL gives Date objects; SQLite (better-sqlite3) stores dates as epoch milliseconds. */
+const date = (value: unknown): Date => {
+  if (value instanceof Date) return value;
+  if (typeof value === 'number' || /^\d+$/.test(String(value))) return new Date(Number(value));
+  return new Date(String(value));
+};
 const nullableNumber = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 const nullableString = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 

@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../lib/config';
-import { silentLogger } from '../../lib/log';
+import { createLogger, silentLogger } from '../../lib/log';
 import { startPlatform, type Platform } from '../../platform/platform';
 import { startRouter, type RunningRouter } from '../../router';
 
@@ -59,8 +59,10 @@ export async function startTestSlipway(overrides: Record<string, string> = {}): 
     SLIPWAY_STOP_GRACE: '2',
     ...overrides,
   });
-  const platform = await startPlatform(config, silentLogger());
-  const router = await startRouter(config, silentLogger());
+  // SLIPWAY_TEST_LOG=debug shows the platform's own logs while a test runs.
+  const logger = process.env.SLIPWAY_TEST_LOG ? createLogger(process.env.SLIPWAY_TEST_LOG, 'test') : silentLogger();
+  const platform = await startPlatform(config, logger);
+  const router = await startRouter(config, logger);
   const { token } = JSON.parse(fs.readFileSync(path.join(stateDir, 'admin-credentials.json'), 'utf8')) as { token: string };
 
   return {
