@@ -2,6 +2,7 @@
  * Runs the Heroku buildpack API inside a slipway/stack-build container (never on the host), with the
  * app's cache volume, then lays the compiled /app onto slipway/stack-run and commits that as the image.
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { parse as parseYaml } from 'yaml';
@@ -10,6 +11,7 @@ import { processTypesFromRelease } from './procfile';
 import { archive } from './git';
 import { filesTar, firstFileOfTar, textSink } from './docker-streams';
 import type { BuildInput, BuiltImage, ImageBuilder } from './image-builder';
+import { filterTar, isUnder } from './tar-filter';
 
 export interface BuildpackBuilderOptions {
   buildpacksDir: string;
@@ -28,6 +30,11 @@ const LAUNCHER = '/usr/local/bin/slipway-launch';
 
 export function cacheVolumeName(app: string): string {
   return `slipway-cache-${app}`;
+}
+
+/** Local images holding an app's runtime layer (part of its build cache). */
+export function runtimeBaseRepository(app: string): string {
+  return `slipway-runtime/${app}`;
 }
 
 export class BuildpackBuilder implements ImageBuilder {
@@ -72,20 +79,45 @@ export class BuildpackBuilder implements ImageBuilder {
     }
   }
 
-  /** Copies /app from the build container onto the run image and commits it as the build's image. */
+  /**
+   * Lays the compiled /app onto the run image and commits it as the build's image. The runtime
+   * under /app/.heroku goes into a base layer of its own, keyed by its content and the run image,
+   * so a warm build commits and pushes only the app's own files (not ~100 MB of runtime again).
+   */
   private async commitSlug(compile: Docker.Container, input: BuildInput, webCommand: string): Promise<void> {
-    const run = await this.docker.createContainer({
-      Image: this.options.stackRunImage,
-      Cmd: [LAUNCHER, webCommand],
+    const cmd = [LAUNCHER, webCommand];
+    const hashFile = await compile.getArchive({ path: '/tmp/runtime-layer' }).catch(() => null);
+    const runtimeHash = hashFile ? (await firstFileOfTar(hashFile))?.trim() : undefined;
+    if (!runtimeHash) {
+      await this.commitLayer(this.options.stackRunImage, await compile.getArchive({ path: '/app' }), '/', input, input.tag, cmd);
+      return;
+    }
+    const runImageId = (await this.docker.getImage(this.options.stackRunImage).inspect()).Id;
+    const key = crypto.createHash('sha256').update(`${runtimeHash}\n${runImageId}`).digest('hex').slice(0, 24);
+    const base = `${runtimeBaseRepository(input.app)}:${key}`;
+    const exists = await this.docker.getImage(base).inspect().then(() => true, () => false);
+    if (exists) {
+      input.output('       Runtime layer unchanged, reusing it\n');
+    } else {
+      await this.commitLayer(this.options.stackRunImage, await compile.getArchive({ path: '/app/.heroku' }), '/app', input, base, cmd);
+    }
+    const appFiles = filterTar(await compile.getArchive({ path: '/app' }), (name) => !isUnder(name, 'app/.heroku'));
+    await this.commitLayer(base, appFiles, '/', input, input.tag, cmd);
+  }
+
+  private async commitLayer(from: string, content: NodeJS.ReadableStream, at: string, input: BuildInput, reference: string, cmd: string[]): Promise<void> {
+    const container = await this.docker.createContainer({
+      Image: from,
+      Cmd: cmd,
       WorkingDir: '/app',
       Labels: { 'slipway.app': input.app, 'slipway.build': input.buildId },
     });
     try {
-      await run.putArchive(await compile.getArchive({ path: '/app' }), { path: '/' });
-      const [repo, tag] = splitTag(input.tag);
-      await run.commit({ repo, tag, comment: `Slipway build ${input.buildId}` });
+      await container.putArchive(content, { path: at });
+      const [repo, tag] = splitTag(reference);
+      await container.commit({ repo, tag, comment: `Slipway build ${input.buildId}` });
     } finally {
-      await run.remove({ force: true }).catch(() => undefined);
+      await container.remove({ force: true }).catch(() => undefined);
     }
   }
 

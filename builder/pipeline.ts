@@ -58,7 +58,7 @@ export class BuildPipeline {
       const processTypes = await this.processTypes(input, built.defaultProcessTypes, output);
       output('-----> Pushing image to the registry\n');
       const digest = await pushImage(this.docker, tag);
-      output(`       ${tag.split(':')[0]}@${digest}\n`);
+      output(`       ${tag.slice(0, tag.lastIndexOf(':'))}@${digest}\n`);
       const durationMs = Date.now() - started;
       await this.builds.finish(buildId, { status: 'succeeded', image: tag, digest, processTypes, log, durationMs });
       this.logger.info({ app: input.app.name, build: buildId, durationMs }, 'build succeeded');

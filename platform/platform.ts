@@ -21,7 +21,8 @@ import { openDatabase, type Database } from '../engine/store/database';
 import { IdentityRepo } from '../engine/store/identity-repo';
 import { ReleasesRepo } from '../engine/store/releases-repo';
 import { AppLocks } from '../builder/app-lock';
-import { BuildpackBuilder, cacheVolumeName } from '../builder/buildpack-builder';
+import { DockerBuildCaches } from '../builder/build-caches';
+import { BuildpackBuilder } from '../builder/buildpack-builder';
 import { DockerfileBuilder } from '../builder/dockerfile-builder';
 import { HookServer } from '../builder/hook-server';
 import { BuildPipeline } from '../builder/pipeline';
@@ -60,7 +61,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     logLines: 20,
   }, logger.child({ part: 'deployer' }));
   const repositories = new GitRepositories(path.join(config.stateDir, 'repos'), path.join(__dirname, '..', 'builder', 'pre-receive.js'));
-  const caches = { remove: (app: string) => docker.getVolume(cacheVolumeName(app)).remove().catch(() => undefined) };
+  const caches = new DockerBuildCaches(docker);
   let sshPort = config.sshPort;
   const addresses = addressesFrom(config, () => sshPort);
   const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }));
