@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Server, utils, type Connection, type ServerChannel } from 'ssh2';
+import { appNameProblem } from '../lib/app-name';
 import type { Logger } from '../lib/log';
 import { fingerprintOfBlob } from '../lib/ssh-keys';
 import type { AppLocks } from './app-lock';
@@ -27,12 +28,13 @@ export interface SshServerOptions {
   hookSocket: string;
 }
 
-const GIT_COMMAND = /^(git-receive-pack|git-upload-pack) '?\/?([^'/]+?)(?:\.git)?'?$/;
+const GIT_COMMAND = /^(git-receive-pack|git-upload-pack) (?:'\/?([^'/]+?)(?:\.git)?'|\/?([^'/\s]+?)(?:\.git)?)$/;
 
 export function parseGitCommand(command: string): { service: 'git-receive-pack' | 'git-upload-pack'; app: string } | null {
   const match = GIT_COMMAND.exec(command.trim());
-  if (!match) return null;
-  return { service: match[1] as 'git-receive-pack' | 'git-upload-pack', app: match[2]! };
+  const app = match?.[2] ?? match?.[3];
+  if (!match || !app || appNameProblem(app) !== null) return null;
+  return { service: match[1] as 'git-receive-pack' | 'git-upload-pack', app };
 }
 
 type Identity = { user: string } | { refused: string[] };

@@ -46,7 +46,7 @@ function port(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+  if (!/^\d+$/.test(raw) || value > 65535) {
     throw new SlipwayError('invalid_config', `${name}=${raw} is not a TCP port (0-65535)`);
   }
   return value;

@@ -8,9 +8,9 @@ import { migrationSource } from './migrations';
 export type Database = Knex;
 
 export function connectionFor(databaseUrl: string): Knex.Config {
-  const url = new URL(databaseUrl);
-  if (url.protocol === 'sqlite:') {
-    const filename = decodeURIComponent(url.pathname);
+  if (databaseUrl.startsWith('sqlite://')) {
+    // Taken as is, not parsed as a URL: a state dir may contain '#', '?' or '%'.
+    const filename = databaseUrl.slice('sqlite://'.length);
     if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
     return {
       client: 'better-sqlite3',
@@ -25,10 +25,10 @@ export function connectionFor(databaseUrl: string): Knex.Config {
       } },
     };
   }
-  if (url.protocol === 'mysql:') {
+  if (databaseUrl.startsWith('mysql://')) {
     return { client: 'mysql2', connection: databaseUrl, pool: { min: 0, max: 10 } };
   }
-  throw new SlipwayError('invalid_config', `SLIPWAY_DATABASE_URL must start with sqlite:// or mysql:// (got ${url.protocol}//)`);
+  throw new SlipwayError('invalid_config', `SLIPWAY_DATABASE_URL must start with sqlite:// or mysql:// (got ${databaseUrl.split('://')[0]}://…)`);
 }
 
 export async function openDatabase(databaseUrl: string): Promise<Database> {
