@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import type Docker from 'dockerode';
 import { SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import { parseAppJson } from '../engine/app-json';
 import type { App, Build, ProcessTypes } from '../engine/model';
 import type { BuildsRepo } from '../engine/store/builds-repo';
 import { readFileAt, rootEntries, type GitObjectEnv } from './git';
@@ -56,11 +57,13 @@ export class BuildPipeline {
         gitEnv: input.gitEnv, config: input.app.config, tag, output,
       });
       const processTypes = await this.processTypes(input, built.defaultProcessTypes, output);
+      const appJson = await readFileAt(input.repoPath, input.commit, 'app.json', input.gitEnv);
+      parseAppJson(appJson); // an invalid app.json fails the build here, with its reason
       output('-----> Pushing image to the registry\n');
       const digest = await pushImage(this.docker, tag);
       output(`       ${tag.slice(0, tag.lastIndexOf(':'))}@${digest}\n`);
       const durationMs = Date.now() - started;
-      await this.builds.finish(buildId, { status: 'succeeded', image: tag, digest, processTypes, log, durationMs });
+      await this.builds.finish(buildId, { status: 'succeeded', image: tag, digest, processTypes, log, durationMs, appJson });
       this.logger.info({ app: input.app.name, build: buildId, durationMs }, 'build succeeded');
       const build = await this.builds.get(buildId);
       if (!build) throw new Error(`build ${buildId} vanished from the store`);

@@ -5,6 +5,7 @@
  */
 import { isSlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import type { App, Build } from '../engine/model';
 import type { AppsRepo } from '../engine/store/apps-repo';
 import type { ReleaseService } from '../engine/release-service';
 import type { GitObjectEnv } from './git';
@@ -58,6 +59,8 @@ export class PushHandler {
     private readonly releases: ReleaseService,
     private readonly appUrl: (app: string) => string,
     private readonly logger: Logger,
+    /** Runs before the first release of an app (app.json formation). */
+    private readonly beforeFirstRelease: (app: App, build: Build) => Promise<void> = async () => undefined,
   ) {}
 
   async handle(request: PushRequest): Promise<boolean> {
@@ -72,6 +75,7 @@ export class PushHandler {
       const app = await this.apps.get(request.app);
       say(`-----> Building ${app.name} from ${commit.slice(0, 7)} on the Slipway stack`);
       const build = await this.pipeline.run({ app, repoPath: request.repoPath, commit, gitEnv: request.gitEnv, output: request.output });
+      if (app.currentRelease === null) await this.beforeFirstRelease(app, build);
       say('-----> Launching...');
       const release = await this.releases.releaseBuild(app, build, (line) => say(`       ${line}`));
       say(`       Released v${release.version}`);

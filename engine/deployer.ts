@@ -1,12 +1,17 @@
 /**
- * Rolls a release out: start the new instances beside the old, wait until web answers on $PORT,
- * publish the new backends, withdraw the old ones, then stop them. A failure at any point before
- * publishing removes what was started and leaves the previous release serving.
+ * Rolls releases out without dropping a request. New instances start beside the old ones, in
+ * batches; each must pass its checks before it is published to etcd; old instances are withdrawn
+ * from etcd first, drained, then stopped (SIGTERM, SIGKILL after the grace period). A release whose
+ * instances fail is never committed: what it started is removed and the app converges back to its
+ * current release, with the failing instance's last log lines in the reason.
  */
 import { SlipwayError } from '../lib/errors';
+import type { AppLocks } from '../lib/app-locks';
 import type { Logger } from '../lib/log';
+import { EMPTY_APP_JSON, parseAppJson, type AppJson } from './app-json';
+import { assertCapacity, totalDemand, type CapacityPolicy, type Demand } from './capacity';
+import { checkBeforeRouting } from './checks';
 import type { Build, FormationEntry, Release } from './model';
-import { waitUntilServing } from './health';
 import type { RoutePublisher } from './publisher';
 import type { Instance, InstanceSpec, RuntimeDriver } from './runtime-driver';
 import type { ReleasesRepo } from './store/releases-repo';
@@ -20,6 +25,13 @@ export interface DeployerOptions {
   containerPort: number;
   /** Lines of the failing instance's log quoted in the failure reason. */
   logLines: number;
+  /** New web instances started at once, beside the old ones. */
+  surge: number;
+  /** Old web instances that may be stopped before their replacements are ready. */
+  maxUnavailable: number;
+  /** Time between withdrawing an instance from etcd and stopping it: routers stop sending, in-flight requests finish. */
+  drainMs: number;
+  capacity: CapacityPolicy;
 }
 
 export interface DeployRequest {
@@ -29,61 +41,139 @@ export interface DeployRequest {
   formation: readonly FormationEntry[];
 }
 
+/** Instances that are part of the formation (one-off `run` processes are not). */
+export function isFormationInstance(instance: Instance): boolean {
+  return instance.process !== 'run' && instance.process !== 'release';
+}
+
 export class Deployer {
   constructor(
     private readonly driver: RuntimeDriver,
     private readonly publisher: RoutePublisher,
     private readonly releases: ReleasesRepo,
+    private readonly locks: AppLocks,
     private readonly options: DeployerOptions,
     private readonly logger: Logger,
+    /** Called after a failed rollout that had already retired old instances (wired to the reconciler). */
+    private readonly afterFailure: (app: string) => void = () => undefined,
   ) {}
 
+  /** Rolls `release` out and makes it the app's current release; throws deploy_failed and changes nothing otherwise. */
   async deploy(request: DeployRequest, progress: Progress): Promise<void> {
-    const { app, release } = request;
-    const previous = await this.driver.list(app);
-    const specs = instanceSpecs(request, this.options.containerPort);
-    const started: Instance[] = [];
+    const unlock = await this.locks.acquire(request.app);
     try {
-      for (const spec of specs) {
-        progress(`Starting ${spec.process} process of v${release.version}`);
-        const instance = await this.driver.start(spec);
-        started.push(instance);
-        if (spec.process === 'web') await this.waitForWeb(instance);
-      }
-    } catch (error) {
-      const reason = error instanceof SlipwayError ? error.message : `could not start the release: ${String(error)}`;
-      await Promise.all(started.map((i) => this.driver.stop(i.id, 0)));
-      await this.releases.markFailed(release, reason);
-      this.logger.warn({ app, release: release.version, reason: firstLine(reason) }, 'deploy failed');
-      throw new SlipwayError('deploy_failed', reason, { cause: error });
+      await this.rollOut(request, progress, { commit: true });
+    } finally {
+      unlock();
     }
+  }
 
-    for (const instance of started) {
-      if (instance.process === 'web' && instance.url) {
-        await this.publisher.publishBackend(app, instance.id, { url: instance.url, release: release.version, process: 'web' });
-      }
+  /** Replaces the running instances of the current release (of one process type, or all), one batch at a time. */
+  async restart(request: DeployRequest, progress: Progress, only?: string): Promise<void> {
+    const unlock = await this.locks.acquire(request.app);
+    try {
+      await this.rollOut(request, progress, { commit: false, only });
+    } finally {
+      unlock();
     }
-    await this.releases.markSucceeded(release);
-    // Withdraw before stopping, so the router sends no new request to an instance on its way out.
-    for (const old of previous) await this.publisher.withdrawBackend(app, old.id);
-    await Promise.all(previous.map((old) => this.driver.stop(old.id, this.options.stopGraceSeconds)));
-    this.logger.info({ app, release: release.version, instances: started.length }, 'release deployed');
   }
 
   /** Removes every instance and route of an app (used when the app is destroyed). */
   async teardown(app: string): Promise<void> {
-    await this.publisher.removeApp(app);
-    const instances = await this.driver.list(app);
-    await Promise.all(instances.map((i) => this.driver.stop(i.id, 0)));
+    const unlock = await this.locks.acquire(app);
+    try {
+      await this.publisher.removeApp(app);
+      const instances = await this.driver.list(app);
+      await Promise.all(instances.map((i) => this.driver.stop(i.id, 0)));
+    } finally {
+      unlock();
+    }
   }
 
-  private async waitForWeb(instance: Instance): Promise<void> {
-    if (!instance.url) throw new SlipwayError('deploy_failed', 'web process has no published port');
-    const result = await waitUntilServing(instance.url, this.options.bootTimeoutMs, {
+  /** Stops instances gracefully: out of etcd first, a drain, then SIGTERM and SIGKILL after the grace period. */
+  async retire(app: string, instances: readonly Instance[]): Promise<void> {
+    if (instances.length === 0) return;
+    await Promise.all(instances.map((i) => this.publisher.withdrawBackend(app, i.id)));
+    if (instances.some((i) => i.process === 'web')) await new Promise((resolve) => setTimeout(resolve, this.options.drainMs));
+    await Promise.all(instances.map((i) => this.driver.stop(i.id, this.options.stopGraceSeconds)));
+  }
+
+  /** Refuses a change that needs more than the host has left. */
+  async checkCapacity(extra: Demand, change: string, leaving: readonly Instance[] = []): Promise<void> {
+    const [host, all] = await Promise.all([this.driver.capacity(), this.driver.list()]);
+    const leavingIds = new Set(leaving.map((i) => i.id));
+    const committed = totalDemand(all.filter((i) => !leavingIds.has(i.id) && i.state !== 'exited'));
+    assertCapacity(host, committed, extra, this.options.capacity, change);
+  }
+
+  private async rollOut(request: DeployRequest, progress: Progress, mode: { commit: boolean; only?: string }): Promise<void> {
+    const { app, release } = request;
+    const appJson = safeAppJson(request.build.appJson);
+    const specs = instanceSpecs(request, this.options.containerPort).filter((s) => !mode.only || s.process === mode.only);
+    const previous = (await this.driver.list(app)).filter(isFormationInstance).filter((i) => !mode.only || i.process === mode.only);
+    const web = specs.filter((s) => s.process === 'web');
+    const others = specs.filter((s) => s.process !== 'web');
+    const oldWeb = previous.filter((i) => i.process === 'web');
+
+    const surge = Math.max(1, this.options.surge);
+    const peak = [...web.slice(0, surge), ...others];
+    await this.checkCapacity(totalDemand(peak), `v${release.version} (${describeFormation(specs)})`);
+
+    const started: Instance[] = [];
+    const retired: Instance[] = [];
+    try {
+      while (started.filter((i) => i.process === 'web').length < web.length) {
+        const done = started.filter((i) => i.process === 'web').length;
+        const batch = web.slice(done, done + surge);
+        const early = oldWeb.filter((i) => !retired.includes(i)).slice(0, this.options.maxUnavailable);
+        await this.retire(app, early);
+        retired.push(...early);
+        const ready = await this.startReady(batch, appJson, started, progress);
+        for (const instance of ready) {
+          await this.publisher.publishBackend(app, instance.id, { url: instance.url!, release: release.version, process: 'web' });
+        }
+        const replaced = oldWeb.filter((i) => !retired.includes(i)).slice(0, Math.max(0, ready.length - early.length));
+        await this.retire(app, replaced);
+        retired.push(...replaced);
+      }
+      await this.startReady(others, appJson, started, progress);
+    } catch (error) {
+      const reason = error instanceof SlipwayError ? error.message : `could not start the release: ${String(error)}`;
+      await Promise.all(started.map((i) => this.publisher.withdrawBackend(app, i.id)));
+      await Promise.all(started.map((i) => this.driver.stop(i.id, 0)));
+      if (mode.commit) await this.releases.markFailed(release, reason);
+      this.logger.warn({ app, release: release.version, reason: reason.split('\n', 1)[0] }, 'deploy failed');
+      // Old instances retired on the way are brought back by the reconciler, after this deploy's lock.
+      if (retired.length > 0) setImmediate(() => this.afterFailure(app));
+      throw new SlipwayError('deploy_failed', reason, { cause: error });
+    }
+
+    if (mode.commit) await this.releases.markSucceeded(release);
+    await this.retire(app, previous.filter((i) => !retired.includes(i)));
+    this.logger.info({ app, release: release.version, instances: started.length, retired: previous.length }, mode.commit ? 'release deployed' : 'instances restarted');
+  }
+
+  /** Starts instances in parallel and waits for their checks; adds them to `started` as soon as they exist. */
+  async startReady(specs: readonly InstanceSpec[], appJson: AppJson, started: Instance[], progress: Progress): Promise<Instance[]> {
+    if (specs.length === 0) return [];
+    const counts = new Map<string, number>();
+    for (const spec of specs) counts.set(spec.process, (counts.get(spec.process) ?? 0) + 1);
+    progress(`Starting ${[...counts].map(([type, n]) => `${n} ${type}`).join(', ')} of v${specs[0]!.release}`);
+    const instances = await Promise.all(specs.map(async (spec) => {
+      const instance = await this.driver.start(spec);
+      started.push(instance);
+      return instance;
+    }));
+    await Promise.all(instances.map((instance) => this.ensureReady(instance, appJson)));
+    return instances;
+  }
+
+  async ensureReady(instance: Instance, appJson: AppJson): Promise<void> {
+    const result = await checkBeforeRouting(instance.process, instance.url, appJson.healthchecks[instance.process] ?? [], this.options.bootTimeoutMs, {
       stillAlive: async () => {
         const now = await this.driver.inspect(instance.id);
-        if (!now) return 'web process disappeared while starting';
-        if (now.state === 'crashed' || now.state === 'exited' || now.restartCount > 0) return 'web process exited while starting';
+        if (!now) return `${instance.process} process disappeared while starting`;
+        if (now.state === 'crashed' || now.state === 'exited' || now.restartCount > 0) return `${instance.process} process exited while starting`;
         return null;
       },
     });
@@ -95,27 +185,44 @@ export class Deployer {
   }
 }
 
-/** The instances a release needs: formation × process types, each with the release's config. */
+export function safeAppJson(text: string | null): AppJson {
+  try {
+    return parseAppJson(text);
+  } catch {
+    return EMPTY_APP_JSON; // the build already refused invalid app.json; old builds have none
+  }
+}
+
+function describeFormation(specs: readonly InstanceSpec[]): string {
+  const counts = new Map<string, number>();
+  for (const spec of specs) counts.set(spec.process, (counts.get(spec.process) ?? 0) + 1);
+  return [...counts].map(([type, n]) => `${type}=${n}`).join(' ') || 'no processes';
+}
+
+/** Process types a build can run: its declared types, or web alone (the image's CMD) for a Dockerfile app. */
+export function runnableTypes(build: Build): Record<string, string | null> {
+  const types: Record<string, string | null> = { ...build.processTypes };
+  delete types.release; // the release phase runs once per deploy, not as a formation process
+  if (Object.keys(build.processTypes).length === 0) types.web = null;
+  return types;
+}
+
+/** The instances a release needs: formation × process types, each with the release's config and size. */
 export function instanceSpecs(request: DeployRequest, containerPort: number): InstanceSpec[] {
   const { app, release, build, formation } = request;
   const image = build.image;
   if (!image) throw new SlipwayError('deploy_failed', `build ${build.id} has no image`);
+  const types = runnableTypes(build);
   const specs: InstanceSpec[] = [];
-  for (const { type, quantity } of formation) {
-    const command = build.processTypes[type] ?? null;
-    // A Dockerfile app without a Procfile still has a web process: the image's own CMD.
-    if (command === null && !(type === 'web' && Object.keys(build.processTypes).length === 0)) continue;
+  for (const { type, quantity, memoryMb, cpu } of formation) {
+    if (!(type in types)) continue;
     for (let n = 0; n < quantity; n += 1) {
       specs.push({
-        app, release: release.version, process: type, image, command,
+        app, release: release.version, process: type, image, command: types[type] ?? null,
         env: { ...release.config, SLIPWAY_RELEASE: `v${release.version}`, DYNO: `${type}.${n + 1}` },
-        port: containerPort,
+        port: containerPort, memoryMb, cpu,
       });
     }
   }
   return specs;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n', 1)[0] ?? '';
 }

@@ -23,6 +23,8 @@ export interface Build {
   processTypes: ProcessTypes;
   log: string;
   durationMs: number | null;
+  /** app.json of the commit, as text (null when the commit has none). */
+  appJson: string | null;
   createdAt: Date;
 }
 
@@ -43,7 +45,14 @@ export interface Release {
 export interface FormationEntry {
   type: string;
   quantity: number;
+  /** Memory limit of each instance, in megabytes. */
+  memoryMb: number;
+  /** CPU limit of each instance, in cores. */
+  cpu: number;
 }
+
+/** Heroku's standard-1X: 512 MB; half a core. `ps:resize` changes them per process type. */
+export const DEFAULT_SIZE = Object.freeze({ memoryMb: 512, cpu: 0.5 });
 
 export interface SshKey {
   id: number;
@@ -60,7 +69,7 @@ export interface User {
 }
 
 /** Only `web` receives HTTP; it runs one instance unless the formation says otherwise. */
-export const DEFAULT_FORMATION: readonly FormationEntry[] = [{ type: 'web', quantity: 1 }];
+export const DEFAULT_FORMATION: readonly FormationEntry[] = [{ type: 'web', quantity: 1, ...DEFAULT_SIZE }];
 
 /** Heroku's description of a deploy: "Deploy 1a2b3c4". */
 export function deployDescription(commit: string): string {

@@ -3,7 +3,7 @@
  * published only after its health check passed and withdrawn before its instance is stopped.
  */
 import type { Etcd3 } from 'etcd3';
-import { appPrefix, backendKey, domainKey, type BackendValue } from '../lib/etcd-keys';
+import { appPrefix, backendKey, backendsPrefix, domainKey, type BackendValue } from '../lib/etcd-keys';
 
 export interface RoutePublisher {
   publishDomain(app: string, host: string): Promise<void>;
@@ -11,6 +11,8 @@ export interface RoutePublisher {
   withdrawBackend(app: string, instanceId: string): Promise<void>;
   /** Removes every key of the app (domains and backends). */
   removeApp(app: string): Promise<void>;
+  /** Instance ids of the app's published backends. */
+  backendIds(app: string): Promise<string[]>;
 }
 
 export class EtcdPublisher implements RoutePublisher {
@@ -30,5 +32,11 @@ export class EtcdPublisher implements RoutePublisher {
 
   async removeApp(app: string): Promise<void> {
     await this.etcd.delete().prefix(appPrefix(this.prefix, app));
+  }
+
+  async backendIds(app: string): Promise<string[]> {
+    const prefix = backendsPrefix(this.prefix, app);
+    const keys = await this.etcd.getAll().prefix(prefix).keys();
+    return keys.map((key) => key.slice(prefix.length));
   }
 }

@@ -14,6 +14,9 @@ export interface InstanceSpec {
   env: Readonly<Record<string, string>>;
   /** The port the process must listen on ($PORT) when it serves HTTP. */
   port: number;
+  /** Limits of this instance. */
+  memoryMb: number;
+  cpu: number;
 }
 
 export type InstanceState = 'starting' | 'running' | 'crashed' | 'exited';
@@ -28,6 +31,14 @@ export interface Instance {
   url: string | null;
   startedAt: Date | null;
   restartCount: number;
+  memoryMb: number;
+  cpu: number;
+}
+
+/** What the host can give to app instances. */
+export interface HostCapacity {
+  memoryMb: number;
+  cpus: number;
 }
 
 export interface RuntimeDriver {
@@ -41,4 +52,8 @@ export interface RuntimeDriver {
   list(app?: string): Promise<Instance[]>;
   /** The last lines the instance wrote to stdout and stderr. */
   logs(instanceId: string, lines: number): Promise<string>;
+  /** Restarts the process in place (same instance id, same address); used when liveness fails. */
+  restart(instanceId: string, graceSeconds: number): Promise<void>;
+  /** Memory and CPUs of the host (or cluster) that instances share. */
+  capacity(): Promise<HostCapacity>;
 }

@@ -38,6 +38,18 @@ export interface Config {
   /** SIGTERM grace period before SIGKILL when stopping an instance. */
   readonly stopGraceSeconds: number;
   readonly logLevel: string;
+  /** New web instances started at once during a rolling deploy. */
+  readonly deploySurge: number;
+  /** Old web instances that may stop before their replacements are ready. */
+  readonly deployMaxUnavailable: number;
+  /** Between withdrawing an instance from etcd and SIGTERM: routers stop sending, in-flight requests finish. */
+  readonly drainMs: number;
+  /** How often the reconciler compares desired and actual state (it also runs at start-up). */
+  readonly reconcileIntervalMs: number;
+  /** Memory kept back from apps for Slipway, Docker and the system. */
+  readonly reservedMemoryMb: number;
+  /** CPU limits of all instances may add up to cores × this factor. */
+  readonly cpuOvercommit: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -60,6 +72,21 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
     throw new SlipwayError('invalid_config', `${name}=${raw} must be a positive number`);
   }
   return value;
+}
+
+function nonNegativeNumber(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new SlipwayError('invalid_config', `${name}=${raw} must be a number ≥ 0`);
+  return value;
+}
+
+function count(env: Env, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new SlipwayError('invalid_config', `${name}=${raw} must be a whole number ≥ ${min}`);
+  return Number(raw);
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -89,5 +116,11 @@ export function loadConfig(env: Env = process.env): Config {
     bootTimeoutMs: positiveNumber(env, 'SLIPWAY_BOOT_TIMEOUT', 60) * 1000,
     stopGraceSeconds: positiveNumber(env, 'SLIPWAY_STOP_GRACE', 10),
     logLevel: env.SLIPWAY_LOG_LEVEL || 'info',
+    deploySurge: count(env, 'SLIPWAY_DEPLOY_SURGE', 1, 1),
+    deployMaxUnavailable: count(env, 'SLIPWAY_DEPLOY_MAX_UNAVAILABLE', 0, 0),
+    drainMs: nonNegativeNumber(env, 'SLIPWAY_DRAIN_SECONDS', 1) * 1000,
+    reconcileIntervalMs: positiveNumber(env, 'SLIPWAY_RECONCILE_INTERVAL', 15) * 1000,
+    reservedMemoryMb: count(env, 'SLIPWAY_RESERVED_MEMORY_MB', 1024, 0),
+    cpuOvercommit: positiveNumber(env, 'SLIPWAY_CPU_OVERCOMMIT', 4),
   });
 }

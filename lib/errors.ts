@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   build_failed: 422,
   nothing_detected: 422,
   deploy_failed: 422,
+  insufficient_capacity: 409,
+  no_release: 409,
   internal: 500,
 } as const;
 

@@ -1,13 +1,15 @@
 /** RuntimeDriver on one Docker host, through dockerode. */
 import crypto from 'node:crypto';
 import Docker from 'dockerode';
-import type { Instance, InstanceSpec, InstanceState, RuntimeDriver } from '../runtime-driver';
+import type { HostCapacity, Instance, InstanceSpec, InstanceState, RuntimeDriver } from '../runtime-driver';
 
 export const LABELS = {
   app: 'slipway.app',
   release: 'slipway.release',
   process: 'slipway.process',
   instance: 'slipway.instance',
+  /** Which Slipway installation owns the container: several may share one Docker host (tests do). */
+  platform: 'slipway.platform',
 } as const;
 
 const LAUNCHER = '/usr/local/bin/slipway-launch';
@@ -15,6 +17,7 @@ const LAUNCHER = '/usr/local/bin/slipway-launch';
 export class DockerDriver implements RuntimeDriver {
   constructor(
     private readonly docker: Docker,
+    private readonly platformId: string,
     /** Host address that app ports are published on; loopback keeps apps reachable only via the router. */
     private readonly publishHost = '127.0.0.1',
   ) {}
@@ -33,6 +36,7 @@ export class DockerDriver implements RuntimeDriver {
         [LABELS.release]: String(spec.release),
         [LABELS.process]: spec.process,
         [LABELS.instance]: id,
+        [LABELS.platform]: this.platformId,
       },
       ExposedPorts: serves ? { [portKey]: {} } : {},
       StopTimeout: 10,
@@ -41,6 +45,8 @@ export class DockerDriver implements RuntimeDriver {
         RestartPolicy: { Name: 'unless-stopped' },
         PortBindings: serves ? { [portKey]: [{ HostIp: this.publishHost, HostPort: '' }] } : {},
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
+        Memory: spec.memoryMb * 1024 * 1024,
+        NanoCpus: Math.round(spec.cpu * 1e9),
       },
     });
     await container.start();
@@ -74,12 +80,21 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   async list(app?: string): Promise<Instance[]> {
-    const labels = app ? [`${LABELS.app}=${app}`] : [LABELS.app];
+    const labels = [`${LABELS.platform}=${this.platformId}`, app ? `${LABELS.app}=${app}` : LABELS.app];
     const containers = await this.docker.listContainers({ all: true, filters: { label: labels } });
     const instances = await Promise.all(
       containers.map((c) => this.inspect(c.Labels[LABELS.instance] ?? '')),
     );
     return instances.filter((i): i is Instance => i !== null);
+  }
+
+  async restart(instanceId: string, graceSeconds: number): Promise<void> {
+    await this.docker.getContainer(`slipway-${instanceId}`).restart({ t: graceSeconds });
+  }
+
+  async capacity(): Promise<HostCapacity> {
+    const info = (await this.docker.info()) as { MemTotal: number; NCPU: number };
+    return { memoryMb: Math.floor(info.MemTotal / 1024 / 1024), cpus: info.NCPU };
   }
 
   async logs(instanceId: string, lines: number): Promise<string> {
@@ -107,6 +122,8 @@ function instanceFromInspect(info: Docker.ContainerInspectInfo, publishHost: str
     url: hostPort ? `http://${publishHost}:${hostPort}` : null,
     startedAt: info.State.StartedAt && !info.State.StartedAt.startsWith('0001') ? new Date(info.State.StartedAt) : null,
     restartCount: info.RestartCount ?? 0,
+    memoryMb: Math.round((info.HostConfig.Memory ?? 0) / 1024 / 1024),
+    cpu: (info.HostConfig.NanoCpus ?? 0) / 1e9,
   };
 }
 

@@ -9,6 +9,7 @@ export interface FinishedBuild {
   processTypes: ProcessTypes;
   log: string;
   durationMs: number;
+  appJson?: string | null;
 }
 
 export class BuildsRepo {
@@ -29,6 +30,7 @@ export class BuildsRepo {
       process_types: JSON.stringify(result.processTypes),
       log: result.log,
       duration_ms: result.durationMs,
+      app_json: result.appJson ?? null,
     });
   }
 

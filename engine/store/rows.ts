@@ -1,5 +1,5 @@
 /** Row ↔ model mapping, kept apart from queries so both stay readable. */
-import type { App, Build, ConfigVars, ProcessTypes, Release, SshKey } from '../model';
+import type { App, Build, ConfigVars, FormationEntry, ProcessTypes, Release, SshKey } from '../model';
 
 type Row = Record<string, unknown>;
 
@@ -34,8 +34,13 @@ export function buildFromRow(row: Row): Build {
     processTypes: json<ProcessTypes>(row.process_types),
     log: String(row.log),
     durationMs: nullableNumber(row.duration_ms),
+    appJson: nullableString(row.app_json),
     createdAt: date(row.created_at),
   };
+}
+
+export function formationFromRow(row: Row): FormationEntry {
+  return { type: String(row.type), quantity: Number(row.quantity), memoryMb: Number(row.memory_mb), cpu: Number(row.cpu) };
 }
 
 export function releaseFromRow(row: Row): Release {

@@ -23,7 +23,7 @@ function fetchUrl(url: string): Promise<{ status: number; body: string }> {
 
 describe('engine/drivers/docker-driver DockerDriver against dockerd', () => {
   const docker = new Docker({ socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, '') || '/var/run/docker.sock' });
-  const driver = new DockerDriver(docker);
+  const driver = new DockerDriver(docker, 'driver-test');
   const app = uniqueName('drv');
   const otherApp = uniqueName('drv-other');
 
@@ -42,7 +42,7 @@ describe('engine/drivers/docker-driver DockerDriver against dockerd', () => {
   function spec(overrides: Partial<InstanceSpec>): InstanceSpec {
     return {
       app, release: 3, process: 'web', image: STACK_WITH_NODE, command: WEB_COMMAND,
-      env: { SLIPWAY_RELEASE: 'v3', DYNO: 'web.1' }, port: CONTAINER_PORT, ...overrides,
+      env: { SLIPWAY_RELEASE: 'v3', DYNO: 'web.1' }, port: CONTAINER_PORT, memoryMb: 256, cpu: 0.5, ...overrides,
     };
   }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { instanceSpecs, type DeployRequest } from '../../../engine/deployer';
-import { DEFAULT_FORMATION, type Build, type FormationEntry, type ProcessTypes, type Release } from '../../../engine/model';
+import { DEFAULT_FORMATION, DEFAULT_SIZE, type Build, type FormationEntry, type ProcessTypes, type Release } from '../../../engine/model';
 import { SlipwayError } from '../../../lib/errors';
 
 const IMAGE = '127.0.0.1:5000/shop@sha256:' + 'c'.repeat(64);
@@ -15,7 +15,7 @@ function release(version: number, config: Record<string, string> = {}): Release 
 function build(processTypes: ProcessTypes, image: string | null = IMAGE): Build {
   return {
     id: 'b1', appId: 1, status: 'succeeded', commit: '1a2b3c4d', image, digest: null, processTypes,
-    log: '', durationMs: 1, createdAt: new Date(0),
+    log: '', durationMs: 1, appJson: null, createdAt: new Date(0),
   };
 }
 
@@ -28,13 +28,13 @@ describe('engine/deployer instanceSpecs', () => {
     const specs = instanceSpecs(request({ web: 'npm start', worker: 'node worker.js' }, DEFAULT_FORMATION), 5000);
     expect(specs).to.deep.equal([{
       app: 'shop', release: 4, process: 'web', image: IMAGE, command: 'npm start',
-      env: { SLIPWAY_RELEASE: 'v4', DYNO: 'web.1' }, port: 5000,
+      env: { SLIPWAY_RELEASE: 'v4', DYNO: 'web.1' }, port: 5000, memoryMb: 512, cpu: 0.5,
     }]);
   });
 
   it('starts formation × process types, numbering the instances of each type', () => {
     const specs = instanceSpecs(
-      request({ web: 'npm start', worker: 'node worker.js' }, [{ type: 'web', quantity: 2 }, { type: 'worker', quantity: 3 }]),
+      request({ web: 'npm start', worker: 'node worker.js' }, [{ type: 'web', quantity: 2, ...DEFAULT_SIZE }, { type: 'worker', quantity: 3, ...DEFAULT_SIZE }]),
       5000,
     );
     expect(specs.map((s) => [s.process, s.command, s.env.DYNO])).to.deep.equal([
@@ -48,7 +48,7 @@ describe('engine/deployer instanceSpecs', () => {
   });
 
   it('starts nothing for a process type scaled to 0', () => {
-    const specs = instanceSpecs(request({ web: 'npm start', worker: 'node worker.js' }, [{ type: 'web', quantity: 1 }, { type: 'worker', quantity: 0 }]), 5000);
+    const specs = instanceSpecs(request({ web: 'npm start', worker: 'node worker.js' }, [{ type: 'web', quantity: 1, ...DEFAULT_SIZE }, { type: 'worker', quantity: 0, ...DEFAULT_SIZE }]), 5000);
     expect(specs.map((s) => s.process)).to.deep.equal(['web']);
   });
 
@@ -59,10 +59,10 @@ describe('engine/deployer instanceSpecs', () => {
   });
 
   it('starts no instance for a formation type the app does not declare', () => {
-    expect(instanceSpecs(request({ web: 'npm start' }, [{ type: 'web', quantity: 1 }, { type: 'clock', quantity: 2 }]), 5000)
+    expect(instanceSpecs(request({ web: 'npm start' }, [{ type: 'web', quantity: 1, ...DEFAULT_SIZE }, { type: 'clock', quantity: 2, ...DEFAULT_SIZE }]), 5000)
       .map((s) => s.process)).to.deep.equal(['web']);
     // Only web gets the image's own command; other types need a Procfile entry.
-    expect(instanceSpecs(request({}, [{ type: 'worker', quantity: 1 }]), 5000)).to.deep.equal([]);
+    expect(instanceSpecs(request({}, [{ type: 'worker', quantity: 1, ...DEFAULT_SIZE }]), 5000)).to.deep.equal([]);
     // An app that declares processes but no web gets no web instance.
     expect(instanceSpecs(request({ worker: 'node w.js' }, DEFAULT_FORMATION), 5000)).to.deep.equal([]);
   });

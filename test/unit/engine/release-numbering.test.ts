@@ -18,6 +18,6 @@ describe('engine release numbering and model defaults', () => {
   });
 
   it('runs one web process by default', () => {
-    expect(DEFAULT_FORMATION).to.deep.equal([{ type: 'web', quantity: 1 }]);
+    expect(DEFAULT_FORMATION).to.deep.equal([{ type: 'web', quantity: 1, memoryMb: 512, cpu: 0.5 }]);
   });
 });

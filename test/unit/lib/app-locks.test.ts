@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { AppLocks } from '../../../builder/app-lock';
+import { AppLocks } from '../../../lib/app-locks';
 
 /** Lets every promise reaction that can run now run (one macrotask turn); no timer involved. */
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-describe('builder/app-lock AppLocks', () => {
+describe('lib/app-locks AppLocks', () => {
   it('makes a second push to the same app wait until the first releases the lock', async () => {
     const locks = new AppLocks();
     const events: string[] = [];
