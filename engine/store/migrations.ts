@@ -3,43 +3,66 @@
  * Never edit a released migration: add a new one.
  */
 import type { Knex } from 'knex';
+import { formationSizesAndAppJson } from './migration-002';
 
-interface Migration {
+export interface Migration {
   name: string;
   up(db: Knex): Promise<void>;
   down(db: Knex): Promise<void>;
+}
+
+/**
+ * MySQL/MariaDB tables: InnoDB (foreign keys, transactions) in utf8mb4 with binary comparison, so
+ * names, fingerprints and token hashes compare and sort exactly as in SQLite (case-sensitively).
+ * The longest unique key, a varchar(100), takes 400 bytes: within InnoDB's limits on any row format.
+ */
+function mysqlTable(db: Knex, t: Knex.CreateTableBuilder): void {
+  if ((db.client as { dialect?: string }).dialect !== 'mysql') return;
+  t.engine('InnoDB');
+  t.charset('utf8mb4');
+  t.collate('utf8mb4_bin');
+}
+
+/** Milliseconds kept: datetime(3) on MySQL (a bare timestamp drops them); SQLite's datetime, as before. */
+function createdAt(t: Knex.CreateTableBuilder): void {
+  t.datetime('created_at', { precision: 3 }).notNullable();
 }
 
 const initial: Migration = {
   name: '001_initial',
   async up(db) {
     await db.schema.createTable('users', (t) => {
+      mysqlTable(db, t);
       t.increments('id');
       t.string('name', 64).notNullable().unique();
-      t.timestamp('created_at').notNullable();
+      createdAt(t);
     });
     await db.schema.createTable('api_tokens', (t) => {
+      mysqlTable(db, t);
       t.increments('id');
       t.integer('user_id').unsigned().notNullable().references('users.id').onDelete('CASCADE');
       t.string('token_hash', 64).notNullable().unique();
-      t.timestamp('created_at').notNullable();
+      createdAt(t);
     });
     await db.schema.createTable('ssh_keys', (t) => {
+      mysqlTable(db, t);
       t.increments('id');
       t.integer('user_id').unsigned().notNullable().references('users.id').onDelete('CASCADE');
       t.string('name', 200).notNullable();
       t.string('fingerprint', 100).notNullable().unique();
       t.text('public_key').notNullable();
-      t.timestamp('created_at').notNullable();
+      createdAt(t);
     });
     await db.schema.createTable('apps', (t) => {
+      mysqlTable(db, t);
       t.increments('id');
       t.string('name', 30).notNullable().unique();
       t.text('config').notNullable(); // JSON object of the current config vars
       t.integer('current_release').nullable();
-      t.timestamp('created_at').notNullable();
+      createdAt(t);
     });
     await db.schema.createTable('builds', (t) => {
+      mysqlTable(db, t);
       t.string('id', 40).primary();
       t.integer('app_id').unsigned().notNullable().references('apps.id').onDelete('CASCADE');
       t.string('status', 16).notNullable();
@@ -49,9 +72,10 @@ const initial: Migration = {
       t.text('process_types').notNullable(); // JSON {type: command}
       t.text('log', 'mediumtext').notNullable();
       t.integer('duration_ms').nullable();
-      t.timestamp('created_at').notNullable();
+      createdAt(t);
     });
     await db.schema.createTable('releases', (t) => {
+      mysqlTable(db, t);
       t.increments('id');
       t.integer('app_id').unsigned().notNullable().references('apps.id').onDelete('CASCADE');
       t.integer('version').notNullable();
@@ -60,10 +84,11 @@ const initial: Migration = {
       t.string('description', 300).notNullable();
       t.string('status', 16).notNullable();
       t.text('failure_reason').nullable();
-      t.timestamp('created_at').notNullable();
+      createdAt(t);
       t.unique(['app_id', 'version']);
     });
     await db.schema.createTable('formation', (t) => {
+      mysqlTable(db, t);
       t.integer('app_id').unsigned().notNullable().references('apps.id').onDelete('CASCADE');
       t.string('type', 64).notNullable();
       t.integer('quantity').notNullable();
@@ -77,7 +102,7 @@ const initial: Migration = {
   },
 };
 
-const migrations: Migration[] = [initial];
+const migrations: Migration[] = [initial, formationSizesAndAppJson];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,

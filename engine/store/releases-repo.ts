@@ -19,6 +19,10 @@ export class ReleasesRepo {
    */
   async create(release: NewRelease, now = new Date()): Promise<Release> {
     return this.db.transaction(async (trx) => {
+      // The app's row, locked until commit, orders concurrent creations: without it, MySQL's
+      // (repeatable-read) transactions read the same max and the second insert breaks the unique
+      // index. SQLite has no FOR UPDATE (knex leaves it out) and serialises write transactions anyway.
+      await trx('apps').where({ id: release.appId }).forUpdate().first('id');
       const row = await trx('releases').where({ app_id: release.appId }).max({ max: 'version' }).first();
       const version = nextVersion(row?.max as number | null | undefined);
       const [id] = await trx('releases').insert({
@@ -31,11 +35,17 @@ export class ReleasesRepo {
     });
   }
 
-  /** Marks a release live: its status and the app's current release change together. */
+  /**
+   * Marks a release live: its status, the app's current release and the app's config (the
+   * release's snapshot, so a config change or rollback takes effect only once live) change together.
+   */
   async markSucceeded(release: Release): Promise<void> {
     await this.db.transaction(async (trx) => {
       await trx('releases').where({ id: release.id }).update({ status: 'succeeded' });
-      await trx('apps').where({ id: release.appId }).update({ current_release: release.version });
+      const row = await trx('releases').where({ id: release.id }).first('config');
+      const live: Record<string, unknown> = { current_release: release.version };
+      if (row) live.config = row.config;
+      await trx('apps').where({ id: release.appId }).update(live);
     });
   }
 
@@ -47,6 +57,12 @@ export class ReleasesRepo {
     const row = await this.db('releases').where({ app_id: appId, version }).first();
     if (!row) throw new SlipwayError('release_not_found', `Release v${version} does not exist. Run \`slipway releases\` to list them.`);
     return releaseFromRow(row);
+  }
+
+  /** Releases still being deployed (or cut short by a crash). */
+  async pending(appId: number): Promise<Release[]> {
+    const rows = await this.db('releases').where({ app_id: appId, status: 'pending' }).orderBy('version');
+    return rows.map(releaseFromRow);
   }
 
   async list(appId: number, limit = 100): Promise<Release[]> {

@@ -1,14 +1,14 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
+import knex from 'knex';
 import { SlipwayError, type ErrorCode } from '../../../lib/errors';
 import { AppsRepo } from '../../../engine/store/apps-repo';
 import { BuildsRepo } from '../../../engine/store/builds-repo';
-import { openDatabase, type Database } from '../../../engine/store/database';
+import { connectionFor, openDatabase, type Database } from '../../../engine/store/database';
 import { IdentityRepo } from '../../../engine/store/identity-repo';
 import { ReleasesRepo, type NewRelease } from '../../../engine/store/releases-repo';
+import { backends, type TestDatabase } from '../../support/databases';
 
 async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<SlipwayError> {
   try {
@@ -21,17 +21,31 @@ async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<Sl
   throw new Error(`expected a ${code} error`);
 }
 
-describe('engine/store on SQLite', () => {
-  let dir: string;
-  let db: Database;
+/** Only the type and count of each process: sizes are not this file's business. */
+function counts(formation: ReadonlyArray<{ type: string; quantity: number }>): Array<{ type: string; quantity: number }> {
+  return formation.map(({ type, quantity }) => ({ type, quantity }));
+}
+
+// Every test runs on each backend, each time on a fresh database of its own.
+for (const backend of backends) describe(`engine/store on ${backend.name}`, () => {
+  let testDb: TestDatabase | null = null;
+  let db: Database | null = null;
   let apps: AppsRepo;
   let builds: BuildsRepo;
   let releases: ReleasesRepo;
   let identity: IdentityRepo;
+  // A backend that cannot be set up fails each of its tests (never skips them), with the reason.
+  let setupError: unknown = null;
 
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-store-'));
-    db = await openDatabase(`sqlite://${dir}/db.sqlite3`);
+    setupError = null;
+    try {
+      testDb = await backend.create();
+      db = await openDatabase(testDb.url);
+    } catch (error) {
+      setupError = error;
+      return;
+    }
     apps = new AppsRepo(db);
     builds = new BuildsRepo(db);
     releases = new ReleasesRepo(db);
@@ -39,9 +53,25 @@ describe('engine/store on SQLite', () => {
   });
 
   afterEach(async () => {
-    await db.destroy();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await db?.destroy();
+    await testDb?.drop();
+    db = null;
+    testDb = null;
   });
+
+  /** mocha's `it`, failing at once with the setup's error when the backend could not be set up. */
+  function it(title: string, test: () => Promise<void>): void {
+    globalThis.it(title, async () => {
+      if (setupError) throw setupError;
+      await test();
+    });
+  }
+
+  /** The open database, for direct queries. */
+  function store(): Database {
+    if (!db) throw new Error('no database open');
+    return db;
+  }
 
   function newRelease(appId: number, overrides: Partial<NewRelease> = {}): NewRelease {
     return { appId, buildId: null, config: {}, description: 'Set FOO config vars', ...overrides };
@@ -73,12 +103,19 @@ describe('engine/store on SQLite', () => {
       const found = await apps.get('shop');
       expect(found).to.include({ id: created.id, name: 'shop', currentRelease: null });
       expect(found.config).to.deep.equal({});
-      expect(await apps.formation(created.id)).to.deep.equal([{ type: 'web', quantity: 1 }]);
+      expect(counts(await apps.formation(created.id))).to.deep.equal([{ type: 'web', quantity: 1 }]);
     });
 
-    it('keeps the database file where the URL says', async () => {
+    it('keeps the data in the database the URL names (on SQLite, the file it names)', async () => {
       await apps.create('shop');
-      expect(fs.existsSync(path.join(dir, 'db.sqlite3'))).to.equal(true);
+      if (testDb?.file) expect(fs.existsSync(testDb.file)).to.equal(true);
+      // A connection of its own, opened from the URL alone, sees the app.
+      const other = knex(connectionFor(testDb!.url));
+      try {
+        expect((await other('apps').select('name')).map((r: { name: string }) => r.name)).to.deep.equal(['shop']);
+      } finally {
+        await other.destroy();
+      }
     });
 
     it('refuses a second app with the same name (app_exists, 409) and keeps the first', async () => {
@@ -121,11 +158,11 @@ describe('engine/store on SQLite', () => {
 
       expect(await apps.find('shop')).to.equal(null);
       for (const table of ['builds', 'releases', 'formation']) {
-        expect(await db(table).where({ app_id: shop.id }), table).to.have.length(0);
+        expect(await store()(table).where({ app_id: shop.id }), table).to.have.length(0);
       }
       expect(await builds.list(blog.id)).to.have.length(1);
       expect((await releases.list(blog.id)).map((r) => r.version)).to.deep.equal([2, 1]);
-      expect(await apps.formation(blog.id)).to.deep.equal([{ type: 'web', quantity: 1 }]);
+      expect(counts(await apps.formation(blog.id))).to.deep.equal([{ type: 'web', quantity: 1 }]);
       // The name is free again.
       expect((await apps.create('shop')).currentRelease).to.equal(null);
     });
@@ -243,6 +280,14 @@ describe('engine/store on SQLite', () => {
       expect(error.message).to.include('SHA256:same');
       expect(error.message).to.include('"laptop"');
       expect(await identity.keys()).to.have.length(1);
+    });
+
+    it('tells apart fingerprints that differ only in case, as SHA256 fingerprints do', async () => {
+      const user = await identity.createUserWithToken('admin', hash('t'));
+      await identity.addKey(user.id, 'lower', 'SHA256:abc', 'ssh-ed25519 AAAA lower');
+      await identity.addKey(user.id, 'upper', 'SHA256:ABC', 'ssh-ed25519 BBBB upper');
+      expect((await identity.keyByFingerprint('SHA256:ABC'))?.name).to.equal('upper');
+      expect(await identity.keyByFingerprint('SHA256:Abc')).to.equal(null);
     });
 
     it('removes a key by id or by fingerprint, and answers key_not_found for an unknown one', async () => {
