@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { makeSshKey, startTestSlipway, uniqueName, WorkingCopy, type TestSlipway } from '../support/slipway';
+import { makeSshKey, REPO_ROOT, run, startTestSlipway, uniqueName, WorkingCopy, type TestSlipway } from '../support/slipway';
 
 interface InstanceJson { id: string; type: string; state: string; release: number; memoryMb?: number }
 interface PsJson { formation: Array<{ type: string; quantity: number; memoryMb: number; cpu: number }>; instances: InstanceJson[] }
@@ -142,5 +142,22 @@ describe('process types, scaling and health checks (end to end)', function () {
     expect((await slipway.api('POST', `/apps/${app}/ps/stop`, { type: 'worker' })).status).to.equal(200);
     expect(await running('worker')).to.have.length(0);
     expect((await ps()).formation.find((f) => f.type === 'worker')!.quantity).to.equal(0);
+  });
+
+  it('shows ps as a table and scales through the CLI', async function () {
+    const cli = (...args: string[]) => run('node', [path.join(REPO_ROOT, 'bin', 'slipway'), ...args], {
+      env: { SLIPWAY_API_URL: `http://127.0.0.1:${slipway.platform.apiPort}`, SLIPWAY_TOKEN: slipway.token, NO_COLOR: '1' },
+    });
+    const scaled = await cli('ps:scale', app, 'web=1', 'worker=1');
+    expect(scaled.code, scaled.output).to.equal(0);
+    expect(scaled.stdout).to.include('now running web=1 worker=1');
+    const listed = await cli('ps', app);
+    expect(listed.code, listed.output).to.equal(0);
+    expect(listed.stdout).to.match(/web: 1 × 256 MB, 0\.25 CPU/);
+    expect(listed.stdout).to.match(/│ web +│ running │ v1/);
+    expect(listed.stdout).to.match(/│ worker +│ running │ v1/);
+    const bad = await cli('ps:scale', app, 'web');
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.include('"web" is not TYPE=QUANTITY');
   });
 });
