@@ -3,15 +3,24 @@ import http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { SlipwayError, toErrorBody } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import type { FormationService } from '../engine/formation-service';
 import type { IdentityService } from '../engine/identity-service';
 import { requireToken } from './auth';
+import type { UpgradeListener } from './attach-server';
 import { appRoutes, type AppRoutesDeps } from './routes/apps';
+import { configRoutes, type ConfigRoutesDeps } from './routes/config';
+import { formationRoutes } from './routes/formation';
 import { keyRoutes } from './routes/keys';
+import { releaseRoutes } from './routes/releases';
+import { runRoutes, type RunRoutesDeps } from './routes/run';
 
-export interface ApiDeps extends AppRoutesDeps {
+export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
+  formation: FormationService;
   info: { domain: string; sshHost: string; sshPort: number; version: string };
   logger: Logger;
+  /** One-off processes, `/apps/:app/dynos` (docs/run.md); their attach is the upgrade listener given to listen(). */
+  run?: RunRoutesDeps;
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -24,7 +33,11 @@ export function createApi(deps: ApiDeps): express.Express {
   v1.use(requireToken(deps.identity));
   v1.get('/info', (_req, res) => { res.json(deps.info); });
   v1.use(appRoutes(deps));
+  v1.use(configRoutes(deps));
+  v1.use(releaseRoutes(deps));
+  v1.use(formationRoutes(deps.formation));
   v1.use(keyRoutes(deps.identity));
+  if (deps.run) v1.use(runRoutes(deps.run));
   app.use('/api/v1', v1);
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));
@@ -37,8 +50,10 @@ export function createApi(deps: ApiDeps): express.Express {
   return app;
 }
 
-export async function listen(app: express.Express, host: string, port: number): Promise<http.Server> {
+/** `onUpgrade` receives HTTP Upgrade requests (the one-off attach of api/attach-server.ts). */
+export async function listen(app: express.Express, host: string, port: number, onUpgrade?: UpgradeListener): Promise<http.Server> {
   const server = http.createServer(app);
+  if (onUpgrade) server.on('upgrade', onUpgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

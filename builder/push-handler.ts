@@ -5,7 +5,7 @@
  */
 import { isSlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
-import type { App, Build } from '../engine/model';
+import type { App, Build, Release } from '../engine/model';
 import type { AppsRepo } from '../engine/store/apps-repo';
 import type { ReleaseService } from '../engine/release-service';
 import type { GitObjectEnv } from './git';
@@ -61,6 +61,8 @@ export class PushHandler {
     private readonly logger: Logger,
     /** Runs before the first release of an app (app.json formation). */
     private readonly beforeFirstRelease: (app: App, build: Build) => Promise<void> = async () => undefined,
+    /** Runs after the first release of an app is live (app.json scripts.postdeploy). */
+    private readonly afterFirstRelease: (app: App, release: Release, build: Build, say: (line: string) => void) => Promise<void> = async () => undefined,
   ) {}
 
   async handle(request: PushRequest): Promise<boolean> {
@@ -77,8 +79,10 @@ export class PushHandler {
       const build = await this.pipeline.run({ app, repoPath: request.repoPath, commit, gitEnv: request.gitEnv, output: request.output });
       if (app.currentRelease === null) await this.beforeFirstRelease(app, build);
       say('-----> Launching...');
+      const first = app.currentRelease === null;
       const release = await this.releases.releaseBuild(app, build, (line) => say(`       ${line}`));
       say(`       Released v${release.version}`);
+      if (first) await this.afterFirstRelease(app, release, build, say);
       say(`       ${this.appUrl(app.name)} deployed to Slipway`);
       return true;
     } catch (error) {

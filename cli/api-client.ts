@@ -4,7 +4,7 @@
  * commands decide what to print.
  */
 import type { ErrorBody } from '../lib/errors';
-import type { App, AppInfo, Build, Info, Key, Release } from './api-types';
+import type { App, AppInfo, Build, ConfigVars, SizedFormationEntry, Info, Key, PsView, Release, ReleaseInfo } from './api-types';
 import { CliError } from './cli-error';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -19,6 +19,8 @@ export interface ApiClientOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** Calls that deploy a release (config changes, rollbacks) answer once it serves or failed. */
+const DEPLOY_TIMEOUT_MS = 10 * 60_000;
 
 /** Network errors node's fetch reports in `error.cause.code`, and what to tell the user. */
 const NETWORK_PROBLEMS: Record<string, string> = {
@@ -107,6 +109,46 @@ export class ApiClient {
     return this.request<Build[]>('GET', `/apps/${encodeURIComponent(app)}/builds`);
   }
 
+  getConfig(app: string): Promise<ConfigVars> {
+    return this.request<ConfigVars>('GET', `/apps/${encodeURIComponent(app)}/config`);
+  }
+
+  /** `{KEY: "value"}` sets, `{KEY: null}` unsets; answers the config after the change. */
+  updateConfig(app: string, changes: Record<string, string | null>): Promise<ConfigVars> {
+    return this.request<ConfigVars>('PATCH', `/apps/${encodeURIComponent(app)}/config`, changes, DEPLOY_TIMEOUT_MS);
+  }
+
+  getRelease(app: string, version: number): Promise<ReleaseInfo> {
+    return this.request<ReleaseInfo>('GET', `/apps/${encodeURIComponent(app)}/releases/${version}`);
+  }
+
+  /** Without a version: the newest succeeded release before the current one. */
+  rollback(app: string, version?: number): Promise<Release> {
+    const body = version === undefined ? {} : { rollback: version };
+    return this.request<Release>('POST', `/apps/${encodeURIComponent(app)}/releases`, body, DEPLOY_TIMEOUT_MS);
+  }
+
+  getPs(app: string): Promise<PsView> {
+    return this.request<PsView>('GET', `/apps/${encodeURIComponent(app)}/ps`);
+  }
+
+  /** `{web: 3, worker: 0}`; answers once the instances match. */
+  scale(app: string, quantities: Record<string, number>): Promise<SizedFormationEntry[]> {
+    return this.request<SizedFormationEntry[]>('PATCH', `/apps/${encodeURIComponent(app)}/formation`, quantities, DEPLOY_TIMEOUT_MS);
+  }
+
+  resize(app: string, type: string, size: { memory?: string; cpu?: number }): Promise<SizedFormationEntry> {
+    return this.request<SizedFormationEntry>('PATCH', `/apps/${encodeURIComponent(app)}/formation/${encodeURIComponent(type)}`, size, DEPLOY_TIMEOUT_MS);
+  }
+
+  restart(app: string, type?: string): Promise<void> {
+    return this.request<void>('POST', `/apps/${encodeURIComponent(app)}/ps/restart`, type ? { type } : {}, DEPLOY_TIMEOUT_MS);
+  }
+
+  stop(app: string, type: string): Promise<SizedFormationEntry[]> {
+    return this.request<SizedFormationEntry[]>('POST', `/apps/${encodeURIComponent(app)}/ps/stop`, { type }, DEPLOY_TIMEOUT_MS);
+  }
+
   listKeys(): Promise<Key[]> {
     return this.request<Key[]>('GET', '/keys');
   }
@@ -120,7 +162,7 @@ export class ApiClient {
     return this.request<void>('DELETE', `/keys/${encodeURIComponent(idOrFingerprint)}`);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     const url = `${this.apiUrl}/api/v1${path}`;
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -134,17 +176,17 @@ export class ApiClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw this.networkError(error);
+      throw this.networkError(error, timeoutMs);
     }
 
     let text: string;
     try {
       text = await response.text();
     } catch (error) {
-      throw this.networkError(error);
+      throw this.networkError(error, timeoutMs);
     }
 
     if (!response.ok) throw this.httpError(method, path, response, text);
@@ -176,10 +218,10 @@ export class ApiClient {
     );
   }
 
-  private networkError(error: unknown): CliError {
+  private networkError(error: unknown, timeoutMs = this.timeoutMs): CliError {
     const name = (error as { name?: unknown } | null)?.name;
     if (name === 'TimeoutError' || name === 'AbortError') {
-      return new CliError(`The Slipway API at ${this.apiUrl} did not answer within ${Math.round(this.timeoutMs / 1000)}s.`);
+      return new CliError(`The Slipway API at ${this.apiUrl} did not answer within ${Math.round(timeoutMs / 1000)}s.`);
     }
     const code = causeCode(error);
     const problem = code ? (NETWORK_PROBLEMS[code] ?? code) : innermostMessage(error);

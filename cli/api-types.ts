@@ -67,3 +67,34 @@ export interface Key {
   fingerprint: string;
   createdAt: string;
 }
+
+/** Config vars: `{KEY: value}` (GET /apps/:app/config). */
+export type ConfigVars = Record<string, string>;
+
+/** One release with its build's image and process types and its config's keys, never values (GET /apps/:app/releases/:version). */
+export interface ReleaseInfo extends Release {
+  image: string | null;
+  processTypes: Record<string, string>;
+  configKeys: string[];
+}
+
+/** One process type of the formation with its size (GET /apps/:app/ps). */
+export interface SizedFormationEntry extends FormationEntry {
+  memoryMb: number;
+  cpu: number;
+}
+
+export interface PsInstance {
+  id: string;
+  type: string;
+  state: string;
+  release: number;
+  url: string | null;
+  startedAt: string | null;
+  restartCount: number;
+}
+
+export interface PsView {
+  formation: SizedFormationEntry[];
+  instances: PsInstance[];
+}

@@ -96,7 +96,7 @@ export function wrap(text: string, width: number): string {
   return lines.join('\n');
 }
 
-function table(head: string[], rows: string[][], color: boolean): string {
+export function table(head: string[], rows: string[][], color: boolean): string {
   const c = colors(color);
   const t = new Table({
     head: head.map((h) => c.bold(h)),

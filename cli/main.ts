@@ -9,6 +9,9 @@ import { Command, CommanderError } from 'commander';
 import { ApiClient } from './api-client';
 import { isCliError, oneLine } from './cli-error';
 import * as commands from './commands';
+import * as runCommands from './commands-run';
+import * as configCommands from './commands-config';
+import * as psCommands from './commands-ps';
 import { colorEnabled, errorLine, type Env } from './format';
 import { resolveSettings } from './settings';
 
@@ -50,6 +53,48 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
     });
 
   program
+    .command('ps')
+    .description('list the formation and the running instances: type, state, release, uptime, restarts')
+    .argument('<app>', 'app name')
+    .option('--json', 'print the API\'s JSON')
+    .addHelpText('after', examples('slipway ps my-app'))
+    .action((name: string, opts: commands.JsonOption) => psCommands.ps(ctx, name, opts));
+
+  program
+    .command('ps:scale')
+    .description('set how many instances of each process type run (0 stops a type)')
+    .argument('<app>', 'app name')
+    .argument('<type=quantity...>', 'e.g. web=3 worker=2')
+    .addHelpText('after', examples('slipway ps:scale my-app web=3 worker=2', 'slipway ps:scale my-app worker=0'))
+    .action((name: string, args: string[]) => psCommands.psScale(ctx, name, args));
+
+  program
+    .command('ps:resize')
+    .description('set the memory and CPU limits of one process type (rolling restart)')
+    .argument('<app>', 'app name')
+    .argument('<type>', 'process type, e.g. web')
+    .option('--memory <size>', 'memory limit per instance, e.g. 512m or 1g')
+    .option('--cpu <cores>', 'CPU limit per instance, in cores, e.g. 0.5')
+    .addHelpText('after', examples('slipway ps:resize my-app web --memory 1g --cpu 1'))
+    .action((name: string, type: string, opts: { memory?: string; cpu?: string }) => psCommands.psResize(ctx, name, type, opts));
+
+  program
+    .command('ps:restart')
+    .description('replace the instances of the current release, one batch at a time, without downtime')
+    .argument('<app>', 'app name')
+    .argument('[type]', 'only this process type')
+    .addHelpText('after', examples('slipway ps:restart my-app', 'slipway ps:restart my-app worker'))
+    .action((name: string, type: string | undefined) => psCommands.psRestart(ctx, name, type));
+
+  program
+    .command('ps:stop')
+    .description('stop every instance of one process type (scales it to 0)')
+    .argument('<app>', 'app name')
+    .argument('<type>', 'process type, e.g. worker')
+    .addHelpText('after', examples('slipway ps:stop my-app worker'))
+    .action((name: string, type: string) => psCommands.psStop(ctx, name, type));
+
+  program
     .command('apps:create')
     .description('create an app')
     .argument('<name>', 'lowercase letters, digits and dashes; a letter first; 30 characters at most')
@@ -88,6 +133,55 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
     .action((name: string, opts: commands.JsonOption) => commands.releasesList(ctx, name, opts));
 
   program
+    .command('releases:info')
+    .description('show one release: its build, commit, image, process types and config var names (not values)')
+    .argument('<name>', 'the app')
+    .argument('<version>', 'the release, e.g. v3')
+    .option('--json', 'print JSON')
+    .addHelpText('after', examples('slipway releases:info my-app v3'))
+    .action((name: string, version: string, opts: commands.JsonOption) => configCommands.releasesInfo(ctx, name, version, opts));
+
+  program
+    .command('rollback')
+    .description("deploy an earlier release's build and config again, as a new release")
+    .argument('<name>', 'the app')
+    .argument('[version]', 'the release to go back to (default: the last succeeded one before the current)')
+    .addHelpText('after', examples('slipway rollback my-app', 'slipway rollback my-app v3'))
+    .action((name: string, version: string | undefined) => configCommands.rollback(ctx, name, version));
+
+  program
+    .command('config')
+    .description("list an app's config vars")
+    .argument('<name>', 'the app')
+    .option('--json', 'print JSON')
+    .addHelpText('after', examples('slipway config my-app', 'slipway config my-app --json'))
+    .action((name: string, opts: commands.JsonOption) => configCommands.configList(ctx, name, opts));
+
+  program
+    .command('config:get')
+    .description('print the value of one config var (exit 1 if it is not set)')
+    .argument('<name>', 'the app')
+    .argument('<key>', 'the config var')
+    .addHelpText('after', examples('slipway config:get my-app GREETING'))
+    .action((name: string, key: string) => configCommands.configGet(ctx, name, key));
+
+  program
+    .command('config:set')
+    .description('set config vars and restart the app with them (a new release)')
+    .argument('<name>', 'the app')
+    .argument('<KEY=value...>', 'one or more; the value is everything after the first "="')
+    .addHelpText('after', examples('slipway config:set my-app GREETING=hello', "slipway config:set my-app A=1 'B=x=y'"))
+    .action((name: string, assignments: string[]) => configCommands.configSet(ctx, name, assignments));
+
+  program
+    .command('config:unset')
+    .description('remove config vars and restart the app without them (a new release)')
+    .argument('<name>', 'the app')
+    .argument('<KEY...>', 'one or more config var names')
+    .addHelpText('after', examples('slipway config:unset my-app GREETING'))
+    .action((name: string, keys: string[]) => configCommands.configUnset(ctx, name, keys));
+
+  program
     .command('git:remote')
     .description("add (or update) a git remote for an app in the current directory's repository")
     .argument('<name>', 'the app')
@@ -116,6 +210,20 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
     .argument('<id-or-fingerprint>', 'the key id, or its SHA256:… fingerprint')
     .addHelpText('after', examples('slipway keys:remove SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s'))
     .action((id: string) => commands.keysRemove(ctx, id));
+
+  // `run APP CMD…` passes CMD's own options through, so program options go before the command name.
+  program.enablePositionalOptions();
+  program
+    .command('run')
+    .description("run a command in a new container of the app's current release (a one-off process)")
+    .argument('<name>', 'the app')
+    .argument('<command...>', 'the command; put -- before it when it has options of its own')
+    .option('-d, --detach', 'run in the background and print the instance id; its output goes to the container log')
+    .option('--no-tty', 'no terminal for the process, even when stdin is one')
+    .passThroughOptions()
+    .addHelpText('after', examples('slipway run my-app bash', 'slipway run my-app -- node -e "console.log(process.env.PORT)"',
+      'echo hi | slipway run my-app cat', 'slipway run --detach my-app npm run migrate'))
+    .action((name: string, command: string[], opts: runCommands.RunOptions) => runCommands.run(ctx, io, name, command, opts));
 
   return program;
 }

@@ -56,12 +56,23 @@ export class Deployer {
     private readonly logger: Logger,
     /** Called after a failed rollout that had already retired old instances (wired to the reconciler). */
     private readonly afterFailure: (app: string) => void = () => undefined,
+    /** Runs the release phase before any instance starts; throws to stop the deploy. */
+    private readonly releasePhase: ((request: DeployRequest, progress: Progress) => Promise<void>) | null = null,
   ) {}
 
   /** Rolls `release` out and makes it the app's current release; throws deploy_failed and changes nothing otherwise. */
   async deploy(request: DeployRequest, progress: Progress): Promise<void> {
     const unlock = await this.locks.acquire(request.app);
     try {
+      if (this.releasePhase) {
+        try {
+          await this.releasePhase(request, progress);
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          await this.releases.markFailed(request.release, reason);
+          throw new SlipwayError('deploy_failed', reason, { cause: error });
+        }
+      }
       await this.rollOut(request, progress, { commit: true });
     } finally {
       unlock();

@@ -43,6 +43,8 @@ export function planReconcile(desired: readonly InstanceSpec[], actual: readonly
 
 export class Reconciler {
   private timer: NodeJS.Timeout | null = null;
+  /** Pending releases made before this time belong to a Slipway that stopped; later ones to deploys running now. */
+  private readonly bootTime = new Date();
   private running: Promise<void> | null = null;
 
   constructor(
@@ -113,9 +115,9 @@ export class Reconciler {
   private async converge(name: string): Promise<void> {
     const app = await this.apps.find(name);
     if (!app) return;
-    // No deploy runs (we hold the lock), so a pending release was cut short by a crash: the
-    // previous release never stopped being current, and the new one is rolled back.
-    for (const release of await this.releases.pending(app.id)) {
+    // A release left pending by an earlier Slipway process was cut short by a crash: the previous
+    // release never stopped being current, and the new one is rolled back.
+    for (const release of (await this.releases.pending(app.id)).filter((r) => r.createdAt < this.bootTime)) {
       await this.releases.markFailed(release, 'interrupted: Slipway stopped during this deploy, so it was rolled back; push again to retry');
       this.logger.warn({ app: name, release: release.version }, 'rolled back an interrupted deploy');
     }

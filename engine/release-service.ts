@@ -1,31 +1,177 @@
-/** Turns a finished build into release vN and rolls it out. */
+/**
+ * Releases vN: made from a finished build (a push), from a config change or from a rollback, and
+ * rolled out by the Deployer. One app's releases are made one at a time (see `exclusive`).
+ *
+ * The app's config and its live release change together: ReleasesRepo.markSucceeded makes the
+ * release current and its config snapshot the app's config in one transaction. A release whose
+ * deploy fails is marked failed and changes neither, so a failed config change or rollback leaves
+ * the app's config as it was.
+ */
+import { AppLocks } from '../lib/app-locks';
+import { isSlipwayError, SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import { configKeys, previousGoodRelease, rollbackDescription, rollbackRefusal } from './config-vars';
 import type { Deployer, Progress } from './deployer';
-import { deployDescription, type App, type Build, type Release } from './model';
+import { deployDescription, type App, type Build, type ConfigVars, type Release } from './model';
 import type { AppsRepo } from './store/apps-repo';
+import type { BuildsRepo } from './store/builds-repo';
 import type { ReleasesRepo } from './store/releases-repo';
 
+/** The part of the Deployer this service uses (tests give a fake that records and marks releases). */
+export type ReleaseDeployer = Pick<Deployer, 'deploy'>;
+
+/** A release with what `releases:info` shows: its build and the names (never the values) of its config. */
+export interface ReleaseDetails {
+  app: App;
+  release: Release;
+  build: Build | null;
+  configKeys: string[];
+}
+
+/** The release an app runs now and its build, when both can be released again. */
+export interface CurrentBuild {
+  release: Release;
+  build: Build;
+}
+
+/** Highest number of releases looked at when choosing a rollback target. */
+const HISTORY_LIMIT = 10_000;
+
 export class ReleaseService {
+  /** This service's own per-app lock (not the push lock nor the deployer's): one release being made at a time. */
+  private readonly locks = new AppLocks();
+
   constructor(
     private readonly apps: AppsRepo,
     private readonly releases: ReleasesRepo,
-    private readonly deployer: Deployer,
+    private readonly builds: BuildsRepo,
+    private readonly deployer: ReleaseDeployer,
     private readonly logger: Logger,
   ) {}
 
-  /** Creates release vN (the build + a snapshot of the config) and deploys it. Throws deploy_failed. */
+  /**
+   * Runs `task` while no other release of the app is being made (push, config change, rollback).
+   * Whatever reads the app's config to make a release must read it inside.
+   */
+  async exclusive<T>(app: string, task: () => Promise<T>): Promise<T> {
+    const unlock = await this.locks.acquire(app);
+    try {
+      return await task();
+    } finally {
+      unlock();
+    }
+  }
+
+  /** Creates release vN (the build + a snapshot of the app's config) and deploys it. Throws deploy_failed. */
   async releaseBuild(app: App, build: Build, progress: Progress): Promise<Release> {
-    const current = await this.apps.get(app.name);
-    const release = await this.releases.create({
-      appId: app.id, buildId: build.id, config: current.config, description: deployDescription(build.commit),
+    return this.exclusive(app.name, async () => {
+      const current = await this.apps.get(app.name);
+      return this.deployRelease(current, build, current.config, deployDescription(build.commit), progress);
     });
-    this.logger.info({ app: app.name, release: release.version, build: build.id }, 'release created');
+  }
+
+  /**
+   * Creates release vN of `build` with `config` and deploys it; on success the app's config is
+   * `config`. Call it inside `exclusive`. Throws deploy_failed (the release is then marked failed).
+   */
+  async deployRelease(app: App, build: Build, config: ConfigVars, description: string, progress?: Progress): Promise<Release> {
+    const release = await this.releases.create({ appId: app.id, buildId: build.id, config, description });
+    this.logger.info({ app: app.name, release: release.version, build: build.id, configKeys: configKeys(config), description },
+      'release created');
     const formation = await this.apps.formation(app.id);
-    await this.deployer.deploy({ app: app.name, release, build, formation }, progress);
+    try {
+      await this.deployer.deploy({ app: app.name, release, build, formation }, progress ?? this.progressLog(app.name));
+    } catch (error) {
+      await this.failIfPending(app.name, release, error);
+      throw error;
+    }
     return { ...release, status: 'succeeded' };
+  }
+
+  /** A deploy refused before it started (e.g. capacity) leaves vN pending: record it as failed, not in progress. */
+  private async failIfPending(app: string, release: Release, error: unknown): Promise<void> {
+    const now = await this.releases.get(release.appId, release.version).catch(() => null);
+    if (now?.status !== 'pending') return;
+    const reason = isSlipwayError(error) ? error.message : 'the deploy stopped on an internal error (see the platform log)';
+    await this.releases.markFailed(release, reason);
+    if (!isSlipwayError(error)) this.logger.error({ app, release: release.version, err: error }, 'deploy error');
+  }
+
+  /** The app's current release and its build, or null when it has none that can run (never deployed). */
+  async currentBuild(app: App): Promise<CurrentBuild | null> {
+    if (app.currentRelease === null) return null;
+    const release = await this.releases.get(app.id, app.currentRelease);
+    const build = release.buildId === null ? null : await this.builds.get(release.buildId);
+    return build && runnable(build) ? { release, build } : null;
+  }
+
+  /**
+   * Release vN+1 with vN's build and config, deployed; the app's config becomes vN's. Without a
+   * version: the newest succeeded release before the current one. Refuses failed releases and
+   * releases without a build.
+   */
+  async rollback(appName: string, version: number | null, progress?: Progress): Promise<Release> {
+    return this.exclusive(appName, async () => {
+      const app = await this.apps.get(appName);
+      const target = await this.rollbackTarget(app, version);
+      const build = target.buildId === null ? null : await this.builds.get(target.buildId);
+      if (!build || !runnable(build)) {
+        throw new SlipwayError('invalid_request', `v${target.version}'s build is not available any more, so it cannot be rolled back to.`);
+      }
+      try {
+        return await this.deployRelease(app, build, target.config, rollbackDescription(target.version), progress);
+      } catch (error) {
+        throw failedChange(error, `Rollback to v${target.version} failed`, app);
+      }
+    });
+  }
+
+  async info(appName: string, version: number): Promise<ReleaseDetails> {
+    const app = await this.apps.get(appName);
+    const release = await this.releases.get(app.id, version);
+    const build = release.buildId === null ? null : await this.builds.get(release.buildId);
+    return { app, release, build, configKeys: configKeys(release.config) };
   }
 
   list(app: App): Promise<Release[]> {
     return this.releases.list(app.id);
   }
+
+  private async rollbackTarget(app: App, version: number | null): Promise<Release> {
+    if (version !== null) {
+      const release = await this.releases.get(app.id, version);
+      const refusal = rollbackRefusal(release);
+      if (refusal) throw new SlipwayError('invalid_request', refusal);
+      return release;
+    }
+    if (app.currentRelease === null) {
+      throw new SlipwayError('invalid_request', `${app.name} has no release to roll back from: deploy it first with git push.`);
+    }
+    const previous = previousGoodRelease(await this.releases.list(app.id, HISTORY_LIMIT), app.currentRelease);
+    if (!previous) {
+      throw new SlipwayError('invalid_request',
+        `${app.name} has no succeeded release before v${app.currentRelease} to roll back to. Run \`slipway releases ${app.name}\` to see them.`);
+    }
+    return previous;
+  }
+
+  private progressLog(app: string): Progress {
+    return (line) => this.logger.debug({ app, line }, 'deploy progress');
+  }
+}
+
+function runnable(build: Build): boolean {
+  return build.status === 'succeeded' && build.image !== null;
+}
+
+/**
+ * A failed deploy of a config change or rollback, said so: the failed release stays in the
+ * history, the app's config and its running release are unchanged.
+ */
+export function failedChange(error: unknown, what: string, app: App): unknown {
+  if (!isSlipwayError(error) || error.code !== 'deploy_failed') return error;
+  const running = app.currentRelease === null ? 'nothing was running' : `v${app.currentRelease} keeps serving`;
+  return new SlipwayError('deploy_failed',
+    `${what}: the new release did not start, so nothing was changed (the config is as it was and ${running}). ${error.message}`,
+    { cause: error });
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { SlipwayError } from '../../lib/errors';
-import { DEFAULT_FORMATION, type App, type ConfigVars, type FormationEntry } from '../model';
-import { appFromRow } from './rows';
+import { DEFAULT_FORMATION, DEFAULT_SIZE, type App, type ConfigVars, type FormationEntry } from '../model';
+import { appFromRow, formationFromRow } from './rows';
 
 export class AppsRepo {
   constructor(private readonly db: Knex) {}
@@ -12,7 +12,7 @@ export class AppsRepo {
       if (existing) throw new SlipwayError('app_exists', `An app named "${name}" already exists. Pick another name.`);
       const [id] = await trx('apps').insert({ name, config: '{}', current_release: null, created_at: now });
       const appId = Number(id);
-      await trx('formation').insert(DEFAULT_FORMATION.map((f) => ({ app_id: appId, type: f.type, quantity: f.quantity })));
+      await trx('formation').insert(DEFAULT_FORMATION.map((f) => ({ app_id: appId, type: f.type, quantity: f.quantity, memory_mb: f.memoryMb, cpu: f.cpu })));
       return { id: appId, name, config: {}, currentRelease: null, createdAt: now };
     });
   }
@@ -39,7 +39,29 @@ export class AppsRepo {
 
   async formation(appId: number): Promise<FormationEntry[]> {
     const rows = await this.db('formation').where({ app_id: appId }).orderBy('type');
-    return rows.map((r: Record<string, unknown>) => ({ type: String(r.type), quantity: Number(r.quantity) }));
+    return rows.map(formationFromRow);
+  }
+
+  /** Creates or updates formation entries, all in one transaction. */
+  async updateFormation(appId: number, changes: ReadonlyArray<Partial<FormationEntry> & { type: string }>): Promise<FormationEntry[]> {
+    await this.db.transaction(async (trx) => {
+      for (const change of changes) {
+        const values = {
+          ...(change.quantity === undefined ? {} : { quantity: change.quantity }),
+          ...(change.memoryMb === undefined ? {} : { memory_mb: change.memoryMb }),
+          ...(change.cpu === undefined ? {} : { cpu: change.cpu }),
+        };
+        const existing = await trx('formation').where({ app_id: appId, type: change.type }).first();
+        if (existing) {
+          if (Object.keys(values).length > 0) await trx('formation').where({ app_id: appId, type: change.type }).update(values);
+        } else {
+          await trx('formation').insert({
+            app_id: appId, type: change.type, quantity: 0, memory_mb: DEFAULT_SIZE.memoryMb, cpu: DEFAULT_SIZE.cpu, ...values,
+          });
+        }
+      }
+    });
+    return this.formation(appId);
   }
 
   /** Deletes the app and, through foreign keys, its builds, releases and formation. */
