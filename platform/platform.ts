@@ -2,6 +2,7 @@
  * The composition root of Slipway's control plane: engine + builder + API in one process.
  * Everything is created here, in order, and stopped in reverse; nothing starts at import time.
  */
+import crypto from 'node:crypto';
 import type http from 'node:http';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -9,9 +10,16 @@ import { Etcd3 } from 'etcd3';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
 import { createApi, listen } from '../api/server';
+import { attachUpgradeHandler } from '../api/attach-server';
 import { AppsService } from '../engine/apps-service';
-import { Deployer } from '../engine/deployer';
+import { ConfigService } from '../engine/config-service';
+import { Deployer, safeAppJson } from '../engine/deployer';
+import { Reconciler } from '../engine/reconciler';
+import { FormationService } from '../engine/formation-service';
 import { DockerDriver } from '../engine/drivers/docker-driver';
+import { DockerOneOff } from '../engine/drivers/docker-one-off';
+import { OneOffService } from '../engine/one-off-service';
+import { ReleaseTasks } from '../engine/release-phase';
 import { IdentityService } from '../engine/identity-service';
 import { EtcdPublisher } from '../engine/publisher';
 import { ReleaseService } from '../engine/release-service';
@@ -20,7 +28,7 @@ import { BuildsRepo } from '../engine/store/builds-repo';
 import { openDatabase, type Database } from '../engine/store/database';
 import { IdentityRepo } from '../engine/store/identity-repo';
 import { ReleasesRepo } from '../engine/store/releases-repo';
-import { AppLocks } from '../builder/app-lock';
+import { AppLocks } from '../lib/app-locks';
 import { DockerBuildCaches } from '../builder/build-caches';
 import { BuildpackBuilder } from '../builder/buildpack-builder';
 import { DockerfileBuilder } from '../builder/dockerfile-builder';
@@ -36,10 +44,21 @@ export interface Platform {
   apiPort: number;
   sshPort: number;
   db: Database;
+  /** Settles when the start-up reconcile pass is done. */
+  firstReconcile: Promise<void>;
+  /** Runs one reconcile pass over every app now. */
+  reconcile(): Promise<void>;
   close(): Promise<void>;
 }
 
 export const CONTAINER_PORT = 5000;
+/** How long a one-off prepared by POST /apps/:app/dynos waits for its client to attach. */
+const ATTACH_TIMEOUT_SECONDS = 60;
+
+/** Names this installation in container labels: its state dir and etcd prefix make it unique on a host. */
+export function platformId(config: Config): string {
+  return crypto.createHash('sha256').update(`${config.stateDir}\n${config.etcdPrefix}`).digest('hex').slice(0, 12);
+}
 
 export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
   const db = await openDatabase(config.databaseUrl);
@@ -52,20 +71,35 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const identity = new IdentityService(new IdentityRepo(db));
   await ensureAdmin(config, identity);
 
-  const driver = new DockerDriver(docker);
+  const driver = new DockerDriver(docker, platformId(config));
   const publisher = new EtcdPublisher(etcd, config.etcdPrefix);
-  const deployer = new Deployer(driver, publisher, releasesRepo, {
+  const deployLocks = new AppLocks();
+  const oneOffRunner = new DockerOneOff(docker, platformId(config));
+  const releaseTasks = new ReleaseTasks(oneOffRunner, CONTAINER_PORT, logger.child({ part: 'release-phase' }));
+  let reconciler: Reconciler | null = null;
+  const deployer = new Deployer(driver, publisher, releasesRepo, deployLocks, {
     bootTimeoutMs: config.bootTimeoutMs,
     stopGraceSeconds: config.stopGraceSeconds,
     containerPort: CONTAINER_PORT,
     logLines: 20,
-  }, logger.child({ part: 'deployer' }));
+    surge: config.deploySurge,
+    maxUnavailable: config.deployMaxUnavailable,
+    drainMs: config.drainMs,
+    capacity: { reservedMemoryMb: config.reservedMemoryMb, cpuOvercommit: config.cpuOvercommit },
+  }, logger.child({ part: 'deployer' }), (app) => { void reconciler?.reconcile(app); },
+  (request, progress) => releaseTasks.releasePhase(request.app, request.release, request.build, progress));
+  reconciler = new Reconciler(appsRepo, releasesRepo, buildsRepo, driver, publisher, deployer, deployLocks, CONTAINER_PORT, logger.child({ part: 'reconciler' }));
+  const formation = new FormationService(appsRepo, releasesRepo, buildsRepo, driver, deployer, reconciler, logger.child({ part: 'formation' }));
   const repositories = new GitRepositories(path.join(config.stateDir, 'repos'), path.join(__dirname, '..', 'builder', 'pre-receive.js'));
   const caches = new DockerBuildCaches(docker);
   let sshPort = config.sshPort;
   const addresses = addressesFrom(config, () => sshPort);
   const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }));
-  const releases = new ReleaseService(appsRepo, releasesRepo, deployer, logger.child({ part: 'releases' }));
+  const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }));
+  const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }));
+  const oneOffs = new OneOffService(appsRepo, releasesRepo, buildsRepo, oneOffRunner, {
+    containerPort: CONTAINER_PORT, attachTimeoutMs: ATTACH_TIMEOUT_SECONDS * 1000,
+  }, logger.child({ part: 'run' }));
 
   // Repositories made by an earlier installation get the hook of this one.
   for (const app of await appsRepo.list()) if (await repositories.exists(app.name)) await repositories.installHook(app.name);
@@ -78,7 +112,20 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     npmRegistry: resolveNpmRegistry(config),
     supported: supportedBuilds(config.buildpacksDir),
   }), config.registry, logger.child({ part: 'builder' }));
-  const pushes = new PushHandler(appsRepo, pipeline, releases, addresses.urlFor, logger.child({ part: 'push' }));
+  const pushes = new PushHandler(appsRepo, pipeline, releases, addresses.urlFor, logger.child({ part: 'push' }),
+    (app, build) => formation.applyAppJsonFormation(app, safeAppJson(build.appJson).formation),
+    async (app, release, build, say) => {
+      const script = safeAppJson(build.appJson).scripts.postdeploy;
+      if (!script) return;
+      say(`-----> Running postdeploy script: ${script}`);
+      let partial = '';
+      const code = await releaseTasks.run(app.name, release, build, script, (text) => {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) say(`       ${line}`);
+      });
+      if (code !== 0) say(` !     The postdeploy script exited with code ${code}; the release stays live.`);
+    });
   const hookSocket = path.join(config.stateDir, 'run', `hooks-${process.pid}.sock`);
   const hooks = new HookServer(hookSocket, pushes, logger.child({ part: 'hooks' }));
   await hooks.start();
@@ -87,25 +134,34 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     { host: config.sshHost, port: config.sshPort, hostKey: ensureHostKey(config.stateDir), hookSocket },
     { userForFingerprint: (fp) => identity.userForFingerprint(fp) },
     { exists: (app) => appsRepo.find(app).then((a) => a !== null), repositoryPath: (app) => repositories.pathOf(app) },
-    new AppLocks(), hooks, logger.child({ part: 'ssh' }),
+    new AppLocks(), hooks, logger.child({ part: 'ssh' }), oneOffs,
   );
   await ssh.start();
   sshPort = ssh.port;
 
   const api = createApi({
-    apps, releases, builds: buildsRepo, identity, logger: logger.child({ part: 'api' }),
+    formation,
+    apps, releases, builds: buildsRepo, config: configVars, identity, logger: logger.child({ part: 'api' }),
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
+    run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
   });
-  const server: http.Server = await listen(api, config.apiHost, config.apiPort);
+  const server: http.Server = await listen(api, config.apiHost, config.apiPort,
+    attachUpgradeHandler({ identity, oneOffs, logger: logger.child({ part: 'run' }) }));
   const apiAddress = server.address();
   const apiPort = typeof apiAddress === 'object' && apiAddress ? apiAddress.port : config.apiPort;
   logger.info({ apiPort, sshPort: ssh.port }, 'slipway platform started');
+  // Converge in the background: a restart must not wait for every app before serving the API.
+  const firstReconcile = reconciler.start(config.reconcileIntervalMs);
 
   return {
     apiPort,
     sshPort: ssh.port,
     db,
+    firstReconcile,
+    reconcile: () => reconciler!.reconcileAll(),
     async close() {
+      await reconciler!.stop();
+      await oneOffs.close(); // attached one-offs end with their connections; detached ones keep running
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
