@@ -6,10 +6,13 @@
 import { spawn } from 'node:child_process';
 import { Server, utils, type Connection, type ServerChannel } from 'ssh2';
 import { appNameProblem } from '../lib/app-name';
+import { isSlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { fingerprintOfBlob } from '../lib/ssh-keys';
-import type { AppLocks } from './app-lock';
+import type { AppLocks } from '../lib/app-locks';
 import type { HookServer } from './hook-server';
+import { parseSshRun, type RunRequest, type TerminalSize } from '../engine/one-off';
+import type { AttachedIo } from '../engine/one-off-service';
 
 export interface SshKeyLookup {
   /** The user owning a key with this fingerprint, or null when it is not registered. */
@@ -39,6 +42,17 @@ export function parseGitCommand(command: string): { service: 'git-receive-pack' 
 
 type Identity = { user: string } | { refused: string[] };
 
+/** Runs `run APP CMD…` (Dokku style) in a one-off process of the app; resolves with its exit code. docs/run.md. */
+export interface SshRunner {
+  run(app: string, request: RunRequest, io: AttachedIo): Promise<number>;
+}
+
+/** The pseudo-terminal a session asked for (`ssh -t`), and who hears of its window changes. */
+interface SessionTerminal {
+  pty: { cols: number; rows: number; term: string } | null;
+  resize: ((size: TerminalSize) => void) | null;
+}
+
 export class SshGitServer {
   private server: Server | null = null;
 
@@ -49,6 +63,7 @@ export class SshGitServer {
     private readonly locks: AppLocks,
     private readonly hooks: HookServer,
     private readonly logger: Logger,
+    private readonly runner: SshRunner | null = null,
   ) {}
 
   get port(): number {
@@ -99,9 +114,18 @@ export class SshGitServer {
     client.on('ready', () => {
       client.on('session', (acceptSession) => {
         const session = acceptSession();
+        const terminal: SessionTerminal = { pty: null, resize: null };
+        session.on('pty', (accept, _reject, info) => {
+          terminal.pty = { cols: info.cols, rows: info.rows, term: info.term };
+          accept?.();
+        });
+        session.on('window-change', (accept, _reject, info) => {
+          terminal.resize?.({ cols: info.cols, rows: info.rows });
+          accept?.();
+        });
         session.on('exec', (accept, _reject, info) => {
           const channel = accept();
-          void this.onExec(channel, info.command, identity).catch((error) => {
+          void this.onExec(channel, info.command, identity, terminal).catch((error) => {
             this.logger.error({ err: error }, 'ssh exec failed');
             finish(channel, 1, ' !     Internal error, see the platform log.\n');
           });
@@ -110,11 +134,14 @@ export class SshGitServer {
     });
   }
 
-  private async onExec(channel: ServerChannel, command: string, identity: Identity): Promise<void> {
+  private async onExec(channel: ServerChannel, command: string, identity: Identity, terminal: SessionTerminal): Promise<void> {
     if ('refused' in identity) {
       const keys = identity.refused.length > 0 ? ` (${identity.refused.join(', ')})` : '';
       return finish(channel, 1, ` !     Your SSH key${keys} is not registered with Slipway. Register it with: slipway keys:add ~/.ssh/id_ed25519.pub\n`);
     }
+    const run = this.runner ? parseSshRun(command) : null;
+    if (run && 'problem' in run) return finish(channel, 1, ` !     ${run.problem}\n`);
+    if (run) return this.runOneOff(channel, run.app, run.command, terminal);
     const parsed = parseGitCommand(command);
     if (!parsed) {
       return finish(channel, 1, ` !     Only git push and git fetch are served here (got "${command.split(' ')[0]}").\n`);
@@ -134,6 +161,27 @@ export class SshGitServer {
     } finally {
       this.hooks.unregister(pushId);
       release();
+    }
+  }
+
+  /** `run APP CMD…`: CMD in a new container of the app's current release, over this channel. */
+  private async runOneOff(channel: ServerChannel, app: string, command: string, terminal: SessionTerminal): Promise<void> {
+    const hangUp = new AbortController();
+    channel.on('close', () => hangUp.abort());
+    const pty = terminal.pty;
+    try {
+      const code = await this.runner!.run(app, {
+        command, tty: pty !== null, size: pty ? { cols: pty.cols, rows: pty.rows } : null, term: pty?.term || null,
+      }, {
+        stdin: channel, stdout: channel, stderr: channel.stderr,
+        onResize: (listener) => { terminal.resize = listener; },
+        signal: hangUp.signal,
+      });
+      channel.exit(code);
+      channel.end();
+    } catch (error) {
+      if (!isSlipwayError(error)) throw error;
+      finish(channel, 1, ` !     ${error.message}${pty ? '\r\n' : '\n'}`);
     }
   }
 
