@@ -61,6 +61,18 @@ function parseCheck(raw: unknown, where: string): HealthCheck {
   };
 }
 
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function memoryField(value: unknown, where: string): number {
+  try {
+    return parseMemory(String(value));
+  } catch (error) {
+    return invalid(`${where}: ${(error as Error).message}`);
+  }
+}
+
 /** Parses app.json text; a file that is not valid JSON fails the build with a clear message. */
 export function parseAppJson(text: string | null): AppJson {
   if (text === null || text.trim() === '') return EMPTY_APP_JSON;
@@ -74,16 +86,19 @@ export function parseAppJson(text: string | null): AppJson {
   const doc = raw as Record<string, unknown>;
 
   const formation: AppJson['formation'] = {};
+  if (!isObject(doc.formation ?? {})) invalid('formation must be an object like {"web": {"quantity": 1}}');
   for (const [type, value] of Object.entries((doc.formation ?? {}) as Record<string, unknown>)) {
+    if (value !== null && value !== undefined && !isObject(value)) invalid(`formation.${type} must be an object like {"quantity": 1}`);
     const entry = (value ?? {}) as Record<string, unknown>;
     formation[type] = {
       ...(entry.quantity === undefined ? {} : { quantity: Math.floor(numberField(entry.quantity, `formation.${type}.quantity`, 0)) }),
-      ...(entry.memory === undefined ? {} : { memoryMb: parseMemory(String(entry.memory)) }),
+      ...(entry.memory === undefined ? {} : { memoryMb: memoryField(entry.memory, `formation.${type}.memory`) }),
       ...(entry.cpu === undefined ? {} : { cpu: numberField(entry.cpu, `formation.${type}.cpu`, 1, 0.01) }),
     };
   }
 
   const healthchecks: AppJson['healthchecks'] = {};
+  if (!isObject(doc.healthchecks ?? {})) invalid('healthchecks must be an object like {"web": [ … ]}');
   for (const [type, checks] of Object.entries((doc.healthchecks ?? {}) as Record<string, unknown>)) {
     if (!Array.isArray(checks)) invalid(`healthchecks.${type} must be a list of checks`);
     healthchecks[type] = checks.map((check, index) => parseCheck(check, `healthchecks.${type}[${index}]`));
@@ -99,7 +114,7 @@ export function parseAppJson(text: string | null): AppJson {
 
 /** "512m", "1g", "256" (MB) → megabytes. */
 export function parseMemory(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([mMgG])?[bB]?$/.exec(text.trim());
+  const match = /^(\d+(?:\.\d+)?)\s*(?:([mMgG])[bB]?)?$/.exec(text.trim());
   if (!match) {
     throw new SlipwayError('invalid_request', `"${text}" is not a memory size. Use megabytes or gigabytes, like 512m or 1g.`);
   }

@@ -16,15 +16,17 @@ export interface ProbeAnswer {
 /** One GET with a deadline; null when nothing answered. */
 export function httpGet(url: string, timeoutMs: number): Promise<ProbeAnswer | null> {
   return new Promise((resolve) => {
-    const request = http.get(url, { timeout: timeoutMs, agent: false }, (response) => {
+    // The whole attempt is bounded, not just each idle gap: a streaming endpoint must not hang a deploy.
+    const deadline = setTimeout(() => { request.destroy(); resolve(null); }, timeoutMs);
+    const settle = (answer: ProbeAnswer | null): void => { clearTimeout(deadline); resolve(answer); };
+    const request = http.get(url, { agent: false }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => { if (body.length < 65536) body += chunk; });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      response.on('error', () => resolve(null));
+      response.on('end', () => settle({ status: response.statusCode ?? 0, body }));
+      response.on('error', () => settle(null));
     });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(null));
+    request.on('error', () => settle(null));
   });
 }
 

@@ -128,7 +128,8 @@ export class Deployer {
 
     const surge = Math.max(1, this.options.surge);
     const peak = [...web.slice(0, surge), ...others];
-    await this.checkCapacity(totalDemand(peak), `v${release.version} (${describeFormation(specs)})`);
+    const demand = totalDemand(peak);
+    if (demand.memoryMb > 0 || demand.cpu > 0) await this.checkCapacity(demand, `v${release.version} (${describeFormation(specs)})`);
 
     const started: Instance[] = [];
     const retired: Instance[] = [];
@@ -136,7 +137,9 @@ export class Deployer {
       while (started.filter((i) => i.process === 'web').length < web.length) {
         const done = started.filter((i) => i.process === 'web').length;
         const batch = web.slice(done, done + surge);
-        const early = oldWeb.filter((i) => !retired.includes(i)).slice(0, this.options.maxUnavailable);
+        // Old instances already down but not yet replaced count against maxUnavailable.
+        const unavailable = retired.length - done;
+        const early = oldWeb.filter((i) => !retired.includes(i)).slice(0, Math.max(0, this.options.maxUnavailable - unavailable));
         await this.retire(app, early);
         retired.push(...early);
         const ready = await this.startReady(batch, appJson, started, progress);

@@ -31,8 +31,9 @@ export function planReconcile(desired: readonly InstanceSpec[], actual: readonly
   for (const type of desiredTypes) {
     const want = desired.filter((s) => s.process === type);
     // Crashed instances count as present: Docker restarts them with backoff; replacing them would hide the crash.
-    const have = actual.filter((i) => i.release === currentRelease && i.process === type)
-      .sort((a, b) => Number(a.state === 'exited') - Number(b.state === 'exited'));
+    // Keep the healthiest: running first, then starting, then crashed; exited ones are replaced.
+    const rank = (i: Instance): number => ({ running: 0, starting: 1, crashed: 2, exited: 3 })[i.state];
+    const have = actual.filter((i) => i.release === currentRelease && i.process === type).sort((a, b) => rank(a) - rank(b));
     const live = have.filter((i) => i.state !== 'exited');
     retire.push(...have.filter((i) => i.state === 'exited'));
     start.push(...want.slice(live.length));
