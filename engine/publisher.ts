@@ -3,7 +3,10 @@
  * published only after its health check passed and withdrawn before its instance is stopped.
  */
 import type { Etcd3 } from 'etcd3';
-import { appPrefix, backendKey, backendsPrefix, domainKey, type BackendValue } from '../lib/etcd-keys';
+import {
+  appPrefix, backendKey, backendsPrefix, certKey, certsPrefix, domainKey, domainsPrefix, settingsKey,
+  type AppSettingsValue, type BackendValue, type CertValue,
+} from '../lib/etcd-keys';
 
 export interface RoutePublisher {
   publishDomain(app: string, host: string): Promise<void>;
@@ -15,7 +18,22 @@ export interface RoutePublisher {
   backendIds(app: string): Promise<string[]>;
 }
 
-export class EtcdPublisher implements RoutePublisher {
+/** Custom domains, certificates and per-app settings (contract v2), written by the DomainsService. */
+export interface TlsPublisher {
+  publishDomain(app: string, host: string): Promise<void>;
+  withdrawDomain(app: string, host: string): Promise<void>;
+  /** The hosts of the app's published domain keys. */
+  domainHosts(app: string): Promise<string[]>;
+  /**
+   * Makes the app's certificate keys exactly `certs` (host → value): puts the new and changed ones
+   * first (a put replaces a certificate in one step), then deletes the others.
+   */
+  syncCerts(app: string, certs: ReadonlyMap<string, CertValue>): Promise<void>;
+  /** Writes the app's settings key; settings that are all defaults delete it. */
+  publishSettings(app: string, settings: AppSettingsValue): Promise<void>;
+}
+
+export class EtcdPublisher implements RoutePublisher, TlsPublisher {
   constructor(private readonly etcd: Etcd3, private readonly prefix: string) {}
 
   async publishDomain(app: string, host: string): Promise<void> {
@@ -32,6 +50,33 @@ export class EtcdPublisher implements RoutePublisher {
 
   async removeApp(app: string): Promise<void> {
     await this.etcd.delete().prefix(appPrefix(this.prefix, app));
+  }
+
+  async withdrawDomain(app: string, host: string): Promise<void> {
+    await this.etcd.delete().key(domainKey(this.prefix, app, host));
+  }
+
+  async domainHosts(app: string): Promise<string[]> {
+    const prefix = domainsPrefix(this.prefix, app);
+    const keys = await this.etcd.getAll().prefix(prefix).keys();
+    return keys.map((key) => key.slice(prefix.length));
+  }
+
+  async syncCerts(app: string, certs: ReadonlyMap<string, CertValue>): Promise<void> {
+    const prefix = certsPrefix(this.prefix, app);
+    const published = await this.etcd.getAll().prefix(prefix).strings();
+    for (const [host, value] of certs) {
+      const key = certKey(this.prefix, app, host);
+      const raw = JSON.stringify({ cert: value.cert, key: value.key });
+      if (published[key] !== raw) await this.etcd.put(key).value(raw);
+    }
+    const wanted = new Set([...certs.keys()].map((host) => certKey(this.prefix, app, host)));
+    for (const key of Object.keys(published)) if (!wanted.has(key)) await this.etcd.delete().key(key);
+  }
+
+  async publishSettings(app: string, settings: AppSettingsValue): Promise<void> {
+    if (!settings.redirectHttps) await this.etcd.delete().key(settingsKey(this.prefix, app));
+    else await this.etcd.put(settingsKey(this.prefix, app)).value(JSON.stringify({ redirectHttps: true }));
   }
 
   async backendIds(app: string): Promise<string[]> {

@@ -21,6 +21,11 @@ export const ERROR_CODES = {
   deploy_failed: 422,
   insufficient_capacity: 409,
   no_release: 409,
+  invalid_domain: 422,
+  domain_taken: 409,
+  domain_not_found: 404,
+  invalid_certificate: 422,
+  cert_not_found: 404,
   internal: 500,
 } as const;
 

@@ -1,11 +1,15 @@
 /**
  * The etcd key schema shared by the engine (writer) and the router (reader).
- * Contract v1, documented in docs/contracts/etcd-keys.md; both sides build and parse keys only here.
+ * Contract v2, documented in docs/contracts/etcd-keys.md; both sides build and parse keys only here.
  *
- *   <prefix>/apps/<app>/domains/<host>         → DomainValue
- *   <prefix>/apps/<app>/backends/<instance-id> → BackendValue
+ *   <prefix>/apps/<app>/domains/<host>         → DomainValue        (v1)
+ *   <prefix>/apps/<app>/backends/<instance-id> → BackendValue       (v1)
+ *   <prefix>/apps/<app>/certs/<host>           → CertValue          (v2)
+ *   <prefix>/apps/<app>/settings               → AppSettingsValue   (v2)
+ *
+ * v2 only adds keys under the same layout: a v1 router ignores them (it parses them as null).
  */
-export const ETCD_SCHEMA_VERSION = 1;
+export const ETCD_SCHEMA_VERSION = 2;
 
 export interface DomainValue {
   app: string;
@@ -18,9 +22,25 @@ export interface BackendValue {
   process: string;
 }
 
+/** The certificate (chain, leaf first) and private key the router presents for one host, PEM text. */
+export interface CertValue {
+  cert: string;
+  key: string;
+}
+
+/** Per-app router settings; a missing key means every default. */
+export interface AppSettingsValue {
+  /** Plain-HTTP requests get a redirect to the same URL on the HTTPS port. Default false. */
+  redirectHttps: boolean;
+}
+
+export const DEFAULT_APP_SETTINGS: Readonly<AppSettingsValue> = Object.freeze({ redirectHttps: false });
+
 export type ParsedKey =
   | { kind: 'domain'; app: string; host: string }
-  | { kind: 'backend'; app: string; instanceId: string };
+  | { kind: 'backend'; app: string; instanceId: string }
+  | { kind: 'cert'; app: string; host: string }
+  | { kind: 'settings'; app: string };
 
 export function appPrefix(prefix: string, app: string): string {
   return `${prefix}/apps/${app}/`;
@@ -42,16 +62,49 @@ export function backendsPrefix(prefix: string, app: string): string {
   return `${prefix}/apps/${app}/backends/`;
 }
 
+export function domainsPrefix(prefix: string, app: string): string {
+  return `${prefix}/apps/${app}/domains/`;
+}
+
+export function certKey(prefix: string, app: string, host: string): string {
+  return `${prefix}/apps/${app}/certs/${host.toLowerCase()}`;
+}
+
+export function certsPrefix(prefix: string, app: string): string {
+  return `${prefix}/apps/${app}/certs/`;
+}
+
+export function settingsKey(prefix: string, app: string): string {
+  return `${prefix}/apps/${app}/settings`;
+}
+
 /** Parses a key under `<prefix>/apps/`; anything else (a newer schema's keys) yields null. */
 export function parseKey(prefix: string, key: string): ParsedKey | null {
   const base = appsPrefix(prefix);
   if (!key.startsWith(base)) return null;
   const parts = key.slice(base.length).split('/');
+  if (parts.length === 2 && parts[0] && parts[1] === 'settings') return { kind: 'settings', app: parts[0] };
   if (parts.length !== 3 || !parts[0] || !parts[2]) return null;
   const [app, kind, name] = parts as [string, string, string];
   if (kind === 'domains') return { kind: 'domain', app, host: name };
   if (kind === 'backends') return { kind: 'backend', app, instanceId: name };
+  if (kind === 'certs') return { kind: 'cert', app, host: name };
   return null;
+}
+
+/**
+ * The wildcard domain that covers `host`: `shop.example.com` → `*.example.com`. A wildcard covers
+ * exactly one label, so `a.b.example.com` is covered by `*.b.example.com` only, and `example.com`
+ * (or a wildcard itself) by none: null.
+ */
+export function wildcardFor(host: string): string | null {
+  if (host.startsWith('*.')) return null;
+  const dot = host.indexOf('.');
+  if (dot <= 0 || dot === host.length - 1) return null;
+  const parent = host.slice(dot + 1);
+  // `*.com` is never a domain the engine accepts; do not even look it up.
+  if (!parent.includes('.')) return null;
+  return `*.${parent}`;
 }
 
 export function parseBackendValue(raw: string): BackendValue | null {
@@ -59,6 +112,27 @@ export function parseBackendValue(raw: string): BackendValue | null {
     const value = JSON.parse(raw) as Partial<BackendValue>;
     if (typeof value.url !== 'string' || typeof value.release !== 'number') return null;
     return { url: value.url, release: value.release, process: value.process ?? 'web' };
+  } catch {
+    return null;
+  }
+}
+
+export function parseCertValue(raw: string): CertValue | null {
+  try {
+    const value = JSON.parse(raw) as Partial<CertValue> | null;
+    if (typeof value?.cert !== 'string' || typeof value.key !== 'string' || value.cert === '' || value.key === '') return null;
+    return { cert: value.cert, key: value.key };
+  } catch {
+    return null;
+  }
+}
+
+/** Unknown fields are ignored and missing ones take their defaults; bad JSON is null. */
+export function parseSettingsValue(raw: string): AppSettingsValue | null {
+  try {
+    const value = JSON.parse(raw) as Partial<AppSettingsValue> | null;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+    return { redirectHttps: value.redirectHttps === true };
   } catch {
     return null;
   }

@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import {
-  appPrefix, appsPrefix, backendKey, backendsPrefix, domainKey, parseBackendValue, parseKey, ETCD_SCHEMA_VERSION,
+  appPrefix, appsPrefix, backendKey, backendsPrefix, certKey, certsPrefix, domainKey, domainsPrefix, parseBackendValue,
+  parseCertValue, parseKey, parseSettingsValue, settingsKey, wildcardFor, ETCD_SCHEMA_VERSION,
 } from '../../../lib/etcd-keys';
 
-describe('lib/etcd-keys (contract v1, docs/contracts/etcd-keys.md)', () => {
+describe('lib/etcd-keys (contract v2, docs/contracts/etcd-keys.md)', () => {
   const prefix = '/slipway';
 
-  it('is schema version 1', () => {
-    expect(ETCD_SCHEMA_VERSION).to.equal(1);
+  it('is schema version 2 (v1 plus certificate and settings keys)', () => {
+    expect(ETCD_SCHEMA_VERSION).to.equal(2);
   });
 
   it('builds the documented keys', () => {
@@ -39,7 +40,9 @@ describe('lib/etcd-keys (contract v1, docs/contracts/etcd-keys.md)', () => {
     const foreign = [
       '/other/apps/shop/domains/shop.example.com',
       '/slipway2/apps/shop/domains/shop.example.com', // a prefix that merely starts like ours
-      '/slipway/apps/shop/certs/shop.example.com', // unknown kind
+      '/slipway/apps/shop/limits/shop.example.com', // unknown kind
+      '/slipway/apps/shop/settings/x', // settings has no children
+      '/slipway/apps/shop/other', // unknown app-level key
       '/slipway/apps/shop/domains/shop.example.com/extra', // deeper than v1
       '/slipway/apps/shop/domains/', // no host
       '/slipway/apps//domains/x', // no app
@@ -48,6 +51,40 @@ describe('lib/etcd-keys (contract v1, docs/contracts/etcd-keys.md)', () => {
       'slipway/apps/shop/domains/x',
     ];
     for (const key of foreign) expect(parseKey(prefix, key), key).to.equal(null);
+  });
+
+  it('builds and parses the v2 keys: certificates per host and app settings', () => {
+    expect(certKey(prefix, 'shop', 'WWW.Shop.test')).to.equal('/slipway/apps/shop/certs/www.shop.test');
+    expect(certKey(prefix, 'shop', '*.shop.test')).to.equal('/slipway/apps/shop/certs/*.shop.test');
+    expect(certsPrefix(prefix, 'shop')).to.equal('/slipway/apps/shop/certs/');
+    expect(domainsPrefix(prefix, 'shop')).to.equal('/slipway/apps/shop/domains/');
+    expect(settingsKey(prefix, 'shop')).to.equal('/slipway/apps/shop/settings');
+    expect(parseKey(prefix, certKey(prefix, 'shop', '*.shop.test'))).to.deep.equal({ kind: 'cert', app: 'shop', host: '*.shop.test' });
+    expect(parseKey(prefix, settingsKey(prefix, 'shop'))).to.deep.equal({ kind: 'settings', app: 'shop' });
+    expect(parseKey(prefix, domainKey(prefix, 'shop', '*.shop.test'))).to.deep.equal({ kind: 'domain', app: 'shop', host: '*.shop.test' });
+    // Every v2 key of an app is under its prefix, so destroying the app removes them.
+    expect(certKey(prefix, 'shop', 'x.test').startsWith(appPrefix(prefix, 'shop'))).to.equal(true);
+    expect(settingsKey(prefix, 'shop').startsWith(appPrefix(prefix, 'shop'))).to.equal(true);
+  });
+
+  it('names the wildcard domain that covers a host (one label, never a bare TLD)', () => {
+    expect(wildcardFor('shop.example.com')).to.equal('*.example.com');
+    expect(wildcardFor('a.b.example.com')).to.equal('*.b.example.com');
+    expect(wildcardFor('example.com')).to.equal(null);
+    expect(wildcardFor('localhost')).to.equal(null);
+    expect(wildcardFor('*.example.com')).to.equal(null);
+    expect(wildcardFor('.example.com')).to.equal(null);
+  });
+
+  it('parses certificate and settings values, refusing what it cannot use', () => {
+    expect(parseCertValue('{"cert":"C","key":"K","extra":1}')).to.deep.equal({ cert: 'C', key: 'K' });
+    for (const raw of ['', 'x', 'null', '{}', '{"cert":"C"}', '{"cert":"","key":"K"}', '{"cert":1,"key":"K"}']) {
+      expect(parseCertValue(raw), raw).to.equal(null);
+    }
+    expect(parseSettingsValue('{"redirectHttps":true,"future":1}')).to.deep.equal({ redirectHttps: true });
+    expect(parseSettingsValue('{}')).to.deep.equal({ redirectHttps: false });
+    expect(parseSettingsValue('{"redirectHttps":"yes"}')).to.deep.equal({ redirectHttps: false });
+    for (const raw of ['', 'x', 'null', '[]', '"on"']) expect(parseSettingsValue(raw), raw).to.equal(null);
   });
 
   it('parses a backend value written by the engine', () => {
