@@ -86,10 +86,12 @@ export class AppsService {
       throw new SlipwayError('confirmation_required',
         `Destroying "${name}" removes its containers, routes, repository and release history. Confirm with --confirm ${name}.`);
     }
+    // The rows go first: from then on the reconciler sees no app to bring back, and whatever a
+    // failure below leaves running is an orphan it removes.
+    await this.apps.delete(app.id);
     await this.deployer.teardown(name);
     await this.repositories.remove(name);
     await this.caches.remove(name);
-    await this.apps.delete(app.id);
     this.logger.info({ app: name }, 'app destroyed');
   }
 }

@@ -73,9 +73,14 @@ export class Deployer {
           throw new SlipwayError('deploy_failed', reason, { cause: error });
         }
       }
-      await this.rollOut(request, progress, { commit: true });
-    } finally {
+      const { stopping } = await this.rollOut(request, progress, { commit: true });
+      // The new release serves and the old one is out of the router: the caller may answer now.
+      // Draining and stopping the old instances goes on behind, still under the app's lock.
+      void stopping.catch((error) => this.logger.warn({ app: request.app, err: String(error) }, 'stopping old instances failed'))
+        .finally(unlock);
+    } catch (error) {
       unlock();
+      throw error;
     }
   }
 
@@ -83,7 +88,7 @@ export class Deployer {
   async restart(request: DeployRequest, progress: Progress, only?: string): Promise<void> {
     const unlock = await this.locks.acquire(request.app);
     try {
-      await this.rollOut(request, progress, { commit: false, only });
+      await (await this.rollOut(request, progress, { commit: false, only })).stopping;
     } finally {
       unlock();
     }
@@ -103,8 +108,17 @@ export class Deployer {
 
   /** Stops instances gracefully: out of etcd first, a drain, then SIGTERM and SIGKILL after the grace period. */
   async retire(app: string, instances: readonly Instance[]): Promise<void> {
-    if (instances.length === 0) return;
+    await this.withdraw(app, instances);
+    await this.stopWithdrawn(instances);
+  }
+
+  private async withdraw(app: string, instances: readonly Instance[]): Promise<void> {
     await Promise.all(instances.map((i) => this.publisher.withdrawBackend(app, i.id)));
+  }
+
+  /** Drains (routers have stopped sending; in-flight requests finish), then SIGTERM, SIGKILL after the grace. */
+  private async stopWithdrawn(instances: readonly Instance[]): Promise<void> {
+    if (instances.length === 0) return;
     if (instances.some((i) => i.process === 'web')) await new Promise((resolve) => setTimeout(resolve, this.options.drainMs));
     await Promise.all(instances.map((i) => this.driver.stop(i.id, this.options.stopGraceSeconds)));
   }
@@ -117,7 +131,7 @@ export class Deployer {
     assertCapacity(host, committed, extra, this.options.capacity, change);
   }
 
-  private async rollOut(request: DeployRequest, progress: Progress, mode: { commit: boolean; only?: string }): Promise<void> {
+  private async rollOut(request: DeployRequest, progress: Progress, mode: { commit: boolean; only?: string }): Promise<{ stopping: Promise<void> }> {
     const { app, release } = request;
     const appJson = safeAppJson(request.build.appJson);
     const specs = instanceSpecs(request, this.options.containerPort).filter((s) => !mode.only || s.process === mode.only);
@@ -163,8 +177,10 @@ export class Deployer {
     }
 
     if (mode.commit) await this.releases.markSucceeded(release);
-    await this.retire(app, previous.filter((i) => !retired.includes(i)));
+    const leaving = previous.filter((i) => !retired.includes(i));
+    await this.withdraw(app, leaving);
     this.logger.info({ app, release: release.version, instances: started.length, retired: previous.length }, mode.commit ? 'release deployed' : 'instances restarted');
+    return { stopping: this.stopWithdrawn(leaving) };
   }
 
   /** Starts instances in parallel and waits for their checks; adds them to `started` as soon as they exist. */

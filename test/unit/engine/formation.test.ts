@@ -194,7 +194,8 @@ describe('engine/deployer Deployer', () => {
     const releases = new FakeReleases(events);
     const afterFailure: string[] = [];
     const progress: string[] = [];
-    const deployer = new Deployer(driver, publisher, releases.asRepo(), new AppLocks(), {
+    const locks = new AppLocks();
+    const deployer = new Deployer(driver, publisher, releases.asRepo(), locks, {
       bootTimeoutMs: 2000, stopGraceSeconds: 7, containerPort: 5000, logLines: 2, surge: 1, maxUnavailable: 0, drainMs: 5,
       capacity: { reservedMemoryMb: 1024, cpuOvercommit: 4 }, ...options,
     }, silentLogger(), (app) => afterFailure.push(app));
@@ -208,11 +209,13 @@ describe('engine/deployer Deployer', () => {
           return driver.seed({ id, process, release: 1, url, ...size });
         });
       },
-      deploy(formation, appJson = null) {
-        return deployer.deploy(
+      async deploy(formation, appJson = null) {
+        await deployer.deploy(
           { app: 'shop', release: release(2), build: build({ web: 'npm start', worker: 'node worker.js' }, appJson), formation },
           (line) => progress.push(line),
         );
+        // Old instances are stopped behind the answer, under the app's lock: the next operation waits for them.
+        (await locks.acquire('shop'))();
       },
     };
   }
