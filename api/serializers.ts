@@ -56,6 +56,9 @@ export function buildJson(build: Build) {
     digest: build.digest,
     processTypes: build.processTypes,
     durationMs: build.durationMs,
+    imageSize: build.imageSize ?? null,
+    sourceImage: build.sourceImage ?? null,
+    buildpacks: build.buildpacks ?? [],
     createdAt: build.createdAt.toISOString(),
   };
 }

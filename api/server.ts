@@ -3,12 +3,15 @@ import http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { SlipwayError, toErrorBody } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import type { DomainsService } from '../engine/domains-service';
 import type { FormationService } from '../engine/formation-service';
 import type { IdentityService } from '../engine/identity-service';
 import { requireToken } from './auth';
 import type { UpgradeListener } from './attach-server';
 import { appRoutes, type AppRoutesDeps } from './routes/apps';
 import { configRoutes, type ConfigRoutesDeps } from './routes/config';
+import { buildpackRoutes, type BuildpackRoutesDeps } from './routes/buildpacks';
+import { domainRoutes } from './routes/domains';
 import { formationRoutes } from './routes/formation';
 import { keyRoutes } from './routes/keys';
 import { releaseRoutes } from './routes/releases';
@@ -21,6 +24,10 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   logger: Logger;
   /** One-off processes, `/apps/:app/dynos` (docs/run.md); their attach is the upgrade listener given to listen(). */
   run?: RunRoutesDeps;
+  /** Buildpacks of an app, its build cache, image deploys (`/apps/:app/buildpacks|build-cache`, `POST /apps/:app/builds`). */
+  buildpacks?: BuildpackRoutesDeps;
+  /** Custom domains, certificates and HTTPS settings, `/apps/:app/domains|certs|tls`. */
+  domains?: DomainsService;
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -38,6 +45,8 @@ export function createApi(deps: ApiDeps): express.Express {
   v1.use(formationRoutes(deps.formation));
   v1.use(keyRoutes(deps.identity));
   if (deps.run) v1.use(runRoutes(deps.run));
+  if (deps.buildpacks) v1.use(buildpackRoutes(deps.buildpacks));
+  if (deps.domains) v1.use(domainRoutes({ domains: deps.domains }));
   app.use('/api/v1', v1);
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));

@@ -1,17 +1,28 @@
 /**
- * Runs the Heroku buildpack API inside a slipway/stack-build container (never on the host), with the
- * app's cache volume, then lays the compiled /app onto slipway/stack-run and commits that as the image.
+ * Runs the Heroku buildpack API inside a slipway/stack-build container (never on the host), then
+ * lays the compiled /app onto slipway/stack-run and commits that as the image.
+ *
+ * Isolation: the build container runs as the unprivileged app user (uid 1000) with no capabilities
+ * and no-new-privileges, within CPU, memory and process limits; it sees no host path but the
+ * buildpacks and the CA bundle (read-only) and the app's own cache volume, never the Docker socket.
+ * The app's source and ENV_DIR are copied in (owned by the app user), not mounted. The image runs
+ * as that same user, with HOME=/app (slipway-launch).
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type Docker from 'dockerode';
+import tar from 'tar-stream';
 import { parse as parseYaml } from 'yaml';
 import { SlipwayError } from '../lib/errors';
+import type { BuildpackRef } from '../engine/buildpacks';
 import { processTypesFromRelease } from './procfile';
 import { archive } from './git';
 import { filesTar, firstFileOfTar, textSink } from './docker-streams';
-import type { BuildInput, BuiltImage, ImageBuilder } from './image-builder';
-import { filterTar, isUnder } from './tar-filter';
+import { BuildpackFetcher, type FetchedBuildpack } from './buildpack-fetch';
+import { builtinBuildpacks, nothingDetectedMessage } from './builtin-buildpacks';
+import type { BuildInput, BuildLimits, BuiltImage, ImageBuilder } from './image-builder';
+import { parseSlugIgnore } from './slugignore';
+import { filterTar, isUnder, relocateTar } from './tar-filter';
 
 export interface BuildpackBuilderOptions {
   buildpacksDir: string;
@@ -20,13 +31,25 @@ export interface BuildpackBuilderOptions {
   /** Extra CA bundle for HTTPS from build containers (corporate proxies); null for none. */
   caBundle: string | null;
   npmRegistry: string | null;
-  /** What the error for an undetectable app lists as supported. */
-  supported: readonly string[];
+  /** Where per-build downloads of external buildpacks go (removed after each build). */
+  workRoot: string;
+  limits: BuildLimits;
 }
+
+/** The unprivileged user builds and apps run as: uid/gid 1000, named `app`. */
+export const APP_USER = Object.freeze({ name: 'app', uid: 1000, gid: 1000 });
+export const APP_USER_SPEC = `${APP_USER.uid}:${APP_USER.gid}`;
+/** HOME of the build user: not /app, so that what tools keep in ~ stays out of the slug. */
+export const BUILD_HOME = '/home/app';
+/** Label of a cache volume whose files belong to the app user (created so, or already converted). */
+export const CACHE_OWNER_LABEL = 'slipway.cache-owner';
 
 const CA_IN_CONTAINER = '/etc/ssl/certs/slipway-build-ca.crt';
 const NOTHING_DETECTED = 100;
 const LAUNCHER = '/usr/local/bin/slipway-launch';
+const OUT = '/tmp/slipway';
+/** Bumped when what a runtime layer holds besides the runtime changes (v2: the app user). */
+const RUNTIME_LAYER_VERSION = 'v2-app-user';
 
 export function cacheVolumeName(app: string): string {
   return `slipway-cache-${app}`;
@@ -37,45 +60,181 @@ export function runtimeBaseRepository(app: string): string {
   return `slipway-runtime/${app}`;
 }
 
+/**
+ * /etc/passwd and /etc/group with the app user added (unless uid 1000 is already there). Pure.
+ * Tools that look the user up (ssh, Java's user.home, getpass) then find a name and a home.
+ */
+export function withAppUser(passwd: string, group: string, home: string): { passwd: string; group: string } {
+  const hasUid = passwd.split('\n').some((line) => line.split(':')[2] === String(APP_USER.uid));
+  const hasGid = group.split('\n').some((line) => line.split(':')[2] === String(APP_USER.gid));
+  const end = (text: string): string => (text === '' || text.endsWith('\n') ? text : `${text}\n`);
+  return {
+    passwd: hasUid ? passwd : `${end(passwd)}${APP_USER.name}:x:${APP_USER.uid}:${APP_USER.gid}:Slipway app:${home}:/bin/bash\n`,
+    group: hasGid ? group : `${end(group)}${APP_USER.name}:x:${APP_USER.gid}:\n`,
+  };
+}
+
+async function addAppUser(container: Docker.Container, home: string): Promise<void> {
+  const read = async (file: string): Promise<string> => {
+    const stream = await container.getArchive({ path: file }).catch(() => null);
+    return stream ? (await firstFileOfTar(stream)) ?? '' : '';
+  };
+  const files = withAppUser(await read('/etc/passwd'), await read('/etc/group'), home);
+  const pack = tar.pack();
+  pack.entry({ name: 'etc/passwd', mode: 0o644 }, files.passwd);
+  pack.entry({ name: 'etc/group', mode: 0o644 }, files.group);
+  if (home !== '/app') {
+    pack.entry({ name: `${home.replace(/^\//, '')}/`, type: 'directory', mode: 0o755, uid: APP_USER.uid, gid: APP_USER.gid });
+  }
+  pack.finalize();
+  await container.putArchive(pack as unknown as NodeJS.ReadableStream, { path: '/' });
+}
+
 export class BuildpackBuilder implements ImageBuilder {
   readonly name = 'buildpacks';
-  constructor(private readonly docker: Docker, private readonly options: BuildpackBuilderOptions) {}
+  private readonly fetcher: BuildpackFetcher;
+
+  constructor(private readonly docker: Docker, private readonly options: BuildpackBuilderOptions) {
+    this.fetcher = new BuildpackFetcher({ buildpacksDir: options.buildpacksDir, workRoot: options.workRoot });
+  }
+
+  /** The built-ins, in detection order. */
+  builtins(): string[] {
+    return builtinBuildpacks(this.options.buildpacksDir);
+  }
 
   async build(input: BuildInput): Promise<BuiltImage> {
-    const compile = await this.docker.createContainer({
-      Image: this.options.stackBuildImage,
-      Cmd: ['/slipway/compile-slug'],
-      WorkingDir: '/app',
-      Env: this.buildEnv(),
-      Labels: { 'slipway.app': input.app, 'slipway.build': input.buildId },
-      HostConfig: { Binds: this.binds(input.app) },
-    });
+    const explicit = input.buildpacks ?? null;
+    const builtins = this.builtins();
+    const refs: BuildpackRef[] = explicit
+      ? explicit.refs
+      : builtins.map((name) => ({ kind: 'builtin', name, raw: name }) as const);
+    if (refs.length === 0) throw new SlipwayError('nothing_detected', nothingDetectedMessage(builtins));
+    if (explicit) {
+      const from = explicit.source === 'app' ? 'set on the app' : explicit.source === 'BUILDPACK_URL' ? 'from BUILDPACK_URL' : 'from .buildpacks';
+      input.output(`-----> Using the buildpack${refs.length > 1 ? 's' : ''} ${from}: ${refs.map((r) => (r.kind === 'builtin' ? r.name : r.raw)).join(', ')}\n`);
+    }
+
+    const work = this.fetcher.workDir(input.buildId);
+    let compile: Docker.Container | null = null;
+    const kill = (): void => { void compile?.kill().catch(() => undefined); };
+    input.signal.addEventListener('abort', kill);
     try {
+      const fetched: FetchedBuildpack[] = [];
+      for (const [index, ref] of refs.entries()) {
+        fetched.push(await this.fetcher.fetch(ref, index, work.dir, input.signal, (line) => input.output(`${line}\n`)));
+      }
+      if (input.signal.aborted) throw input.signal.reason;
+      await this.prepareCache(input.app);
+
+      compile = await this.docker.createContainer({
+        Image: this.options.stackBuildImage,
+        Cmd: ['/slipway/compile-slug', explicit ? 'explicit' : 'detect', ...fetched.map((f) => f.label)],
+        WorkingDir: '/app',
+        User: APP_USER_SPEC,
+        Env: this.buildEnv(),
+        Labels: { 'slipway.app': input.app, 'slipway.build': input.buildId },
+        HostConfig: {
+          Binds: this.binds(input.app, fetched),
+          Memory: this.options.limits.memoryMb * 1024 * 1024,
+          MemorySwap: this.options.limits.memoryMb * 1024 * 1024,
+          NanoCpus: Math.round(this.options.limits.cpus * 1e9),
+          PidsLimit: 4096,
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+        },
+      });
+      await addAppUser(compile, BUILD_HOME);
+      const slugIgnore = parseSlugIgnore(input.slugIgnore ?? null);
+      for (const warning of slugIgnore.warnings) input.output(`       ${warning}\n`);
       const source = archive(input.repoPath, input.commit, input.gitEnv);
-      await compile.putArchive(source.stream, { path: '/app' });
+      await compile.putArchive(relocateTar(source.stream, {
+        prefix: 'app', uid: APP_USER.uid, gid: APP_USER.gid, drop: (name, isDir) => slugIgnore.ignores(name, isDir),
+      }), { path: '/' });
       await source.done;
-      await compile.putArchive(filesTar('env', input.config), { path: '/' });
+      await compile.putArchive(filesTar('env', input.config, { uid: APP_USER.uid, gid: APP_USER.gid }), { path: '/' });
 
       const attached = await compile.attach({ stream: true, stdout: true, stderr: true });
       const sink = textSink(input.output);
       compile.modem.demuxStream(attached, sink, sink);
       const ended = new Promise<void>((resolve) => attached.on('end', () => resolve()));
+      if (input.signal.aborted) throw input.signal.reason;
       await compile.start();
       const { StatusCode: status } = (await compile.wait()) as { StatusCode: number };
       await ended;
-      if (status === NOTHING_DETECTED) {
-        throw new SlipwayError('nothing_detected',
-          `No buildpack detected this app. Supported: ${this.options.supported.join('; ')}.`);
-      }
-      if (status !== 0) throw new SlipwayError('build_failed', `the buildpack's compile step failed (exit code ${status})`);
+      if (input.signal.aborted) throw input.signal.reason;
+      if (status === NOTHING_DETECTED) throw new SlipwayError('nothing_detected', nothingDetectedMessage(builtins));
+      if (status !== 0) throw await this.failure(compile, status);
 
-      const release = await firstFileOfTar(await compile.getArchive({ path: '/tmp/release.yml' }));
-      const defaultProcessTypes = processTypesFromRelease(release ? parseYaml(release) : null);
+      const release = await this.readOut(compile, 'release.yml');
+      let parsed: unknown = null;
+      try {
+        parsed = release ? parseYaml(release) : null;
+      } catch (error) {
+        throw new SlipwayError('build_failed', `bin/release printed YAML that does not parse: ${(error as Error).message}`);
+      }
+      const defaultProcessTypes = processTypesFromRelease(parsed);
+      const used = (await this.readOut(compile, 'buildpacks'))?.split('\n').filter(Boolean) ?? [];
+      const cacheKb = Number((await this.readOut(compile, 'cache-size'))?.trim());
+      if (Number.isFinite(cacheKb) && cacheKb > 0) {
+        input.output(`       Build cache: ${formatBytes(cacheKb * 1024)} (kept for the next build; slipway repo:purge-cache ${input.app} clears it)\n`);
+      }
       input.output('-----> Compressing the slug onto the run image\n');
       await this.commitSlug(compile, input, defaultProcessTypes.web ?? 'bash');
-      return { defaultProcessTypes };
+      return { defaultProcessTypes, buildpacks: explicit ? fetched.map((f) => f.label) : used, baseImage: this.options.stackRunImage };
+    } catch (error) {
+      if (input.signal.aborted) throw input.signal.reason;
+      throw error;
     } finally {
-      await compile.remove({ force: true, v: false }).catch(() => undefined);
+      input.signal.removeEventListener('abort', kill);
+      await compile?.remove({ force: true, v: false }).catch(() => undefined);
+      await work.remove().catch(() => undefined);
+    }
+  }
+
+  private async readOut(container: Docker.Container, file: string): Promise<string | null> {
+    const stream = await container.getArchive({ path: `${OUT}/${file}` }).catch(() => null);
+    return stream ? firstFileOfTar(stream) : null;
+  }
+
+  private async failure(compile: Docker.Container, status: number): Promise<SlipwayError> {
+    const state = (await compile.inspect().catch(() => null))?.State;
+    if (state?.OOMKilled) {
+      return new SlipwayError('build_failed',
+        `The build ran out of memory (${this.options.limits.memoryMb} MB, SLIPWAY_BUILD_MEMORY) and was stopped.`);
+    }
+    const message = (await this.readOut(compile, 'failure'))?.trim();
+    return new SlipwayError('build_failed', message || `The build failed (exit code ${status}): see its output above.`);
+  }
+
+  /**
+   * The app's cache volume, its files owned by the app user. A new volume is made so once; one from
+   * before builds ran unprivileged (no owner label) is handed over to the app user at each build,
+   * in a root container that sees nothing but the volume and has no network.
+   */
+  private async prepareCache(app: string): Promise<void> {
+    const name = cacheVolumeName(app);
+    const info = await this.docker.getVolume(name).inspect().catch(() => null);
+    if (info?.Labels?.[CACHE_OWNER_LABEL] === String(APP_USER.uid)) {
+      return;
+    }
+    if (!info) {
+      await this.docker.createVolume({ Name: name, Labels: { 'slipway.app': app, [CACHE_OWNER_LABEL]: String(APP_USER.uid) } });
+    }
+    const chown = await this.docker.createContainer({
+      Image: this.options.stackBuildImage,
+      Cmd: ['chown', '-R', APP_USER_SPEC, '/cache'],
+      User: '0:0',
+      Labels: { 'slipway.app': app },
+      NetworkDisabled: true,
+      HostConfig: { Binds: [`${name}:/cache`], NetworkMode: 'none', CapDrop: ['ALL'], CapAdd: ['CHOWN', 'DAC_READ_SEARCH', 'FOWNER'] },
+    });
+    try {
+      await chown.start();
+      const { StatusCode: status } = (await chown.wait()) as { StatusCode: number };
+      if (status !== 0) throw new Error(`handing the build cache ${name} over to the app user failed (exit code ${status})`);
+    } finally {
+      await chown.remove({ force: true }).catch(() => undefined);
     }
   }
 
@@ -86,14 +245,13 @@ export class BuildpackBuilder implements ImageBuilder {
    */
   private async commitSlug(compile: Docker.Container, input: BuildInput, webCommand: string): Promise<void> {
     const cmd = [LAUNCHER, webCommand];
-    const hashFile = await compile.getArchive({ path: '/tmp/runtime-layer' }).catch(() => null);
-    const runtimeHash = hashFile ? (await firstFileOfTar(hashFile))?.trim() : undefined;
+    const runtimeHash = (await this.readOut(compile, 'runtime-layer'))?.trim();
     if (!runtimeHash) {
       await this.commitLayer(this.options.stackRunImage, await compile.getArchive({ path: '/app' }), '/', input, input.tag, cmd);
       return;
     }
     const runImageId = (await this.docker.getImage(this.options.stackRunImage).inspect()).Id;
-    const key = crypto.createHash('sha256').update(`${runtimeHash}\n${runImageId}`).digest('hex').slice(0, 24);
+    const key = crypto.createHash('sha256').update(`${runtimeHash}\n${runImageId}\n${RUNTIME_LAYER_VERSION}`).digest('hex').slice(0, 24);
     const base = `${runtimeBaseRepository(input.app)}:${key}`;
     const exists = await this.docker.getImage(base).inspect().then(() => true, () => false);
     if (exists) {
@@ -105,14 +263,20 @@ export class BuildpackBuilder implements ImageBuilder {
     await this.commitLayer(base, appFiles, '/', input, input.tag, cmd);
   }
 
+  /** Commits `content` unpacked at `at` on `from`; the image runs as the app user in /app. */
   private async commitLayer(from: string, content: NodeJS.ReadableStream, at: string, input: BuildInput, reference: string, cmd: string[]): Promise<void> {
     const container = await this.docker.createContainer({
       Image: from,
       Cmd: cmd,
       WorkingDir: '/app',
+      User: APP_USER_SPEC,
       Labels: { 'slipway.app': input.app, 'slipway.build': input.buildId },
     });
     try {
+      if (from === this.options.stackRunImage) {
+        await addAppUser(container, '/app');
+        if (at !== '/') await container.putArchive(appDirTar(), { path: '/' });
+      }
       await container.putArchive(content, { path: at });
       const [repo, tag] = splitTag(reference);
       await container.commit({ repo, tag, comment: `Slipway build ${input.buildId}` });
@@ -122,7 +286,7 @@ export class BuildpackBuilder implements ImageBuilder {
   }
 
   private buildEnv(): string[] {
-    const env: Record<string, string> = { STACK: 'slipway-bookworm' };
+    const env: Record<string, string> = { STACK: 'slipway-bookworm', HOME: BUILD_HOME, USER: APP_USER.name };
     if (this.options.npmRegistry) env.NPM_CONFIG_REGISTRY = this.options.npmRegistry;
     if (this.options.caBundle) {
       for (const name of ['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'npm_config_cafile', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO']) {
@@ -132,15 +296,30 @@ export class BuildpackBuilder implements ImageBuilder {
     return Object.entries(env).map(([k, v]) => `${k}=${v}`);
   }
 
-  private binds(app: string): string[] {
+  private binds(app: string, buildpacks: readonly FetchedBuildpack[]): string[] {
     const binds = [
-      `${this.options.buildpacksDir}:/buildpacks:ro`,
       `${path.join(__dirname, '..', '..', 'builder', 'container', 'compile-slug')}:/slipway/compile-slug:ro`,
+      ...buildpacks.map((b, i) => `${b.hostDir}:/slipway/buildpacks/${String(i + 1).padStart(2, '0')}:ro`),
       `${cacheVolumeName(app)}:/cache`,
     ];
     if (this.options.caBundle) binds.push(`${this.options.caBundle}:${CA_IN_CONTAINER}:ro`);
     return binds;
   }
+}
+
+/** `/app`, owned by the app user (the run image has it owned by root). */
+function appDirTar(): NodeJS.ReadableStream {
+  const pack = tar.pack();
+  pack.entry({ name: 'app/', type: 'directory', mode: 0o755, uid: APP_USER.uid, gid: APP_USER.gid });
+  pack.finalize();
+  return pack as unknown as NodeJS.ReadableStream;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GB`;
 }
 
 function splitTag(reference: string): [string, string] {

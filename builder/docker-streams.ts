@@ -22,11 +22,17 @@ export function followProgress(docker: Docker, stream: NodeJS.ReadableStream, on
   });
 }
 
-/** A tar holding `dir/NAME` = value for each entry (ENV_DIR of the buildpack API). */
-export function filesTar(dir: string, files: Readonly<Record<string, string>>): Readable {
+/** Who owns the files of a tar once unpacked in a container (uid and gid). */
+export interface TarOwner {
+  uid: number;
+  gid: number;
+}
+
+/** A tar holding `dir/NAME` = value for each entry (ENV_DIR of the buildpack API), owned by `owner` (default root). */
+export function filesTar(dir: string, files: Readonly<Record<string, string>>, owner: TarOwner = { uid: 0, gid: 0 }): Readable {
   const pack = tar.pack();
-  pack.entry({ name: `${dir}/`, type: 'directory', mode: 0o755 });
-  for (const [name, value] of Object.entries(files)) pack.entry({ name: `${dir}/${name}`, mode: 0o600 }, value);
+  pack.entry({ name: `${dir}/`, type: 'directory', mode: 0o755, ...owner });
+  for (const [name, value] of Object.entries(files)) pack.entry({ name: `${dir}/${name}`, mode: 0o600, ...owner }, value);
   pack.finalize();
   return pack as unknown as Readable;
 }

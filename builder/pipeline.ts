@@ -8,8 +8,10 @@ import type Docker from 'dockerode';
 import { SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { parseAppJson } from '../engine/app-json';
+import { explicitBuildpacks } from '../engine/buildpacks';
 import type { App, Build, ProcessTypes } from '../engine/model';
 import type { BuildsRepo } from '../engine/store/builds-repo';
+import { formatBytes } from './buildpack-builder';
 import { readFileAt, rootEntries, type GitObjectEnv } from './git';
 import type { ImageBuilder } from './image-builder';
 import { parseProcfile } from './procfile';
@@ -23,6 +25,28 @@ export interface PipelineInput {
   output: (text: string) => void;
 }
 
+export interface PipelineOptions {
+  /** host:port of the registry images are pushed to. */
+  registry: string;
+  /** How long a build may take (SLIPWAY_BUILD_TIMEOUT) before it is stopped. */
+  timeoutMs: number;
+}
+
+/** The buildpacks stored on each app (`buildpacks:set`). */
+export interface AppBuildpacks {
+  list(appId: number): Promise<string[]>;
+}
+
+/** "15 minutes", "90 seconds". */
+export function describeDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} minute${seconds === 60 ? '' : 's'}`;
+  return `${seconds} second${seconds === 1 ? '' : 's'}`;
+}
+
+export function timeoutMessage(timeoutMs: number): string {
+  return `The build ran longer than ${describeDuration(timeoutMs)} and was stopped (the limit is SLIPWAY_BUILD_TIMEOUT=${Math.round(timeoutMs / 1000)} seconds).`;
+}
 
 export class BuildPipeline {
   constructor(
@@ -30,15 +54,20 @@ export class BuildPipeline {
     private readonly builds: BuildsRepo,
     private readonly dockerfile: ImageBuilder,
     private readonly buildpacks: ImageBuilder,
-    private readonly registry: string,
+    private readonly appBuildpacks: AppBuildpacks,
+    private readonly options: PipelineOptions,
     private readonly logger: Logger,
   ) {}
 
-  /** Builds the commit; resolves with the succeeded build or throws build_failed / nothing_detected. */
+  /**
+   * Builds the commit; resolves with the succeeded build or throws build_failed / nothing_detected.
+   * Buildpacks chosen explicitly (the app's, BUILDPACK_URL, .buildpacks) win over a root
+   * Dockerfile; otherwise a root Dockerfile wins over detection. docs/buildpacks.md.
+   */
   async run(input: PipelineInput): Promise<Build> {
     const started = Date.now();
     const buildId = `${started.toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
-    const tag = `${this.registry}/${input.app.name}:${buildId}`;
+    const tag = `${this.options.registry}/${input.app.name}:${buildId}`;
     let log = '';
     const output = (text: string): void => {
       log += text;
@@ -46,25 +75,35 @@ export class BuildPipeline {
     };
     await this.builds.start(buildId, input.app.id, input.commit);
     this.logger.info({ app: input.app.name, build: buildId, commit: input.commit }, 'build started');
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new SlipwayError('build_failed', timeoutMessage(this.options.timeoutMs))), this.options.timeoutMs);
     try {
       const entries = await rootEntries(input.repoPath, input.commit, input.gitEnv);
       if (entries.length === 0) {
         throw new SlipwayError('nothing_detected', 'The pushed commit has no files. Add your app and push again.');
       }
-      const builder = entries.includes('Dockerfile') ? this.dockerfile : this.buildpacks;
+      const file = (name: string): Promise<string | null> =>
+        entries.includes(name) ? readFileAt(input.repoPath, input.commit, name, input.gitEnv) : Promise.resolve(null);
+      const explicit = explicitBuildpacks(await this.appBuildpacks.list(input.app.id), input.app.config, await file('.buildpacks'));
+      const builder = !explicit && entries.includes('Dockerfile') ? this.dockerfile : this.buildpacks;
       const built = await builder.build({
         app: input.app.name, buildId, repoPath: input.repoPath, commit: input.commit,
         gitEnv: input.gitEnv, config: input.app.config, tag, output,
+        signal: deadline.signal, buildpacks: explicit, slugIgnore: await file('.slugignore'),
       });
+      clearTimeout(timer);
       const processTypes = await this.processTypes(input, built.defaultProcessTypes, output);
       const appJson = await readFileAt(input.repoPath, input.commit, 'app.json', input.gitEnv);
       parseAppJson(appJson); // an invalid app.json fails the build here, with its reason
+      const imageSize = await this.reportSize(tag, built.baseImage ?? null, output);
       output('-----> Pushing image to the registry\n');
       const digest = await pushImage(this.docker, tag);
       output(`       ${tag.slice(0, tag.lastIndexOf(':'))}@${digest}\n`);
       const durationMs = Date.now() - started;
-      await this.builds.finish(buildId, { status: 'succeeded', image: tag, digest, processTypes, log, durationMs, appJson });
-      this.logger.info({ app: input.app.name, build: buildId, durationMs }, 'build succeeded');
+      await this.builds.finish(buildId, {
+        status: 'succeeded', image: tag, digest, processTypes, log, durationMs, appJson, imageSize, buildpacks: built.buildpacks ?? [],
+      });
+      this.logger.info({ app: input.app.name, build: buildId, durationMs, imageSize }, 'build succeeded');
       const build = await this.builds.get(buildId);
       if (!build) throw new Error(`build ${buildId} vanished from the store`);
       return build;
@@ -74,7 +113,19 @@ export class BuildPipeline {
       this.logger.warn({ app: input.app.name, build: buildId, error: String(error) }, 'build failed');
       if (error instanceof SlipwayError) throw error;
       throw new SlipwayError('build_failed', error instanceof Error ? error.message : String(error), { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  /** Prints the image's size (and its base's, when built on the run stack); answers it in bytes. */
+  private async reportSize(tag: string, baseImage: string | null, output: (text: string) => void): Promise<number | null> {
+    const size = await this.docker.getImage(tag).inspect().then((i) => i.Size, () => null);
+    if (size === null) return null;
+    const base = baseImage ? await this.docker.getImage(baseImage).inspect().then((i) => i.Size, () => null) : null;
+    const of = base === null ? '' : ` (the run stack is ${formatBytes(base)} of it, the app ${formatBytes(Math.max(0, size - base))})`;
+    output(`-----> Image size: ${formatBytes(size)}${of}\n`);
+    return size;
   }
 
   /** A Procfile in the repository wins over the build's defaults, type by type. */

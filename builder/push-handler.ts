@@ -8,8 +8,14 @@ import type { Logger } from '../lib/log';
 import type { App, Build, Release } from '../engine/model';
 import type { AppsRepo } from '../engine/store/apps-repo';
 import type { ReleaseService } from '../engine/release-service';
-import type { GitObjectEnv } from './git';
+import { readFileAt, type GitObjectEnv } from './git';
 import type { BuildPipeline } from './pipeline';
+
+/** What runs before an app's first build (engine/app-setup.ts AppSetupService). */
+export interface FirstBuildSetup {
+  /** Applies app.json's env and buildpacks; answers the app as it is then. Throws to refuse the deploy. */
+  beforeFirstBuild(app: string, appJsonText: string | null, say: (line: string) => void): Promise<App>;
+}
 
 export interface RefUpdate {
   oldSha: string;
@@ -63,6 +69,8 @@ export class PushHandler {
     private readonly beforeFirstRelease: (app: App, build: Build) => Promise<void> = async () => undefined,
     /** Runs after the first release of an app is live (app.json scripts.postdeploy). */
     private readonly afterFirstRelease: (app: App, release: Release, build: Build, say: (line: string) => void) => Promise<void> = async () => undefined,
+    /** Before an app's first build: app.json env (required, defaults, secrets) and buildpacks (engine/app-setup.ts). */
+    private readonly setup: FirstBuildSetup | null = null,
   ) {}
 
   async handle(request: PushRequest): Promise<boolean> {
@@ -74,8 +82,17 @@ export class PushHandler {
     }
     const commit = choice.update.newSha;
     try {
-      const app = await this.apps.get(request.app);
+      let app = await this.apps.get(request.app);
       say(`-----> Building ${app.name} from ${commit.slice(0, 7)} on the Slipway stack`);
+      if (app.currentRelease === null && this.setup) {
+        const appJson = await readFileAt(request.repoPath, commit, 'app.json', request.gitEnv);
+        let header = false;
+        app = await this.setup.beforeFirstBuild(app.name, appJson, (line) => {
+          if (!header) say('-----> Setting the app up from app.json (first deploy)');
+          header = true;
+          say(`       ${line}`);
+        });
+      }
       const build = await this.pipeline.run({ app, repoPath: request.repoPath, commit, gitEnv: request.gitEnv, output: request.output });
       if (app.currentRelease === null) await this.beforeFirstRelease(app, build);
       say('-----> Launching...');

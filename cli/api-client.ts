@@ -5,6 +5,8 @@
  */
 import type { ErrorBody } from '../lib/errors';
 import type { App, AppInfo, Build, ConfigVars, SizedFormationEntry, Info, Key, PsView, Release, ReleaseInfo } from './api-types';
+import type { AddedCert, Cert, Domain, TlsSettings } from './api-types';
+import type { AppBuildpack, BuildCache, ImageDeploy } from './api-types';
 import { CliError } from './cli-error';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -160,6 +162,76 @@ export class ApiClient {
   /** `idOrFingerprint` is a key id or its SHA256 fingerprint. */
   removeKey(idOrFingerprint: string): Promise<void> {
     return this.request<void>('DELETE', `/keys/${encodeURIComponent(idOrFingerprint)}`);
+  }
+
+  listDomains(app: string): Promise<Domain[]> {
+    return this.request<Domain[]>('GET', `/apps/${encodeURIComponent(app)}/domains`);
+  }
+
+  addDomain(app: string, hostname: string): Promise<Domain> {
+    return this.request<Domain>('POST', `/apps/${encodeURIComponent(app)}/domains`, { hostname });
+  }
+
+  removeDomain(app: string, hostname: string): Promise<void> {
+    return this.request<void>('DELETE', `/apps/${encodeURIComponent(app)}/domains/${encodeURIComponent(hostname)}`);
+  }
+
+  listCerts(app: string): Promise<Cert[]> {
+    return this.request<Cert[]>('GET', `/apps/${encodeURIComponent(app)}/certs`);
+  }
+
+  /** PEM text of the certificate (chain, leaf first) and of its private key. */
+  addCert(app: string, certificate: string, privateKey: string): Promise<AddedCert> {
+    return this.request<AddedCert>('POST', `/apps/${encodeURIComponent(app)}/certs`, { certificate, privateKey });
+  }
+
+  /** The certificate serving `hostname`, or every certificate of the app; answers the removed ones. */
+  removeCerts(app: string, hostname?: string): Promise<Cert[]> {
+    const suffix = hostname === undefined ? '' : `/${encodeURIComponent(hostname)}`;
+    return this.request<Cert[]>('DELETE', `/apps/${encodeURIComponent(app)}/certs${suffix}`);
+  }
+
+  getTls(app: string): Promise<TlsSettings> {
+    return this.request<TlsSettings>('GET', `/apps/${encodeURIComponent(app)}/tls`);
+  }
+
+  updateTls(app: string, settings: TlsSettings): Promise<TlsSettings> {
+    return this.request<TlsSettings>('PATCH', `/apps/${encodeURIComponent(app)}/tls`, settings);
+  }
+
+  listBuildpacks(app: string): Promise<AppBuildpack[]> {
+    return this.request<AppBuildpack[]>('GET', `/apps/${encodeURIComponent(app)}/buildpacks`);
+  }
+
+  /** Replaces the buildpack at `index` (1-based; one past the end appends). */
+  setBuildpack(app: string, buildpack: string, index = 1): Promise<AppBuildpack[]> {
+    return this.request<AppBuildpack[]>('PUT', `/apps/${encodeURIComponent(app)}/buildpacks/${index}`, { buildpack });
+  }
+
+  /** Inserts at `index` (default: at the end). */
+  addBuildpack(app: string, buildpack: string, index?: number): Promise<AppBuildpack[]> {
+    return this.request<AppBuildpack[]>('POST', `/apps/${encodeURIComponent(app)}/buildpacks`, index === undefined ? { buildpack } : { buildpack, index });
+  }
+
+  removeBuildpack(app: string, index: number): Promise<AppBuildpack[]> {
+    return this.request<AppBuildpack[]>('DELETE', `/apps/${encodeURIComponent(app)}/buildpacks/${index}`);
+  }
+
+  clearBuildpacks(app: string): Promise<AppBuildpack[]> {
+    return this.request<AppBuildpack[]>('DELETE', `/apps/${encodeURIComponent(app)}/buildpacks`);
+  }
+
+  getBuildCache(app: string): Promise<BuildCache> {
+    return this.request<BuildCache>('GET', `/apps/${encodeURIComponent(app)}/build-cache`);
+  }
+
+  purgeBuildCache(app: string): Promise<void> {
+    return this.request<void>('DELETE', `/apps/${encodeURIComponent(app)}/build-cache`);
+  }
+
+  /** Deploys an existing image; answers once it serves (or failed). */
+  deployImage(app: string, image: string): Promise<ImageDeploy> {
+    return this.request<ImageDeploy>('POST', `/apps/${encodeURIComponent(app)}/builds`, { image }, DEPLOY_TIMEOUT_MS);
   }
 
   private async request<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {

@@ -58,6 +58,11 @@ export interface Build {
   digest: string | null;
   processTypes: Record<string, string>;
   durationMs: number | null;
+  /** Bytes, the stack included. */
+  imageSize?: number | null;
+  /** The image `deploy --image` imported. */
+  sourceImage?: string | null;
+  buildpacks?: string[];
   createdAt: string;
 }
 
@@ -97,4 +102,65 @@ export interface PsInstance {
 export interface PsView {
   formation: SizedFormationEntry[];
   instances: PsInstance[];
+}
+
+/** The certificate serving a domain, in short (GET /apps/:app/domains). */
+export interface CertSummary {
+  id: number;
+  /** SHA-256 of the leaf certificate, `AB:CD:…`. */
+  fingerprint: string;
+  expiresAt: string;
+}
+
+/** One of an app's domains: its default `<app>.<domain>` or a custom one (GET /apps/:app/domains). */
+export interface Domain {
+  hostname: string;
+  kind: 'default' | 'custom';
+  wildcard: boolean;
+  createdAt: string | null;
+  cert: CertSummary | null;
+}
+
+/** One of an app's TLS certificates, never its key (GET /apps/:app/certs). */
+export interface Cert extends CertSummary {
+  /** The certificate's DNS names. */
+  names: string[];
+  /** The app's domains it serves now. */
+  domains: string[];
+  subject: string | null;
+  issuer: string | null;
+  selfSigned: boolean | null;
+  createdAt: string;
+}
+
+/** POST /apps/:app/certs: the new certificate and those it replaced. */
+export interface AddedCert extends Cert {
+  replaced: Array<CertSummary & { names: string[] }>;
+}
+
+/** GET and PATCH /apps/:app/tls. */
+export interface TlsSettings {
+  redirectHttps: boolean;
+}
+
+/** One buildpack set on an app (GET /apps/:app/buildpacks). */
+export interface AppBuildpack {
+  index: number;
+  buildpack: string;
+  kind: 'builtin' | 'git' | 'tarball' | 'path';
+}
+
+/** An app's build cache (GET /apps/:app/build-cache). */
+export interface BuildCache {
+  volume: string;
+  exists: boolean;
+  volumeBytes: number;
+  runtimeLayerBytes: number;
+  sizeBytes: number;
+}
+
+/** What `deploy --image` made (POST /apps/:app/builds). */
+export interface ImageDeploy {
+  build: Build;
+  release: Release;
 }

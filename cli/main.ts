@@ -11,6 +11,8 @@ import { isCliError, oneLine } from './cli-error';
 import * as commands from './commands';
 import * as runCommands from './commands-run';
 import * as configCommands from './commands-config';
+import { registerBuildpackCommands } from './commands-buildpacks';
+import * as domainCommands from './commands-domains';
 import * as psCommands from './commands-ps';
 import { colorEnabled, errorLine, type Env } from './format';
 import { resolveSettings } from './settings';
@@ -210,6 +212,65 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
     .argument('<id-or-fingerprint>', 'the key id, or its SHA256:… fingerprint')
     .addHelpText('after', examples('slipway keys:remove SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s'))
     .action((id: string) => commands.keysRemove(ctx, id));
+
+  program
+    .command('domains')
+    .description("list an app's domains (its default one and custom ones), their certificates and the HTTPS redirect setting")
+    .argument('<app>', 'app name')
+    .option('--json', 'print the API\'s JSON')
+    .addHelpText('after', examples('slipway domains my-app'))
+    .action((name: string, opts: commands.JsonOption) => domainCommands.domainsList(ctx, name, opts));
+
+  program
+    .command('domains:add')
+    .description('serve the app at a custom domain too (a host belongs to one app; *.example.com covers one label)')
+    .argument('<app>', 'app name')
+    .argument('<hostname>', 'e.g. www.example.com or *.example.com')
+    .addHelpText('after', examples('slipway domains:add my-app www.example.com', "slipway domains:add my-app '*.example.com'"))
+    .action((name: string, hostname: string) => domainCommands.domainsAdd(ctx, name, hostname));
+
+  program
+    .command('domains:remove')
+    .description('stop serving the app at a custom domain (the default domain stays)')
+    .argument('<app>', 'app name')
+    .argument('<hostname>', 'the custom domain')
+    .addHelpText('after', examples('slipway domains:remove my-app www.example.com'))
+    .action((name: string, hostname: string) => domainCommands.domainsRemove(ctx, name, hostname));
+
+  program
+    .command('domains:redirect')
+    .description('redirect plain-HTTP requests to HTTPS (on) or serve them (off); without a value, show the setting')
+    .argument('<app>', 'app name')
+    .argument('[on|off]', 'the new setting')
+    .addHelpText('after', examples('slipway domains:redirect my-app on', 'slipway domains:redirect my-app off', 'slipway domains:redirect my-app'))
+    .action((name: string, value: string | undefined) => domainCommands.domainsRedirect(ctx, name, value));
+
+  program
+    .command('certs')
+    .description("list an app's TLS certificates: names, the domains each serves, expiry and fingerprint")
+    .argument('<app>', 'app name')
+    .option('--json', 'print the API\'s JSON')
+    .addHelpText('after', examples('slipway certs my-app'))
+    .action((name: string, opts: commands.JsonOption) => domainCommands.certsShow(ctx, name, opts));
+
+  program
+    .command('certs:add')
+    .description("serve a TLS certificate for the app's domains it covers (replacing the one that served them), without a restart")
+    .argument('<app>', 'app name')
+    .argument('<cert-file>', 'PEM certificate, leaf first, then any intermediates (e.g. fullchain.pem)')
+    .argument('<key-file>', 'PEM private key of the certificate, not encrypted')
+    .addHelpText('after', examples('slipway certs:add my-app fullchain.pem privkey.pem'))
+    .action((name: string, certFile: string, keyFile: string) => domainCommands.certsAdd(ctx, name, certFile, keyFile));
+
+  program
+    .command('certs:remove')
+    .description('remove the certificate serving a domain (the whole certificate), or every certificate of the app')
+    .argument('<app>', 'app name')
+    .argument('[hostname]', 'a domain the certificate serves')
+    .addHelpText('after', examples('slipway certs:remove my-app www.example.com', 'slipway certs:remove my-app'))
+    .action((name: string, hostname: string | undefined) => domainCommands.certsRemove(ctx, name, hostname));
+
+  registerBuildpackCommands(program, ctx);
 
   // `run APP CMD…` passes CMD's own options through, so program options go before the command name.
   program.enablePositionalOptions();

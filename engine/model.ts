@@ -26,6 +26,12 @@ export interface Build {
   /** app.json of the commit, as text (null when the commit has none). */
   appJson: string | null;
   createdAt: Date;
+  /** Size of the built image in bytes (the stack included), once built. */
+  imageSize?: number | null;
+  /** The image a `deploy --image` build imported, as given; null for builds from a push. */
+  sourceImage?: string | null;
+  /** The buildpacks that built it, in order (empty for Dockerfile and image builds). */
+  buildpacks?: string[];
 }
 
 export type ReleaseStatus = 'pending' | 'succeeded' | 'failed';

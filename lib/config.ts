@@ -2,6 +2,7 @@
  * The one place that reads Slipway's environment. Every part receives a frozen Config
  * from its composition root; nothing else looks at process.env for settings.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { SlipwayError } from './errors';
 
@@ -22,6 +23,32 @@ export interface Config {
   readonly sshPort: number;
   readonly routerHost: string;
   readonly routerPort: number;
+  /** Router admin listener (Prometheus /metrics, /health); keep it on loopback. */
+  readonly routerAdminHost: string;
+  readonly routerAdminPort: number;
+  /** Router processes (node:cluster workers), one per core by default; 1 runs a single process. */
+  readonly routerWorkers: number;
+  /** How each router process spreads an app's requests over its backends. */
+  readonly routerBalance: RouterBalance;
+  /** A backend that refuses connections gets no requests for this long (passive health check). */
+  readonly routerEjectMs: number;
+  /** Connecting to a backend longer than this counts as a refused connection. */
+  readonly routerConnectTimeoutMs: number;
+  /** From the request fully sent to the backend's response headers; past it: 504 R504. 0: no limit. */
+  readonly routerResponseTimeoutMs: number;
+  /** No byte either way on a client connection for this long ends the request (R408/R598). 0: no limit. */
+  readonly routerIdleTimeoutMs: number;
+  /** Largest request body passed on; larger ones get 413 R413. 0: no limit. */
+  readonly routerMaxBodyBytes: number;
+  /** On SIGTERM, how long in-flight requests may take to finish before their connections are cut. */
+  readonly routerShutdownGraceMs: number;
+  /** A restarted router serves its local copy of the routes (state dir) if younger than this, until etcd answers. 0: no copy. */
+  readonly routerCacheMaxAgeMs: number;
+  /**
+   * The router's HTTPS port (certificates by SNI), on routerHost. Default 8443; when the HTTP port
+   * is 0 (pick a free one, as in tests) it defaults to 0 as well.
+   */
+  readonly routerHttpsPort: number;
   /** Apps are served at http://<app>.<domain>. */
   readonly domain: string;
   /** Host name users reach Slipway at, used in git remotes. */
@@ -50,7 +77,15 @@ export interface Config {
   readonly reservedMemoryMb: number;
   /** CPU limits of all instances may add up to cores × this factor. */
   readonly cpuOvercommit: number;
+  /** How long a build may run before its container is killed and the push rejected (SLIPWAY_BUILD_TIMEOUT, seconds). */
+  readonly buildTimeoutMs: number;
+  /** Memory limit of a build container, in megabytes (SLIPWAY_BUILD_MEMORY, e.g. 4g or 4096m). */
+  readonly buildMemoryMb: number;
+  /** CPU limit of a build container, in cores (SLIPWAY_BUILD_CPUS). */
+  readonly buildCpus: number;
 }
+
+export type RouterBalance = 'round-robin' | 'least-connections';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -82,11 +117,32 @@ function nonNegativeNumber(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+/** "4g", "4096m", "4096" (megabytes) → megabytes. */
+function memoryMb(env: Env, name: string, fallbackMb: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallbackMb;
+  const match = /^(\d+(?:\.\d+)?)\s*([mMgG])?[bB]?$/.exec(raw.trim());
+  const value = match ? Number(match[1]) * (match[2]?.toLowerCase() === 'g' ? 1024 : 1) : NaN;
+  if (!Number.isFinite(value) || value < 64) {
+    throw new SlipwayError('invalid_config', `${name}=${raw} must be a memory size of at least 64m, like 4g or 2048m`);
+  }
+  return Math.round(value);
+}
+
 function count(env: Env, name: string, fallback: number, min: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw) || Number(raw) < min) throw new SlipwayError('invalid_config', `${name}=${raw} must be a whole number ≥ ${min}`);
   return Number(raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new SlipwayError('invalid_config', `${name}=${raw} must be one of: ${allowed.join(', ')}`);
+  }
+  return raw as T;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -106,6 +162,18 @@ export function loadConfig(env: Env = process.env): Config {
     sshPort: port(env, 'SLIPWAY_SSH_PORT', 2222),
     routerHost: env.SLIPWAY_ROUTER_HOST || '0.0.0.0',
     routerPort: port(env, 'SLIPWAY_ROUTER_PORT', 8080),
+    routerAdminHost: env.SLIPWAY_ROUTER_ADMIN_HOST || '127.0.0.1',
+    routerAdminPort: port(env, 'SLIPWAY_ROUTER_ADMIN_PORT', 8081),
+    routerWorkers: count(env, 'SLIPWAY_ROUTER_WORKERS', os.availableParallelism(), 1),
+    routerBalance: oneOf<RouterBalance>(env, 'SLIPWAY_ROUTER_BALANCE', ['round-robin', 'least-connections'], 'round-robin'),
+    routerEjectMs: nonNegativeNumber(env, 'SLIPWAY_ROUTER_EJECT_SECONDS', 10) * 1000,
+    routerConnectTimeoutMs: positiveNumber(env, 'SLIPWAY_ROUTER_CONNECT_TIMEOUT', 5) * 1000,
+    routerResponseTimeoutMs: nonNegativeNumber(env, 'SLIPWAY_ROUTER_RESPONSE_TIMEOUT', 30) * 1000,
+    routerIdleTimeoutMs: nonNegativeNumber(env, 'SLIPWAY_ROUTER_IDLE_TIMEOUT', 55) * 1000,
+    routerMaxBodyBytes: Math.round(nonNegativeNumber(env, 'SLIPWAY_ROUTER_MAX_BODY_MB', 1024) * 1024 * 1024),
+    routerShutdownGraceMs: nonNegativeNumber(env, 'SLIPWAY_ROUTER_SHUTDOWN_GRACE', 30) * 1000,
+    routerCacheMaxAgeMs: nonNegativeNumber(env, 'SLIPWAY_ROUTER_CACHE_MAX_AGE', 300) * 1000,
+    routerHttpsPort: port(env, 'SLIPWAY_ROUTER_HTTPS_PORT', port(env, 'SLIPWAY_ROUTER_PORT', 8080) === 0 ? 0 : 8443),
     domain: env.SLIPWAY_DOMAIN || 'slipway.localhost',
     publicHost: env.SLIPWAY_PUBLIC_HOST || '127.0.0.1',
     npmRegistry: env.SLIPWAY_NPM_REGISTRY || env.npm_config_registry || null,
@@ -122,5 +190,8 @@ export function loadConfig(env: Env = process.env): Config {
     reconcileIntervalMs: positiveNumber(env, 'SLIPWAY_RECONCILE_INTERVAL', 15) * 1000,
     reservedMemoryMb: count(env, 'SLIPWAY_RESERVED_MEMORY_MB', 1024, 0),
     cpuOvercommit: positiveNumber(env, 'SLIPWAY_CPU_OVERCOMMIT', 4),
+    buildTimeoutMs: positiveNumber(env, 'SLIPWAY_BUILD_TIMEOUT', 900) * 1000,
+    buildMemoryMb: memoryMb(env, 'SLIPWAY_BUILD_MEMORY', 4096),
+    buildCpus: positiveNumber(env, 'SLIPWAY_BUILD_CPUS', 2),
   });
 }

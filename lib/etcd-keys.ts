@@ -78,17 +78,24 @@ export function settingsKey(prefix: string, app: string): string {
   return `${prefix}/apps/${app}/settings`;
 }
 
-/** Parses a key under `<prefix>/apps/`; anything else (a newer schema's keys) yields null. */
+/**
+ * Parses a key under `<prefix>/apps/`; anything else (a newer schema's keys) yields null.
+ * (Index arithmetic rather than split: a router loads tens of thousands of keys at start.)
+ */
 export function parseKey(prefix: string, key: string): ParsedKey | null {
-  const base = appsPrefix(prefix);
-  if (!key.startsWith(base)) return null;
-  const parts = key.slice(base.length).split('/');
-  if (parts.length === 2 && parts[0] && parts[1] === 'settings') return { kind: 'settings', app: parts[0] };
-  if (parts.length !== 3 || !parts[0] || !parts[2]) return null;
-  const [app, kind, name] = parts as [string, string, string];
-  if (kind === 'domains') return { kind: 'domain', app, host: name };
-  if (kind === 'backends') return { kind: 'backend', app, instanceId: name };
-  if (kind === 'certs') return { kind: 'cert', app, host: name };
+  const start = prefix.length + '/apps/'.length;
+  if (!key.startsWith(prefix) || !key.startsWith('/apps/', prefix.length)) return null;
+  const first = key.indexOf('/', start);
+  if (first <= start) return null; // no kind, or an empty app name
+  const app = key.slice(start, first);
+  const second = key.indexOf('/', first + 1);
+  if (second < 0) return key.length - first - 1 === 8 && key.endsWith('settings') ? { kind: 'settings', app } : null;
+  if (second === key.length - 1 || key.indexOf('/', second + 1) >= 0) return null; // empty name, or deeper
+  const kindLength = second - first - 1;
+  const name = key.slice(second + 1);
+  if (kindLength === 7 && key.startsWith('domains', first + 1)) return { kind: 'domain', app, host: name };
+  if (kindLength === 8 && key.startsWith('backends', first + 1)) return { kind: 'backend', app, instanceId: name };
+  if (kindLength === 5 && key.startsWith('certs', first + 1)) return { kind: 'cert', app, host: name };
   return null;
 }
 

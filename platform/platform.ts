@@ -18,6 +18,7 @@ import { Reconciler } from '../engine/reconciler';
 import { FormationService } from '../engine/formation-service';
 import { DockerDriver } from '../engine/drivers/docker-driver';
 import { DockerOneOff } from '../engine/drivers/docker-one-off';
+import { DomainsService } from '../engine/domains-service';
 import { OneOffService } from '../engine/one-off-service';
 import { ReleaseTasks } from '../engine/release-phase';
 import { IdentityService } from '../engine/identity-service';
@@ -25,20 +26,19 @@ import { EtcdPublisher } from '../engine/publisher';
 import { ReleaseService } from '../engine/release-service';
 import { AppsRepo } from '../engine/store/apps-repo';
 import { BuildsRepo } from '../engine/store/builds-repo';
+import { DomainsRepo } from '../engine/store/domains-repo';
 import { openDatabase, type Database } from '../engine/store/database';
 import { IdentityRepo } from '../engine/store/identity-repo';
 import { ReleasesRepo } from '../engine/store/releases-repo';
 import { AppLocks } from '../lib/app-locks';
 import { DockerBuildCaches } from '../builder/build-caches';
-import { BuildpackBuilder } from '../builder/buildpack-builder';
-import { DockerfileBuilder } from '../builder/dockerfile-builder';
+import { createBuildSystem } from '../builder/build-system';
 import { HookServer } from '../builder/hook-server';
-import { BuildPipeline } from '../builder/pipeline';
 import { PushHandler } from '../builder/push-handler';
 import { GitRepositories } from '../builder/repositories';
 import { SshGitServer } from '../builder/ssh-server';
 import { addressesFrom } from './addresses';
-import { ensureAdmin, ensureHostKey, resolveNpmRegistry, supportedBuilds } from './bootstrap';
+import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
 
 export interface Platform {
   apiPort: number;
@@ -91,12 +91,13 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   reconciler = new Reconciler(appsRepo, releasesRepo, buildsRepo, driver, publisher, deployer, deployLocks, CONTAINER_PORT, logger.child({ part: 'reconciler' }));
   const formation = new FormationService(appsRepo, releasesRepo, buildsRepo, driver, deployer, reconciler, logger.child({ part: 'formation' }));
   const repositories = new GitRepositories(path.join(config.stateDir, 'repos'), path.join(__dirname, '..', 'builder', 'pre-receive.js'));
-  const caches = new DockerBuildCaches(docker);
+  const caches = new DockerBuildCaches(docker, config.stackBuildImage, config.stackRunImage);
   let sshPort = config.sshPort;
   const addresses = addressesFrom(config, () => sshPort);
   const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }));
   const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }));
   const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }));
+  const domains = new DomainsService(appsRepo, new DomainsRepo(db), publisher, config.domain, logger.child({ part: 'domains' }));
   const oneOffs = new OneOffService(appsRepo, releasesRepo, buildsRepo, oneOffRunner, {
     containerPort: CONTAINER_PORT, attachTimeoutMs: ATTACH_TIMEOUT_SECONDS * 1000,
   }, logger.child({ part: 'run' }));
@@ -104,14 +105,11 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   // Repositories made by an earlier installation get the hook of this one.
   for (const app of await appsRepo.list()) if (await repositories.exists(app.name)) await repositories.installHook(app.name);
 
-  const pipeline = new BuildPipeline(docker, buildsRepo, new DockerfileBuilder(docker), new BuildpackBuilder(docker, {
-    buildpacksDir: config.buildpacksDir,
-    stackBuildImage: config.stackBuildImage,
-    stackRunImage: config.stackRunImage,
-    caBundle: config.buildCaBundle,
-    npmRegistry: resolveNpmRegistry(config),
-    supported: supportedBuilds(config.buildpacksDir),
-  }), config.registry, logger.child({ part: 'builder' }));
+  const buildSystem = createBuildSystem({
+    docker, db, config, apps: appsRepo, builds: buildsRepo, releases, caches,
+    npmRegistry: resolveNpmRegistry(config), logger: logger.child({ part: 'builder' }),
+  });
+  const pipeline = buildSystem.pipeline;
   const pushes = new PushHandler(appsRepo, pipeline, releases, addresses.urlFor, logger.child({ part: 'push' }),
     (app, build) => formation.applyAppJsonFormation(app, safeAppJson(build.appJson).formation),
     async (app, release, build, say) => {
@@ -125,7 +123,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         for (const line of lines) say(`       ${line}`);
       });
       if (code !== 0) say(` !     The postdeploy script exited with code ${code}; the release stays live.`);
-    });
+    }, buildSystem.firstBuildSetup);
   const hookSocket = path.join(config.stateDir, 'run', `hooks-${process.pid}.sock`);
   const hooks = new HookServer(hookSocket, pushes, logger.child({ part: 'hooks' }));
   await hooks.start();
@@ -144,6 +142,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     apps, releases, builds: buildsRepo, config: configVars, identity, logger: logger.child({ part: 'api' }),
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
+    domains,
+    buildpacks: buildSystem.api,
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,
     attachUpgradeHandler({ identity, oneOffs, logger: logger.child({ part: 'run' }) }));

@@ -68,6 +68,7 @@ export class AppsRepo {
   async delete(appId: number): Promise<void> {
     await this.db.transaction(async (trx) => {
       await trx('formation').where({ app_id: appId }).delete();
+      await trx('app_buildpacks').where({ app_id: appId }).delete();
       await trx('releases').where({ app_id: appId }).delete();
       await trx('builds').where({ app_id: appId }).delete();
       await trx('apps').where({ id: appId }).delete();

@@ -10,6 +10,19 @@ export interface FinishedBuild {
   log: string;
   durationMs: number;
   appJson?: string | null;
+  imageSize?: number | null;
+  sourceImage?: string | null;
+  buildpacks?: readonly string[];
+}
+
+/** The columns of migration 004, which rows.ts's buildFromRow does not read. */
+function buildExtras(row: Record<string, unknown>): Pick<Build, 'imageSize' | 'sourceImage' | 'buildpacks'> {
+  const size = row.image_size;
+  return {
+    imageSize: size === null || size === undefined ? null : Number(size),
+    sourceImage: row.source_image === null || row.source_image === undefined ? null : String(row.source_image),
+    buildpacks: typeof row.buildpacks === 'string' ? (JSON.parse(row.buildpacks) as string[]) : [],
+  };
 }
 
 export class BuildsRepo {
@@ -31,16 +44,19 @@ export class BuildsRepo {
       log: result.log,
       duration_ms: result.durationMs,
       app_json: result.appJson ?? null,
+      image_size: result.imageSize ?? null,
+      source_image: result.sourceImage ?? null,
+      buildpacks: result.buildpacks && result.buildpacks.length > 0 ? JSON.stringify(result.buildpacks) : null,
     });
   }
 
   async get(id: string): Promise<Build | null> {
     const row = await this.db('builds').where({ id }).first();
-    return row ? buildFromRow(row) : null;
+    return row ? { ...buildFromRow(row), ...buildExtras(row) } : null;
   }
 
   async list(appId: number, limit = 50): Promise<Build[]> {
     const rows = await this.db('builds').where({ app_id: appId }).orderBy('created_at', 'desc').limit(limit);
-    return rows.map(buildFromRow);
+    return rows.map((row) => ({ ...buildFromRow(row), ...buildExtras(row) }));
   }
 }

@@ -4,6 +4,8 @@
  */
 import type { Knex } from 'knex';
 import { formationSizesAndAppJson } from './migration-002';
+import { domainsAndCerts } from './migration-003';
+import { buildpacksAndImageSizes } from './migration-004';
 
 export interface Migration {
   name: string;
@@ -102,7 +104,7 @@ const initial: Migration = {
   },
 };
 
-const migrations: Migration[] = [initial, formationSizesAndAppJson];
+const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,

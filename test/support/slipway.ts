@@ -54,6 +54,7 @@ export async function startTestSlipway(overrides: Record<string, string> = {}): 
     SLIPWAY_SSH_PORT: '0',
     SLIPWAY_ROUTER_HOST: '127.0.0.1',
     SLIPWAY_ROUTER_PORT: String(routerPort),
+    SLIPWAY_ROUTER_HTTPS_PORT: '0', // a free port (router.httpsPort): tests never take the default 8443
     SLIPWAY_ETCD_PREFIX: `/slipway-test-${crypto.randomBytes(4).toString('hex')}`,
     SLIPWAY_BOOT_TIMEOUT: '20',
     SLIPWAY_STOP_GRACE: '2',
