@@ -7,9 +7,18 @@
 export const ROUTER_ERRORS = {
   R400: { status: 400, title: 'Bad request' },
   R404: { status: 404, title: 'No such app' },
+  R408: { status: 408, title: 'Request timeout' },
+  R413: { status: 413, title: 'Request body too large' },
+  R414: { status: 414, title: 'Request line too long' },
+  R431: { status: 431, title: 'Request header too large' },
+  /** Log only: the client went away before the answer was complete (nothing to answer). */
+  R499: { status: 499, title: 'Client closed the request' },
   R502: { status: 502, title: 'Bad gateway' },
   R503: { status: 503, title: 'No running web process' },
+  R504: { status: 504, title: 'Gateway timeout' },
   R510: { status: 503, title: 'Routes not loaded' },
+  /** Log only: the response had started when the connection went idle, so it was cut. */
+  R598: { status: 504, title: 'Idle connection' },
 } as const;
 
 export type RouterErrorCode = keyof typeof ROUTER_ERRORS;

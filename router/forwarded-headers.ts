@@ -10,8 +10,10 @@ export interface ClientConnection {
   readonly localPort: number | undefined;
   /** The Host header as the client sent it (port included). */
   readonly host: string;
-  /** An X-Forwarded-For the client sent, if any. */
+  /** An X-Forwarded-For the client sent, if any (repeated headers joined with ", "). */
   readonly forwardedFor: string | string[] | undefined;
+  /** The client connected over TLS (an HTTPS listener). */
+  readonly encrypted?: boolean;
 }
 
 export interface ForwardedHeaders {
@@ -33,11 +35,22 @@ export function forwardedHeaders(connection: ClientConnection): ForwardedHeaders
     : (connection.forwardedFor ?? '').trim();
   return {
     'x-forwarded-for': earlier === '' ? client : `${earlier}, ${client}`,
-    // The router itself listens on plain HTTP.
-    'x-forwarded-proto': 'http',
+    'x-forwarded-proto': connection.encrypted === true ? 'https' : 'http',
     'x-forwarded-host': connection.host,
     'x-forwarded-port': connection.localPort === undefined ? '' : String(connection.localPort),
   };
+}
+
+/** The same headers as a raw list ([name, value, …]) for the proxy, which sends raw headers. */
+export function forwardedHeaderList(connection: ClientConnection, requestId: string): string[] {
+  const headers = forwardedHeaders(connection);
+  return [
+    'X-Forwarded-For', headers['x-forwarded-for'],
+    'X-Forwarded-Proto', headers['x-forwarded-proto'],
+    'X-Forwarded-Host', headers['x-forwarded-host'],
+    'X-Forwarded-Port', headers['x-forwarded-port'],
+    'X-Request-Id', requestId,
+  ];
 }
 
 /** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) → `10.0.0.1`. */

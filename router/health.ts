@@ -9,10 +9,19 @@ export interface HealthReport {
   readonly ok: boolean;
   readonly revision: number | null;
   readonly appCount: number;
+  readonly hostCount: number;
   readonly backendCount: number;
   readonly etcdConnected: boolean;
   /** Seconds since the table was last known to match etcd: 0 while connected, null if never. */
   readonly staleSeconds: number | null;
+  /** Seconds the table has been behind a change etcd already has (0 when caught up). */
+  readonly watchLagSeconds: number;
+  /** Re-snapshots (applied as diffs) since start. */
+  readonly resyncs: number;
+  /** `cache` while a restarted router serves its local copy of the routes, before etcd answered. */
+  readonly routesFrom: 'etcd' | 'cache' | null;
+  /** Estimated heap per etcd key (domain or backend) held, measured on the first snapshot. */
+  readonly memoryPerRouteBytes: number | null;
 }
 
 export function buildHealthReport(
@@ -27,8 +36,13 @@ export function buildHealthReport(
     ok: loaded,
     revision: source.revision,
     appCount: stats.appCount,
+    hostCount: stats.hostCount,
     backendCount: stats.backendCount,
     etcdConnected: source.connected,
     staleSeconds,
+    watchLagSeconds: Math.round(source.watchLagSeconds * 10) / 10,
+    resyncs: source.resyncs,
+    routesFrom: source.routesFrom,
+    memoryPerRouteBytes: source.memoryPerKeyBytes,
   };
 }

@@ -1,25 +1,86 @@
 /**
- * Hop-by-hop headers describe one connection (client → router), not the request, so they must
- * not reach the backend: the router keeps its own pooled keep-alive connections to backends.
- * Pure; mutates the header object it is given, as http-proxy forwards `req.headers` as they are.
+ * Hop-by-hop headers describe one connection (client → router, or router → backend), not the
+ * message, so they are not passed on in either direction: the router keeps its own pooled
+ * keep-alive connections to backends and frames bodies itself. Pure; works on Node's raw header
+ * arrays (`[name, value, name, value, …]`), which keep names' case and repeated headers.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 
-const ALWAYS_HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'proxy-authorization'];
+/** Always connection-scoped (RFC 9110 §7.6.1, plus the old Keep-Alive and Proxy-Connection). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 /** A client could list these in Connection; dropping them would change what the request means. */
 const NEVER_DROPPED = new Set(['host', 'content-length', 'transfer-encoding']);
+/** Set by the router, whatever the client sent (X-Forwarded-For is appended to, then set). */
+const REPLACED_ON_REQUEST = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-request-id', 'expect']);
+/** Methods Node sends without a body unless told otherwise. */
+const BODYLESS_BY_DEFAULT = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 
-/** For a WebSocket handshake, `Connection: upgrade` and `Upgrade` are the point and stay. */
-export function removeHopByHopHeaders(headers: IncomingHttpHeaders, isUpgrade: boolean): void {
-  const connection = headers.connection;
-  const listed = typeof connection === 'string' ? connection.split(',').map((name) => name.trim().toLowerCase()) : [];
-  for (const name of listed) {
-    if (isUpgrade && name === 'upgrade') continue;
-    if (name !== '' && !NEVER_DROPPED.has(name)) delete headers[name];
+export interface BackendRequestOptions {
+  readonly method: string;
+  /** Names the client's Connection header listed (lowercase). */
+  readonly connectionTokens: readonly string[];
+  /** The request body is chunked: the backend gets it chunked again. */
+  readonly chunked: boolean;
+  /** A Content-Length was sent. */
+  readonly hasContentLength: boolean;
+  /** A WebSocket (or other) upgrade: `Connection: Upgrade` and `Upgrade` are the point and stay. */
+  readonly isUpgrade: boolean;
+  /** Headers the router adds (X-Forwarded-*, X-Request-Id), as [name, value, …]. */
+  readonly added: readonly string[];
+}
+
+/** The raw header list sent to the backend. */
+export function backendRequestHeaders(rawHeaders: readonly string[], options: BackendRequestOptions): string[] {
+  const listed = options.connectionTokens;
+  const out: string[] = [];
+  let upgradeValue: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (options.isUpgrade && lower === 'upgrade') upgradeValue ??= rawHeaders[i + 1] as string;
+      continue;
+    }
+    if (REPLACED_ON_REQUEST.has(lower)) continue;
+    if (listed.length > 0 && listed.includes(lower) && !NEVER_DROPPED.has(lower)) continue;
+    out.push(name, rawHeaders[i + 1] as string);
   }
-  for (const name of ALWAYS_HOP_BY_HOP) delete headers[name];
-  if (!isUpgrade) {
-    delete headers.connection;
-    delete headers.upgrade;
+  if (options.isUpgrade) {
+    out.push('Connection', 'Upgrade');
+    if (upgradeValue !== undefined) out.push('Upgrade', upgradeValue);
+  } else if (options.chunked) {
+    // Node's parser took the chunks apart; Node's client puts them back together.
+    out.push('Transfer-Encoding', 'chunked');
+  } else if (!options.hasContentLength && !BODYLESS_BY_DEFAULT.has(options.method)) {
+    // No body: say so, or Node would send an empty chunked one.
+    out.push('Content-Length', '0');
   }
+  for (const value of options.added) out.push(value);
+  return out;
+}
+
+/**
+ * The raw header list sent back to the client: the backend's, minus hop-by-hop ones (Node frames
+ * the body for the client itself), with the request id. `keepUpgrade` for a 101 answer.
+ */
+export function clientResponseHeaders(rawHeaders: readonly string[], requestId: string, keepUpgrade = false): string[] {
+  let listed: string[] | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as string).length === 10 && (rawHeaders[i] as string).toLowerCase() === 'connection') {
+      listed = (listed ?? []).concat((rawHeaders[i + 1] as string).split(',').map((token) => token.trim().toLowerCase()));
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const lower = name.toLowerCase();
+    if (keepUpgrade && (lower === 'connection' || lower === 'upgrade')) {
+      out.push(name, rawHeaders[i + 1] as string);
+      continue;
+    }
+    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id') continue;
+    if (listed !== undefined && listed.includes(lower) && !NEVER_DROPPED.has(lower)) continue;
+    out.push(name, rawHeaders[i + 1] as string);
+  }
+  out.push('X-Request-Id', requestId);
+  return out;
 }

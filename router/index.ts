@@ -1,23 +1,39 @@
 /**
  * The router's composition root: an etcd-fed route table, the proxy, and an HTTP server,
- * started and stopped together.
+ * started and stopped together. One process; router/main.ts runs one of these per core.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
-import { startEtcdRouteSource } from './etcd-source';
+import { startAdminServer, type AdminServer } from './admin';
+import { createEtcdRouteSource, type EtcdRouteSourceOptions } from './etcd-source';
+import { routeCacheFile } from './route-cache';
 import { buildHealthReport, type HealthReport } from './health';
-import { createRouterProxy } from './proxy';
+import { gauge, mergeFamilies, renderExposition, RouterMetrics, type MetricFamily } from './metrics';
+import { createRouterProxy, type ProxySettings } from './proxy';
+import { MAX_HEAD_BYTES } from './request-head';
 import { RouteTable } from './route-table';
 import type { RouteSourceStatus } from './route-source';
+import { RouterTls } from './tls';
 
 export { RouteTable } from './route-table';
-export type { Backend, RouteLookup, RouteTableStats } from './route-table';
+export type { Backend, BackendEntry, RouteLookup, RouteTableStats } from './route-table';
 export type { HealthReport } from './health';
 export type { RouteSourceStatus } from './route-source';
+export type { MetricFamily } from './metrics';
 export { ROUTER_ERRORS, type RouterErrorCode } from './error-pages';
+
+/** A kept-alive client connection with no request is closed after this long. */
+const CLIENT_KEEP_ALIVE_MS = 15_000;
+/** The whole request head must arrive within this long (slow-loris guard). */
+const HEADERS_TIMEOUT_MS = 30_000;
+/** Idle pooled connections to backends are closed after this long (below common app keep-alives of 5 s). */
+const BACKEND_KEEP_ALIVE_MS = 4000;
+
+/** Options for every server the router answers on; an HTTPS listener should use them too. */
+export const ROUTER_SERVER_OPTIONS: http.ServerOptions = { maxHeaderSize: MAX_HEAD_BYTES };
 
 export interface RouterOptions {
   /**
@@ -25,56 +41,118 @@ export interface RouterOptions {
    * until routes arrive), so a router can come up while etcd is still starting.
    */
   readonly firstSyncTimeoutMs?: number;
-  /** How long close() lets in-flight requests finish before cutting connections. */
+  /** How long close() lets in-flight requests finish before cutting connections (default: config). */
   readonly shutdownGraceMs?: number;
+  /** Also listen on the admin address (config.routerAdminHost/Port) for /metrics and /health. */
+  readonly serveAdmin?: boolean;
+  /** This process's name in metrics (`worker` label) and logs; "0" for a single process. */
+  readonly workerId?: string;
+  /**
+   * Keep the local route cache up to date (default true; in a cluster one worker does). Whether
+   * it is used at all is config.routerCacheMaxAgeMs (0: no cache).
+   */
+  readonly writeRouteCache?: boolean;
+  /** Tuning of the etcd source (tests shorten its pauses and probe interval). */
+  readonly etcd?: Pick<EtcdRouteSourceOptions, 'retryDelayMs' | 'probeIntervalMs' | 'lostWatchAfterMs' | 'requestTimeoutMs'>;
 }
 
 export interface RunningRouter {
   /** The port actually listened on (useful with routerPort 0). */
   readonly port: number;
+  /** The HTTPS port actually listened on (useful with routerHttpsPort 0). */
+  readonly httpsPort: number;
+  /** The admin port (/metrics, /health), when serveAdmin was asked for. */
+  readonly adminPort: number | null;
   /** The live route table, as etcd last described it. */
   readonly table: RouteTable;
   /** Where the table stands against etcd (revision, connected, last in sync). */
   sourceStatus(): RouteSourceStatus;
   health(): HealthReport;
+  /** This process's metrics (the cluster primary merges those of all workers). */
+  metricsFamilies(): MetricFamily[];
+  /** Requests and WebSocket sessions in progress. */
+  inFlight(): number;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), stops watching. */
   close(): Promise<void>;
 }
 
 export async function startRouter(config: Config, logger: Logger, options: RouterOptions = {}): Promise<RunningRouter> {
-  const table = new RouteTable(config.etcdPrefix);
-  const source = startEtcdRouteSource({
+  const workerId = options.workerId ?? '0';
+  const table = new RouteTable(config.etcdPrefix, { balance: config.routerBalance });
+  // TLS (router/tls.ts): certificates and per-app settings ride on the same etcd snapshot and watch.
+  const routerTls = new RouterTls({ etcdPrefix: config.etcdPrefix, httpsPort: config.routerHttpsPort }, table, logger);
+  const source = createEtcdRouteSource({
     urls: config.etcdUrls,
     prefix: config.etcdPrefix,
-    sink: table,
+    sink: routerTls.sink,
     logger,
+    ...(config.routerCacheMaxAgeMs > 0
+      ? { cache: { file: routeCacheFile(config.stateDir, config.etcdPrefix, config.etcdUrls), maxAgeMs: config.routerCacheMaxAgeMs, write: options.writeRouteCache ?? true } }
+      : {}),
+    ...options.etcd,
   });
+  // Routes from the local cache are served at once; etcd is contacted once the port listens.
+  const fromCache = source.status().routesFrom === 'cache';
+  if (!fromCache) source.start();
   const firstSyncTimeoutMs = options.firstSyncTimeoutMs ?? 5000;
   if (!(await settlesWithin(source.firstSync, firstSyncTimeoutMs))) {
     logger.warn({ etcdUrls: config.etcdUrls, waitedMs: firstSyncTimeoutMs }, 'no routes from etcd yet; listening anyway');
   }
 
   const health = (): HealthReport => buildHealthReport(table.loaded, table.stats(), source.status(), Date.now());
-  // keepAlive: reusing connections to backends saves a TCP handshake per request.
-  const agent = new http.Agent({ keepAlive: true });
-  const proxy = createRouterProxy({ routes: table, health, logger, agent });
-  const server = http.createServer();
+  // Keep-alive pool to backends: reusing connections saves a TCP handshake per request.
+  const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 1024, scheduling: 'lifo', timeout: BACKEND_KEEP_ALIVE_MS });
+  const requestMetrics = new RouterMetrics();
+  const settings: ProxySettings = {
+    maxAttempts: 3,
+    ejectMs: config.routerEjectMs,
+    connectTimeoutMs: config.routerConnectTimeoutMs,
+    responseTimeoutMs: config.routerResponseTimeoutMs,
+    maxBodyBytes: config.routerMaxBodyBytes,
+    idleTimeoutMs: config.routerIdleTimeoutMs,
+  };
+  const proxy = createRouterProxy({ routes: table, health, logger, agent, metrics: requestMetrics, settings });
+  const servers: http.Server[] = [];
   const upgradedSockets = new Set<Duplex>();
+  let openConnections = 0;
   let closing = false;
 
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    res.once('finish', () => {
-      // While shutting down, let each connection go as soon as its request is answered.
-      if (closing) setImmediate(() => server.closeIdleConnections());
+  /**
+   * Answers requests arriving on `server` (with its limits and timeouts) and includes it in
+   * shutdown. The plain-HTTP server below is wired this way; an HTTPS server is wired the same.
+   */
+  function serve<S extends http.Server>(server: S): S {
+    server.timeout = config.routerIdleTimeoutMs;
+    server.keepAliveTimeout = CLIENT_KEEP_ALIVE_MS;
+    server.headersTimeout = HEADERS_TIMEOUT_MS;
+    // No limit on a whole request: a long upload is fine as long as it keeps moving (idle timeout).
+    server.requestTimeout = 0;
+    server.on('connection', (socket: Socket) => {
+      openConnections += 1;
+      socket.once('close', () => (openConnections -= 1));
     });
-    proxy.handleRequest(req, res);
-  });
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    upgradedSockets.add(socket);
-    socket.once('close', () => upgradedSockets.delete(socket));
-    proxy.handleUpgrade(req, socket, head);
-  });
+    const onRequest = (handle: (req: http.IncomingMessage, res: http.ServerResponse) => void) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.once('finish', () => {
+        // While shutting down, let each connection go as soon as its request is answered.
+        if (closing) setImmediate(() => server.closeIdleConnections());
+      });
+      if (routerTls.redirect(req, res)) return; // plain HTTP of an app that redirects to HTTPS
+      handle(req, res);
+    };
+    server.on('request', onRequest(proxy.handleRequest));
+    server.on('checkContinue', onRequest(proxy.handleCheckContinue));
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      upgradedSockets.add(socket);
+      socket.once('close', () => upgradedSockets.delete(socket));
+      proxy.handleUpgrade(req, socket, head);
+    });
+    server.on('clientError', proxy.handleClientError);
+    server.on('timeout', proxy.handleTimeout);
+    servers.push(server);
+    return server;
+  }
 
+  const server = serve(http.createServer(ROUTER_SERVER_OPTIONS));
   try {
     await listen(server, config.routerHost, config.routerPort);
   } catch (error) {
@@ -84,34 +162,114 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   }
   server.on('error', (error: Error) => logger.error({ err: error }, 'router server error'));
   const port = (server.address() as AddressInfo).port;
-  logger.info({ host: config.routerHost, port }, 'router listening');
+  logger.info({ host: config.routerHost, port, balance: config.routerBalance, routesFrom: source.status().routesFrom }, 'router listening');
+  source.start();
+
+  // HTTPS on routerHttpsPort, same host and handlers; certificates by SNI (router/tls.ts).
+  try {
+    const httpsServer = serve(await routerTls.createServer(ROUTER_SERVER_OPTIONS));
+    await listen(httpsServer, config.routerHost, config.routerHttpsPort);
+    httpsServer.on('error', (error: Error) => logger.error({ err: error }, 'router HTTPS server error'));
+    logger.info({ host: config.routerHost, port: routerTls.port }, 'router listening for HTTPS');
+  } catch (error) {
+    server.close();
+    await source.close();
+    agent.destroy();
+    throw error;
+  }
+
+  const metricsFamilies = (): MetricFamily[] =>
+    processFamilies({ table, status: source.status(), inFlight: proxy.inFlight(), openConnections, requestMetrics });
+
+  let admin: AdminServer | null = null;
+  if (options.serveAdmin) {
+    try {
+      admin = await startAdminServer({
+        host: config.routerAdminHost,
+        port: config.routerAdminPort,
+        logger,
+        metrics: async () => renderExposition(mergeFamilies([{ worker: workerId, families: metricsFamilies() }])),
+        health: async () => health(),
+      });
+    } catch (error) {
+      server.close();
+      await source.close();
+      agent.destroy();
+      throw error;
+    }
+  }
 
   let closed: Promise<void> | null = null;
   async function shutDown(): Promise<void> {
     closing = true;
-    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const graceMs = options.shutdownGraceMs ?? 10_000;
+    const stopped = Promise.all(servers.map((each) => new Promise<void>((resolve) => each.close(() => resolve()))));
+    for (const each of servers) each.closeIdleConnections();
+    const graceMs = options.shutdownGraceMs ?? config.routerShutdownGraceMs;
     if (!(await settlesWithin(stopped, graceMs))) {
       logger.warn({ graceMs }, 'requests still running after the grace period; closing their connections');
     }
     // WebSockets never finish on their own, and stragglers have had their chance.
     for (const socket of upgradedSockets) socket.destroy();
-    server.closeAllConnections();
+    for (const each of servers) each.closeAllConnections();
     await stopped;
     proxy.close();
     agent.destroy();
+    await admin?.close();
     await source.close();
     logger.info('router stopped');
   }
 
   return {
     port,
+    httpsPort: routerTls.port,
+    adminPort: admin?.port ?? null,
     table,
     sourceStatus: () => source.status(),
     health,
+    metricsFamilies,
+    inFlight: () => proxy.inFlight(),
     close: () => (closed ??= shutDown()),
   };
+}
+
+/** Everything this process reports: request counters and histograms, table and etcd gauges. */
+function processFamilies(state: {
+  table: RouteTable;
+  status: RouteSourceStatus;
+  inFlight: number;
+  openConnections: number;
+  requestMetrics: RouterMetrics;
+}): MetricFamily[] {
+  const { table, status } = state;
+  const stats = table.stats();
+  const perApp: Array<{ labels: { app: string }; value: number }> = [];
+  table.forEachApp((app, backends) => perApp.push({ labels: { app }, value: backends }));
+  const now = Date.now();
+  const stale = status.lastInSyncAt === null ? -1 : status.connected ? 0 : (now - status.lastInSyncAt) / 1000;
+  const memory = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  const one = (value: number): Array<{ labels: Record<string, never>; value: number }> => [{ labels: {}, value }];
+  return [
+    ...state.requestMetrics.families(),
+    gauge('slipway_router_app_backends', 'Backends (web processes) in rotation, by app.', 'max', perApp),
+    gauge('slipway_router_table_apps', 'Apps in the route table.', 'max', one(stats.appCount)),
+    gauge('slipway_router_table_hosts', 'Host names in the route table.', 'max', one(stats.hostCount)),
+    gauge('slipway_router_table_backends', 'Backends in the route table, all apps.', 'max', one(stats.backendCount)),
+    gauge('slipway_router_table_revision', 'The etcd revision the route table reflects, per router process.', 'worker', one(status.revision ?? -1)),
+    gauge('slipway_router_etcd_revision', 'etcd\'s own revision when last probed.', 'max', one(status.etcdRevision ?? -1)),
+    gauge('slipway_router_watch_lag_seconds', 'How long the table has been behind a change etcd already has (0: caught up).', 'worker', one(status.watchLagSeconds)),
+    gauge('slipway_router_etcd_connected', '1 while the table follows the etcd watch, 0 while it serves the last known routes.', 'worker', one(status.connected ? 1 : 0)),
+    gauge('slipway_router_table_stale_seconds', 'Seconds since the table last matched etcd (0 while connected, -1 before the first snapshot).', 'worker', one(stale)),
+    { name: 'slipway_router_resyncs_total', help: 'Re-snapshots applied as a diff after a broken, compacted or stuck watch.', type: 'counter', merge: 'sum', samples: one(status.resyncs) },
+    { name: 'slipway_router_table_changes_total', help: 'Route changes applied after the first snapshot (watch events and resync diffs).', type: 'counter', merge: 'sum', samples: one(status.changesApplied) },
+    gauge('slipway_router_route_memory_bytes', 'Heap per route (etcd key) held, measured when the first snapshot loaded.', 'max', one(status.memoryPerKeyBytes ?? -1)),
+    gauge('slipway_router_table_memory_bytes', 'Estimated heap held by the routes: memory per route × routes, per process.', 'worker', one(status.memoryPerKeyBytes === null ? -1 : status.memoryPerKeyBytes * status.keyCount)),
+    gauge('slipway_router_inflight_requests', 'Requests and WebSocket sessions in progress.', 'sum', one(state.inFlight)),
+    gauge('slipway_router_open_connections', 'Client connections open.', 'sum', one(state.openConnections)),
+    gauge('slipway_router_process_resident_memory_bytes', 'Resident memory of each router process.', 'worker', one(memory.rss)),
+    gauge('slipway_router_process_heap_used_bytes', 'V8 heap in use, per router process.', 'worker', one(memory.heapUsed)),
+    { name: 'slipway_router_process_cpu_seconds_total', help: 'CPU time (user + system) of each router process.', type: 'counter', merge: 'worker', samples: one((cpu.user + cpu.system) / 1e6) },
+  ];
 }
 
 function listen(server: http.Server, host: string, port: number): Promise<void> {

@@ -1,20 +1,34 @@
 /**
  * Process entry point of the router: `node dist/router/main.js`. Settings come from the
- * environment through loadConfig(); SIGTERM/SIGINT stop it gracefully.
+ * environment through loadConfig().
+ *
+ * With SLIPWAY_ROUTER_WORKERS > 1 (default: one per core) this process becomes a node:cluster
+ * primary and each worker runs a whole router (router/cluster.ts); with 1 it is the router itself.
+ * Either way SIGTERM/SIGINT stop it gracefully: stop accepting, drain, exit 0.
  */
+import cluster from 'node:cluster';
 import { loadConfig } from '../lib/config';
-import { createLogger } from '../lib/log';
-import { startRouter } from './index';
+import type { Logger } from '../lib/log';
+import { runPrimary, runWorker } from './cluster';
+import { createRouterLogger } from './log';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel, 'router');
+  const logger = createRouterLogger(config.logLevel);
 
   // The router must keep serving the routes it has; a stray rejection is logged, not fatal.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 
-  const router = await startRouter(config, logger);
+  if (cluster.isWorker) return runWorker(config, logger);
+  if (config.routerWorkers > 1) return runPrimary(config, logger);
+  return runSingle(config, logger);
+}
 
+/** One process: the router plus the admin port. */
+async function runSingle(config: ReturnType<typeof loadConfig>, logger: Logger): Promise<void> {
+  // Loaded here, not at the top: a cluster primary never needs the router (nor its etcd client).
+  const { startRouter } = await import('./index');
+  const router = await startRouter(config, logger, { serveAdmin: true });
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {

@@ -1,120 +1,190 @@
 /**
- * The HTTP side of the router: picks a backend for each request by its Host header (round robin
- * over the app's web processes), passes the request on through http-proxy, answers with a coded
- * error page when it cannot, and writes one access-log line per request.
+ * The HTTP side of the router: picks a backend for each request by its Host header, passes the
+ * request on over a pooled keep-alive connection, streams both bodies, answers with a coded error
+ * page when it cannot, and writes one access-log line (and the metrics) per request.
+ *
+ * Its own piping on node:http, not a proxy library, because the rules below need to see each step:
+ * - A request body is only read from the client once the backend connection is up, so a refused
+ *   or timed-out connection can be retried on another backend for ANY request: nothing was sent.
+ *   Such a backend is ejected (no requests) for a while: passive health checking.
+ * - After the request went out, only GET/HEAD/OPTIONS/TRACE without a body are retried, and only
+ *   before any byte of the answer reached the client (a reused keep-alive connection the backend
+ *   had just closed, or a backend killed mid-request).
+ * - Timeouts: response headers within `responseTimeoutMs` of the request being sent (R504); a
+ *   client connection idle `idleTimeoutMs` either way ends the exchange (R408 while the client is
+ *   still sending, R504 while waiting for the answer, R598 once the answer has started).
+ * - Limits: request line and each header line 8 KB (R414, R431), whole head 64 KB (R431), body
+ *   `maxBodyBytes` (R413: at once from Content-Length, or when a chunked body grows past it).
  *
  * It only reads a RouteLookup; where the routes come from (etcd) is not its business.
  */
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import httpProxy from 'http-proxy';
 import type { Logger } from '../lib/log';
 import { renderErrorPage, type RouterErrorCode } from './error-pages';
-import { forwardedHeaders } from './forwarded-headers';
+import { forwardedHeaderList } from './forwarded-headers';
 import { HEALTH_PATH, type HealthReport } from './health';
-import { removeHopByHopHeaders } from './hop-by-hop';
+import { backendRequestHeaders, clientResponseHeaders } from './hop-by-hop';
 import { normalizeHost } from './host-header';
-import type { Backend, RouteLookup } from './route-table';
+import type { RequestMetrics } from './metrics';
+import { overflowCode, requestIdFor, requestLineTooLong, scanRequestHead, type RequestHead } from './request-head';
+import type { BackendEntry, RouteLookup } from './route-table';
+
+export interface ProxySettings {
+  /** How many attempts (backends, or a fresh connection to the same one) one request may make. */
+  readonly maxAttempts: number;
+  /** How long a backend that refused a connection gets no requests; 0: never ejected. */
+  readonly ejectMs: number;
+  readonly connectTimeoutMs: number;
+  /** 0: no limit. */
+  readonly responseTimeoutMs: number;
+  /** 0: no limit. */
+  readonly maxBodyBytes: number;
+  /**
+   * WebSocket sessions (and handshakes) with no byte either way for this long are closed; 0: never.
+   * (Plain requests get the same limit from the HTTP server's timeout, set in index.ts.)
+   */
+  readonly idleTimeoutMs: number;
+}
+
+export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
+  maxAttempts: 3,
+  ejectMs: 10_000,
+  connectTimeoutMs: 5000,
+  responseTimeoutMs: 30_000,
+  maxBodyBytes: 1024 * 1024 * 1024,
+  idleTimeoutMs: 55_000,
+};
+
+/** The table as the proxy uses it: lookups, and marking a backend unhealthy. */
+export interface ProxyRoutes extends RouteLookup {
+  eject(backend: BackendEntry, forMs: number): void;
+}
 
 export interface RouterProxyOptions {
-  readonly routes: RouteLookup;
+  readonly routes: ProxyRoutes;
   readonly health: () => HealthReport;
   readonly logger: Logger;
   /** Pooled keep-alive connections to backends; the caller owns it and destroys it on shutdown. */
   readonly agent: http.Agent;
-  /** How many different backends one request may try when connecting fails. */
-  readonly maxAttempts?: number;
+  readonly metrics?: RequestMetrics;
+  readonly settings?: Partial<ProxySettings>;
 }
 
 export interface RouterProxy {
   handleRequest(req: http.IncomingMessage, res: http.ServerResponse): void;
+  /** For the server's 'checkContinue': the 100 Continue goes out once a backend is connected. */
+  handleCheckContinue(req: http.IncomingMessage, res: http.ServerResponse): void;
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** For the server's 'timeout' (a client connection idle for the idle timeout). */
+  handleTimeout(socket: Duplex): void;
+  /** For the server's 'clientError' (a request Node could not parse or that broke a limit). */
+  handleClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): void;
+  /** Requests and WebSocket sessions in progress. */
+  inFlight(): number;
   close(): void;
 }
 
-/** What the access log line says about one request; filled in as the request proceeds. */
-interface Exchange {
-  readonly startedAt: bigint;
-  host: string | undefined;
-  app: string | undefined;
-  backend: string | undefined;
-  code: RouterErrorCode | null;
-  attempts: number;
-  /** Only for WebSocket handshakes, where there is no ServerResponse to read it from. */
-  upgradeStatus: number | undefined;
+/** Errors of a request that was sent, after which retrying is safe for these methods only. */
+const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+const EXCHANGE = Symbol('slipway.exchange');
+
+type Phase = 'routing' | 'connecting' | 'sending' | 'waiting' | 'responding' | 'done';
+
+/** One request through the router: what the access log and the metrics say about it. */
+class Exchange {
+  readonly startedAt = performance.now();
+  requestId = '';
+  host: string | undefined = undefined;
+  app: string | undefined = undefined;
+  backend: BackendEntry | undefined = undefined;
+  code: RouterErrorCode | null = null;
+  attempts = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  sentAt = 0;
+  firstByteAt = 0;
+  phase: Phase = 'routing';
+  proxyReq: http.ClientRequest | null = null;
+  /** Backends that failed this request. */
+  failed: Set<string> | null = null;
+  /** The last attempt broke on a reused keep-alive connection: the same backend may be retried once, on a fresh one. */
+  staleRetry: BackendEntry | null = null;
+  timer: NodeJS.Timeout | null = null;
+  expectContinue = false;
+  clientGone = false;
+  /** Set for WebSocket handshakes, where there is no ServerResponse to read the status from. */
+  upgradeStatus: number | undefined = undefined;
+  head!: RequestHead;
+  outHeaders: string[] = [];
+  onBodyData: ((chunk: Buffer) => void) | null = null;
+  onBodyEnd: (() => void) | null = null;
+
+  constructor(readonly req: http.IncomingMessage) {}
 }
 
-/** Errors that happen before the backend could have seen a single byte of the request. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-/**
- * A reset on a pooled keep-alive connection usually means the backend closed it just as we
- * reused it; for these methods sending the request again elsewhere is safe.
- */
-const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+type SocketWithExchange = Duplex & { [EXCHANGE]?: Exchange };
 
 export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
   const { routes, logger, agent } = options;
-  const maxAttempts = options.maxAttempts ?? 3;
-  const proxy = httpProxy.createProxyServer({ xfwd: false, ws: true });
-  const upgradeExchanges = new WeakMap<http.IncomingMessage, Exchange>();
-  const exchanges = new WeakMap<http.ServerResponse, Exchange>();
+  const metrics = options.metrics;
+  const settings: ProxySettings = { ...DEFAULT_PROXY_SETTINGS, ...options.settings };
+  let inFlight = 0;
 
-  // Every proxy.web/ws call below passes its own error callback; this only catches the unexpected.
-  proxy.on('error', (error: Error) => logger.error({ err: error }, 'proxy error'));
-  proxy.on('proxyRes', (proxyRes: http.IncomingMessage, _req: http.IncomingMessage, res: http.ServerResponse) => {
-    // http-proxy pipes the backend's answer to the client but does not notice when the backend
-    // dies halfway; without this the client would wait for the rest forever.
-    proxyRes.once('close', () => {
-      if (proxyRes.complete || res.writableEnded) return;
-      const exchange = exchanges.get(res);
-      if (exchange) exchange.code = 'R502';
-      logger.warn({ app: exchange?.app, backend: exchange?.backend, code: 'R502' }, 'backend closed the connection mid-response');
-      res.destroy();
-    });
-  });
-  proxy.on('proxyReqWs', (proxyReq: http.ClientRequest, req: http.IncomingMessage) => {
-    const exchange = upgradeExchanges.get(req);
-    if (!exchange) return;
-    proxyReq.once('upgrade', () => (exchange.upgradeStatus = 101));
-    proxyReq.once('response', (response: http.IncomingMessage) => (exchange.upgradeStatus = response.statusCode));
-  });
+  // ---------------------------------------------------------------- logging and metrics
 
-  function logAccess(req: http.IncomingMessage, status: number | undefined, exchange: Exchange, finished: boolean): void {
-    const durationMs = Math.round(Number(process.hrtime.bigint() - exchange.startedAt) / 1e5) / 10;
+  function logAccess(exchange: Exchange, status: number, extra?: Record<string, unknown>): void {
+    const now = performance.now();
+    const durationMs = Math.round((now - exchange.startedAt) * 10) / 10;
+    const backendMs = exchange.firstByteAt > 0 ? Math.round((exchange.firstByteAt - exchange.sentAt) * 10) / 10 : null;
+    const req = exchange.req;
     logger.info(
       {
         method: req.method,
         path: req.url,
-        host: exchange.host,
+        host: exchange.host ?? null,
         app: exchange.app ?? null,
-        status: status ?? null,
+        status,
+        bytes: exchange.bytesOut,
+        bytesIn: exchange.bytesIn,
         durationMs,
-        backend: exchange.backend ?? null,
+        backendMs,
+        backend: exchange.backend?.url ?? null,
+        requestId: exchange.requestId,
         code: exchange.code,
         attempts: exchange.attempts,
-        ...(finished ? {} : { clientAborted: true }),
+        ...extra,
       },
       'request',
     );
+    metrics?.request(exchange.app ?? '', status, durationMs / 1000, backendMs === null ? null : backendMs / 1000, exchange.code);
   }
 
-  function sendError(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    exchange: Exchange,
-    code: RouterErrorCode,
-    message: string,
-  ): void {
+  function warnBackend(exchange: Exchange, backend: BackendEntry, error: NodeJS.ErrnoException, retry: boolean, ejected: boolean): void {
+    logger.warn(
+      { app: exchange.app, host: exchange.host, backend: backend.url, requestId: exchange.requestId, error: error.code ?? error.message, code: 'R502', retry, ejected },
+      'backend connection failed',
+    );
+  }
+
+  // ---------------------------------------------------------------- answers of the router's own
+
+  function sendError(exchange: Exchange, res: http.ServerResponse, code: RouterErrorCode, message: string): void {
     exchange.code = code;
-    if (res.headersSent) {
+    clearTimer(exchange);
+    if (res.headersSent || exchange.clientGone) {
       // Part of the backend's answer is already on its way; cutting the connection is the only
       // honest way to tell the client it is incomplete.
       res.destroy();
       return;
     }
-    const page = renderErrorPage(code, message, req.headers.accept);
-    res.writeHead(page.status, page.headers);
-    res.end(req.method === 'HEAD' ? undefined : page.body);
+    const page = renderErrorPage(code, message, exchange.head?.accept);
+    const headers: Record<string, string> = { ...page.headers, 'x-request-id': exchange.requestId };
+    // An unread body would have to be read (and thrown away) to keep the connection: close it.
+    if (!exchange.req.complete) headers.connection = 'close';
+    res.writeHead(page.status, headers);
+    res.end(exchange.req.method === 'HEAD' ? undefined : page.body);
   }
 
   function answerHealth(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -129,179 +199,536 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     logger.debug({ status: res.statusCode }, 'health check');
   }
 
-  /** Routing shared by plain requests and WebSocket handshakes: which app, or which error. */
-  function route(
-    req: http.IncomingMessage,
-    exchange: Exchange,
-  ): { app: string } | { code: RouterErrorCode; message: string } {
-    const host = normalizeHost(req.headers.host);
-    exchange.host = host ?? req.headers.host;
+  // ---------------------------------------------------------------- routing
+
+  /** Checks the head and finds the app; on failure returns the error to answer with. */
+  function route(exchange: Exchange): { code: RouterErrorCode; message: string } | null {
+    const req = exchange.req;
+    const head = scanRequestHead(req.rawHeaders);
+    exchange.head = head;
+    exchange.requestId = requestIdFor(head.requestId);
+    exchange.host = head.host;
+    if (requestLineTooLong(req.method ?? '', req.url ?? '')) {
+      return { code: 'R414', message: 'The request line is longer than 8192 bytes.' };
+    }
+    if (head.oversizeHeader !== undefined) {
+      return { code: 'R431', message: `The ${head.oversizeHeader} header line is longer than 8192 bytes.` };
+    }
+    const host = head.hostCount === 1 ? normalizeHost(head.host) : null;
     if (host === null) {
       return { code: 'R400', message: 'The request has no usable Host header, so the router cannot tell which app it is for.' };
     }
-    if (!routes.loaded) {
-      return { code: 'R510', message: 'The router has not loaded its routes yet; please retry in a moment.' };
-    }
+    exchange.host = host;
+    if (!routes.loaded) return { code: 'R510', message: 'The router has not loaded its routes yet; please retry in a moment.' };
     const app = routes.appForHost(host);
     if (app === undefined) return { code: 'R404', message: `No app is served at ${host}` };
     exchange.app = app;
-    return { app };
+    return null;
   }
 
-  function prepareHeaders(req: http.IncomingMessage, isUpgrade: boolean): void {
-    removeHopByHopHeaders(req.headers, isUpgrade);
-    Object.assign(
-      req.headers,
-      forwardedHeaders({
-        remoteAddress: req.socket.remoteAddress,
-        localPort: req.socket.localPort,
-        host: req.headers.host ?? '',
-        forwardedFor: req.headers['x-forwarded-for'],
-      }),
-    );
-  }
-
-  function canRetry(req: http.IncomingMessage, error: NodeJS.ErrnoException): boolean {
-    const contentLength = req.headers['content-length'];
-    const hasBody = (contentLength !== undefined && contentLength !== '0') || req.headers['transfer-encoding'] !== undefined;
-    // A body has been streamed into the failed attempt and cannot be replayed.
-    if (hasBody) return false;
-    if (error.code !== undefined && CONNECT_ERRORS.has(error.code)) return true;
-    return error.code === 'ECONNRESET' && IDEMPOTENT_METHODS.has(req.method ?? '');
-  }
-
-  function forward(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    exchange: Exchange,
-    app: string,
-    failed: Set<string>,
-  ): void {
-    const backend = routes.nextBackend(app, failed);
-    if (backend === undefined) {
-      if (failed.size === 0) sendError(req, res, exchange, 'R503', `${app} has no running web process`);
-      else sendError(req, res, exchange, 'R502', `${app} could not be reached: its web process refused or dropped the connection`);
-      return;
-    }
-    exchange.backend = backend.url;
-    exchange.attempts += 1;
-    let settled = false;
-    proxy.web(req, res, { target: backend.url, agent }, (error: NodeJS.ErrnoException) => {
-      // http-proxy may report one failure twice (request and response side); handle it once.
-      if (settled) return;
-      settled = true;
-      onBackendError(req, res, exchange, app, failed, backend, error);
+  function outgoingHeaders(exchange: Exchange, isUpgrade: boolean): string[] {
+    const req = exchange.req;
+    const socket = req.socket as Socket & { encrypted?: boolean };
+    const head = exchange.head;
+    return backendRequestHeaders(req.rawHeaders, {
+      method: req.method ?? 'GET',
+      connectionTokens: head.connectionTokens,
+      chunked: head.chunked,
+      hasContentLength: head.contentLength !== null,
+      isUpgrade,
+      added: forwardedHeaderList(
+        {
+          remoteAddress: socket.remoteAddress,
+          localPort: socket.localPort,
+          host: head.host ?? '',
+          forwardedFor: head.forwardedFor,
+          encrypted: socket.encrypted === true,
+        },
+        exchange.requestId,
+      ),
     });
   }
 
-  function onBackendError(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    exchange: Exchange,
-    app: string,
-    failed: Set<string>,
-    backend: Backend,
-    error: NodeJS.ErrnoException,
-  ): void {
-    failed.add(backend.instanceId);
-    const clientGone = req.socket.destroyed;
-    const retry = !clientGone && !res.headersSent && failed.size < maxAttempts && canRetry(req, error);
-    logger.warn(
-      { app, host: exchange.host, backend: backend.url, error: error.code ?? error.message, code: 'R502', retry },
-      'backend connection failed',
-    );
-    if (clientGone) {
-      exchange.code = 'R502';
-      return;
-    }
-    if (retry) {
-      forward(req, res, exchange, app, failed);
-      return;
-    }
-    sendError(req, res, exchange, 'R502', `${app} could not be reached: its web process refused or dropped the connection`);
+  function hasBody(exchange: Exchange): boolean {
+    const { contentLength, chunked } = exchange.head;
+    return chunked || (contentLength !== null && contentLength > 0);
   }
 
-  function handleRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  // ---------------------------------------------------------------- plain requests
+
+  function handleRequest(req: http.IncomingMessage, res: http.ServerResponse, expectContinue = false): void {
     if (isHealthCheck(req)) {
+      if (expectContinue) res.writeContinue();
       answerHealth(req, res);
       return;
     }
-    const exchange = newExchange();
-    exchanges.set(res, exchange);
-    res.once('close', () => logAccess(req, res.statusCode, exchange, res.writableFinished));
-    const decision = route(req, exchange);
-    if ('code' in decision) {
-      sendError(req, res, exchange, decision.code, decision.message);
+    const exchange = new Exchange(req);
+    exchange.expectContinue = expectContinue;
+    inFlight += 1;
+    const socket = req.socket as SocketWithExchange;
+    socket[EXCHANGE] = exchange;
+    res.once('close', () => {
+      inFlight -= 1;
+      if (socket[EXCHANGE] === exchange) socket[EXCHANGE] = undefined;
+      const finished = res.writableFinished;
+      if (!finished) {
+        exchange.clientGone = true;
+        abortBackend(exchange);
+        // The client left (or was cut off) before the answer was complete.
+        exchange.code ??= 'R499';
+      }
+      exchange.phase = 'done';
+      clearTimer(exchange);
+      logAccess(exchange, res.headersSent ? res.statusCode : finished ? res.statusCode : 499, finished ? undefined : { clientAborted: true });
+    });
+
+    const refused = route(exchange);
+    if (refused) {
+      sendError(exchange, res, refused.code, refused.message);
       return;
     }
-    prepareHeaders(req, false);
-    forward(req, res, exchange, decision.app, new Set());
+    const { contentLength } = exchange.head;
+    if (settings.maxBodyBytes > 0 && contentLength !== null && contentLength > settings.maxBodyBytes) {
+      sendError(exchange, res, 'R413', `The request body (${contentLength} bytes) is larger than the router accepts (${settings.maxBodyBytes} bytes).`);
+      return;
+    }
+    exchange.outHeaders = outgoingHeaders(exchange, false);
+    forward(exchange, res);
   }
 
-  function handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    const exchange = newExchange();
-    upgradeExchanges.set(req, exchange);
-    // A client vanishing mid-handshake must not become an uncaught 'error'.
-    socket.on('error', (error: Error) => logger.debug({ err: error }, 'client socket error during upgrade'));
-    socket.once('close', () => logAccess(req, exchange.upgradeStatus, exchange, true));
-    const decision = route(req, exchange);
-    if ('code' in decision) {
-      rejectUpgrade(socket, req, exchange, decision.code, decision.message);
-      return;
+  function forward(exchange: Exchange, res: http.ServerResponse): void {
+    const app = exchange.app as string;
+    let backend = routes.nextBackend(app, exchange.failed ?? undefined);
+    // Only the backend whose pooled connection had gone stale is left: a fresh connection to it.
+    let fresh = false;
+    if (backend === undefined && exchange.staleRetry !== null) {
+      backend = exchange.staleRetry;
+      fresh = true;
     }
-    const backend = routes.nextBackend(decision.app);
+    exchange.staleRetry = null;
     if (backend === undefined) {
-      rejectUpgrade(socket, req, exchange, 'R503', `${decision.app} has no running web process`);
+      if (exchange.attempts === 0) sendError(exchange, res, 'R503', `${app} has no running web process`);
+      else sendError(exchange, res, 'R502', `${app} could not be reached: its web process refused or dropped the connection`);
       return;
     }
-    exchange.backend = backend.url;
-    exchange.attempts = 1;
-    prepareHeaders(req, true);
-    let settled = false;
-    proxy.ws(req, socket, head, { target: backend.url }, (error: NodeJS.ErrnoException) => {
-      if (settled) return;
-      settled = true;
-      logger.warn({ app: decision.app, backend: backend.url, error: error.code ?? error.message, code: 'R502' }, 'backend connection failed');
-      // http-proxy ends the socket right after this callback; the error page goes out first.
-      if (exchange.upgradeStatus === undefined) {
-        rejectUpgrade(socket, req, exchange, 'R502', `${decision.app} could not be reached: its web process refused or dropped the connection`);
+    const req = exchange.req;
+    exchange.backend = backend;
+    exchange.attempts += 1;
+    exchange.phase = 'connecting';
+    exchange.sentAt = performance.now();
+    backend.active += 1;
+    const proxyReq = http.request({
+      hostname: backend.hostname,
+      port: backend.port,
+      method: req.method,
+      path: req.url,
+      headers: exchange.outHeaders,
+      agent: fresh ? false : agent,
+      setHost: false,
+    });
+    exchange.proxyReq = proxyReq;
+    const withBody = hasBody(exchange);
+    let released = false;
+    proxyReq.once('close', () => {
+      if (!released) {
+        released = true;
+        backend.active -= 1;
       }
+    });
+    proxyReq.on('error', (error: NodeJS.ErrnoException) => onBackendError(exchange, res, proxyReq, backend, error));
+    proxyReq.once('socket', (socket: Socket) => {
+      if (!socket.connecting) {
+        connected(exchange, res, proxyReq, withBody);
+        return;
+      }
+      const timer =
+        settings.connectTimeoutMs > 0
+          ? setTimeout(() => proxyReq.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), settings.connectTimeoutMs)
+          : null;
+      socket.once('connect', () => {
+        if (timer) clearTimeout(timer);
+        connected(exchange, res, proxyReq, withBody);
+      });
+      if (timer) proxyReq.once('close', () => clearTimeout(timer));
+    });
+    proxyReq.once('finish', () => {
+      if (exchange.proxyReq !== proxyReq || exchange.phase === 'responding') return;
+      exchange.phase = 'waiting';
+      if (settings.responseTimeoutMs > 0) {
+        exchange.timer = setTimeout(() => onResponseTimeout(exchange, res, proxyReq), settings.responseTimeoutMs);
+      }
+    });
+    proxyReq.once('response', (proxyRes: http.IncomingMessage) => onResponse(exchange, res, proxyReq, proxyRes));
+    // Without a body, the head alone goes out as soon as the connection is there.
+    if (!withBody) proxyReq.end();
+  }
+
+  /** The backend connection is up: from now on the request counts as sent. */
+  function connected(exchange: Exchange, res: http.ServerResponse, proxyReq: http.ClientRequest, withBody: boolean): void {
+    if (exchange.proxyReq !== proxyReq) return;
+    exchange.phase = 'sending';
+    if (!withBody) return;
+    if (exchange.expectContinue) res.writeContinue();
+    const req = exchange.req;
+    const limit = settings.maxBodyBytes;
+    const onData = (chunk: Buffer): void => {
+      exchange.bytesIn += chunk.length;
+      if (limit > 0 && exchange.bytesIn > limit) {
+        detachBody(exchange);
+        abortBackend(exchange);
+        sendError(exchange, res, 'R413', `The request body is larger than the router accepts (${limit} bytes).`);
+        return;
+      }
+      if (!proxyReq.write(chunk)) req.pause();
+    };
+    const onEnd = (): void => {
+      detachBody(exchange);
+      proxyReq.end();
+    };
+    exchange.onBodyData = onData;
+    exchange.onBodyEnd = onEnd;
+    req.on('data', onData);
+    req.once('end', onEnd);
+    proxyReq.on('drain', () => req.resume());
+    req.resume();
+  }
+
+  function detachBody(exchange: Exchange): void {
+    const req = exchange.req;
+    if (exchange.onBodyData) req.off('data', exchange.onBodyData);
+    if (exchange.onBodyEnd) req.off('end', exchange.onBodyEnd);
+    exchange.onBodyData = null;
+    exchange.onBodyEnd = null;
+  }
+
+  function onResponse(exchange: Exchange, res: http.ServerResponse, proxyReq: http.ClientRequest, proxyRes: http.IncomingMessage): void {
+    if (exchange.proxyReq !== proxyReq || exchange.clientGone || exchange.code !== null) {
+      proxyRes.resume();
+      return;
+    }
+    clearTimer(exchange);
+    exchange.phase = 'responding';
+    exchange.firstByteAt = performance.now();
+    try {
+      res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, clientResponseHeaders(proxyRes.rawHeaders, exchange.requestId));
+    } catch (error) {
+      // A header Node refuses to send on (an invalid character): the answer cannot be passed on.
+      logger.warn({ app: exchange.app, backend: exchange.backend?.url, err: error, code: 'R502' }, 'backend sent an invalid response head');
+      abortBackend(exchange);
+      sendError(exchange, res, 'R502', `${exchange.app as string} sent a response the router cannot pass on`);
+      return;
+    }
+    proxyRes.on('data', (chunk: Buffer) => {
+      exchange.bytesOut += chunk.length;
+      if (!res.write(chunk)) proxyRes.pause();
+    });
+    res.on('drain', () => proxyRes.resume());
+    proxyRes.once('end', () => res.end());
+    // Node reports a backend that died halfway as 'error' then 'close' on the response; without
+    // this the client would wait for the rest forever.
+    proxyRes.on('error', () => undefined);
+    proxyRes.once('close', () => {
+      if (proxyRes.complete || res.writableEnded || exchange.clientGone) return;
+      exchange.code = 'R502';
+      logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502' }, 'backend closed the connection mid-response');
+      res.destroy();
     });
   }
 
-  function rejectUpgrade(socket: Duplex, req: http.IncomingMessage, exchange: Exchange, code: RouterErrorCode, message: string): void {
+  function onResponseTimeout(exchange: Exchange, res: http.ServerResponse, proxyReq: http.ClientRequest): void {
+    exchange.timer = null;
+    if (exchange.proxyReq !== proxyReq || exchange.phase !== 'waiting') return;
+    const seconds = settings.responseTimeoutMs / 1000;
+    logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R504', seconds }, 'backend did not answer in time');
+    abortBackend(exchange);
+    sendError(exchange, res, 'R504', `${exchange.app as string} did not start answering within ${seconds} s`);
+  }
+
+  function onBackendError(
+    exchange: Exchange,
+    res: http.ServerResponse,
+    proxyReq: http.ClientRequest,
+    backend: BackendEntry,
+    error: NodeJS.ErrnoException,
+  ): void {
+    // A request we aborted ourselves (timeout, client gone, retried elsewhere) says nothing new.
+    if (exchange.proxyReq !== proxyReq || exchange.clientGone || exchange.code !== null) return;
+    clearTimer(exchange);
+    const app = exchange.app as string;
+    if (exchange.phase === 'responding') {
+      // The answer had started: the 'close' of the response cuts the client off.
+      return;
+    }
+    const connectFailed = exchange.phase === 'connecting';
+    // Try the other backends first, whatever the failure.
+    (exchange.failed ??= new Set()).add(backend.instanceId);
+    if (connectFailed) {
+      // Refused, unreachable or timed out: the backend never saw the request.
+      if (settings.ejectMs > 0) {
+        routes.eject(backend, settings.ejectMs);
+        metrics?.ejection(app);
+      }
+    } else if (proxyReq.reusedSocket) {
+      // Most likely the backend closed an idle pooled connection just as it was reused.
+      exchange.staleRetry = backend;
+    }
+    const retry =
+      !res.headersSent &&
+      exchange.attempts < settings.maxAttempts &&
+      (connectFailed || (RETRYABLE_METHODS.has(exchange.req.method ?? '') && !hasBody(exchange)));
+    warnBackend(exchange, backend, error, retry, connectFailed && settings.ejectMs > 0);
+    exchange.proxyReq = null;
+    if (retry) {
+      metrics?.retry(app);
+      forward(exchange, res);
+      return;
+    }
+    detachBody(exchange);
+    sendError(exchange, res, 'R502', `${app} could not be reached: its web process refused or dropped the connection`);
+  }
+
+  function abortBackend(exchange: Exchange): void {
+    const proxyReq = exchange.proxyReq;
+    exchange.proxyReq = null;
+    if (proxyReq && !proxyReq.destroyed) proxyReq.destroy();
+  }
+
+  function clearTimer(exchange: Exchange): void {
+    if (exchange.timer) {
+      clearTimeout(exchange.timer);
+      exchange.timer = null;
+    }
+  }
+
+  // ---------------------------------------------------------------- idle connections and bad requests
+
+  function handleTimeout(socket: Duplex): void {
+    const exchange = (socket as SocketWithExchange)[EXCHANGE];
+    if (exchange === undefined || exchange.phase === 'done') {
+      // Idle between requests (keep-alive) or during the head: nothing to answer.
+      socket.destroy();
+      return;
+    }
+    const res = (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage;
+    const idleMs = (socket as Partial<Socket>).timeout;
+    const seconds = idleMs === undefined ? null : idleMs / 1000;
+    let code: RouterErrorCode;
+    if (exchange.phase === 'responding') code = 'R598';
+    else if (!exchange.req.complete && hasBody(exchange)) code = 'R408';
+    else code = 'R504';
+    logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code, seconds }, 'connection idle; ending the request');
+    abortBackend(exchange);
+    detachBody(exchange);
+    if (code === 'R598' || res === undefined) {
+      exchange.code = code;
+      socket.destroy();
+      return;
+    }
+    const message =
+      code === 'R408'
+        ? `The client sent nothing for ${seconds} s while sending the request.`
+        : `${exchange.app as string} did not start answering within ${seconds} s`;
+    sendError(exchange, res, code, message);
+  }
+
+  function handleClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): void {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    let code: RouterErrorCode = 'R400';
+    let message = 'The request could not be parsed as HTTP/1.1.';
+    if (error.code === 'HPE_HEADER_OVERFLOW') {
+      code = overflowCode(error.rawPacket);
+      message = code === 'R414' ? 'The request line is longer than 8192 bytes.' : 'The request head is larger than 65536 bytes.';
+    } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'HPE_HEADER_TIMEOUT') {
+      code = 'R408';
+      message = 'The request head did not arrive in time.';
+    }
+    const page = renderErrorPage(code, message, undefined);
+    socket.end(rawResponse(page.status, { ...page.headers, connection: 'close' }, page.body));
+    logger.info({ status: page.status, code, error: error.code ?? error.message, bytes: Buffer.byteLength(page.body) }, 'request');
+    metrics?.request('', page.status, 0, null, code);
+  }
+
+  // ---------------------------------------------------------------- WebSockets (and other upgrades)
+
+  function handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const exchange = new Exchange(req);
+    inFlight += 1;
+    // A client vanishing mid-handshake must not become an uncaught 'error'.
+    socket.on('error', (error: Error) => logger.debug({ err: error }, 'client socket error during upgrade'));
+    socket.once('close', () => {
+      inFlight -= 1;
+      exchange.phase = 'done';
+      exchange.clientGone = true;
+      abortBackend(exchange);
+      const client = socket as Duplex & { bytesWritten?: number; bytesRead?: number };
+      exchange.bytesOut = client.bytesWritten ?? 0;
+      exchange.bytesIn = client.bytesRead ?? 0;
+      logAccess(exchange, exchange.upgradeStatus ?? 499, { upgrade: true });
+    });
+    if (settings.idleTimeoutMs > 0) {
+      (socket as Socket).setTimeout(settings.idleTimeoutMs);
+      socket.once('timeout', () => {
+        abortBackend(exchange);
+        if (exchange.phase === 'responding') {
+          exchange.code = 'R598';
+          socket.destroy();
+        } else {
+          rejectUpgrade(exchange, socket, 'R504', `${exchange.app ?? 'The app'} did not answer the upgrade within ${settings.idleTimeoutMs / 1000} s`);
+        }
+      });
+    }
+    const refused = route(exchange);
+    if (refused) {
+      rejectUpgrade(exchange, socket, refused.code, refused.message);
+      return;
+    }
+    exchange.outHeaders = outgoingHeaders(exchange, true);
+    connectUpgrade(exchange, socket, head);
+  }
+
+  function connectUpgrade(exchange: Exchange, socket: Duplex, head: Buffer): void {
+    const app = exchange.app as string;
+    const backend = routes.nextBackend(app, exchange.failed ?? undefined);
+    if (backend === undefined) {
+      if (exchange.attempts === 0) rejectUpgrade(exchange, socket, 'R503', `${app} has no running web process`);
+      else rejectUpgrade(exchange, socket, 'R502', `${app} could not be reached: its web process refused or dropped the connection`);
+      return;
+    }
+    const req = exchange.req;
+    exchange.backend = backend;
+    exchange.attempts += 1;
+    exchange.phase = 'connecting';
+    exchange.sentAt = performance.now();
+    backend.active += 1;
+    let released = false;
+    const release = (): void => {
+      if (!released) {
+        released = true;
+        backend.active -= 1;
+      }
+    };
+    socket.once('close', release);
+    // A connection of its own: an upgraded connection never goes back to a pool.
+    const proxyReq = http.request({
+      hostname: backend.hostname,
+      port: backend.port,
+      method: req.method,
+      path: req.url,
+      headers: exchange.outHeaders,
+      agent: false,
+      setHost: false,
+      timeout: settings.connectTimeoutMs,
+    });
+    exchange.proxyReq = proxyReq;
+    proxyReq.once('socket', (backendSocket: Socket) => {
+      backendSocket.once('connect', () => {
+        if (exchange.phase === 'connecting') exchange.phase = 'waiting';
+        proxyReq.setTimeout(0);
+      });
+    });
+    proxyReq.once('timeout', () => proxyReq.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })));
+    proxyReq.on('error', (error: NodeJS.ErrnoException) => {
+      if (exchange.proxyReq !== proxyReq || exchange.clientGone) return;
+      release();
+      exchange.proxyReq = null;
+      const connectFailed = exchange.phase === 'connecting';
+      if (connectFailed) {
+        (exchange.failed ??= new Set()).add(backend.instanceId);
+        if (settings.ejectMs > 0) {
+          routes.eject(backend, settings.ejectMs);
+          metrics?.ejection(app);
+        }
+      }
+      const retry = connectFailed && exchange.attempts < settings.maxAttempts;
+      warnBackend(exchange, backend, error, retry, connectFailed && settings.ejectMs > 0);
+      if (retry) {
+        metrics?.retry(app);
+        connectUpgrade(exchange, socket, head);
+        return;
+      }
+      if (exchange.upgradeStatus === undefined) rejectUpgrade(exchange, socket, 'R502', `${app} could not be reached: its web process refused or dropped the connection`);
+      else socket.destroy();
+    });
+    proxyReq.once('upgrade', (proxyRes: http.IncomingMessage, backendSocket: Socket, backendHead: Buffer) => {
+      if (exchange.clientGone) {
+        backendSocket.destroy();
+        return;
+      }
+      exchange.phase = 'responding';
+      exchange.firstByteAt = performance.now();
+      exchange.upgradeStatus = proxyRes.statusCode ?? 101;
+      exchange.proxyReq = null;
+      const headers = clientResponseHeaders(proxyRes.rawHeaders, exchange.requestId, true);
+      socket.write(rawHead(exchange.upgradeStatus, proxyRes.statusMessage, headers));
+      if (backendHead.length > 0) socket.write(backendHead);
+      if (head.length > 0) backendSocket.write(head);
+      tunnel(socket, backendSocket);
+    });
+    proxyReq.once('response', (proxyRes: http.IncomingMessage) => {
+      // The backend answered without upgrading (a 400, a 404…): pass that answer on, then close.
+      exchange.phase = 'responding';
+      exchange.firstByteAt = performance.now();
+      exchange.upgradeStatus = proxyRes.statusCode ?? 502;
+      const headers = clientResponseHeaders(proxyRes.rawHeaders, exchange.requestId);
+      headers.push('Connection', 'close');
+      socket.write(rawHead(exchange.upgradeStatus, proxyRes.statusMessage, headers));
+      proxyRes.pipe(socket);
+    });
+    proxyReq.end();
+  }
+
+  /**
+   * Bytes both ways until either side closes (or the client side is idle too long, see above).
+   * The HTTP server's sockets allow half-open connections; a tunnel does not: once one side is
+   * done, the other is ended after what is already buffered has been written.
+   */
+  function tunnel(client: Duplex, backend: Socket): void {
+    (client as { allowHalfOpen: boolean }).allowHalfOpen = false;
+    backend.on('error', () => client.destroy());
+    client.on('error', () => backend.destroy());
+    backend.once('close', () => (client as Socket).destroySoon());
+    client.once('close', () => backend.destroySoon());
+    backend.pipe(client);
+    client.pipe(backend);
+  }
+
+  function rejectUpgrade(exchange: Exchange, socket: Duplex, code: RouterErrorCode, message: string): void {
     exchange.code = code;
-    const page = renderErrorPage(code, message, req.headers.accept);
+    const page = renderErrorPage(code, message, exchange.head?.accept);
     exchange.upgradeStatus = page.status;
     if (!socket.writable) return;
-    const head = [`HTTP/1.1 ${page.status} ${http.STATUS_CODES[page.status] ?? ''}`];
-    for (const [name, value] of Object.entries(page.headers)) head.push(`${name}: ${value}`);
-    head.push('connection: close');
-    socket.end(`${head.join('\r\n')}\r\n\r\n${page.body}`);
+    socket.end(rawResponse(page.status, { ...page.headers, 'x-request-id': exchange.requestId, connection: 'close' }, page.body));
   }
 
   return {
-    handleRequest,
+    handleRequest: (req, res) => handleRequest(req, res, false),
+    handleCheckContinue: (req, res) => handleRequest(req, res, true),
     handleUpgrade,
-    close: () => proxy.close(),
+    handleTimeout,
+    handleClientError,
+    inFlight: () => inFlight,
+    close: () => undefined,
   };
 }
 
-function newExchange(): Exchange {
-  return {
-    startedAt: process.hrtime.bigint(),
-    host: undefined,
-    app: undefined,
-    backend: undefined,
-    code: null,
-    attempts: 0,
-    upgradeStatus: undefined,
-  };
+function rawHead(status: number, statusMessage: string | undefined, headers: readonly string[]): string {
+  let head = `HTTP/1.1 ${status} ${statusMessage ?? http.STATUS_CODES[status] ?? ''}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
+  return `${head}\r\n`;
+}
+
+function rawResponse(status: number, headers: Readonly<Record<string, string>>, body: string): string {
+  const list: string[] = [];
+  for (const [name, value] of Object.entries(headers)) list.push(name, value);
+  return rawHead(status, undefined, list) + body;
 }
 
 function isHealthCheck(req: http.IncomingMessage): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const url = req.url ?? '';
-  const queryStart = url.indexOf('?');
-  return (queryStart < 0 ? url : url.slice(0, queryStart)) === HEALTH_PATH;
+  if (!url.startsWith(HEALTH_PATH)) return false;
+  return url.length === HEALTH_PATH.length || url[HEALTH_PATH.length] === '?';
 }

@@ -2,10 +2,14 @@
  * The router's view of which host goes to which app, and which backends serve each app.
  *
  * Pure and I/O-free: it is fed etcd key/value pairs (see lib/etcd-keys.ts) and answers lookups.
- * Every operation is idempotent and order-independent (the same set of keys always yields the same
- * table), so replaying a change, or loading a snapshot that already contains it, is harmless.
+ * Every change is idempotent and order-independent (the same set of keys always yields the same
+ * routes), so replaying a change, or loading a snapshot that already contains it, is harmless.
+ *
+ * Lookups are constant-time: a host is one Map read (two for a wildcard domain), and an app's
+ * backends are an array kept sorted by instance id, so a round-robin pick is O(1) and a
+ * least-connections pick is O(backends of that app).
  */
-import { parseBackendValue, parseKey } from '../lib/etcd-keys';
+import { parseBackendValue, parseKey, wildcardFor } from '../lib/etcd-keys';
 
 /** One key as etcd stores it, both sides decoded as UTF-8. */
 export interface RouteEntry {
@@ -26,6 +30,30 @@ export interface Backend {
   readonly release: number;
 }
 
+export type BalancePolicy = 'round-robin' | 'least-connections';
+
+/**
+ * A backend as the table keeps it: the etcd value, where to connect, and what this process knows
+ * about it (requests in flight, passive health). The proxy holds on to the entry for the length
+ * of a request, so an entry withdrawn from etcd still counts down its in-flight requests.
+ */
+export class BackendEntry implements Backend {
+  /** Requests this process has in flight to it (least-connections reads this). */
+  active = 0;
+  /** Until when (ms since the epoch) it gets no requests because it refused a connection. */
+  ejectedUntil = 0;
+
+  constructor(
+    readonly app: string,
+    readonly instanceId: string,
+    readonly url: string,
+    public release: number,
+    /** Host name or address to connect to, parsed once from `url`. */
+    readonly hostname: string,
+    readonly port: number,
+  ) {}
+}
+
 export interface RouteTableStats {
   readonly appCount: number;
   readonly hostCount: number;
@@ -36,87 +64,96 @@ export interface RouteTableStats {
 export interface RouteLookup {
   /** False until the first snapshot arrived: an empty table then means "unknown", not "no apps". */
   readonly loaded: boolean;
+  /** The app served at `host` (already normalized: lowercase, no port), exact name first, then `*.parent`. */
   appForHost(host: string): string | undefined;
   /**
-   * The next backend of `app` in round-robin order, skipping instance ids in `exclude`
-   * (backends that already failed for this request). Undefined when none is left.
+   * The next backend of `app` by the table's balancing policy, skipping instance ids in
+   * `exclude` (backends that already failed for this request) and, while any other is left,
+   * ejected ones. Undefined when none is left.
    */
-  nextBackend(app: string, exclude?: ReadonlySet<string>): Backend | undefined;
+  nextBackend(app: string, exclude?: ReadonlySet<string>): BackendEntry | undefined;
   backendCount(app: string): number;
   stats(): RouteTableStats;
+}
+
+export interface RouteTableOptions {
+  readonly balance?: BalancePolicy;
+  /** Milliseconds since the epoch; a seam for tests of ejection. */
+  readonly clock?: () => number;
 }
 
 /** The only process type that serves HTTP; other processes (workers) never get requests. */
 const WEB_PROCESS = 'web';
 
 interface AppRoutes {
-  readonly domains: Set<string>;
-  readonly backends: Map<string, Backend>;
-  /** The backends in a stable order (by instance id), rebuilt on change so a pick is O(1). */
-  rotation: Backend[];
+  /** Hosts this app claims (usually one or two). */
+  readonly domains: string[];
+  /** Sorted by instance id: the round-robin order. Changed in place, never while a pick runs. */
+  readonly backends: BackendEntry[];
   cursor: number;
 }
 
-/** The mutable maps behind a table; a snapshot builds a fresh one and swaps it in whole. */
+/** The mutable maps behind a table. */
 class RouteState {
   readonly apps = new Map<string, AppRoutes>();
   /** Every app that has a domain key for a host; normally exactly one. */
-  readonly hostClaims = new Map<string, Set<string>>();
+  readonly hostClaims = new Map<string, string[]>();
   /** The winning claim per host, kept resolved so a lookup is a single map read. */
   readonly hostToApp = new Map<string, string>();
   backendTotal = 0;
 
   constructor(private readonly prefix: string) {}
 
-  apply(change: RouteChange): void {
-    const parsed = parseKey(this.prefix, change.key);
-    if (parsed === null) return; // not ours, or a newer schema: ignored by contract
+  /** A put (`value` set) or a delete (`value` null) of one key. */
+  apply(key: string, value: string | null): void {
+    const parsed = parseKey(this.prefix, key);
+    // Not ours, or a kind of key the table does not route by (certificates, settings, a newer
+    // schema): ignored by contract.
+    if (parsed === null) return;
     if (parsed.kind === 'domain') {
       const host = parsed.host.toLowerCase();
-      if (change.type === 'put') this.addDomain(parsed.app, host);
+      if (value !== null) this.addDomain(parsed.app, host);
       else this.removeDomain(parsed.app, host);
-      return;
+    } else if (parsed.kind === 'backend') {
+      const backend = value !== null ? toBackend(parsed.app, parsed.instanceId, value) : null;
+      // A put whose value we cannot use replaces whatever the key held before, so it removes it.
+      if (backend) this.setBackend(backend);
+      else this.removeBackend(parsed.app, parsed.instanceId);
     }
-    const backend = change.type === 'put' ? toBackend(parsed.app, parsed.instanceId, change.value) : null;
-    // A put whose value we cannot use replaces whatever the key held before, so it removes it.
-    if (backend) this.setBackend(backend);
-    else this.removeBackend(parsed.app, parsed.instanceId);
   }
 
-  private routesOf(app: string): AppRoutes {
+  routesOf(app: string): AppRoutes {
     let routes = this.apps.get(app);
     if (!routes) {
-      routes = { domains: new Set(), backends: new Map(), rotation: [], cursor: 0 };
+      routes = { domains: [], backends: [], cursor: 0 };
       this.apps.set(app, routes);
     }
     return routes;
   }
 
   private forgetIfEmpty(app: string, routes: AppRoutes): void {
-    if (routes.domains.size === 0 && routes.backends.size === 0) this.apps.delete(app);
+    if (routes.domains.length === 0 && routes.backends.length === 0) this.apps.delete(app);
   }
 
   private addDomain(app: string, host: string): void {
-    this.routesOf(app).domains.add(host);
-    let claims = this.hostClaims.get(host);
-    if (!claims) {
-      claims = new Set();
-      this.hostClaims.set(host, claims);
-    }
-    claims.add(app);
+    const routes = this.routesOf(app);
+    if (!routes.domains.includes(host)) routes.domains.push(host);
+    const claims = this.hostClaims.get(host);
+    if (!claims) this.hostClaims.set(host, [app]);
+    else if (!claims.includes(app)) claims.push(app);
     this.resolveHost(host);
   }
 
   private removeDomain(app: string, host: string): void {
     const routes = this.apps.get(app);
     if (routes) {
-      routes.domains.delete(host);
+      removeItem(routes.domains, host);
       this.forgetIfEmpty(app, routes);
     }
     const claims = this.hostClaims.get(host);
     if (!claims) return;
-    claims.delete(app);
-    if (claims.size === 0) this.hostClaims.delete(host);
+    removeItem(claims, app);
+    if (claims.length === 0) this.hostClaims.delete(host);
     this.resolveHost(host);
   }
 
@@ -126,38 +163,58 @@ class RouteState {
    */
   private resolveHost(host: string): void {
     const claims = this.hostClaims.get(host);
-    if (!claims) {
-      this.hostToApp.delete(host);
-      return;
-    }
     let winner: string | undefined;
-    for (const app of claims) if (winner === undefined || app < winner) winner = app;
+    if (claims) for (const app of claims) if (winner === undefined || app < winner) winner = app;
     if (winner === undefined) this.hostToApp.delete(host);
     else this.hostToApp.set(host, winner);
   }
 
-  private setBackend(backend: Backend): void {
+  setBackend(backend: BackendEntry): void {
     const routes = this.routesOf(backend.app);
-    const previous = routes.backends.get(backend.instanceId);
-    if (previous && previous.url === backend.url && previous.release === backend.release) return;
-    if (!previous) this.backendTotal += 1;
-    routes.backends.set(backend.instanceId, backend);
-    rebuildRotation(routes);
+    const { backends } = routes;
+    const index = findIndex(backends, backend.instanceId);
+    const previous = index < backends.length ? backends[index] : undefined;
+    if (previous && previous.instanceId === backend.instanceId) {
+      // Same place: keep the entry (and its in-flight count and health) unless it moved.
+      if (previous.url === backend.url) previous.release = backend.release;
+      else backends[index] = backend;
+      return;
+    }
+    backends.splice(index, 0, backend);
+    this.backendTotal += 1;
+    // Keep the cursor on the backend it pointed at, so a change does not skip or repeat one.
+    if (index < routes.cursor) routes.cursor += 1;
   }
 
   private removeBackend(app: string, instanceId: string): void {
     const routes = this.apps.get(app);
-    if (!routes || !routes.backends.delete(instanceId)) return;
+    if (!routes) return;
+    const { backends } = routes;
+    const index = findIndex(backends, instanceId);
+    if (index >= backends.length || backends[index]?.instanceId !== instanceId) return;
+    backends.splice(index, 1);
     this.backendTotal -= 1;
-    rebuildRotation(routes);
+    if (index < routes.cursor) routes.cursor -= 1;
+    if (routes.cursor >= backends.length) routes.cursor = 0;
     this.forgetIfEmpty(app, routes);
   }
 }
 
-function rebuildRotation(routes: AppRoutes): void {
-  routes.rotation = [...routes.backends.values()].sort((a, b) => compareStrings(a.instanceId, b.instanceId));
-  // Keep the cursor where it was so a change does not send the next request back to the first backend.
-  routes.cursor = routes.rotation.length === 0 ? 0 : routes.cursor % routes.rotation.length;
+/** Where `instanceId` is, or would be inserted, in a list sorted by instance id. */
+function findIndex(backends: readonly BackendEntry[], instanceId: string): number {
+  let low = 0;
+  let high = backends.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((backends[middle] as BackendEntry).instanceId < instanceId) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function removeItem(list: string[], item: string): void {
+  const index = list.indexOf(item);
+  if (index >= 0) list.splice(index, 1);
 }
 
 function compareStrings(a: string, b: string): number {
@@ -165,44 +222,82 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
+/** `http://host:port` (what the engine writes) without the cost of a full URL parse. */
+const SIMPLE_HTTP_URL = /^http:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})\/?$/;
+
 /** A backend value the router can send traffic to, or null (bad JSON, not web, not an http URL). */
-function toBackend(app: string, instanceId: string, raw: string): Backend | null {
+function toBackend(app: string, instanceId: string, raw: string): BackendEntry | null {
   const value = parseBackendValue(raw);
   if (value === null || value.process !== WEB_PROCESS) return null;
-  if (!isHttpUrl(value.url)) return null;
-  return { app, instanceId, url: value.url, release: value.release };
+  const target = httpTarget(value.url);
+  if (target === null) return null;
+  return new BackendEntry(app, instanceId, value.url, value.release, target.hostname, target.port);
 }
 
-function isHttpUrl(raw: string): boolean {
+function httpTarget(raw: string): { hostname: string; port: number } | null {
+  const simple = SIMPLE_HTTP_URL.exec(raw);
+  if (simple) {
+    const port = Number(simple[2]);
+    if (port < 1 || port > 65535) return null;
+    return { hostname: unbracket(simple[1] as string), port };
+  }
   try {
     const url = new URL(raw);
-    return url.protocol === 'http:' && url.hostname !== '';
+    if (url.protocol !== 'http:' || url.hostname === '') return null;
+    return { hostname: unbracket(url.hostname), port: url.port === '' ? 80 : Number(url.port) };
   } catch {
-    return false;
+    return null;
   }
+}
+
+function unbracket(hostname: string): string {
+  return hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
 }
 
 export class RouteTable implements RouteLookup {
   private state: RouteState;
   private loadedOnce = false;
+  private readonly balance: BalancePolicy;
+  private readonly clock: () => number;
 
   /** `prefix` is the etcd key prefix (config.etcdPrefix); keys outside it are ignored. */
-  constructor(private readonly prefix: string) {
+  constructor(
+    private readonly prefix: string,
+    options: RouteTableOptions = {},
+  ) {
     this.state = new RouteState(prefix);
+    this.balance = options.balance ?? 'round-robin';
+    this.clock = options.clock ?? Date.now;
   }
 
   get loaded(): boolean {
     return this.loadedOnce;
   }
 
-  /** Replaces everything with a consistent snapshot: what etcd held at one revision. */
+  get policy(): BalancePolicy {
+    return this.balance;
+  }
+
+  /**
+   * Replaces everything with a consistent snapshot: what etcd held at one revision. Backends
+   * that are in both keep their entry (in-flight count, health) and each app its rotation.
+   * (The etcd source calls this once; later re-snapshots reach the table as a diff of changes.)
+   */
   reset(entries: Iterable<RouteEntry>): void {
     const next = new RouteState(this.prefix);
-    for (const entry of entries) next.apply({ type: 'put', key: entry.key, value: entry.value });
-    // Carry each app's round-robin position over so a re-snapshot does not reshuffle traffic.
+    for (const entry of entries) next.apply(entry.key, entry.value);
     for (const [app, routes] of next.apps) {
       const before = this.state.apps.get(app);
-      if (before && routes.rotation.length > 0) routes.cursor = before.cursor % routes.rotation.length;
+      if (!before) continue;
+      for (let i = 0; i < routes.backends.length; i += 1) {
+        const fresh = routes.backends[i] as BackendEntry;
+        const old = before.backends[findIndex(before.backends, fresh.instanceId)];
+        if (old && old.instanceId === fresh.instanceId && old.url === fresh.url) {
+          old.release = fresh.release;
+          routes.backends[i] = old;
+        }
+      }
+      if (routes.backends.length > 0) routes.cursor = before.cursor % routes.backends.length;
     }
     this.state = next;
     this.loadedOnce = true;
@@ -210,38 +305,94 @@ export class RouteTable implements RouteLookup {
 
   /** Applies one watched change; applying the same change twice leaves the same table. */
   apply(change: RouteChange): void {
-    this.state.apply(change);
+    this.state.apply(change.key, change.type === 'put' ? change.value : null);
   }
 
   appForHost(host: string): string | undefined {
-    return this.state.hostToApp.get(host);
+    const exact = this.state.hostToApp.get(host);
+    if (exact !== undefined) return exact;
+    const wildcard = wildcardFor(host);
+    return wildcard === null ? undefined : this.state.hostToApp.get(wildcard);
   }
 
-  nextBackend(app: string, exclude?: ReadonlySet<string>): Backend | undefined {
+  nextBackend(app: string, exclude?: ReadonlySet<string>): BackendEntry | undefined {
     const routes = this.state.apps.get(app);
-    if (!routes) return undefined;
-    const { rotation } = routes;
-    for (let tried = 0; tried < rotation.length; tried += 1) {
-      const backend = rotation[routes.cursor] as Backend;
-      routes.cursor = (routes.cursor + 1) % rotation.length;
-      if (!exclude || !exclude.has(backend.instanceId)) return backend;
+    if (!routes || routes.backends.length === 0) return undefined;
+    return this.balance === 'least-connections' ? this.leastConnections(routes, exclude) : this.roundRobin(routes, exclude);
+  }
+
+  private roundRobin(routes: AppRoutes, exclude: ReadonlySet<string> | undefined): BackendEntry | undefined {
+    const { backends } = routes;
+    const count = backends.length;
+    let now = 0;
+    let fallback: BackendEntry | undefined;
+    for (let tried = 0; tried < count; tried += 1) {
+      const backend = backends[routes.cursor] as BackendEntry;
+      routes.cursor = routes.cursor + 1 === count ? 0 : routes.cursor + 1;
+      if (exclude !== undefined && exclude.has(backend.instanceId)) continue;
+      if (backend.ejectedUntil !== 0) {
+        if (now === 0) now = this.clock();
+        if (backend.ejectedUntil > now) {
+          fallback ??= backend;
+          continue;
+        }
+        backend.ejectedUntil = 0;
+      }
+      return backend;
     }
-    return undefined;
+    // Every backend left is ejected: trying one beats refusing outright.
+    return fallback;
+  }
+
+  /** The fewest requests in flight; ties go round robin, so equal backends still share the load. */
+  private leastConnections(routes: AppRoutes, exclude: ReadonlySet<string> | undefined): BackendEntry | undefined {
+    const { backends } = routes;
+    const count = backends.length;
+    const start = routes.cursor;
+    routes.cursor = start + 1 === count ? 0 : start + 1;
+    let now = 0;
+    let best: BackendEntry | undefined;
+    let fallback: BackendEntry | undefined;
+    for (let offset = 0; offset < count; offset += 1) {
+      const index = start + offset < count ? start + offset : start + offset - count;
+      const backend = backends[index] as BackendEntry;
+      if (exclude !== undefined && exclude.has(backend.instanceId)) continue;
+      if (backend.ejectedUntil !== 0) {
+        if (now === 0) now = this.clock();
+        if (backend.ejectedUntil > now) {
+          if (fallback === undefined || backend.active < fallback.active) fallback = backend;
+          continue;
+        }
+        backend.ejectedUntil = 0;
+      }
+      if (best === undefined || backend.active < best.active) best = backend;
+    }
+    return best ?? fallback;
+  }
+
+  /** Takes `backend` out of rotation until `until` (ms since the epoch), if it is still in the table. */
+  eject(backend: BackendEntry, forMs: number): void {
+    if (forMs > 0) backend.ejectedUntil = this.clock() + forMs;
   }
 
   backendCount(app: string): number {
-    return this.state.apps.get(app)?.backends.size ?? 0;
+    return this.state.apps.get(app)?.backends.length ?? 0;
   }
 
-  /** Every backend of `app`, ordered by instance id (for tests and diagnostics). */
-  backendsOf(app: string): readonly Backend[] {
-    return this.state.apps.get(app)?.rotation ?? [];
+  /** Every backend of `app`, ordered by instance id (for tests, metrics and diagnostics). */
+  backendsOf(app: string): readonly BackendEntry[] {
+    return this.state.apps.get(app)?.backends ?? [];
   }
 
   /** The hosts that lead to `app`, sorted. */
   hostsOf(app: string): readonly string[] {
     const hosts = [...(this.state.apps.get(app)?.domains ?? [])];
     return hosts.filter((host) => this.state.hostToApp.get(host) === app).sort(compareStrings);
+  }
+
+  /** Calls `visit` with every app and its number of backends (for the backends-per-app gauge). */
+  forEachApp(visit: (app: string, backendCount: number) => void): void {
+    for (const [app, routes] of this.state.apps) visit(app, routes.backends.length);
   }
 
   stats(): RouteTableStats {

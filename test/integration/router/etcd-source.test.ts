@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { backendKey, domainKey } from '../../../lib/etcd-keys';
 import { silentLogger } from '../../../lib/log';
@@ -149,9 +152,10 @@ describe('router/etcd-source against a real etcd', function () {
       await etcd.dispose();
     });
 
-    it('re-reads a snapshot when the revision its watch starts from was compacted', async () => {
+    it('re-reads a snapshot when the revision its watch starts from was compacted, applying only the difference', async () => {
       const keys = new EngineKeys(client, prefix);
       await keys.addDomain('shop', 'shop.test');
+      await keys.addBackend('shop', 'web.0', 'http://127.0.0.1:5000');
       const sink = new RecordingSink(prefix);
       const snapshotRevisions: number[] = [];
       source = startEtcdRouteSource({
@@ -163,20 +167,180 @@ describe('router/etcd-source against a real etcd', function () {
           snapshotRevisions.push(revision);
           if (snapshotRevisions.length > 1) return;
           await keys.addBackend('shop', 'web.1', 'http://127.0.0.1:5001');
-          const latest = await keys.addBackend('shop', 'web.2', 'http://127.0.0.1:5002');
+          await keys.addBackend('shop', 'web.2', 'http://127.0.0.1:5002');
+          const latest = await keys.removeBackend('shop', 'web.0');
           // Compacting past revision + 1 makes the watch's start revision unavailable.
           await client.kv.compact({ revision: latest, physical: true });
         },
       });
 
       await waitUntil('a second snapshot was loaded', () => snapshotRevisions.length >= 2 && source?.status().connected === true);
-      expect(sink.resets).to.have.length.of.at.least(2);
+      // The first snapshot went in whole; the second only as the three changes it found.
+      expect(sink.resets).to.have.length(1);
+      expect(sink.changes.map((change) => `${change.type} ${change.key}`).sort()).to.deep.equal([
+        `delete ${backendKey(prefix, 'shop', 'web.0')}`,
+        `put ${backendKey(prefix, 'shop', 'web.1')}`,
+        `put ${backendKey(prefix, 'shop', 'web.2')}`,
+      ]);
       expect(sink.table.backendsOf('shop').map((b) => b.instanceId)).to.deep.equal(['web.1', 'web.2']);
+      expect(source.status().resyncs).to.equal(1);
+      expect(source.status().lastResync).to.include({ kind: 'diff', puts: 2, deletes: 1, keys: 3 });
 
-      // And the new watch follows changes again.
+      // And the new watch follows changes again, each exactly once.
       const revision = await keys.removeBackend('shop', 'web.1');
       await waitForRevision(source, revision);
       expect(sink.table.backendsOf('shop').map((b) => b.instanceId)).to.deep.equal(['web.2']);
+      expect(sink.changes.filter((change) => change.key === backendKey(prefix, 'shop', 'web.1'))).to.have.length(2);
+    });
+
+    it('finds a watch that stopped delivering, reports its lag, and resyncs by difference', async () => {
+      const keys = new EngineKeys(client, prefix);
+      await keys.addDomain('shop', 'shop.test');
+      await keys.addBackend('shop', 'web.1', 'http://127.0.0.1:5001');
+      const sink = new RecordingSink(prefix);
+      let stalled = false;
+      source = startEtcdRouteSource({
+        urls: [etcd.url],
+        prefix,
+        sink,
+        logger: silentLogger(),
+        probeIntervalMs: 50,
+        lostWatchAfterMs: 400,
+        // A watch that silently stops passing events on, as a stuck stream would.
+        onWatchResponse: () => !stalled,
+      });
+      await source.firstSync;
+      const running = source;
+
+      stalled = true;
+      await keys.addBackend('shop', 'web.2', 'http://127.0.0.1:5002');
+      await waitUntil('the probe saw the table lag behind etcd', () => running.status().watchLagSeconds > 0);
+      expect(sink.table.backendCount('shop')).to.equal(1);
+      stalled = false;
+
+      await waitUntil('the source resynced', () => running.status().resyncs >= 1 && running.status().connected);
+      expect(sink.table.backendsOf('shop').map((b) => b.instanceId)).to.deep.equal(['web.1', 'web.2']);
+      expect(sink.resets).to.have.length(1);
+      expect(sink.changes.map((change) => `${change.type} ${change.key}`)).to.deep.equal([`put ${backendKey(prefix, 'shop', 'web.2')}`]);
+      expect(running.status().watchLagSeconds).to.equal(0);
+
+      // The replacement watch delivers again.
+      const revision = await keys.removeBackend('shop', 'web.1');
+      await waitForRevision(running, revision);
+      expect(sink.table.backendsOf('shop').map((b) => b.instanceId)).to.deep.equal(['web.2']);
+    });
+
+    it('reads a snapshot larger than one page at a single revision', async () => {
+      const keys = new EngineKeys(client, prefix);
+      for (let i = 0; i < 7; i += 1) await keys.addBackend('shop', `web.${i}`, `http://127.0.0.1:${5000 + i}`);
+      await keys.addDomain('shop', 'shop.test');
+      const sink = new RecordingSink(prefix);
+      source = startEtcdRouteSource({ urls: [etcd.url], prefix, sink, logger: silentLogger(), pageSize: 2 });
+      await source.firstSync;
+      expect(sink.resets[0]).to.have.length(8);
+      expect(sink.table.backendCount('shop')).to.equal(7);
+      expect(source.status().memoryPerKeyBytes).to.be.a('number');
+      const revision = await keys.addBackend('shop', 'web.7', 'http://127.0.0.1:5007');
+      await waitForRevision(source, revision);
+      expect(sink.changes).to.have.length(1);
+    });
+
+    describe('with a local route cache', () => {
+      let dir: string;
+      let cacheFile: string;
+
+      beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-router-cache-'));
+        cacheFile = path.join(dir, 'routes.json');
+      });
+
+      afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+      function cachedSource(sink: RecordingSink, urls = [etcd.url]): RouteSource {
+        return startEtcdRouteSource({
+          urls,
+          prefix,
+          sink,
+          logger: silentLogger(),
+          retryDelayMs: { initial: 50, max: 500 },
+          cache: { file: cacheFile, maxAgeMs: 60_000, write: true },
+        });
+      }
+
+      it('starts a restarted router from the cache, then applies only what changed meanwhile', async () => {
+        const keys = new EngineKeys(client, prefix);
+        await keys.addDomain('shop', 'shop.test');
+        await keys.addBackend('shop', 'web.1', 'http://127.0.0.1:5001');
+        const first = cachedSource(new RecordingSink(prefix));
+        await first.firstSync;
+        await first.close();
+        expect(fs.existsSync(cacheFile)).to.equal(true);
+
+        // While no router runs:
+        await keys.addBackend('shop', 'web.2', 'http://127.0.0.1:5002');
+        const revision = await keys.removeBackend('shop', 'web.1');
+
+        const sink = new RecordingSink(prefix);
+        source = cachedSource(sink);
+        // Served from the cache before etcd had a chance to answer.
+        expect(sink.table.backendsOf('shop').map((b) => b.instanceId)).to.deep.equal(['web.1']);
+        expect(source.status()).to.include({ routesFrom: 'cache', connected: false });
+        await source.firstSync;
+        await waitForRevision(source, revision);
+        await waitUntil('the source follows etcd', () => source?.status().connected === true);
+        expect(source.status().routesFrom).to.equal('etcd');
+        expect(sink.resets).to.have.length(1);
+        expect(sink.changes.map((change) => `${change.type} ${change.key}`).sort()).to.deep.equal([
+          `delete ${backendKey(prefix, 'shop', 'web.1')}`,
+          `put ${backendKey(prefix, 'shop', 'web.2')}`,
+        ]);
+        expect(sink.table.backendsOf('shop').map((b) => b.instanceId)).to.deep.equal(['web.2']);
+      });
+
+      it('serves the cached routes when it restarts while etcd is down', async () => {
+        const keys = new EngineKeys(client, prefix);
+        await keys.addDomain('shop', 'shop.test');
+        await keys.addBackend('shop', 'web.1', 'http://127.0.0.1:5001');
+        const first = cachedSource(new RecordingSink(prefix));
+        await first.firstSync;
+        await first.close();
+        await etcd.kill();
+
+        const sink = new RecordingSink(prefix);
+        source = cachedSource(sink);
+        await source.firstSync;
+        expect(sink.table.appForHost('shop.test')).to.equal('shop');
+        expect(sink.table.backendCount('shop')).to.equal(1);
+        expect(source.status()).to.include({ routesFrom: 'cache', connected: false });
+        expect(source.status().lastInSyncAt).to.be.a('number');
+      });
+
+      it('reloads whole when etcd turns out to be another cluster than the cache came from', async () => {
+        const keys = new EngineKeys(client, prefix);
+        await keys.addDomain('shop', 'shop.test');
+        await keys.addBackend('shop', 'web.1', 'http://127.0.0.1:5001');
+        const first = cachedSource(new RecordingSink(prefix));
+        await first.firstSync;
+        await first.close();
+
+        const other = await PrivateEtcd.start();
+        const otherClient = new Etcd3({ hosts: other.url });
+        try {
+          const otherKeys = new EngineKeys(otherClient, prefix);
+          await otherKeys.addDomain('blog', 'blog.test');
+          const sink = new RecordingSink(prefix);
+          source = cachedSource(sink, [other.url]);
+          await waitUntil('the source follows the other etcd', () => source?.status().routesFrom === 'etcd');
+          expect(sink.resets).to.have.length(2);
+          expect(sink.table.appForHost('shop.test')).to.equal(undefined);
+          expect(sink.table.appForHost('blog.test')).to.equal('blog');
+          await source.close();
+          source = undefined;
+        } finally {
+          otherClient.close();
+          await other.dispose();
+        }
+      });
     });
 
     it('keeps the last table while etcd is down, then re-reads it when etcd is back', async () => {
@@ -208,6 +372,9 @@ describe('router/etcd-source against a real etcd', function () {
       await waitForRevision(running, revision);
       await waitUntil('the source is connected again', () => running.status().connected);
       expect(sink.table.backendsOf('shop').map((b) => b.instanceId)).to.deep.equal(['web.1', 'web.2']);
+      // The resync after the outage changed nothing wholesale: one snapshot ever went in whole.
+      expect(sink.resets).to.have.length(1);
+      expect(running.status().resyncs).to.be.at.least(1);
     });
   });
 });

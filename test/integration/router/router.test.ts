@@ -2,12 +2,11 @@ import { expect } from 'chai';
 import { Etcd3 } from 'etcd3';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import { silentLogger, type Logger } from '../../../lib/log';
+import { silentLogger } from '../../../lib/log';
 import { startRouter, type RunningRouter } from '../../../router/index';
 import {
   answeredBy,
+  capturingLogger,
   EngineKeys,
   request,
   routerConfig,
@@ -17,18 +16,6 @@ import {
   waitUntil,
   type TestBackend,
 } from './helpers';
-
-/** A pino logger whose JSON lines the test can read. */
-function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), lines };
-}
 
 describe('router against a real etcd and real backends', function () {
   this.timeout(60_000);

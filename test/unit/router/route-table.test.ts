@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { backendKey, domainKey } from '../../../lib/etcd-keys';
-import { RouteTable, type RouteChange, type RouteEntry } from '../../../router/route-table';
+import { BackendEntry, RouteTable, type RouteChange, type RouteEntry } from '../../../router/route-table';
 
 const PREFIX = '/slipway';
 
@@ -74,6 +74,22 @@ describe('router/route-table', () => {
     });
   });
 
+  describe('wildcard domains', () => {
+    it('serves a host nobody claims exactly from the app with the matching *.parent domain', () => {
+      table.apply(putDomain('shop', '*.shop.example.com'));
+      table.apply(putDomain('admin', 'admin.shop.example.com'));
+      expect(table.appForHost('eu.shop.example.com')).to.equal('shop');
+      expect(table.appForHost('admin.shop.example.com')).to.equal('admin');
+    });
+
+    it('covers exactly one label, and not the parent itself', () => {
+      table.apply(putDomain('shop', '*.example.com'));
+      expect(table.appForHost('a.example.com')).to.equal('shop');
+      expect(table.appForHost('a.b.example.com')).to.equal(undefined);
+      expect(table.appForHost('example.com')).to.equal(undefined);
+    });
+  });
+
   describe('idempotence', () => {
     it('applying the same put twice leaves the same table', () => {
       const changes = [putDomain('shop', 'shop.test'), putBackend('shop', 'web.1', 'http://127.0.0.1:5001')];
@@ -96,8 +112,8 @@ describe('router/route-table', () => {
     it('a put that updates a backend replaces it rather than adding one', () => {
       table.apply(putBackend('shop', 'web.1', 'http://127.0.0.1:5001', 1));
       table.apply(putBackend('shop', 'web.1', 'http://127.0.0.1:6001', 2));
-      expect(table.backendsOf('shop')).to.deep.equal([
-        { app: 'shop', instanceId: 'web.1', url: 'http://127.0.0.1:6001', release: 2 },
+      expect(table.backendsOf('shop').map(({ app, instanceId, url, release, hostname, port }) => ({ app, instanceId, url, release, hostname, port }))).to.deep.equal([
+        { app: 'shop', instanceId: 'web.1', url: 'http://127.0.0.1:6001', release: 2, hostname: '127.0.0.1', port: 6001 },
       ]);
       expect(table.stats().backendCount).to.equal(1);
     });
@@ -155,6 +171,83 @@ describe('router/route-table', () => {
     });
   });
 
+  describe('round robin with ejected backends', () => {
+    let now: number;
+
+    beforeEach(() => {
+      now = 1_000_000;
+      table = new RouteTable(PREFIX, { clock: () => now });
+      for (const id of ['web.1', 'web.2', 'web.3']) table.apply(putBackend('shop', id, `http://127.0.0.1:500${id.slice(-1)}`));
+    });
+
+    it('skips an ejected backend until its ejection is over', () => {
+      const second = table.backendsOf('shop')[1] as BackendEntry;
+      table.eject(second, 10_000);
+      expect(Array.from({ length: 4 }, () => table.nextBackend('shop')?.instanceId)).to.deep.equal(['web.1', 'web.3', 'web.1', 'web.3']);
+      now += 10_000;
+      expect(Array.from({ length: 3 }, () => table.nextBackend('shop')?.instanceId)).to.deep.equal(['web.1', 'web.2', 'web.3']);
+    });
+
+    it('still picks an ejected backend when every other one is excluded or ejected', () => {
+      for (const backend of table.backendsOf('shop')) table.eject(backend, 10_000);
+      expect(table.nextBackend('shop')).to.be.instanceOf(BackendEntry);
+      expect(table.nextBackend('shop', new Set(['web.1', 'web.2']))?.instanceId).to.equal('web.3');
+    });
+
+    it('keeps an entry (and its in-flight count and health) when a put changes only the release', () => {
+      const first = table.backendsOf('shop')[0] as BackendEntry;
+      first.active = 2;
+      table.apply(putBackend('shop', 'web.1', 'http://127.0.0.1:5001', 9));
+      expect(table.backendsOf('shop')[0]).to.equal(first);
+      expect(first.release).to.equal(9);
+      table.apply(putBackend('shop', 'web.1', 'http://127.0.0.1:6001', 10));
+      expect(table.backendsOf('shop')[0]).to.not.equal(first);
+    });
+  });
+
+  describe('least connections', () => {
+    beforeEach(() => {
+      table = new RouteTable(PREFIX, { balance: 'least-connections' });
+      for (const id of ['web.1', 'web.2', 'web.3']) table.apply(putBackend('shop', id, `http://127.0.0.1:500${id.slice(-1)}`));
+    });
+
+    /** Picks like the proxy does: the request counts as in flight until its count is taken back. */
+    function take(): BackendEntry {
+      const backend = table.nextBackend('shop') as BackendEntry;
+      backend.active += 1;
+      return backend;
+    }
+
+    it('picks the backend with the fewest requests in flight', () => {
+      const busy = table.backendsOf('shop')[0] as BackendEntry;
+      busy.active = 5;
+      (table.backendsOf('shop')[2] as BackendEntry).active = 1;
+      expect(table.nextBackend('shop')?.instanceId).to.equal('web.2');
+    });
+
+    it('spreads ties round robin', () => {
+      const picked = Array.from({ length: 3 }, () => take().instanceId);
+      expect(new Set(picked)).to.deep.equal(new Set(['web.1', 'web.2', 'web.3']));
+    });
+
+    it('sends everything to the idle backend while the others hold long requests', () => {
+      const slow = [take(), take()];
+      const fast: string[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const backend = take();
+        fast.push(backend.instanceId);
+        backend.active -= 1; // answered at once
+      }
+      expect(new Set(fast).size).to.equal(1);
+      expect(slow.map((backend) => backend.instanceId)).to.not.include(fast[0]);
+    });
+
+    it('skips excluded and ejected backends like round robin does', () => {
+      table.eject(table.backendsOf('shop')[0] as BackendEntry, 10_000);
+      expect(table.nextBackend('shop', new Set(['web.2']))?.instanceId).to.equal('web.3');
+    });
+  });
+
   describe('apps without backends', () => {
     it('knows the app by host but has no backend to pick', () => {
       table.apply(putDomain('idle', 'idle.test'));
@@ -181,7 +274,9 @@ describe('router/route-table', () => {
     const ignored: RouteChange[] = [
       { type: 'put', key: '/other-prefix/apps/shop/domains/shop.test', value: '{"app":"shop"}' },
       { type: 'put', key: `${PREFIX}/apps/shop/domains`, value: '{}' },
-      { type: 'put', key: `${PREFIX}/apps/shop/certs/shop.test`, value: '{}' },
+      { type: 'put', key: `${PREFIX}/apps/shop/certs/shop.test`, value: '{"cert":"x","key":"y"}' },
+      { type: 'put', key: `${PREFIX}/apps/shop/settings`, value: '{"redirectHttps":true}' },
+      { type: 'put', key: `${PREFIX}/apps/shop/other/thing`, value: '{}' },
       { type: 'put', key: `${PREFIX}/apps/shop/backends/web.1/extra`, value: backendValue('http://127.0.0.1:1') },
       { type: 'put', key: `${PREFIX}/apps//backends/web.1`, value: backendValue('http://127.0.0.1:1') },
       { type: 'put', key: `${PREFIX}/v2/apps/shop/backends/web.1`, value: backendValue('http://127.0.0.1:1') },
@@ -248,6 +343,16 @@ describe('router/route-table', () => {
       expect(table.nextBackend('shop')?.instanceId).to.equal('web.1');
       table.reset(entries);
       expect(table.nextBackend('shop')?.instanceId).to.equal('web.2');
+    });
+
+    it('keeps the entries of backends that survive it, with their in-flight counts', () => {
+      const entries: RouteEntry[] = [{ key: backendKey(PREFIX, 'shop', 'web.1'), value: backendValue('http://127.0.0.1:5001') }];
+      table.reset(entries);
+      const before = table.backendsOf('shop')[0] as BackendEntry;
+      before.active = 3;
+      table.reset(entries);
+      expect(table.backendsOf('shop')[0]).to.equal(before);
+      expect(before.active).to.equal(3);
     });
   });
 

@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import { gauge, Histogram, mergeFamilies, renderExposition, RouterMetrics, type MetricFamily } from '../../../router/metrics';
+
+describe('router/metrics', () => {
+  it('puts an observation in the first bucket whose bound it does not exceed', () => {
+    const histogram = new Histogram([0.1, 1]);
+    histogram.observe(0.1);
+    histogram.observe(0.5);
+    histogram.observe(5);
+    expect(histogram.counts).to.deep.equal([1, 1, 1]);
+    expect(histogram.count).to.equal(3);
+    expect(histogram.sum).to.be.closeTo(5.6, 1e-9);
+  });
+
+  it('renders the Prometheus text format with cumulative buckets and escaped labels', () => {
+    const families: MetricFamily[] = [
+      { name: 'x_total', help: 'Things.', type: 'counter', merge: 'sum', samples: [{ labels: { app: 'a"b\\c' }, value: 3 }] },
+      { name: 'lat_seconds', help: 'Latency.', type: 'histogram', merge: 'sum', bounds: [0.1, 1], samples: [{ labels: { app: 'shop' }, counts: [1, 2, 3], sum: 9.5, count: 6 }] },
+      gauge('up', 'Up.', 'max', [{ labels: {}, value: 1 }]),
+    ];
+    expect(renderExposition(families)).to.equal(
+      [
+        '# HELP x_total Things.',
+        '# TYPE x_total counter',
+        'x_total{app="a\\"b\\\\c"} 3',
+        '# HELP lat_seconds Latency.',
+        '# TYPE lat_seconds histogram',
+        'lat_seconds_bucket{app="shop",le="0.1"} 1',
+        'lat_seconds_bucket{app="shop",le="1"} 3',
+        'lat_seconds_bucket{app="shop",le="+Inf"} 6',
+        'lat_seconds_sum{app="shop"} 9.5',
+        'lat_seconds_count{app="shop"} 6',
+        '# HELP up Up.',
+        '# TYPE up gauge',
+        'up 1',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('merges workers: sums counters and histograms, maxes or labels gauges as each family says', () => {
+    const worker = (requests: number, revision: number, backends: number): MetricFamily[] => {
+      const metrics = new RouterMetrics();
+      for (let i = 0; i < requests; i += 1) metrics.request('shop', 200, 0.002, 0.001, null);
+      metrics.request('', 404, 0.0001, null, 'R404');
+      return [
+        ...metrics.families(),
+        gauge('rev', 'Revision.', 'worker', [{ labels: {}, value: revision }]),
+        gauge('backends', 'Backends.', 'max', [{ labels: { app: 'shop' }, value: backends }]),
+      ];
+    };
+    const merged = mergeFamilies([
+      { worker: '1', families: worker(2, 10, 3) },
+      { worker: '2', families: worker(5, 12, 2) },
+    ]);
+    const byName = new Map(merged.map((family) => [family.name, family]));
+    expect(byName.get('slipway_router_requests_total')?.samples).to.deep.include({ labels: { app: 'shop', status: '200' }, value: 7 });
+    expect(byName.get('slipway_router_requests_total')?.samples).to.deep.include({ labels: { app: '', status: '404' }, value: 2 });
+    expect(byName.get('slipway_router_errors_total')?.samples).to.deep.equal([{ labels: { code: 'R404' }, value: 2 }]);
+    const durations = byName.get('slipway_router_request_duration_seconds');
+    expect(durations?.type).to.equal('histogram');
+    const shop = durations?.samples.find((sample) => sample.labels.app === 'shop') as { count: number; sum: number };
+    expect(shop.count).to.equal(7);
+    expect(shop.sum).to.be.closeTo(0.014, 1e-9);
+    expect(byName.get('rev')?.samples).to.deep.equal([
+      { labels: { worker: '1' }, value: 10 },
+      { labels: { worker: '2' }, value: 12 },
+    ]);
+    expect(byName.get('backends')?.samples).to.deep.equal([{ labels: { app: 'shop' }, value: 3 }]);
+  });
+});
