@@ -353,7 +353,8 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     });
     proxyReq.once('finish', () => {
       if (exchange.proxyReq !== proxyReq || exchange.phase === 'responding') return;
-      exchange.phase = 'waiting';
+      // (Only from 'sending': a connect failure must stay one, whatever the order of events.)
+      if (exchange.phase === 'sending') exchange.phase = 'waiting';
       if (settings.responseTimeoutMs > 0) {
         exchange.timer = setTimeout(() => onResponseTimeout(exchange, res, proxyReq), settings.responseTimeoutMs);
       }
@@ -437,7 +438,7 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
 
   function onResponseTimeout(exchange: Exchange, res: http.ServerResponse, proxyReq: http.ClientRequest): void {
     exchange.timer = null;
-    if (exchange.proxyReq !== proxyReq || exchange.phase !== 'waiting') return;
+    if (exchange.proxyReq !== proxyReq || exchange.phase === 'responding' || exchange.phase === 'done') return;
     const seconds = settings.responseTimeoutMs / 1000;
     logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R504', seconds }, 'backend did not answer in time');
     abortBackend(exchange);

@@ -254,7 +254,12 @@ describe('router/etcd-source against a real etcd', function () {
         cacheFile = path.join(dir, 'routes.json');
       });
 
-      afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+      afterEach(async () => {
+        // Closed here, before its folder goes: closing writes the cache once more.
+        await source?.close();
+        source = undefined;
+        fs.rmSync(dir, { recursive: true, force: true });
+      });
 
       function cachedSource(sink: RecordingSink, urls = [etcd.url]): RouteSource {
         return startEtcdRouteSource({
