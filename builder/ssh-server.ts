@@ -1,7 +1,7 @@
 /**
- * The SSH git endpoint. Authenticates by registered public key and accepts only git-receive-pack
- * and git-upload-pack for '<app>.git' (an allow-list, like Deis's sshd); runs git with argument
- * arrays. Pushes to one app are serialised by an app lock held for the whole push.
+ * The SSH endpoint. Authenticates by registered public key and accepts only git-receive-pack and
+ * git-upload-pack for '<app>.git', and `run APP CMD…` one-offs (an allow-list, like Deis's sshd);
+ * runs git with argument arrays. Pushes to one app are serialised by an app lock held for the whole push.
  */
 import { spawn } from 'node:child_process';
 import { Server, utils, type Connection, type ServerChannel } from 'ssh2';

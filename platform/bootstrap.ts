@@ -42,12 +42,3 @@ export function resolveNpmRegistry(config: Config): string | null {
     return null;
   }
 }
-
-/** Names of the built-in buildpacks, for the "nothing detected" message. */
-export function supportedBuilds(buildpacksDir: string): string[] {
-  const names = fs.existsSync(buildpacksDir)
-    ? fs.readdirSync(buildpacksDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
-    : [];
-  const described: Record<string, string> = { nodejs: 'Node.js (package.json)' };
-  return ['a Dockerfile at the root', ...names.map((n) => described[n] ?? n)];
-}
