@@ -6,11 +6,11 @@
  */
 
 /** Always connection-scoped (RFC 9110 §7.6.1, plus the old Keep-Alive and Proxy-Connection). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 /** A client could list these in Connection; dropping them would change what the request means. */
-const NEVER_DROPPED = new Set(['host', 'content-length', 'transfer-encoding']);
+export const NEVER_DROPPED: ReadonlySet<string> = new Set(['host', 'content-length', 'transfer-encoding']);
 /** Set by the router, whatever the client sent (X-Forwarded-For is appended to, then set). */
-const REPLACED_ON_REQUEST = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-request-id', 'expect']);
+export const REPLACED_ON_REQUEST: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-request-id', 'expect']);
 /** Methods Node sends without a body unless told otherwise. */
 const BODYLESS_BY_DEFAULT = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 

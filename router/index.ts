@@ -3,15 +3,17 @@
  * started and stopped together. One process; router/main.ts runs one of these per core.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
 import { startAdminServer, type AdminServer } from './admin';
+import { BackendPool } from './backend-pool';
 import { createEtcdRouteSource, type EtcdRouteSourceOptions } from './etcd-source';
 import { routeCacheFile } from './route-cache';
 import { buildHealthReport, type HealthReport } from './health';
 import { gauge, mergeFamilies, renderExposition, RouterMetrics, type MetricFamily } from './metrics';
+import { createFastProxy } from './fast-proxy';
 import { createRouterProxy, type ProxySettings } from './proxy';
 import { MAX_HEAD_BYTES } from './request-head';
 import { RouteTable } from './route-table';
@@ -31,6 +33,8 @@ const CLIENT_KEEP_ALIVE_MS = 15_000;
 const HEADERS_TIMEOUT_MS = 30_000;
 /** Idle pooled connections to backends are closed after this long (below common app keep-alives of 5 s). */
 const BACKEND_KEEP_ALIVE_MS = 4000;
+/** Idle pooled connections kept per backend on the fast path. */
+const BACKEND_MAX_IDLE = 256;
 
 /** Options for every server the router answers on; an HTTPS listener should use them too. */
 export const ROUTER_SERVER_OPTIONS: http.ServerOptions = { maxHeaderSize: MAX_HEAD_BYTES };
@@ -102,6 +106,13 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   const health = (): HealthReport => buildHealthReport(table.loaded, table.stats(), source.status(), Date.now());
   // Keep-alive pool to backends: reusing connections saves a TCP handshake per request.
   const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 1024, scheduling: 'lifo', timeout: BACKEND_KEEP_ALIVE_MS });
+  const pool = new BackendPool({ idleTimeoutMs: BACKEND_KEEP_ALIVE_MS, connectTimeoutMs: config.routerConnectTimeoutMs, maxIdlePerBackend: BACKEND_MAX_IDLE });
+  // A withdrawn backend (a retired release, a scale-down) gets no more requests: its idle
+  // keep-alive connections are closed now, so its process can exit as soon as it is drained.
+  table.onBackendWithdrawn((backend) => {
+    pool.withdraw(backend);
+    closeIdleAgentSockets(agent, backend.hostname, backend.port);
+  });
   const requestMetrics = new RouterMetrics();
   const settings: ProxySettings = {
     maxAttempts: 3,
@@ -112,7 +123,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     idleTimeoutMs: config.routerIdleTimeoutMs,
   };
   const proxy = createRouterProxy({ routes: table, health, logger, agent, metrics: requestMetrics, settings });
-  const servers: http.Server[] = [];
+  const servers: net.Server[] = [];
   const upgradedSockets = new Set<Duplex>();
   let openConnections = 0;
   let closing = false;
@@ -127,10 +138,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     server.headersTimeout = HEADERS_TIMEOUT_MS;
     // No limit on a whole request: a long upload is fine as long as it keeps moving (idle timeout).
     server.requestTimeout = 0;
-    server.on('connection', (socket: Socket) => {
-      openConnections += 1;
-      socket.once('close', () => (openConnections -= 1));
-    });
+    server.on('connection', countConnection);
     const onRequest = (handle: (req: http.IncomingMessage, res: http.ServerResponse) => void) => (req: http.IncomingMessage, res: http.ServerResponse) => {
       res.once('finish', () => {
         // While shutting down, let each connection go as soon as its request is answered.
@@ -152,7 +160,38 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     return server;
   }
 
-  const server = serve(http.createServer(ROUTER_SERVER_OPTIONS));
+  function countConnection(socket: Socket): void {
+    openConnections += 1;
+    socket.once('close', () => (openConnections -= 1));
+  }
+
+  // Plain HTTP: connections start on the fast path (router/fast-proxy.ts), which hands what it
+  // does not carry itself to `fullProxyServer`, a Node HTTP server that never listens.
+  const fullProxyServer = serve(http.createServer(ROUTER_SERVER_OPTIONS));
+  fullProxyServer.off('connection', countConnection);
+  const fast = createFastProxy({
+    routes: table,
+    pool,
+    logger,
+    metrics: requestMetrics,
+    settings,
+    keepAliveTimeoutMs: CLIENT_KEEP_ALIVE_MS,
+    headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    needsFullProxy: (app) => routerTls.store.redirectsToHttps(app),
+    handOff: (socket, buffered) => {
+      if (buffered !== null) {
+        socket.pause();
+        socket.unshift(buffered);
+      }
+      fullProxyServer.emit('connection', socket);
+      socket.resume();
+    },
+  });
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    countConnection(socket);
+    fast.handleConnection(socket);
+  });
+  servers.push(server);
   try {
     await listen(server, config.routerHost, config.routerPort);
   } catch (error) {
@@ -179,7 +218,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   }
 
   const metricsFamilies = (): MetricFamily[] =>
-    processFamilies({ table, status: source.status(), inFlight: proxy.inFlight(), openConnections, requestMetrics });
+    processFamilies({ table, status: source.status(), inFlight: proxy.inFlight() + fast.inFlight(), openConnections, requestMetrics });
 
   let admin: AdminServer | null = null;
   if (options.serveAdmin) {
@@ -203,17 +242,20 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   async function shutDown(): Promise<void> {
     closing = true;
     const stopped = Promise.all(servers.map((each) => new Promise<void>((resolve) => each.close(() => resolve()))));
-    for (const each of servers) each.closeIdleConnections();
+    fast.closeIdle();
+    for (const each of servers) if (each instanceof http.Server) each.closeIdleConnections();
     const graceMs = options.shutdownGraceMs ?? config.routerShutdownGraceMs;
     if (!(await settlesWithin(stopped, graceMs))) {
       logger.warn({ graceMs }, 'requests still running after the grace period; closing their connections');
     }
     // WebSockets never finish on their own, and stragglers have had their chance.
     for (const socket of upgradedSockets) socket.destroy();
-    for (const each of servers) each.closeAllConnections();
+    fast.destroyAll();
+    for (const each of servers) if (each instanceof http.Server) each.closeAllConnections();
     await stopped;
     proxy.close();
     agent.destroy();
+    pool.close();
     await admin?.close();
     await source.close();
     logger.info('router stopped');
@@ -227,7 +269,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     sourceStatus: () => source.status(),
     health,
     metricsFamilies,
-    inFlight: () => proxy.inFlight(),
+    inFlight: () => proxy.inFlight() + fast.inFlight(),
     close: () => (closed ??= shutDown()),
   };
 }
@@ -272,7 +314,7 @@ function processFamilies(state: {
   ];
 }
 
-function listen(server: http.Server, host: string, port: number): Promise<void> {
+function listen(server: net.Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(error);
     server.once('error', onError);
@@ -281,6 +323,13 @@ function listen(server: http.Server, host: string, port: number): Promise<void> 
       resolve();
     });
   });
+}
+
+/** Closes the node:http agent's idle connections to a backend (the full proxy's pool). */
+function closeIdleAgentSockets(agent: http.Agent, hostname: string, port: number): void {
+  // The agent names its pools `host:port:` (plus TLS options, which plain HTTP has none of).
+  const sockets = agent.freeSockets[`${hostname}:${port}:`];
+  if (sockets) for (const socket of [...sockets]) socket.destroy();
 }
 
 /** True if `promise` settles within `ms`; never rejects. */

@@ -22,14 +22,15 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../lib/log';
+import { recordAccess } from './access-log';
 import { renderErrorPage, type RouterErrorCode } from './error-pages';
 import { forwardedHeaderList } from './forwarded-headers';
 import { HEALTH_PATH, type HealthReport } from './health';
 import { backendRequestHeaders, clientResponseHeaders } from './hop-by-hop';
-import { normalizeHost } from './host-header';
 import type { RequestMetrics } from './metrics';
 import { overflowCode, requestIdFor, requestLineTooLong, scanRequestHead, type RequestHead } from './request-head';
 import type { BackendEntry, RouteLookup } from './route-table';
+import { rawHead, rawResponse, resolveApp } from './routing';
 
 export interface ProxySettings {
   /** How many attempts (backends, or a fresh connection to the same one) one request may make. */
@@ -135,30 +136,28 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
   // ---------------------------------------------------------------- logging and metrics
 
   function logAccess(exchange: Exchange, status: number, extra?: Record<string, unknown>): void {
-    const now = performance.now();
-    const durationMs = Math.round((now - exchange.startedAt) * 10) / 10;
-    const backendMs = exchange.firstByteAt > 0 ? Math.round((exchange.firstByteAt - exchange.sentAt) * 10) / 10 : null;
     const req = exchange.req;
-    logger.info(
+    recordAccess(
+      logger,
+      metrics,
       {
         method: req.method,
         path: req.url,
-        host: exchange.host ?? null,
-        app: exchange.app ?? null,
+        host: exchange.host,
+        app: exchange.app,
         status,
         bytes: exchange.bytesOut,
         bytesIn: exchange.bytesIn,
-        durationMs,
-        backendMs,
-        backend: exchange.backend?.url ?? null,
+        startedAt: exchange.startedAt,
+        sentAt: exchange.sentAt,
+        firstByteAt: exchange.firstByteAt,
+        backend: exchange.backend?.url,
         requestId: exchange.requestId,
         code: exchange.code,
         attempts: exchange.attempts,
-        ...extra,
       },
-      'request',
+      extra,
     );
-    metrics?.request(exchange.app ?? '', status, durationMs / 1000, backendMs === null ? null : backendMs / 1000, exchange.code);
   }
 
   function warnBackend(exchange: Exchange, backend: BackendEntry, error: NodeJS.ErrnoException, retry: boolean, ejected: boolean): void {
@@ -214,14 +213,10 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     if (head.oversizeHeader !== undefined) {
       return { code: 'R431', message: `The ${head.oversizeHeader} header line is longer than 8192 bytes.` };
     }
-    const host = head.hostCount === 1 ? normalizeHost(head.host) : null;
-    if (host === null) {
-      return { code: 'R400', message: 'The request has no usable Host header, so the router cannot tell which app it is for.' };
-    }
-    exchange.host = host;
-    if (!routes.loaded) return { code: 'R510', message: 'The router has not loaded its routes yet; please retry in a moment.' };
-    const app = routes.appForHost(host);
-    if (app === undefined) return { code: 'R404', message: `No app is served at ${host}` };
+    const resolved = resolveApp(routes, head.host, head.hostCount);
+    if (resolved.host !== undefined) exchange.host = resolved.host;
+    if (!resolved.ok) return { code: resolved.code, message: resolved.message };
+    const app = resolved.app;
     exchange.app = app;
     return null;
   }
@@ -713,18 +708,6 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     inFlight: () => inFlight,
     close: () => undefined,
   };
-}
-
-function rawHead(status: number, statusMessage: string | undefined, headers: readonly string[]): string {
-  let head = `HTTP/1.1 ${status} ${statusMessage ?? http.STATUS_CODES[status] ?? ''}\r\n`;
-  for (let i = 0; i < headers.length; i += 2) head += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
-  return `${head}\r\n`;
-}
-
-function rawResponse(status: number, headers: Readonly<Record<string, string>>, body: string): string {
-  const list: string[] = [];
-  for (const [name, value] of Object.entries(headers)) list.push(name, value);
-  return rawHead(status, undefined, list) + body;
 }
 
 function isHealthCheck(req: http.IncomingMessage): boolean {

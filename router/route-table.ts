@@ -42,6 +42,8 @@ export class BackendEntry implements Backend {
   active = 0;
   /** Until when (ms since the epoch) it gets no requests because it refused a connection. */
   ejectedUntil = 0;
+  /** Gone from the table (withdrawn from etcd, or replaced by an entry with another URL). */
+  withdrawn = false;
 
   constructor(
     readonly app: string,
@@ -101,6 +103,8 @@ class RouteState {
   /** The winning claim per host, kept resolved so a lookup is a single map read. */
   readonly hostToApp = new Map<string, string>();
   backendTotal = 0;
+  /** Told of every entry that leaves the table. */
+  onWithdraw: ((backend: BackendEntry) => void) | null = null;
 
   constructor(private readonly prefix: string) {}
 
@@ -176,8 +180,12 @@ class RouteState {
     const previous = index < backends.length ? backends[index] : undefined;
     if (previous && previous.instanceId === backend.instanceId) {
       // Same place: keep the entry (and its in-flight count and health) unless it moved.
-      if (previous.url === backend.url) previous.release = backend.release;
-      else backends[index] = backend;
+      if (previous.url === backend.url) {
+        previous.release = backend.release;
+      } else {
+        backends[index] = backend;
+        this.withdraw(previous);
+      }
       return;
     }
     backends.splice(index, 0, backend);
@@ -192,11 +200,17 @@ class RouteState {
     const { backends } = routes;
     const index = findIndex(backends, instanceId);
     if (index >= backends.length || backends[index]?.instanceId !== instanceId) return;
-    backends.splice(index, 1);
+    const [removed] = backends.splice(index, 1);
+    if (removed) this.withdraw(removed);
     this.backendTotal -= 1;
     if (index < routes.cursor) routes.cursor -= 1;
     if (routes.cursor >= backends.length) routes.cursor = 0;
     this.forgetIfEmpty(app, routes);
+  }
+
+  withdraw(backend: BackendEntry): void {
+    backend.withdrawn = true;
+    this.onWithdraw?.(backend);
   }
 }
 
@@ -259,6 +273,7 @@ export class RouteTable implements RouteLookup {
   private loadedOnce = false;
   private readonly balance: BalancePolicy;
   private readonly clock: () => number;
+  private withdrawListener: ((backend: BackendEntry) => void) | null = null;
 
   /** `prefix` is the etcd key prefix (config.etcdPrefix); keys outside it are ignored. */
   constructor(
@@ -299,8 +314,25 @@ export class RouteTable implements RouteLookup {
       }
       if (routes.backends.length > 0) routes.cursor = before.cursor % routes.backends.length;
     }
+    // Entries that did not carry over have left the table.
+    for (const [, routes] of this.state.apps) {
+      for (const backend of routes.backends) {
+        const kept = next.apps.get(backend.app)?.backends.includes(backend) ?? false;
+        if (!kept) this.state.withdraw(backend);
+      }
+    }
+    next.onWithdraw = this.withdrawListener;
     this.state = next;
     this.loadedOnce = true;
+  }
+
+  /**
+   * `listener` is told of each backend entry that leaves the table (its `withdrawn` is set by
+   * then), so connections kept open to it can be closed.
+   */
+  onBackendWithdrawn(listener: (backend: BackendEntry) => void): void {
+    this.withdrawListener = listener;
+    this.state.onWithdraw = listener;
   }
 
   /** Applies one watched change; applying the same change twice leaves the same table. */

@@ -1,0 +1,775 @@
+/**
+ * The router's fast path: plain HTTP/1.1 requests proxied straight between sockets, without
+ * Node's HTTP server and client. Node's HTTP machinery costs about ten times nginx's CPU per
+ * proxied request on these machines (docs/router.md); most of it goes to building request and
+ * response objects and headers maps that a proxy only takes apart again. Here a request head is
+ * parsed once into the few facts routing needs (router/http1.ts), the head for the backend is
+ * the client's own header lines minus the hop-by-hop ones plus the X-Forwarded-* and X-Request-Id
+ * lines, bodies are passed on as the bytes they are, and backend connections are pooled with
+ * listeners fixed for their life (router/backend-pool.ts).
+ *
+ * The fast path carries only what it fully understands. Everything else (HTTP/1.0, upgrades,
+ * Expect: 100-continue, chunked request bodies, anything odd or over a limit, the router's health
+ * path, apps that redirect to HTTPS) is handed, with the bytes already read, to Node's HTTP server
+ * and the full proxy (router/proxy.ts), which keep the connection from then on. The rules are the
+ * full proxy's: retries, ejection, timeouts, error codes, access log and metrics are the same,
+ * and the router's integration tests run against both.
+ *
+ * One request at a time per connection; pipelined requests wait, buffered, for the one before.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from '../lib/log';
+import { recordAccess } from './access-log';
+import { BackendConnection, type BackendConnectionUser, type BackendPool } from './backend-pool';
+import { renderErrorPage, type RouterErrorCode } from './error-pages';
+import { forwardedHeaders } from './forwarded-headers';
+import { HEALTH_PATH } from './health';
+import { ChunkedScanner, parseRequestHead, parseResponseHead, type BodyFraming, type FastRequestHead } from './http1';
+import type { RequestMetrics } from './metrics';
+import type { ProxyRoutes, ProxySettings } from './proxy';
+import { MAX_HEAD_BYTES, requestIdFor } from './request-head';
+import type { BackendEntry } from './route-table';
+import { rawResponse, resolveApp } from './routing';
+
+export interface FastProxyOptions {
+  readonly routes: ProxyRoutes;
+  readonly pool: BackendPool;
+  readonly logger: Logger;
+  readonly metrics?: RequestMetrics;
+  readonly settings: ProxySettings;
+  /** A kept-alive client connection with no request is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
+  /** A request head must be complete within this long of its first byte. */
+  readonly headersTimeoutMs: number;
+  /** Hands the connection to Node's HTTP server and the full proxy, with the bytes already read. */
+  readonly handOff: (socket: Socket, buffered: Buffer | null) => void;
+  /** Requests for this app must take the full proxy (it redirects plain HTTP to HTTPS). */
+  readonly needsFullProxy?: (app: string) => boolean;
+}
+
+export interface FastProxy {
+  /** Takes a new client connection (from a net.Server with allowHalfOpen). */
+  handleConnection(socket: Socket): void;
+  /** Requests in progress on the fast path. */
+  inFlight(): number;
+  /** Open client connections the fast path still holds. */
+  connections(): number;
+  /** Stop: idle connections close now, busy ones after their current response. */
+  closeIdle(): void;
+  /** Cut every connection the fast path holds. */
+  destroyAll(): void;
+}
+
+/** Logged with an answer the client did not get whole (as the full proxy logs it). */
+const CUT = { clientAborted: true } as const;
+/** Up to this, body bytes already read go out in the same write as the head. */
+const SMALL_BODY_BYTES = 16 * 1024;
+
+/** Only these are retried after the request went out (and only without a body), as in the full proxy. */
+const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+const enum Phase {
+  /** Between requests, or reading a head. */
+  Head,
+  /** Connecting to a backend (nothing sent yet). */
+  Connecting,
+  /** Request sent (or its body still being sent); no answer yet. */
+  Waiting,
+  /** The answer is being passed on. */
+  Responding,
+  /** The connection is done with (closed, or handed to the full proxy). */
+  Gone,
+}
+
+export function createFastProxy(options: FastProxyOptions): FastProxy {
+  const { routes, pool, logger, metrics, settings } = options;
+  const open = new Set<ClientConnection>();
+  let inFlight = 0;
+  let closing = false;
+  const sweepMs = sweepInterval([options.keepAliveTimeoutMs, options.headersTimeoutMs, settings.idleTimeoutMs, settings.responseTimeoutMs]);
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const connection of open) connection.checkTimers(now);
+    pool.sweep(now);
+  }, sweepMs);
+  sweep.unref();
+
+  /** One exchange's facts, for the access log. */
+  class Exchange {
+    readonly startedAt = performance.now();
+    requestId = '';
+    host: string | undefined = undefined;
+    app: string | undefined = undefined;
+    backend: BackendEntry | undefined = undefined;
+    code: RouterErrorCode | null = null;
+    attempts = 0;
+    bytesIn = 0;
+    bytesOut = 0;
+    sentAt = 0;
+    firstByteAt = 0;
+    status = 0;
+    /** Backends that failed this request. */
+    failed: Set<string> | null = null;
+    /** The backend whose pooled connection went stale: one retry on a fresh connection. */
+    staleRetry: BackendEntry | null = null;
+
+    constructor(readonly head: FastRequestHead) {}
+  }
+
+  class ClientConnection implements BackendConnectionUser {
+    private phase = Phase.Head;
+    /** Bytes read but not yet used: a partial head, or pipelined requests waiting their turn. */
+    private buffered: Buffer | null = null;
+    private exchange: Exchange | null = null;
+    private backendConnection: BackendConnection | null = null;
+    /** The client's head and body already read, kept until a backend connection is up. */
+    private outgoingHead = '';
+    private outgoingBody: Buffer[] = [];
+    /** Body bytes still to come from the client. */
+    private bodyRemaining = 0;
+    private requestSent = false;
+    /** Response parsing state. */
+    private responseBuffer: Buffer | null = null;
+    private framing: BodyFraming | null = null;
+    private responseRemaining = 0;
+    private chunked: ChunkedScanner | null = null;
+    private backendReusable = false;
+    /** When (Date.now()) the backend must have started answering; 0: no deadline now. */
+    private responseDueAt = 0;
+    /** Last byte read from or written to the client (Date.now()), for the idle and keep-alive timeouts. */
+    private lastActive = Date.now();
+    /** Close the client connection once the current answer is out. */
+    private closeAfter = false;
+    private clientEnded = false;
+    private headStartedAt = 0;
+
+    constructor(readonly socket: Socket) {
+      socket.setNoDelay(true);
+      socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
+      socket.on('end', () => this.onClientEnd());
+      socket.on('drain', () => this.backendConnection?.socket.resume());
+      socket.on('error', () => undefined); // 'close' follows
+      socket.on('close', () => this.onClientClose());
+    }
+
+    // ------------------------------------------------------------ the client side
+
+    private onClientData(chunk: Buffer): void {
+      if (this.phase === Phase.Gone) return;
+      this.lastActive = Date.now();
+      if (this.bodyRemaining > 0) {
+        this.takeBody(chunk);
+        return;
+      }
+      this.buffered = this.buffered === null ? chunk : Buffer.concat([this.buffered, chunk]);
+      if (this.phase === Phase.Head) {
+        this.readHead();
+      } else if (this.buffered.length > MAX_HEAD_BYTES) {
+        // Pipelined requests pile up behind a slow one: stop reading until it is answered.
+        this.socket.pause();
+      }
+    }
+
+    private readHead(): void {
+      const buffer = this.buffered;
+      if (buffer === null || buffer.length === 0) return;
+      if (this.headStartedAt === 0) this.headStartedAt = this.lastActive;
+      const result = parseRequestHead(buffer);
+      if (result.kind === 'incomplete') return;
+      if (result.kind === 'fallback') {
+        this.handOff();
+        return;
+      }
+      const head = result.head;
+      if (isHealthCheck(head)) {
+        this.handOff();
+        return;
+      }
+      const resolved = resolveApp(routes, head.host, 1);
+      if (resolved.ok && options.needsFullProxy?.(resolved.app) === true) {
+        this.handOff();
+        return;
+      }
+      // The request is ours from here.
+      this.headStartedAt = 0;
+      const rest = buffer.length > head.headBytes ? buffer.subarray(head.headBytes) : null;
+      this.buffered = null;
+      const exchange = new Exchange(head);
+      this.exchange = exchange;
+      inFlight += 1;
+      exchange.requestId = requestIdFor(head.requestId);
+      exchange.host = resolved.host;
+      if (head.close) this.closeAfter = true;
+      this.bodyRemaining = head.contentLength;
+      this.requestSent = false;
+      this.outgoingHead = this.backendHead(exchange);
+
+      if (!resolved.ok) {
+        this.refuse(resolved.code, resolved.message, rest);
+        return;
+      }
+      exchange.app = resolved.app;
+      if (settings.maxBodyBytes > 0 && head.contentLength > settings.maxBodyBytes) {
+        this.refuse('R413', `The request body (${head.contentLength} bytes) is larger than the router accepts (${settings.maxBodyBytes} bytes).`, rest);
+        return;
+      }
+      if (rest !== null) this.takeBody(rest);
+      this.forward();
+    }
+
+    /** The head as the backend gets it: the client's, with the router's forwarding headers. */
+    private backendHead(exchange: Exchange): string {
+      const socket = this.socket;
+      const forwarded = forwardedHeaders({
+        remoteAddress: socket.remoteAddress,
+        localPort: socket.localPort,
+        host: exchange.head.host,
+        forwardedFor: exchange.head.forwardedFor,
+        encrypted: false,
+      });
+      return (
+        `${exchange.head.forwardedHead}\r\nX-Forwarded-For: ${forwarded['x-forwarded-for']}\r\nX-Forwarded-Proto: ${forwarded['x-forwarded-proto']}` +
+        `\r\nX-Forwarded-Host: ${forwarded['x-forwarded-host']}\r\nX-Forwarded-Port: ${forwarded['x-forwarded-port']}\r\nX-Request-Id: ${exchange.requestId}\r\n\r\n`
+      );
+    }
+
+    /** Body bytes from the client (and, past the body's end, the start of the next request). */
+    private takeBody(chunk: Buffer): void {
+      const exchange = this.exchange;
+      let body = chunk;
+      if (chunk.length > this.bodyRemaining) {
+        body = chunk.subarray(0, this.bodyRemaining);
+        const next = chunk.subarray(this.bodyRemaining);
+        this.buffered = this.buffered === null ? next : Buffer.concat([this.buffered, next]);
+      }
+      this.bodyRemaining -= body.length;
+      if (exchange === null || exchange.code !== null) return; // being refused: the body is dropped
+      exchange.bytesIn += body.length;
+      const connection = this.backendConnection;
+      if (connection !== null && connection.connected && this.requestSent) {
+        if (!connection.socket.write(body)) this.socket.pause();
+      } else {
+        this.outgoingBody.push(body);
+        // Nowhere to send it yet: read no more until the backend is there.
+        if (this.bodyRemaining > 0) this.socket.pause();
+      }
+      if (this.bodyRemaining === 0 && this.requestSent) this.requestComplete();
+    }
+
+    private onClientEnd(): void {
+      this.clientEnded = true;
+      if (this.phase === Phase.Head && this.exchange === null) {
+        this.socket.end();
+        return;
+      }
+      // Half-closed mid-request: the answer still goes out, then the connection closes.
+      this.closeAfter = true;
+      if (this.bodyRemaining > 0) {
+        // The body will never be complete.
+        this.abortBackend();
+        this.finish(this.exchange?.status || 499, 'R499', CUT);
+        this.socket.destroy();
+      }
+    }
+
+    private onClientTimeout(): void {
+      const exchange = this.exchange;
+      if (this.phase === Phase.Gone) {
+        this.socket.destroy();
+        return;
+      }
+      if (exchange === null) {
+        if (this.buffered !== null && this.buffered.length > 0) {
+          // A head that never completed (slow loris): answered like Node's headers timeout.
+          this.writeError('R408', 'The request head did not arrive in time.', undefined, undefined, true);
+          logger.info({ status: 408, code: 'R408', error: 'HPE_HEADER_TIMEOUT' }, 'request');
+          metrics?.request('', 408, 0, null, 'R408');
+          this.phase = Phase.Gone;
+          this.socket.end();
+          return;
+        }
+        this.socket.destroy();
+        return;
+      }
+      const seconds = settings.idleTimeoutMs / 1000;
+      let code: RouterErrorCode;
+      if (this.phase === Phase.Responding) code = 'R598';
+      else if (this.bodyRemaining > 0) code = 'R408';
+      else code = 'R504';
+      logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code, seconds }, 'connection idle; ending the request');
+      this.abortBackend();
+      if (code === 'R598') {
+        exchange.code = code;
+        this.finish(exchange.status, code, CUT);
+        this.socket.destroy();
+        return;
+      }
+      const message = code === 'R408' ? `The client sent nothing for ${seconds} s while sending the request.` : `${exchange.app as string} did not start answering within ${seconds} s`;
+      this.fail(code, message);
+    }
+
+    private onClientClose(): void {
+      open.delete(this);
+      const exchange = this.exchange;
+      const wasGone = this.phase === Phase.Gone;
+      this.phase = Phase.Gone;
+      if (exchange !== null && !wasGone) {
+        // The client left (or was cut off) before the answer was complete.
+        this.abortBackend();
+        exchange.code ??= 'R499';
+        this.finish(exchange.status || 499, exchange.code, CUT);
+      }
+      this.clearResponseTimer();
+    }
+
+    // ------------------------------------------------------------ to the backend
+
+    private forward(): void {
+      const exchange = this.exchange as Exchange;
+      const app = exchange.app as string;
+      let backend = routes.nextBackend(app, exchange.failed ?? undefined);
+      let fresh = false;
+      if (backend === undefined && exchange.staleRetry !== null) {
+        backend = exchange.staleRetry;
+        fresh = true;
+      }
+      exchange.staleRetry = null;
+      if (backend === undefined) {
+        if (exchange.attempts === 0) this.fail('R503', `${app} has no running web process`);
+        else this.fail('R502', `${app} could not be reached: its web process refused or dropped the connection`);
+        return;
+      }
+      exchange.backend = backend;
+      exchange.attempts += 1;
+      exchange.sentAt = performance.now();
+      backend.active += 1;
+      this.phase = Phase.Connecting;
+      const connection = pool.acquire(backend, this, fresh);
+      this.backendConnection = connection;
+      if (connection.connected) this.sendRequest(connection);
+    }
+
+    onConnect(connection: BackendConnection): void {
+      if (connection !== this.backendConnection) return;
+      this.sendRequest(connection);
+    }
+
+    /** The connection is up: everything read so far goes out, the rest of the body follows. */
+    private sendRequest(connection: BackendConnection): void {
+      this.phase = Phase.Waiting;
+      this.requestSent = true;
+      const socket = connection.socket;
+      const body = this.outgoingBody;
+      let flowing: boolean;
+      // One write, so one system call, whenever the body read so far is small.
+      if (body.length === 0) flowing = socket.write(this.outgoingHead, 'latin1');
+      else if (body.length === 1 && (body[0] as Buffer).length <= SMALL_BODY_BYTES) flowing = socket.write(this.outgoingHead + (body[0] as Buffer).toString('latin1'), 'latin1');
+      else {
+        socket.cork();
+        socket.write(this.outgoingHead, 'latin1');
+        for (const part of body) flowing = socket.write(part);
+        socket.uncork();
+        flowing = !socket.writableNeedDrain;
+      }
+      if (this.bodyRemaining > 0) {
+        if (flowing) this.socket.resume();
+      } else {
+        this.requestComplete();
+      }
+    }
+
+    /** The whole request is with the backend: the answer's clock starts. */
+    private requestComplete(): void {
+      if (settings.responseTimeoutMs > 0 && this.phase === Phase.Waiting) this.responseDueAt = Date.now() + settings.responseTimeoutMs;
+    }
+
+    onDrain(connection: BackendConnection): void {
+      if (connection === this.backendConnection && this.bodyRemaining > 0) this.socket.resume();
+    }
+
+    private onResponseTimeout(): void {
+      this.responseDueAt = 0;
+      const exchange = this.exchange;
+      if (exchange === null || this.phase !== Phase.Waiting) return;
+      const seconds = settings.responseTimeoutMs / 1000;
+      logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R504', seconds }, 'backend did not answer in time');
+      this.abortBackend();
+      this.fail('R504', `${exchange.app as string} did not start answering within ${seconds} s`);
+    }
+
+    // ------------------------------------------------------------ from the backend
+
+    onData(connection: BackendConnection, chunk: Buffer): void {
+      if (connection !== this.backendConnection) return;
+      if (this.phase === Phase.Responding) {
+        this.passBody(connection, chunk);
+        return;
+      }
+      this.responseBuffer = this.responseBuffer === null ? chunk : Buffer.concat([this.responseBuffer, chunk]);
+      this.readResponseHead(connection);
+    }
+
+    private readResponseHead(connection: BackendConnection): void {
+      const exchange = this.exchange as Exchange;
+      for (;;) {
+        const buffer = this.responseBuffer as Buffer;
+        const result = parseResponseHead(buffer, exchange.head.method === 'HEAD');
+        if (result.kind === 'incomplete') return;
+        if (result.kind === 'invalid') {
+          logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502', reason: result.reason }, 'backend sent an invalid response head');
+          this.abortBackend();
+          this.fail('R502', `${exchange.app as string} sent a response the router cannot pass on`);
+          return;
+        }
+        if (result.kind === 'interim') {
+          this.responseBuffer = buffer.length > result.headBytes ? buffer.subarray(result.headBytes) : null;
+          if (this.responseBuffer === null) return;
+          continue;
+        }
+        const head = result.head;
+        this.clearResponseTimer();
+        this.phase = Phase.Responding;
+        exchange.firstByteAt = performance.now();
+        exchange.status = head.status;
+        this.framing = head.framing;
+        this.backendReusable = head.reusable;
+        if (head.framing.kind === 'close' || closing) this.closeAfter = true;
+        // A backend that answers before taking the whole body gets no more of it, and the
+        // client's connection cannot be reused (the rest of its body would be read as a request).
+        if (this.bodyRemaining > 0) {
+          this.closeAfter = true;
+          this.backendReusable = false;
+        }
+        const clientHead = `${head.clientHead}\r\nX-Request-Id: ${exchange.requestId}${this.closeAfter ? '\r\nConnection: close' : ''}\r\n\r\n`;
+        const rest = buffer.length > head.headBytes ? buffer.subarray(head.headBytes) : null;
+        this.responseBuffer = null;
+        this.lastActive = Date.now();
+        if (head.framing.kind === 'length') this.responseRemaining = head.framing.length;
+        else if (head.framing.kind === 'chunked') this.chunked = new ChunkedScanner();
+        if (head.framing.kind === 'none') {
+          if (rest !== null) this.backendReusable = false; // bytes past the end: out of step
+          this.socket.write(clientHead, 'latin1');
+          this.responseDone();
+          return;
+        }
+        if (rest === null) {
+          this.socket.write(clientHead, 'latin1');
+        } else if (rest.length <= SMALL_BODY_BYTES) {
+          this.passBody(connection, rest, clientHead);
+        } else {
+          this.socket.cork();
+          this.socket.write(clientHead, 'latin1');
+          this.passBody(connection, rest);
+          this.socket.uncork();
+        }
+        return;
+      }
+    }
+
+    /** Passes response body bytes on; `head`: the response head, to go out in the same write. */
+    private passBody(connection: BackendConnection, chunk: Buffer, head?: string): void {
+      const exchange = this.exchange as Exchange;
+      const framing = this.framing as BodyFraming;
+      let body = chunk;
+      let complete = false;
+      if (framing.kind === 'length') {
+        if (chunk.length >= this.responseRemaining) {
+          if (chunk.length > this.responseRemaining) {
+            body = chunk.subarray(0, this.responseRemaining);
+            this.backendReusable = false;
+          }
+          complete = true;
+        }
+        this.responseRemaining -= body.length;
+      } else if (framing.kind === 'chunked') {
+        const end = (this.chunked as ChunkedScanner).scan(chunk);
+        if (end === -2) {
+          logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502' }, 'backend sent a broken chunked body');
+          exchange.code = 'R502';
+          this.abortBackend();
+          this.finish(exchange.status, 'R502', CUT);
+          this.socket.destroy();
+          return;
+        }
+        if (end >= 0) {
+          if (end < chunk.length) {
+            body = chunk.subarray(0, end);
+            this.backendReusable = false;
+          }
+          complete = true;
+        }
+      }
+      exchange.bytesOut += body.length;
+      this.lastActive = Date.now();
+      const flowing = head === undefined ? this.socket.write(body) : this.socket.write(head + body.toString('latin1'), 'latin1');
+      if (!flowing) connection.socket.pause();
+      if (complete) this.responseDone();
+    }
+
+    onEnd(connection: BackendConnection): void {
+      if (connection !== this.backendConnection) return;
+      if (this.phase === Phase.Responding && this.framing?.kind === 'close') {
+        this.backendReusable = false;
+        this.responseDone();
+        return;
+      }
+      // Anything else: treated as the connection closing, handled in onClose.
+      connection.destroy();
+    }
+
+    onClose(connection: BackendConnection, error: NodeJS.ErrnoException | null): void {
+      if (connection === this.backendConnection) this.backendFailed(connection, error);
+    }
+
+    private backendFailed(connection: BackendConnection, error: NodeJS.ErrnoException | null): void {
+      const exchange = this.exchange;
+      this.releaseBackend(false);
+      if (exchange === null || this.phase === Phase.Gone) return;
+      const backend = connection.backend;
+      const app = exchange.app as string;
+      this.clearResponseTimer();
+      if (this.phase === Phase.Responding) {
+        // The answer had started: cutting the client off is the only honest way to say it is incomplete.
+        exchange.code = 'R502';
+        logger.warn({ app, backend: backend.url, requestId: exchange.requestId, code: 'R502' }, 'backend closed the connection mid-response');
+        this.finish(exchange.status, 'R502', CUT);
+        this.socket.destroy();
+        return;
+      }
+      const connectFailed = !connection.connected;
+      (exchange.failed ??= new Set()).add(backend.instanceId);
+      if (connectFailed) {
+        if (settings.ejectMs > 0) {
+          routes.eject(backend, settings.ejectMs);
+          metrics?.ejection(app);
+        }
+      } else if (connection.reused) {
+        // Most likely the backend closed an idle pooled connection just as it was reused.
+        exchange.staleRetry = backend;
+      }
+      const bodyless = exchange.head.contentLength === 0;
+      const retry = exchange.attempts < settings.maxAttempts && (connectFailed || (RETRYABLE_METHODS.has(exchange.head.method) && bodyless));
+      logger.warn(
+        { app, host: exchange.host, backend: backend.url, requestId: exchange.requestId, error: error?.code ?? error?.message ?? 'closed', code: 'R502', retry, ejected: connectFailed && settings.ejectMs > 0 },
+        'backend connection failed',
+      );
+      if (retry) {
+        metrics?.retry(app);
+        this.requestSent = false;
+        this.forward();
+        return;
+      }
+      this.fail('R502', `${app} could not be reached: its web process refused or dropped the connection`);
+    }
+
+    // ------------------------------------------------------------ ending an exchange
+
+    private responseDone(): void {
+      const exchange = this.exchange as Exchange;
+      this.releaseBackend(this.backendReusable);
+      this.finish(exchange.status, exchange.code, undefined);
+      this.nextRequest();
+    }
+
+    /** The router's own answer instead of the backend's. */
+    private fail(code: RouterErrorCode, message: string): void {
+      const exchange = this.exchange as Exchange;
+      this.clearResponseTimer();
+      this.releaseBackend(false);
+      exchange.code = code;
+      if (this.phase === Phase.Responding) {
+        this.finish(exchange.status, code, CUT);
+        this.socket.destroy();
+        return;
+      }
+      // An unread body would have to be read (and thrown away) to keep the connection: close it.
+      if (this.bodyRemaining > 0) this.closeAfter = true;
+      exchange.status = this.writeError(code, message, exchange.head.accept, exchange, this.closeAfter || closing);
+      this.finish(exchange.status, code, undefined);
+      this.nextRequest();
+    }
+
+    /** Refused before any backend was asked (no such app, body too large…). */
+    private refuse(code: RouterErrorCode, message: string, rest: Buffer | null): void {
+      const exchange = this.exchange as Exchange;
+      exchange.code = code;
+      if (rest !== null) this.takeBody(rest);
+      if (this.bodyRemaining > 0) this.closeAfter = true;
+      exchange.status = this.writeError(code, message, exchange.head.accept, exchange, this.closeAfter || closing);
+      this.finish(exchange.status, code, undefined);
+      this.nextRequest();
+    }
+
+    private writeError(code: RouterErrorCode, message: string, accept: string | undefined, exchange: Exchange | undefined, close: boolean): number {
+      const page = renderErrorPage(code, message, accept);
+      const headers: Record<string, string> = { ...page.headers };
+      if (exchange !== undefined) headers['x-request-id'] = exchange.requestId;
+      if (close) {
+        headers.connection = 'close';
+        this.closeAfter = true;
+      }
+      const body = exchange?.head.method === 'HEAD' ? undefined : page.body;
+      const response = rawResponse(page.status, headers, body);
+      if (exchange !== undefined && body !== undefined) exchange.bytesOut += Buffer.byteLength(body);
+      this.socket.write(response);
+      return page.status;
+    }
+
+    /** Writes the access log line and metrics, once. */
+    private finish(status: number, code: RouterErrorCode | null, extra: Record<string, unknown> | undefined): void {
+      const exchange = this.exchange;
+      if (exchange === null) return;
+      this.exchange = null;
+      inFlight -= 1;
+      recordAccess(
+        logger,
+        metrics,
+        {
+          method: exchange.head.method,
+          path: exchange.head.target,
+          host: exchange.host,
+          app: exchange.app,
+          status,
+          bytes: exchange.bytesOut,
+          bytesIn: exchange.bytesIn,
+          startedAt: exchange.startedAt,
+          sentAt: exchange.sentAt,
+          firstByteAt: exchange.firstByteAt,
+          backend: exchange.backend?.url,
+          requestId: exchange.requestId,
+          code,
+          attempts: exchange.attempts,
+        },
+        extra,
+      );
+    }
+
+    /** Back to reading heads: the next pipelined request, or waiting for one. */
+    private nextRequest(): void {
+      this.framing = null;
+      this.chunked = null;
+      this.responseBuffer = null;
+      this.outgoingHead = '';
+      this.outgoingBody = [];
+      this.lastActive = Date.now();
+      if (this.phase === Phase.Gone) return;
+      if (this.closeAfter || closing || this.clientEnded) {
+        this.phase = Phase.Gone;
+        // (A client that keeps its side open is cut after the keep-alive timeout: checkTimers.)
+        this.socket.end();
+        return;
+      }
+      this.phase = Phase.Head;
+      if (this.socket.isPaused()) this.socket.resume();
+      if (this.buffered !== null) this.readHead();
+    }
+
+    private releaseBackend(reusable: boolean): void {
+      const connection = this.backendConnection;
+      if (connection === null) return;
+      this.backendConnection = null;
+      const exchange = this.exchange;
+      if (exchange?.backend !== undefined) exchange.backend.active -= 1;
+      connection.socket.resume();
+      if (reusable && this.bodyRemaining === 0) pool.release(connection);
+      else {
+        connection.user = null;
+        connection.destroy();
+      }
+    }
+
+    private abortBackend(): void {
+      this.clearResponseTimer();
+      this.releaseBackend(false);
+    }
+
+    private clearResponseTimer(): void {
+      this.responseDueAt = 0;
+    }
+
+    /**
+     * The connection's timeouts, checked by one sweep over all connections (a few times a second)
+     * instead of a timer armed and cleared per request, which would cost more than the rest of
+     * a small request's work together.
+     */
+    checkTimers(now: number): void {
+      if (this.phase === Phase.Gone) {
+        if (now - this.lastActive >= options.keepAliveTimeoutMs) this.socket.destroy();
+        return;
+      }
+      if (this.exchange === null) {
+        if (this.headStartedAt !== 0) {
+          if (options.headersTimeoutMs > 0 && now - this.headStartedAt >= options.headersTimeoutMs) this.onClientTimeout();
+        } else if (options.keepAliveTimeoutMs > 0 && now - this.lastActive >= options.keepAliveTimeoutMs) {
+          this.socket.destroy();
+        }
+        return;
+      }
+      if (this.responseDueAt !== 0 && now >= this.responseDueAt) {
+        this.onResponseTimeout();
+        return;
+      }
+      if (settings.idleTimeoutMs > 0 && now - this.lastActive >= settings.idleTimeoutMs) this.onClientTimeout();
+    }
+
+    // ------------------------------------------------------------ leaving the fast path
+
+    /** Node's HTTP server takes the connection from here, starting with the unparsed bytes. */
+    private handOff(): void {
+      const buffered = this.buffered;
+      this.buffered = null;
+      this.phase = Phase.Gone;
+      open.delete(this);
+      const socket = this.socket;
+      socket.removeAllListeners('data');
+      socket.removeAllListeners('end');
+      socket.removeAllListeners('drain');
+      socket.removeAllListeners('close');
+      socket.removeAllListeners('error');
+      options.handOff(socket, buffered);
+    }
+
+    get idle(): boolean {
+      return this.exchange === null && (this.buffered === null || this.buffered.length === 0);
+    }
+
+    close(): void {
+      if (this.idle) this.socket.destroy();
+      else this.closeAfter = true;
+    }
+  }
+
+  return {
+    handleConnection(socket: Socket): void {
+      if (closing) {
+        socket.destroy();
+        return;
+      }
+      open.add(new ClientConnection(socket));
+    },
+    inFlight: () => inFlight,
+    connections: () => open.size,
+    closeIdle(): void {
+      closing = true;
+      for (const connection of open) connection.close();
+    },
+    destroyAll(): void {
+      closing = true;
+      clearInterval(sweep);
+      for (const connection of open) connection.socket.destroy();
+    },
+  };
+}
+
+/** Often enough that a timeout fires within a fifth of its length late, and at least once a second. */
+function sweepInterval(timeoutsMs: readonly number[]): number {
+  const shortest = Math.min(...timeoutsMs.filter((ms) => ms > 0), 5000);
+  return Math.max(10, Math.min(1000, Math.floor(shortest / 5)));
+}
+
+function isHealthCheck(head: FastRequestHead): boolean {
+  if (head.method !== 'GET' && head.method !== 'HEAD') return false;
+  const target = head.target;
+  if (!target.startsWith(HEALTH_PATH)) return false;
+  return target.length === HEALTH_PATH.length || target[HEALTH_PATH.length] === '?';
+}
