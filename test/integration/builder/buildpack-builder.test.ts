@@ -35,6 +35,20 @@ stat -c '%u' "$1" > "$out/app-owner"; stat -c '%u' "$1/source.txt" > "$out/sourc
 echo "       probed"
 `;
 
+/**
+ * A runtime as real buildpacks install one: kept in CACHE_DIR, copied into .heroku at every build
+ * (fresh times, also of the directories), its file with one fixed mtime as files unpacked from npm
+ * tarballs have, so a new runtime of the same size differs from the old one only in content.
+ */
+const RUNTIME_COMPILE = `#!/bin/bash
+set -eu
+mkdir -p "$2/rt"
+printf '%s' "$(cat "$3/RUNTIME")" > "$2/rt/lib.txt"
+touch -d @1 "$2/rt/lib.txt"
+rm -rf "$1/.heroku" && mkdir -p "$1/.heroku/rt"
+cp -p "$2/rt/lib.txt" "$1/.heroku/rt/lib.txt"
+`;
+
 describe('builder/buildpack-builder against dockerd', function () {
   const docker = new Docker({ socketPath: loadConfig().dockerSocket });
   const app = uniqueName('bpb');
@@ -73,13 +87,13 @@ describe('builder/buildpack-builder against dockerd', function () {
   });
 
   after(async function () {
+    for (const image of [tag, ...[1, 2, 3].map((n) => `${tag}-runtime${n}`)]) await docker.getImage(image).remove().catch(() => undefined);
     await new DockerBuildCaches(docker).remove(app);
-    await docker.getImage(tag).remove().catch(() => undefined);
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  async function runImage(cmd: string[]): Promise<string> {
-    const container = await docker.createContainer({ Image: tag, Cmd: cmd });
+  async function runImage(cmd: string[], image = tag): Promise<string> {
+    const container = await docker.createContainer({ Image: image, Cmd: cmd });
     try {
       await container.start();
       await container.wait();
@@ -135,6 +149,23 @@ describe('builder/buildpack-builder against dockerd', function () {
     expect(info.volumeBytes).to.be.greaterThan(0);
     await caches.purge(app);
     expect(await caches.info(app)).to.include({ exists: false, sizeBytes: 0 });
+  });
+
+  it('keeps the runtime (.heroku) in a layer of its own, reused while its content is the same, whatever the times', async function () {
+    fs.writeFileSync(path.join(root, 'buildpacks', 'probe', 'bin', 'compile'), RUNTIME_COMPILE, { mode: 0o755 });
+    const build = async (n: number, runtime: string): Promise<string> => {
+      let said = '';
+      await builder.build({
+        app, buildId: `runtime${n}`, repoPath: repo, commit, gitEnv: {}, config: { RUNTIME: runtime }, tag: `${tag}-runtime${n}`,
+        output: (text) => { said += text; }, signal: new AbortController().signal,
+      });
+      return said;
+    };
+    expect(await build(1, 'aaaa')).to.not.include('Runtime layer unchanged');
+    expect(await build(2, 'aaaa')).to.include('Runtime layer unchanged, reusing it');
+    // Same size, same mtime, other bytes: a new runtime, never the stale layer.
+    expect(await build(3, 'bbbb')).to.not.include('Runtime layer unchanged');
+    expect(await runImage(['cat', '/app/.heroku/rt/lib.txt'], `${tag}-runtime3`)).to.equal('bbbb');
   });
 
   it('stops the build container when the build runs out of time', async function () {
