@@ -15,6 +15,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
+import type { RouterLogging } from './log';
 import { startAdminServer, type AdminServer } from './admin';
 import type { HealthReport } from './health';
 import { gauge, mergeFamilies, renderExposition, type MetricFamily } from './metrics';
@@ -40,9 +41,9 @@ const CRASH_LOOP_MS = 5000;
 // ---------------------------------------------------------------- worker side
 
 /** Runs in each worker: one router, answering the primary's questions over IPC. */
-export async function runWorker(config: Config, baseLogger: Logger): Promise<void> {
+export async function runWorker(config: Config, logging: RouterLogging): Promise<void> {
   const slot = process.env[SLOT_ENV] ?? String(cluster.worker?.id ?? 0);
-  const logger = baseLogger.child({ worker: slot });
+  const logger = logging.logger.child({ worker: slot });
   let router: RunningRouter | null = null;
   let stopping = false;
   const stop = (why: string): void => {
@@ -69,7 +70,7 @@ export async function runWorker(config: Config, baseLogger: Logger): Promise<voi
   // One writer of the route cache is enough; every worker reads it when it starts. (The router
   // is loaded here rather than at the top, so that the primary never loads it.)
   const starting = import('./index')
-    .then(({ startRouter }) => startRouter(config, logger, { workerId: slot, writeRouteCache: slot === '1' }))
+    .then(({ startRouter }) => startRouter(config, logger, { workerId: slot, writeRouteCache: slot === '1', accessLines: logging.accessLines({ worker: slot }) }))
     .then(
       (started) => started,
       (error: unknown) => {

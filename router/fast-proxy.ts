@@ -19,7 +19,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../lib/log';
-import { recordAccess } from './access-log';
+import type { AccessLog } from './access-log';
 import { BackendConnection, type BackendConnectionUser, type BackendPool } from './backend-pool';
 import { renderErrorPage, type RouterErrorCode } from './error-pages';
 import { forwardedHeaders } from './forwarded-headers';
@@ -36,6 +36,8 @@ export interface FastProxyOptions {
   readonly pool: BackendPool;
   readonly logger: Logger;
   readonly metrics?: RequestMetrics;
+  /** Where each request's access line and metrics go. */
+  readonly accessLog: AccessLog;
   readonly settings: ProxySettings;
   /** A kept-alive client connection with no request is closed after this long. */
   readonly keepAliveTimeoutMs: number;
@@ -621,9 +623,7 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
       if (exchange === null) return;
       this.exchange = null;
       inFlight -= 1;
-      recordAccess(
-        logger,
-        metrics,
+      options.accessLog.record(
         {
           method: exchange.head.method,
           path: exchange.head.target,

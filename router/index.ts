@@ -7,6 +7,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
+import { AccessLog, type AccessLineSink } from './access-log';
 import { startAdminServer, type AdminServer } from './admin';
 import { BackendPool } from './backend-pool';
 import { createEtcdRouteSource, type EtcdRouteSourceOptions } from './etcd-source';
@@ -56,6 +57,11 @@ export interface RouterOptions {
    * it is used at all is config.routerCacheMaxAgeMs (0: no cache).
    */
   readonly writeRouteCache?: boolean;
+  /**
+   * Write access lines straight to the log's destination (router/log.ts) instead of through the
+   * logger: the same lines for much less CPU. Without it they go through `logger`.
+   */
+  readonly accessLines?: AccessLineSink;
   /** Tuning of the etcd source (tests shorten its pauses and probe interval). */
   readonly etcd?: Pick<EtcdRouteSourceOptions, 'retryDelayMs' | 'probeIntervalMs' | 'lostWatchAfterMs' | 'requestTimeoutMs'>;
 }
@@ -122,7 +128,8 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     maxBodyBytes: config.routerMaxBodyBytes,
     idleTimeoutMs: config.routerIdleTimeoutMs,
   };
-  const proxy = createRouterProxy({ routes: table, health, logger, agent, metrics: requestMetrics, settings });
+  const accessLog = new AccessLog(logger, requestMetrics, options.accessLines);
+  const proxy = createRouterProxy({ routes: table, health, logger, agent, metrics: requestMetrics, accessLog, settings });
   const servers: net.Server[] = [];
   const upgradedSockets = new Set<Duplex>();
   let openConnections = 0;
@@ -174,6 +181,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     pool,
     logger,
     metrics: requestMetrics,
+    accessLog,
     settings,
     keepAliveTimeoutMs: CLIENT_KEEP_ALIVE_MS,
     headersTimeoutMs: HEADERS_TIMEOUT_MS,

@@ -8,27 +8,28 @@
  */
 import cluster from 'node:cluster';
 import { loadConfig } from '../lib/config';
-import type { Logger } from '../lib/log';
 import { runPrimary, runWorker } from './cluster';
-import { createRouterLogger } from './log';
+import { createRouterLogging, type RouterLogging } from './log';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createRouterLogger(config.logLevel);
+  const logging = createRouterLogging(config.logLevel);
+  const logger = logging.logger;
 
   // The router must keep serving the routes it has; a stray rejection is logged, not fatal.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 
-  if (cluster.isWorker) return runWorker(config, logger);
+  if (cluster.isWorker) return runWorker(config, logging);
   if (config.routerWorkers > 1) return runPrimary(config, logger);
-  return runSingle(config, logger);
+  return runSingle(config, logging);
 }
 
 /** One process: the router plus the admin port. */
-async function runSingle(config: ReturnType<typeof loadConfig>, logger: Logger): Promise<void> {
+async function runSingle(config: ReturnType<typeof loadConfig>, logging: RouterLogging): Promise<void> {
+  const logger = logging.logger;
   // Loaded here, not at the top: a cluster primary never needs the router (nor its etcd client).
   const { startRouter } = await import('./index');
-  const router = await startRouter(config, logger, { serveAdmin: true });
+  const router = await startRouter(config, logger, { serveAdmin: true, accessLines: logging.accessLines() });
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {

@@ -22,7 +22,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../lib/log';
-import { recordAccess } from './access-log';
+import type { AccessLog } from './access-log';
 import { renderErrorPage, type RouterErrorCode } from './error-pages';
 import { forwardedHeaderList } from './forwarded-headers';
 import { HEALTH_PATH, type HealthReport } from './health';
@@ -70,6 +70,8 @@ export interface RouterProxyOptions {
   /** Pooled keep-alive connections to backends; the caller owns it and destroys it on shutdown. */
   readonly agent: http.Agent;
   readonly metrics?: RequestMetrics;
+  /** Where each request's access line and metrics go. */
+  readonly accessLog: AccessLog;
   readonly settings?: Partial<ProxySettings>;
 }
 
@@ -137,9 +139,7 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
 
   function logAccess(exchange: Exchange, status: number, extra?: Record<string, unknown>): void {
     const req = exchange.req;
-    recordAccess(
-      logger,
-      metrics,
+    options.accessLog.record(
       {
         method: req.method,
         path: req.url,
