@@ -19,14 +19,78 @@ import { HOP_BY_HOP, NEVER_DROPPED, REPLACED_ON_REQUEST } from './hop-by-hop';
 import { MAX_HEAD_BYTES, MAX_LINE_BYTES } from './request-head';
 
 /** tchar of RFC 9110 §5.6.2: what a header name or a method may be made of. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TOKEN_CHARS = charTable((code) => code > 0x20 && code < 0x7f && !'"(),/:;<=>?@[\\]{}'.includes(String.fromCharCode(code)));
 /** A field value: visible characters, spaces, tabs and obs-text; no CR, LF, NUL or other controls. */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const VALUE_CHARS = charTable((code) => code === 0x09 || (code >= 0x20 && code !== 0x7f));
 /** An origin-form request target (`/path?query`): visible ASCII only. */
-const ORIGIN_FORM = /^\/[\x21-\x7e]*$/;
-const DIGITS = /^\d{1,15}$/;
+const TARGET_CHARS = charTable((code) => code > 0x20 && code < 0x7f);
+const MAX_CONTENT_LENGTH_DIGITS = 15;
 /** Methods sent without a body by convention; any other without Content-Length gets `Content-Length: 0`. */
 const BODYLESS_BY_DEFAULT = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
+
+function charTable(allowed: (code: number) => boolean): Uint8Array {
+  const table = new Uint8Array(256);
+  for (let code = 0; code < 256; code += 1) table[code] = allowed(code) ? 1 : 0;
+  return table;
+}
+
+/** One header line of a head decoded as latin1: where its name, value and end are. */
+interface HeaderLine {
+  readonly start: number;
+  /** Index of the colon: the name is text.slice(start, colon). */
+  readonly colon: number;
+  /** The value without surrounding spaces and tabs. */
+  readonly valueStart: number;
+  readonly valueEnd: number;
+  /** Index of the line's CR. */
+  readonly end: number;
+}
+
+/**
+ * The header lines of `text` (a head without its final blank line) from `from` on, each checked
+ * character by character: a token name right before the colon, a value without CR, LF or other
+ * controls, no line longer than `maxLine`. A string says what was wrong. No regular expressions
+ * and no split: this runs for every request and every response the fast path carries.
+ */
+function readHeaderLines(text: string, from: number, maxLine: number): HeaderLine[] | string {
+  const lines: HeaderLine[] = [];
+  const length = text.length;
+  let start = from;
+  while (start < length) {
+    let end = text.indexOf('\r\n', start);
+    if (end < 0) end = length;
+    if (end - start > maxLine) return 'header line over the limit';
+    let i = start;
+    while (i < end && TOKEN_CHARS[text.charCodeAt(i)] === 1) i += 1;
+    if (i === start || i === end || text.charCodeAt(i) !== 0x3a /* : */) return 'header name';
+    const colon = i;
+    for (i = colon + 1; i < end; i += 1) if (VALUE_CHARS[text.charCodeAt(i)] !== 1) return 'header value';
+    let valueStart = colon + 1;
+    while (valueStart < end && isSpace(text.charCodeAt(valueStart))) valueStart += 1;
+    let valueEnd = end;
+    while (valueEnd > valueStart && isSpace(text.charCodeAt(valueEnd - 1))) valueEnd -= 1;
+    lines.push({ start, colon, valueStart, valueEnd, end });
+    start = end + 2;
+  }
+  return lines;
+}
+
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/** The lower-case name of a header line, computed only for the lengths of names we look at. */
+function interestingName(text: string, line: HeaderLine, names: ReadonlySet<number>): string {
+  const length = line.colon - line.start;
+  return names.has(length) ? text.slice(line.start, line.colon).toLowerCase() : '';
+}
+
+/** Lengths of every header name either parser acts on (hop-by-hop ones included). */
+const NAME_LENGTHS: ReadonlySet<number> = new Set(
+  ['host', 'content-length', 'transfer-encoding', 'expect', 'upgrade', 'http2-settings', 'connection', 'accept', 'x-request-id', 'x-forwarded-for', ...HOP_BY_HOP, ...REPLACED_ON_REQUEST].map(
+    (name) => name.length,
+  ),
+);
 
 export interface FastRequestHead {
   readonly method: string;
@@ -60,83 +124,86 @@ const INCOMPLETE: RequestHeadResult = { kind: 'incomplete' };
 
 /** Reads the request head at the start of `buffer`. */
 export function parseRequestHead(buffer: Buffer): RequestHeadResult {
-  const end = buffer.indexOf('\r\n\r\n');
+  const end = buffer.indexOf(HEAD_END);
   if (end < 0) return buffer.length > MAX_HEAD_BYTES ? fallback('head over the limit') : INCOMPLETE;
   if (end + 4 > MAX_HEAD_BYTES) return fallback('head over the limit');
   const text = buffer.toString('latin1', 0, end);
-  const lines = text.split('\r\n');
-  const requestLine = lines[0] as string;
-  if (requestLine.length > MAX_LINE_BYTES) return fallback('request line over the limit');
-  const firstSpace = requestLine.indexOf(' ');
-  const lastSpace = requestLine.lastIndexOf(' ');
-  if (firstSpace <= 0 || lastSpace === firstSpace) return fallback('request line');
-  if (requestLine.slice(lastSpace + 1) !== 'HTTP/1.1') return fallback('not HTTP/1.1');
-  const method = requestLine.slice(0, firstSpace);
-  const target = requestLine.slice(firstSpace + 1, lastSpace);
-  if (!TOKEN.test(method) || !ORIGIN_FORM.test(target) || method === 'CONNECT') return fallback('request line');
+  let lineEnd = text.indexOf('\r\n');
+  if (lineEnd < 0) lineEnd = text.length;
+  if (lineEnd > MAX_LINE_BYTES) return fallback('request line over the limit');
+  let i = 0;
+  while (i < lineEnd && TOKEN_CHARS[text.charCodeAt(i)] === 1) i += 1;
+  if (i === 0 || text.charCodeAt(i) !== 0x20) return fallback('request line');
+  const method = text.slice(0, i);
+  const targetStart = i + 1;
+  i = targetStart;
+  while (i < lineEnd && TARGET_CHARS[text.charCodeAt(i)] === 1) i += 1;
+  if (text.charCodeAt(targetStart) !== 0x2f /* / */ || text.charCodeAt(i) !== 0x20) return fallback('request line');
+  const target = text.slice(targetStart, i);
+  if (lineEnd - i - 1 !== 8 || !text.startsWith('HTTP/1.1', i + 1)) return fallback('not HTTP/1.1');
+  if (method === 'CONNECT') return fallback('request line');
 
+  const lines = readHeaderLines(text, lineEnd + 2, MAX_LINE_BYTES);
+  if (typeof lines === 'string') return fallback(lines);
   let host: string | undefined;
   let accept: string | undefined;
   let contentLength: string | undefined;
   let requestId: string | undefined;
   let forwardedFor: string | undefined;
   let connectionTokens: string[] | null = null;
-  // Header lines kept for the backend: indexes into `lines`, filtered once Connection is known.
-  const kept: number[] = [];
-  for (let i = 1; i < lines.length; i += 1) {
-    const line = lines[i] as string;
-    if (line.length > MAX_LINE_BYTES) return fallback('header line over the limit');
-    const colon = line.indexOf(':');
-    if (colon <= 0) return fallback('header line');
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return fallback('header name');
-    const value = line.slice(colon + 1).trim();
-    if (!FIELD_VALUE.test(value)) return fallback('header value');
-    const lower = name.toLowerCase();
-    switch (lower) {
+  /** Lines not passed on (hop-by-hop, or set by the router); null while there are none. */
+  let dropped: boolean[] | null = null;
+  for (let index = 0; index < lines.length; index += 1) {
+    const line = lines[index] as HeaderLine;
+    const name = interestingName(text, line, NAME_LENGTHS);
+    if (name === '') continue;
+    const value = (): string => text.slice(line.valueStart, line.valueEnd);
+    switch (name) {
       case 'host':
         if (host !== undefined) return fallback('several Host headers');
-        host = value;
+        host = value();
         break;
       case 'content-length':
-        if (contentLength !== undefined || !DIGITS.test(value)) return fallback('Content-Length');
-        contentLength = value;
+        if (contentLength !== undefined || !isDigits(text, line.valueStart, line.valueEnd)) return fallback('Content-Length');
+        contentLength = value();
         break;
       case 'transfer-encoding':
       case 'expect':
       case 'upgrade':
       case 'http2-settings':
-        return fallback(lower);
+        return fallback(name);
       case 'connection':
-        connectionTokens = connectionTokens === null ? listTokens(value) : connectionTokens.concat(listTokens(value));
+        connectionTokens = connectionTokens === null ? listTokens(value()) : connectionTokens.concat(listTokens(value()));
         break;
       case 'accept':
-        accept = accept === undefined ? value : `${accept}, ${value}`;
+        accept = accept === undefined ? value() : `${accept}, ${value()}`;
         break;
       case 'x-request-id':
-        requestId ??= value;
+        requestId ??= value();
         break;
       case 'x-forwarded-for':
-        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        forwardedFor = forwardedFor === undefined ? value() : `${forwardedFor}, ${value()}`;
         break;
       default:
         break;
     }
-    if (HOP_BY_HOP.has(lower) || REPLACED_ON_REQUEST.has(lower)) continue;
-    kept.push(i);
+    if (HOP_BY_HOP.has(name) || REPLACED_ON_REQUEST.has(name)) (dropped ??= new Array<boolean>(lines.length).fill(false))[index] = true;
   }
   if (host === undefined) return fallback('no Host header');
-  if (connectionTokens !== null && connectionTokens.includes('upgrade')) return fallback('upgrade');
-
-  let forwardedHead = `${method} ${target} HTTP/1.1`;
-  for (const index of kept) {
-    const line = lines[index] as string;
-    if (connectionTokens !== null && connectionTokens.length > 0) {
-      const lower = line.slice(0, line.indexOf(':')).toLowerCase();
-      if (connectionTokens.includes(lower) && !NEVER_DROPPED.has(lower)) continue;
-    }
-    forwardedHead += `\r\n${line}`;
+  if (connectionTokens !== null) {
+    if (connectionTokens.includes('upgrade')) return fallback('upgrade');
   }
+  const namedHops = connectionTokens === null ? null : connectionTokens.filter((token) => token !== 'keep-alive' && token !== 'close');
+  if (namedHops !== null && namedHops.length > 0) {
+    // Headers the client's Connection header names are hop-by-hop too.
+    for (let index = 0; index < lines.length; index += 1) {
+      const line = lines[index] as HeaderLine;
+      const name = text.slice(line.start, line.colon).toLowerCase();
+      if (namedHops.includes(name) && !NEVER_DROPPED.has(name)) (dropped ??= new Array<boolean>(lines.length).fill(false))[index] = true;
+    }
+  }
+
+  let forwardedHead = dropped === null ? text : keptLines(text, lineEnd, lines, dropped);
   const length = contentLength === undefined ? 0 : Number(contentLength);
   if (contentLength === undefined && !BODYLESS_BY_DEFAULT.has(method)) forwardedHead += '\r\nContent-Length: 0';
   return {
@@ -154,6 +221,28 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
       headBytes: end + 4,
     },
   };
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+/** The first line of `text` (up to `firstLineEnd`) and the header lines not dropped, CRLF-joined. */
+function keptLines(text: string, firstLineEnd: number, lines: readonly HeaderLine[], dropped: readonly boolean[]): string {
+  let out = text.slice(0, firstLineEnd);
+  for (let index = 0; index < lines.length; index += 1) {
+    if (dropped[index] === true) continue;
+    const line = lines[index] as HeaderLine;
+    out += `\r\n${text.slice(line.start, line.end)}`;
+  }
+  return out;
+}
+
+function isDigits(text: string, start: number, end: number): boolean {
+  if (end <= start || end - start > MAX_CONTENT_LENGTH_DIGITS) return false;
+  for (let i = start; i < end; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return true;
 }
 
 function fallback(reason: string): RequestHeadResult {
@@ -197,71 +286,69 @@ export type ResponseHeadResult =
   | { readonly kind: 'response'; readonly head: ResponseHead };
 
 const RESPONSE_INCOMPLETE: ResponseHeadResult = { kind: 'incomplete' };
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\r\n]*))?$/;
 
 /** Reads the response head at the start of `buffer`; `headRequest`: the request was HEAD (no body follows). */
 export function parseResponseHead(buffer: Buffer, headRequest: boolean): ResponseHeadResult {
-  const end = buffer.indexOf('\r\n\r\n');
+  const end = buffer.indexOf(HEAD_END);
   if (end < 0) return buffer.length > MAX_HEAD_BYTES ? invalid('response head too large') : RESPONSE_INCOMPLETE;
   const text = buffer.toString('latin1', 0, end);
-  const lines = text.split('\r\n');
-  const statusLine = STATUS_LINE.exec(lines[0] as string);
-  if (statusLine === null) return invalid('status line');
-  const status = Number(statusLine[2]);
+  let statusEnd = text.indexOf('\r\n');
+  if (statusEnd < 0) statusEnd = text.length;
+  // `HTTP/1.x NNN reason`: the reason is optional and may hold anything but controls.
+  if (!text.startsWith('HTTP/1.') || statusEnd < 12 || text.charCodeAt(8) !== 0x20 || (statusEnd > 12 && text.charCodeAt(12) !== 0x20)) return invalid('status line');
+  const minor = text.charCodeAt(7);
+  if ((minor !== 0x30 && minor !== 0x31) || !isDigits(text, 9, 12)) return invalid('status line');
+  for (let i = 13; i < statusEnd; i += 1) if (VALUE_CHARS[text.charCodeAt(i)] !== 1) return invalid('status line');
+  const status = Number(text.slice(9, 12));
   if (status < 100) return invalid('status code');
   if (status < 200) {
     // 101 only answers an Upgrade, which never takes the fast path.
     return status === 101 ? invalid('unrequested 101') : { kind: 'interim', headBytes: end + 4 };
   }
-  const http10 = statusLine[1] === '0';
+  const http10 = minor === 0x30;
+  const lines = readHeaderLines(text, statusEnd + 2, MAX_HEAD_BYTES);
+  if (typeof lines === 'string') return invalid(lines);
   let contentLength: string | undefined;
   let transferEncoding: string | undefined;
   let connectionTokens: string[] | null = null;
-  for (let i = 1; i < lines.length; i += 1) {
-    const line = lines[i] as string;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return invalid('header line');
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return invalid('header name');
-    const value = line.slice(colon + 1).trim();
-    if (!FIELD_VALUE.test(value)) return invalid('header value');
-    switch (name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : '') {
-      case 'content-length':
-        if (!DIGITS.test(value) || (contentLength !== undefined && contentLength !== value)) return invalid('Content-Length');
-        contentLength = value;
-        break;
-      case 'transfer-encoding':
-        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
-        break;
-      case 'connection':
-        connectionTokens = connectionTokens === null ? listTokens(value) : connectionTokens.concat(listTokens(value));
-        break;
-      default:
-        break;
+  let dropped: boolean[] | null = null;
+  for (let index = 0; index < lines.length; index += 1) {
+    const line = lines[index] as HeaderLine;
+    const name = interestingName(text, line, NAME_LENGTHS);
+    if (name === '') continue;
+    const value = text.slice(line.valueStart, line.valueEnd);
+    if (name === 'content-length') {
+      if (!isDigits(text, line.valueStart, line.valueEnd) || (contentLength !== undefined && contentLength !== value)) return invalid('Content-Length');
+      contentLength = value;
+    } else if (name === 'transfer-encoding') {
+      transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+    } else if (name === 'connection') {
+      connectionTokens = connectionTokens === null ? listTokens(value) : connectionTokens.concat(listTokens(value));
     }
+    if (HOP_BY_HOP.has(name) || name === 'x-request-id') (dropped ??= new Array<boolean>(lines.length).fill(false))[index] = true;
   }
   const chunked = transferEncoding !== undefined && lastCoding(transferEncoding) === 'chunked';
   let framing: BodyFraming;
-  if (headRequest || status === 204 || status === 304) framing = { kind: 'none' };
-  else if (transferEncoding !== undefined) framing = chunked ? { kind: 'chunked' } : { kind: 'close' };
-  else if (contentLength !== undefined) framing = Number(contentLength) === 0 ? { kind: 'none' } : { kind: 'length', length: Number(contentLength) };
-  else framing = { kind: 'close' };
+  if (headRequest || status === 204 || status === 304) framing = NO_BODY;
+  else if (transferEncoding !== undefined) framing = chunked ? CHUNKED : UNTIL_CLOSE;
+  else if (contentLength !== undefined) framing = Number(contentLength) === 0 ? NO_BODY : { kind: 'length', length: Number(contentLength) };
+  else framing = UNTIL_CLOSE;
 
-  let clientHead = `HTTP/1.1 ${lines[0]?.slice(9) ?? ''}`;
-  for (let i = 1; i < lines.length; i += 1) {
-    const line = lines[i] as string;
-    const lower = line.slice(0, line.indexOf(':')).toLowerCase();
-    if (lower === 'x-request-id') continue;
-    if (HOP_BY_HOP.has(lower)) {
-      // The chunks are passed on as they are, so the client is told they are chunks.
-      if (lower === 'transfer-encoding' && chunked) clientHead += `\r\nTransfer-Encoding: chunked`;
-      continue;
-    }
+  for (let index = 0; index < lines.length; index += 1) {
+    const line = lines[index] as HeaderLine;
     // With a Transfer-Encoding, a Content-Length means nothing and must not reach the client.
-    if (lower === 'content-length' && transferEncoding !== undefined) continue;
-    if (connectionTokens !== null && connectionTokens.includes(lower) && !NEVER_DROPPED.has(lower)) continue;
-    clientHead += `\r\n${line}`;
+    let drop = transferEncoding !== undefined && line.colon - line.start === 14 && text.slice(line.start, line.colon).toLowerCase() === 'content-length';
+    if (!drop && connectionTokens !== null && connectionTokens.some((token) => token !== 'keep-alive' && token !== 'close')) {
+      const name = text.slice(line.start, line.colon).toLowerCase();
+      drop = connectionTokens.includes(name) && !NEVER_DROPPED.has(name);
+    }
+    if (drop) (dropped ??= new Array<boolean>(lines.length).fill(false))[index] = true;
   }
+  // The status line is rewritten as HTTP/1.1 (the router speaks 1.1 to the client).
+  let clientHead = dropped === null ? text : keptLines(text, statusEnd, lines, dropped);
+  if (http10) clientHead = `HTTP/1.1${clientHead.slice(8)}`;
+  // The chunks are passed on as they are, so the client is told they are chunks.
+  if (chunked) clientHead += '\r\nTransfer-Encoding: chunked';
   const closes = connectionTokens !== null && connectionTokens.includes('close');
   const keepsAlive = http10 ? connectionTokens !== null && connectionTokens.includes('keep-alive') : !closes;
   return {
@@ -269,6 +356,10 @@ export function parseResponseHead(buffer: Buffer, headRequest: boolean): Respons
     head: { status, clientHead, framing, reusable: keepsAlive && framing.kind !== 'close', headBytes: end + 4 },
   };
 }
+
+const NO_BODY: BodyFraming = { kind: 'none' };
+const CHUNKED: BodyFraming = { kind: 'chunked' };
+const UNTIL_CLOSE: BodyFraming = { kind: 'close' };
 
 function invalid(reason: string): ResponseHeadResult {
   return { kind: 'invalid', reason };
