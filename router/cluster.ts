@@ -106,6 +106,18 @@ export async function runPrimary(config: Config, baseLogger: Logger): Promise<vo
   let stopping = false;
   let restarts = 0;
   let announced = false;
+  let restForked = false;
+
+  /**
+   * The first worker starts alone and the others once it serves: each worker loads the whole
+   * route table, and on a busy machine workers starting together share the cores and all come up
+   * late, where one on its own comes up in about half the time (a restart serves sooner).
+   */
+  function forkRest(): void {
+    if (restForked || stopping) return;
+    restForked = true;
+    for (const slot of slots) if (slot.worker === null) fork(slot);
+  }
 
   function fork(slot: Slot): void {
     const worker = cluster.fork({ [SLOT_ENV]: slot.slot });
@@ -117,6 +129,7 @@ export async function runPrimary(config: Config, baseLogger: Logger): Promise<vo
       if (message.slipway === 'ready') {
         slot.ready = true;
         slot.crashes = 0;
+        forkRest();
         if (!announced && slots.every((each) => each.ready)) {
           announced = true;
           logger.info({ host: config.routerHost, port: message.port, workers: slots.length, balance: config.routerBalance }, 'router listening on all workers');
@@ -205,7 +218,7 @@ export async function runPrimary(config: Config, baseLogger: Logger): Promise<vo
     return { ok: reports.length > 0 && reports.every((report) => report?.ok === true), workers };
   }
 
-  for (const slot of slots) fork(slot);
+  fork(slots[0] as Slot);
   let admin: AdminServer | null = null;
   try {
     admin = await startAdminServer({ host: config.routerAdminHost, port: config.routerAdminPort, logger, metrics: collect, health });

@@ -154,10 +154,20 @@ class EtcdRouteSource implements RouteSource {
     }
   }
 
-  /** Serves from the local copy until etcd answers (see route-cache.ts). */
+  /** Serves from the local copy until etcd answers (see route-cache.ts), measuring what the routes hold. */
   private loadCache(cache: RouteCacheOptions): void {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const heapBefore = heapUsed(gc);
+    const keyCount = this.applyCache(cache);
+    // (The file's parsed arrays are garbage by now: with --expose-gc they are not counted.)
+    const grown = heapUsed(gc) - heapBefore;
+    if (keyCount > 0 && grown > 0) this.memoryPerKeyBytes = Math.round(grown / keyCount);
+  }
+
+  /** The routes of the local copy into the sink; how many keys (0: no usable copy). */
+  private applyCache(cache: RouteCacheOptions): number {
     const data = readRouteCache(cache.file, this.options.prefix, cache.maxAgeMs, Date.now());
-    if (data === null) return;
+    if (data === null) return 0;
     const known = new Map<string, number>();
     const values = new Map<string, string>();
     const entries: RouteEntry[] = [];
@@ -177,6 +187,7 @@ class EtcdRouteSource implements RouteSource {
     this.routesFrom = 'cache';
     this.logger.info({ revision: data.revision, keys: known.size, ageMs: Date.now() - data.writtenAt }, 'serving routes from the local cache until etcd answers');
     this.resolveFirstSync();
+    return known.size;
   }
 
   /** Writes the route cache now (after the previous write finished); errors are logged, not thrown. */
