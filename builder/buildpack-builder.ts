@@ -22,7 +22,7 @@ import { BuildpackFetcher, type FetchedBuildpack } from './buildpack-fetch';
 import { builtinBuildpacks, nothingDetectedMessage } from './builtin-buildpacks';
 import type { BuildInput, BuildLimits, BuiltImage, ImageBuilder } from './image-builder';
 import { parseSlugIgnore } from './slugignore';
-import { filterTar, isUnder, relocateTar } from './tar-filter';
+import { relocateTar } from './tar-filter';
 
 export interface BuildpackBuilderOptions {
   buildpacksDir: string;
@@ -242,6 +242,8 @@ export class BuildpackBuilder implements ImageBuilder {
    * Lays the compiled /app onto the run image and commits it as the build's image. The runtime
    * under /app/.heroku goes into a base layer of its own, keyed by its content and the run image,
    * so a warm build commits and pushes only the app's own files (not ~100 MB of runtime again).
+   * compile-slug has moved a keyed runtime out of /app (to OUT/runtime/.heroku), so archiving /app
+   * does not stream it, and it is archived only for a new layer.
    */
   private async commitSlug(compile: Docker.Container, input: BuildInput, webCommand: string): Promise<void> {
     const cmd = [LAUNCHER, webCommand];
@@ -257,10 +259,9 @@ export class BuildpackBuilder implements ImageBuilder {
     if (exists) {
       input.output('       Runtime layer unchanged, reusing it\n');
     } else {
-      await this.commitLayer(this.options.stackRunImage, await compile.getArchive({ path: '/app/.heroku' }), '/app', input, base, cmd);
+      await this.commitLayer(this.options.stackRunImage, await compile.getArchive({ path: `${OUT}/runtime/.heroku` }), '/app', input, base, cmd);
     }
-    const appFiles = filterTar(await compile.getArchive({ path: '/app' }), (name) => !isUnder(name, 'app/.heroku'));
-    await this.commitLayer(base, appFiles, '/', input, input.tag, cmd);
+    await this.commitLayer(base, await compile.getArchive({ path: '/app' }), '/', input, input.tag, cmd);
   }
 
   /** Commits `content` unpacked at `at` on `from`; the image runs as the app user in /app. */

@@ -166,6 +166,8 @@ describe('builder/buildpack-builder against dockerd', function () {
     // Same size, same mtime, other bytes: a new runtime, never the stale layer.
     expect(await build(3, 'bbbb')).to.not.include('Runtime layer unchanged');
     expect(await runImage(['cat', '/app/.heroku/rt/lib.txt'], `${tag}-runtime3`)).to.equal('bbbb');
+    // The runtime is in the image where the buildpack put it, still the app user's.
+    expect((await runImage(['stat', '-c', '%u', '/app/.heroku', '/app/.heroku/rt/lib.txt'], `${tag}-runtime3`)).trim().split('\n')).to.deep.equal(['1000', '1000']);
   });
 
   it('stops the build container when the build runs out of time', async function () {
