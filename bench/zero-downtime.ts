@@ -21,15 +21,14 @@
  * or 0: as fast as the router answers), BENCH_ZD_CONNECTIONS (default 8). Slipway's own settings
  * (SLIPWAY_DRAIN_SECONDS, SLIPWAY_DEPLOY_SURGE, ...) are read as usual.
  */
-import { spawn } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import Docker from 'dockerode';
-import { makeSshKey, startTestSlipway, uniqueName, WorkingCopy, type TestSlipway } from '../test/support/slipway';
+import { uniqueName, WorkingCopy, type TestSlipway } from '../test/support/slipway';
+import {
+  machineDescription, message, now, runBenchmark, seconds as secs, sleep, startBenchSlipway, table, timedPush, withDeadline,
+  type Cleanup,
+} from './support';
 
 // --- Settings ------------------------------------------------------------------------------
 
@@ -77,76 +76,13 @@ function wholeNumberFromEnv(name: string, fallback: number): number {
   return value;
 }
 
-const now = (): number => performance.now();
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const secs = (ms: number, digits = 1): string => `${(ms / 1000).toFixed(digits)} s`;
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${Math.round(ms / 1000)} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
-  const line = (row: readonly string[]): string =>
-    row.map((cell, i) => (i === 0 || i === row.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
 const countsText = (counts: ReadonlyMap<string, number>): string =>
   [...counts].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([key, n]) => `${key}: ${n}`).join(', ') || '-';
 
-/** `git push url main`, killed when it outlives its deadline. */
-function gitPush(dir: string, url: string, privateKey: string, deadlineMs: number): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['push', url, 'main'], {
-      cwd: dir,
-      env: {
-        ...process.env,
-        GIT_SSH_COMMAND: `ssh -i ${privateKey} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk; });
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk; });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`git push took longer than ${deadlineMs / 1000} s`));
-    }, deadlineMs);
-    child.on('error', (error) => { clearTimeout(timer); reject(error); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, output }); });
-  });
-}
-
-// --- Cleanup -------------------------------------------------------------------------------
-
-/** Undo steps, last in first out, run once, each bounded in time; failures are printed, not thrown. */
-class Cleanup {
-  private readonly steps: { what: string; undo: () => Promise<unknown> }[] = [];
-  private done: Promise<void> | null = null;
-
-  add(what: string, undo: () => Promise<unknown>): void {
-    this.steps.push({ what, undo });
-  }
-
-  run(): Promise<void> {
-    this.done ??= (async () => {
-      for (let step = this.steps.pop(); step; step = this.steps.pop()) {
-        try {
-          await withDeadline(step.undo(), DEADLINE.cleanupStep, `cleanup: ${step.what}`);
-        } catch (error) {
-          console.error(`cleanup: ${step.what} failed: ${message(error)}`);
-        }
-      }
-    })();
-    return this.done;
-  }
+/** `git push url main` with its whole output, killed when it outlives its deadline. */
+async function gitPush(dir: string, url: string, privateKey: string, deadlineMs: number): Promise<{ code: number; output: string }> {
+  const push = await timedPush(dir, url, privateKey, now(), deadlineMs);
+  return { code: push.code, output: push.lines.map((l) => l.text).join('\n') };
 }
 
 // --- Accounting ----------------------------------------------------------------------------
@@ -388,23 +324,6 @@ async function waitUntilServing(slipway: TestSlipway, app: string): Promise<stri
   }
 }
 
-/**
- * Once Slipway is closed: removes the app's containers that survived its destruction (a reconcile
- * pass can start an instance while the app is being destroyed; reported, as destroy should have
- * removed them) and its images on this Docker host (destroy keeps them).
- */
-async function sweepApp(docker: Docker, app: string, registry: string): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`slipway.app=${app}`] } });
-  if (containers.length > 0) {
-    console.log(`NOTE: ${containers.length} container(s) of ${app} were still there after it was destroyed and Slipway closed: ${containers.map((c) => `${c.Names.join(',')} (${c.Status})`).join('; ')}. Removed.`);
-  }
-  for (const c of containers) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  const images = await docker.listImages({ filters: { reference: [`${registry}/${app}`] } });
-  for (const image of images) {
-    for (const tag of image.RepoTags ?? []) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
-  }
-}
-
 // --- Scenario ------------------------------------------------------------------------------
 
 interface StepResult {
@@ -460,36 +379,20 @@ async function runSteps(slipway: TestSlipway, app: string, recorder: Recorder, s
 async function main(cleanup: Cleanup): Promise<number> {
   const startedAt = new Date();
   console.log(`Slipway zero-downtime benchmark, ${startedAt.toISOString()}`);
-  console.log(`Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(2)}`);
+  console.log(`Machine: ${machineDescription()}, load average ${os.loadavg()[0]!.toFixed(2)}`);
 
   // --- Set up (not measured) ---
-  const app = uniqueName('zd');
-  let sweep: (() => Promise<void>) | null = null;
-  // Runs after Slipway is closed (cleanup is last in, first out).
-  cleanup.add(`sweep what is left of ${app}`, async () => sweep?.());
-  const slipway = await withDeadline(startTestSlipway(), DEADLINE.start, 'starting Slipway');
-  cleanup.add('close Slipway', () => slipway.close());
+  const { slipway, privateKey, createApp } = await startBenchSlipway(cleanup, DEADLINE.start);
   const { config } = slipway;
   console.log(`Slipway in process: router on 127.0.0.1:${config.routerPort}; drain ${secs(config.drainMs)}, stop grace ${config.stopGraceSeconds} s, surge ${config.deploySurge}, max unavailable ${config.deployMaxUnavailable}`);
-  const docker = new Docker({ socketPath: config.dockerSocket });
-  sweep = () => sweepApp(docker, app, config.registry);
-
-  const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-bench-zd-key-'));
-  cleanup.add('remove the key dir', async () => fs.rmSync(keyDir, { recursive: true, force: true }));
-  const key = await makeSshKey(keyDir);
-  await expectStatus(slipway, 'POST', '/keys', { publicKey: key.publicKey }, 201);
-
-  await expectStatus(slipway, 'POST', '/apps', { name: app }, 201);
-  cleanup.add(`destroy app ${app}`, async () => {
-    const destroyed = await api(slipway, 'DELETE', `/apps/${app}?confirm=${app}`);
-    if (destroyed.status !== 204) console.error(`cleanup: destroying ${app} answered HTTP ${destroyed.status}`);
-  });
-  const copy = await WorkingCopy.fromFixture(FIXTURE, key.privateKey);
+  const app = uniqueName('zd');
+  await createApp(app);
+  const copy = await WorkingCopy.fromFixture(FIXTURE, privateKey);
   cleanup.add('remove the working copy', async () => copy.remove());
 
   console.log(`\nSetup (not measured): git push of ${FIXTURE} to the new app ${app}...`);
   const t0 = now();
-  const first = await gitPush(copy.dir, slipway.gitUrl(app), key.privateKey, DEADLINE.firstPush);
+  const first = await gitPush(copy.dir, slipway.gitUrl(app), privateKey, DEADLINE.firstPush);
   if (first.code !== 0) throw new Error(`the first git push failed (exit ${first.code}):\n${first.output}`);
   const firstBody = await waitUntilServing(slipway, app);
   console.log(`  serving "${firstBody}" after ${secs(now() - t0)}; release ${await currentRelease(slipway, app)}, web=${await webInstances(slipway, app)}`);
@@ -505,7 +408,7 @@ async function main(cleanup: Cleanup): Promise<number> {
         await copy.commitAll(`Deploy ${n}`);
       },
       run: async () => {
-        const push = await gitPush(copy.dir, slipway.gitUrl(app), key.privateKey, DEADLINE.push);
+        const push = await gitPush(copy.dir, slipway.gitUrl(app), privateKey, DEADLINE.push);
         if (push.code !== 0) throw new Error(`git push exited with ${push.code}:\n${push.output.trimEnd()}`);
         return /Released v\d+/.exec(push.output)?.[0] ?? 'pushed (no "Released vN" line)';
       },
@@ -598,7 +501,7 @@ function printReport({ recorder, results, result, inFlight, loadCoveredScenario,
     ['lost (connection closed under it)', String(all.lost), 'counted here; autocannon reconnects silently'],
     ['2xx with an unexpected body', String(all.unexpectedBodies), ''],
     ['in flight when the load stopped', String(inFlight), 'cut by autocannon at the end, not failures'],
-  ], ['', 'count', 'notes']));
+  ], ['', 'count', 'notes'], [2]));
   console.log(`Load ran ${result.duration.toFixed(1)} s, ${(all.sent / result.duration).toFixed(0)} req/s on average; latency (ms, answers counted by autocannon): p50 ${lat.p50}, p90 ${lat.p90}, p99 ${lat.p99}, p99.9 ${lat.p99_9}, max ${lat.max}`);
   console.log(`Releases that answered: ${countsText(all.releases)}`);
 
@@ -618,7 +521,7 @@ function printReport({ recorder, results, result, inFlight, loadCoveredScenario,
       countsText(w.releases),
     ];
   });
-  console.log(table(stepRows, ['step', 'start', 'duration', 'API/push', 'after', 'sent', 'ok', 'failed', 'max ms', 'releases answering']));
+  console.log(table(stepRows, ['step', 'start', 'duration', 'API/push', 'after', 'sent', 'ok', 'failed', 'max ms', 'releases answering'], [9]));
   const stepsTotalMs = results.reduce((n, r) => n + r.durationMs, 0);
   console.log(`Steps took ${secs(stepsTotalMs)} in all (scenario from +${secs(results[0]?.startMs ?? 0)} to +${secs(scenarioEndMs)}).`);
 
@@ -648,32 +551,8 @@ function printReport({ recorder, results, result, inFlight, loadCoveredScenario,
   return failed;
 }
 
-function entry(): void {
-  const cleanup = new Cleanup();
-  let finishing = false;
-  const finish = (code: number): void => {
-    if (finishing) return;
-    finishing = true;
-    void cleanup.run().finally(() => {
-      console.log('Cleaned up (load stopped, app destroyed, Slipway closed, the app\'s leftovers and images and the temp dirs removed).');
-      process.exit(code);
-    });
-  };
-  const whole = setTimeout(() => {
-    console.error(`The benchmark did not finish within ${DEADLINE.whole / 60_000} minutes; cleaning up.`);
-    finish(1);
-  }, DEADLINE.whole);
-  whole.unref();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      console.error(`${signal}: cleaning up...`);
-      finish(130);
-    });
-  }
-  main(cleanup).then(finish, (error: unknown) => {
-    console.error(`Benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-    finish(1);
-  });
-}
-
-entry();
+runBenchmark(main, {
+  deadlineMs: DEADLINE.whole,
+  cleanupStepMs: DEADLINE.cleanupStep,
+  cleanedUp: 'Cleaned up (load stopped, app destroyed, Slipway closed, the app\'s leftovers and images and the temp dirs removed).',
+});
