@@ -94,7 +94,7 @@ const DEADLINE = {
 /** Lines that say a cold build found something in a cache (it should not: the app is new). */
 const CACHE_HIT = /Using the cached|node_modules unchanged|Runtime layer unchanged|Restored the cached|Restored the installed gems|composer\.lock unchanged|Dependencies unchanged|Gems unchanged/;
 /** Lines that say a warm build fetched, installed or saved again what its cache should have had. */
-const CACHE_MISS = /Downloading |No cached|outdated|Saved .*(to the|the) cache|Running npm ci|Running (pnpm|yarn) install|Successfully installed|Installing [a-z_-]+ [0-9]/;
+const CACHE_MISS = /Downloading |No cached|outdated|Saved .*(to the|the) cache|Running npm ci|Running (pnpm|yarn) install|Successfully installed/;
 
 const MB = 1e6;
 const mb = (bytes: number): string => (bytes / MB).toFixed(1);
