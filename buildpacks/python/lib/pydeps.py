@@ -10,11 +10,14 @@
         Picks the app's dependency declaration (requirements.txt, else Pipfile.lock, else Pipfile,
         else pyproject.toml [project] dependencies) and writes a pip requirements file to OUT_FILE
         (for requirements.txt: nothing, pip reads it directly). Prints the source's name on stdout.
+        Also writes OUT_FILE.inputs: the digest of everything pip's result depends on, or nothing
+        when that cannot be told (see pip_inputs).
 
 Runs under Debian's python3 (3.11: tomllib is in the standard library) with python3-packaging.
 Exit codes: 0 fine, 1 the app's files ask for something impossible or are invalid, 2 bad usage.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -212,13 +215,52 @@ def requirements(app, out):
     return source
 
 
+# Files a requirement line may name: pip installs them as they are, by path.
+LOCAL_FILE = re.compile(r"^(\.|/|~)|[/\\]|\.(whl|zip|tar\.gz|tgz|tar\.bz2)$", re.IGNORECASE)
+
+
+def pip_inputs(requirements_file, app):
+    """The digest of what `pip install -r` depends on once the virtualenv satisfied these very
+    requirements: their text, the content of every local file they name and the PIP_* settings.
+    Over such a virtualenv, pip installs nothing for requirements by name (it never upgrades what
+    is satisfied). None (pip must run) when a line is an option (-r, -c, -e, --index-url...), a URL,
+    or a path that is not a file of the app: what those bring can change without any of this."""
+    digest = hashlib.sha256(b"pip-inputs v1\n")
+    try:
+        with open(requirements_file, "rb") as f:
+            text = f.read()
+    except OSError:
+        return None
+    digest.update(text)
+    for raw in text.decode("utf-8", "replace").replace("\\\n", "").splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        line = re.sub(r"\s--hash[=\s]\S+", "", line).strip()
+        if not line:
+            continue
+        if line.startswith("-") or "://" in line or re.search(r"\s@\s|^\S+@", line):
+            return None
+        if LOCAL_FILE.search(line.split(";")[0].strip()):
+            path = os.path.join(app, os.path.expanduser(line.split(";")[0].strip()))
+            if not os.path.isfile(path):
+                return None
+            with open(path, "rb") as f:
+                digest.update(f"\nfile {line}\n".encode() + hashlib.sha256(f.read()).digest())
+    for name in sorted(k for k in os.environ if k.upper().startswith("PIP_")):
+        digest.update(f"\nenv {name}={os.environ[name]}".encode())
+    return digest.hexdigest()
+
+
 def main(argv):
     if len(argv) >= 2 and argv[0] == "check-version":
         for line in check_version(argv[1]):
             print(line)
         return 0
     if len(argv) >= 3 and argv[0] == "requirements":
-        print(requirements(argv[1], argv[2]))
+        source = requirements(argv[1], argv[2])
+        used = os.path.join(argv[1], "requirements.txt") if source == "requirements.txt" else argv[2]
+        with open(f"{argv[2]}.inputs", "w", encoding="utf-8") as f:
+            f.write(pip_inputs(used, argv[1]) or "")
+        print(source)
         return 0
     sys.stderr.write("usage: pydeps.py check-version APP_DIR | requirements APP_DIR OUT_FILE\n")
     return 2
