@@ -5,7 +5,7 @@
 import type Docker from 'dockerode';
 import { SlipwayError } from '../lib/errors';
 import type { BuildCaches } from '../engine/apps-service';
-import { cacheVolumeName, runtimeBaseRepository } from './buildpack-builder';
+import { buildContainersRemoved, cacheVolumeName, runtimeBaseRepository } from './buildpack-builder';
 import { textSink } from './docker-streams';
 
 export interface BuildCacheInfo {
@@ -23,12 +23,14 @@ export class DockerBuildCaches implements BuildCaches {
   constructor(private readonly docker: Docker, private readonly stackBuildImage = 'slipway/stack-build:latest', private readonly stackRunImage = 'slipway/stack-run:latest') {}
 
   async remove(app: string): Promise<void> {
+    await buildContainersRemoved(app); // they mount the volume
     await this.docker.getVolume(cacheVolumeName(app)).remove().catch(() => undefined);
     await this.removeRuntimeLayers(app);
   }
 
   /** Empties the cache; refused while a build of the app uses it. The next build starts cold. */
   async purge(app: string): Promise<void> {
+    await buildContainersRemoved(app); // a finished build's container still mounts the volume
     try {
       await this.docker.getVolume(cacheVolumeName(app)).remove();
     } catch (error) {

@@ -51,6 +51,29 @@ const OUT = '/tmp/slipway';
 /** Bumped when what a runtime layer holds besides the runtime changes (v2: the app user). */
 const RUNTIME_LAYER_VERSION = 'v2-app-user';
 
+/**
+ * Containers of finished builds still being removed, per app. Removing a build container (its
+ * writable layer holds the compiled slug and runtime, thousands of files) takes about a second,
+ * so a successful build does not wait for it before the image is pushed. What needs the
+ * containers gone (the cache volume they mount is removed or purged) waits here first.
+ */
+const removals = new Map<string, Set<Promise<void>>>();
+
+function removeInBackground(app: string, container: Docker.Container): void {
+  const pending = removals.get(app) ?? new Set<Promise<void>>();
+  removals.set(app, pending);
+  const removal: Promise<void> = container.remove({ force: true, v: false }).then(() => undefined, () => undefined).finally(() => {
+    pending.delete(removal);
+    if (pending.size === 0 && removals.get(app) === pending) removals.delete(app);
+  });
+  pending.add(removal);
+}
+
+/** Resolves once the containers of the app's finished builds are removed. */
+export async function buildContainersRemoved(app: string): Promise<void> {
+  await Promise.all([...(removals.get(app) ?? [])]);
+}
+
 export function cacheVolumeName(app: string): string {
   return `slipway-cache-${app}`;
 }
@@ -166,7 +189,10 @@ export class BuildpackBuilder implements ImageBuilder {
       if (status === NOTHING_DETECTED) throw new SlipwayError('nothing_detected', nothingDetectedMessage(builtins));
       if (status !== 0) throw await this.failure(compile, status);
 
-      const release = await this.readOut(compile, 'release.yml');
+      // Independent reads, each a round trip to dockerd: at once.
+      const finished = compile;
+      const [release, usedList, cacheSize, runtimeLayer] = await Promise.all(
+        ['release.yml', 'buildpacks', 'cache-size', 'runtime-layer'].map((f) => this.readOut(finished, f)));
       let parsed: unknown = null;
       try {
         parsed = release ? parseYaml(release) : null;
@@ -174,13 +200,16 @@ export class BuildpackBuilder implements ImageBuilder {
         throw new SlipwayError('build_failed', `bin/release printed YAML that does not parse: ${(error as Error).message}`);
       }
       const defaultProcessTypes = processTypesFromRelease(parsed);
-      const used = (await this.readOut(compile, 'buildpacks'))?.split('\n').filter(Boolean) ?? [];
-      const cacheKb = Number((await this.readOut(compile, 'cache-size'))?.trim());
+      const used = usedList?.split('\n').filter(Boolean) ?? [];
+      const cacheKb = Number(cacheSize?.trim());
       if (Number.isFinite(cacheKb) && cacheKb > 0) {
         input.output(`       Build cache: ${formatBytes(cacheKb * 1024)} (kept for the next build; slipway repo:purge-cache ${input.app} clears it)\n`);
       }
       input.output('-----> Compressing the slug onto the run image\n');
-      await this.commitSlug(compile, input, defaultProcessTypes.web ?? 'bash');
+      await this.commitSlug(compile, input, defaultProcessTypes.web ?? 'bash', runtimeLayer?.trim() || null);
+      // The image is committed: nothing reads the build container any more.
+      removeInBackground(input.app, compile);
+      compile = null;
       return { defaultProcessTypes, buildpacks: explicit ? fetched.map((f) => f.label) : used, baseImage: this.options.stackRunImage };
     } catch (error) {
       if (input.signal.aborted) throw input.signal.reason;
@@ -243,11 +272,11 @@ export class BuildpackBuilder implements ImageBuilder {
    * under /app/.heroku goes into a base layer of its own, keyed by its content and the run image,
    * so a warm build commits and pushes only the app's own files (not ~100 MB of runtime again).
    * compile-slug has moved a keyed runtime out of /app (to OUT/runtime/.heroku), so archiving /app
-   * does not stream it, and it is archived only for a new layer.
+   * does not stream it, and it is archived only for a new layer. `runtimeHash` is what
+   * compile-slug wrote to OUT/runtime-layer (null: no runtime, or it could not be keyed).
    */
-  private async commitSlug(compile: Docker.Container, input: BuildInput, webCommand: string): Promise<void> {
+  private async commitSlug(compile: Docker.Container, input: BuildInput, webCommand: string, runtimeHash: string | null): Promise<void> {
     const cmd = [LAUNCHER, webCommand];
-    const runtimeHash = (await this.readOut(compile, 'runtime-layer'))?.trim();
     if (!runtimeHash) {
       await this.commitLayer(this.options.stackRunImage, await compile.getArchive({ path: '/app' }), '/', input, input.tag, cmd);
       return;
@@ -281,9 +310,12 @@ export class BuildpackBuilder implements ImageBuilder {
       await container.putArchive(content, { path: at });
       const [repo, tag] = splitTag(reference);
       await container.commit({ repo, tag, comment: `Slipway build ${input.buildId}` });
-    } finally {
+    } catch (error) {
       await container.remove({ force: true }).catch(() => undefined);
+      throw error;
     }
+    // Committed: removing the container (a second for a runtime layer) need not hold the build up.
+    removeInBackground(input.app, container);
   }
 
   private buildEnv(): string[] {
