@@ -147,6 +147,8 @@ export class Deployer {
 
     const started: Instance[] = [];
     const retired: Instance[] = [];
+    // Old web instances of the last batch: out of the router at once, stopped behind the answer.
+    const stoppingBehind: Promise<void>[] = [];
     try {
       while (started.filter((i) => i.process === 'web').length < web.length) {
         const done = started.filter((i) => i.process === 'web').length;
@@ -161,14 +163,23 @@ export class Deployer {
           await this.publisher.publishBackend(app, instance.id, { url: instance.url!, release: release.version, process: 'web' });
         }
         const replaced = oldWeb.filter((i) => !retired.includes(i)).slice(0, Math.max(0, ready.length - early.length));
-        await this.retire(app, replaced);
+        await this.withdraw(app, replaced);
         retired.push(...replaced);
+        if (started.filter((i) => i.process === 'web').length < web.length) {
+          // Their room is what the next batch starts in.
+          await this.stopWithdrawn(replaced);
+        } else {
+          // The capacity check counted them as running throughout: nothing needs their room now.
+          stoppingBehind.push(this.stopWithdrawn(replaced).catch((error) => this.logger.warn({ app, err: String(error) }, 'stopping old instances failed')));
+        }
       }
       await this.startReady(others, appJson, started, progress);
     } catch (error) {
       const reason = error instanceof SlipwayError ? error.message : `could not start the release: ${String(error)}`;
       await Promise.all(started.map((i) => this.publisher.withdrawBackend(app, i.id)));
       await Promise.all(started.map((i) => this.driver.stop(i.id, 0)));
+      // Old instances on their way out finish stopping first, so the reconciler sees what is left.
+      await Promise.all(stoppingBehind);
       if (mode.commit) await this.releases.markFailed(release, reason);
       this.logger.warn({ app, release: release.version, reason: reason.split('\n', 1)[0] }, 'deploy failed');
       // Old instances retired on the way are brought back by the reconciler, after this deploy's lock.
@@ -180,7 +191,7 @@ export class Deployer {
     const leaving = previous.filter((i) => !retired.includes(i));
     await this.withdraw(app, leaving);
     this.logger.info({ app, release: release.version, instances: started.length, retired: previous.length }, mode.commit ? 'release deployed' : 'instances restarted');
-    return { stopping: this.stopWithdrawn(leaving) };
+    return { stopping: Promise.all([...stoppingBehind, this.stopWithdrawn(leaving)]).then(() => undefined) };
   }
 
   /** Starts instances in parallel and waits for their checks; adds them to `started` as soon as they exist. */

@@ -43,6 +43,11 @@ export class DockerDriver implements RuntimeDriver {
       HostConfig: {
         // A crashed process comes back by itself; the engine stops instances explicitly.
         RestartPolicy: { Name: 'unless-stopped' },
+        // Docker's init (tini, from Debian's docker.io) as PID 1: it passes SIGTERM on to the app,
+        // which then gets the default action most apps rely on. As PID 1 itself, a process that
+        // sets no handler (Python's http.server, a shell script) ignores SIGTERM and is only
+        // stopped by SIGKILL after the whole grace period.
+        Init: true,
         PortBindings: serves ? { [portKey]: [{ HostIp: this.publishHost, HostPort: '' }] } : {},
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
         Memory: spec.memoryMb * 1024 * 1024,

@@ -158,6 +158,8 @@ export class DockerOneOff implements OneOffRunner {
       HostConfig: {
         AutoRemove: true,
         RestartPolicy: { Name: 'no' },
+        // tini as PID 1 passes signals on (see docker-driver.ts), so a stopped one-off stops.
+        Init: true,
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
         ...(spec.limits ? { Memory: Math.round(spec.limits.memoryMb * 1024 * 1024), NanoCpus: Math.round(spec.limits.cpu * 1e9) } : {}),
         ...(spec.tty && spec.size ? { ConsoleSize: [spec.size.rows, spec.size.cols] } : {}),

@@ -67,6 +67,8 @@ describe('Slipway killed during a deploy (end to end)', function () {
       ...process.env,
       SLIPWAY_STATE_DIR: stateDir, SLIPWAY_API_HOST: '127.0.0.1', SLIPWAY_API_PORT: String(apiPort),
       SLIPWAY_SSH_HOST: '127.0.0.1', SLIPWAY_SSH_PORT: String(sshPort), SLIPWAY_ROUTER_PORT: String(routerPort),
+      // A free HTTPS port too: the default 8443 may be a running Slipway's.
+      SLIPWAY_ROUTER_HTTPS_PORT: '0', SLIPWAY_ROUTER_ADMIN_PORT: '0',
       SLIPWAY_ETCD_PREFIX: `/slipway-test-${crypto.randomBytes(4).toString('hex')}`,
       SLIPWAY_STOP_GRACE: '2', SLIPWAY_DRAIN_SECONDS: '0.2', SLIPWAY_LOG_LEVEL: 'warn',
     };

@@ -114,6 +114,19 @@ describe('engine/drivers/docker-driver DockerDriver against dockerd', () => {
     expect(await docker.listContainers({ all: true, filters: { name: [`slipway-${worker.id}`] } })).to.deep.equal([]);
   });
 
+  it('passes SIGTERM on to a process that sets no handler of its own (an init runs as PID 1)', async () => {
+    // `sleep` as PID 1 would ignore SIGTERM and wait out the whole grace period for SIGKILL (137).
+    const worker = await driver.start(spec({ process: 'worker', command: 'exec sleep 300', image: STACK_RUN, env: { DYNO: 'worker.1' } }));
+    try {
+      const container = docker.getContainer(`slipway-${worker.id}`);
+      await container.stop({ t: 60 });
+      const info = await container.inspect();
+      expect(info.State.ExitCode).to.equal(143); // 128 + SIGTERM: the app got the signal and died of it
+    } finally {
+      await driver.stop(worker.id, 0);
+    }
+  });
+
   it('treats stopping, inspecting and reading logs of a missing instance as no error', async () => {
     const missing = `${app}.web.deadbeef`;
     await driver.stop(missing, 0);
