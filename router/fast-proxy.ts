@@ -19,7 +19,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../lib/log';
-import type { AccessLog } from './access-log';
+import { ExchangeFacts, type AccessLog } from './access-log';
 import { BackendConnection, type BackendConnectionUser, type BackendPool } from './backend-pool';
 import { renderErrorPage, type RouterErrorCode } from './error-pages';
 import { forwardedHeaders } from './forwarded-headers';
@@ -28,7 +28,6 @@ import { ChunkedScanner, parseRequestHead, parseResponseHead, type BodyFraming, 
 import type { RequestMetrics } from './metrics';
 import type { ProxyRoutes, ProxySettings } from './proxy';
 import { MAX_HEAD_BYTES, requestIdFor } from './request-head';
-import type { BackendEntry } from './route-table';
 import { rawResponse, resolveApp } from './routing';
 
 export interface FastProxyOptions {
@@ -96,26 +95,13 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
   }, sweepMs);
   sweep.unref();
 
-  /** One exchange's facts, for the access log. */
-  class Exchange {
-    readonly startedAt = performance.now();
-    requestId = '';
-    host: string | undefined = undefined;
-    app: string | undefined = undefined;
-    backend: BackendEntry | undefined = undefined;
-    code: RouterErrorCode | null = null;
-    attempts = 0;
-    bytesIn = 0;
-    bytesOut = 0;
-    sentAt = 0;
-    firstByteAt = 0;
+  /** One request on the fast path: the shared facts, its parsed head and the status answered. */
+  class Exchange extends ExchangeFacts {
     status = 0;
-    /** Backends that failed this request. */
-    failed: Set<string> | null = null;
-    /** The backend whose pooled connection went stale: one retry on a fresh connection. */
-    staleRetry: BackendEntry | null = null;
 
-    constructor(readonly head: FastRequestHead) {}
+    constructor(readonly head: FastRequestHead) {
+      super();
+    }
   }
 
   class ClientConnection implements BackendConnectionUser {
@@ -623,25 +609,8 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
       if (exchange === null) return;
       this.exchange = null;
       inFlight -= 1;
-      options.accessLog.record(
-        {
-          method: exchange.head.method,
-          path: exchange.head.target,
-          host: exchange.host,
-          app: exchange.app,
-          status,
-          bytes: exchange.bytesOut,
-          bytesIn: exchange.bytesIn,
-          startedAt: exchange.startedAt,
-          sentAt: exchange.sentAt,
-          firstByteAt: exchange.firstByteAt,
-          backend: exchange.backend?.url,
-          requestId: exchange.requestId,
-          code,
-          attempts: exchange.attempts,
-        },
-        extra,
-      );
+      exchange.code = code;
+      options.accessLog.record(exchange.record(exchange.head.method, exchange.head.target, status), extra);
     }
 
     /** Back to reading heads: the next pipelined request, or waiting for one. */

@@ -22,7 +22,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../lib/log';
-import type { AccessLog } from './access-log';
+import { ExchangeFacts, type AccessLog } from './access-log';
 import { renderErrorPage, type RouterErrorCode } from './error-pages';
 import { forwardedHeaderList } from './forwarded-headers';
 import { HEALTH_PATH, type HealthReport } from './health';
@@ -95,25 +95,10 @@ const EXCHANGE = Symbol('slipway.exchange');
 
 type Phase = 'routing' | 'connecting' | 'sending' | 'waiting' | 'responding' | 'done';
 
-/** One request through the router: what the access log and the metrics say about it. */
-class Exchange {
-  readonly startedAt = performance.now();
-  requestId = '';
-  host: string | undefined = undefined;
-  app: string | undefined = undefined;
-  backend: BackendEntry | undefined = undefined;
-  code: RouterErrorCode | null = null;
-  attempts = 0;
-  bytesIn = 0;
-  bytesOut = 0;
-  sentAt = 0;
-  firstByteAt = 0;
+/** One request through the full proxy: the shared facts, and the node:http objects it works with. */
+class Exchange extends ExchangeFacts {
   phase: Phase = 'routing';
   proxyReq: http.ClientRequest | null = null;
-  /** Backends that failed this request. */
-  failed: Set<string> | null = null;
-  /** The last attempt broke on a reused keep-alive connection: the same backend may be retried once, on a fresh one. */
-  staleRetry: BackendEntry | null = null;
   timer: NodeJS.Timeout | null = null;
   expectContinue = false;
   clientGone = false;
@@ -124,7 +109,9 @@ class Exchange {
   onBodyData: ((chunk: Buffer) => void) | null = null;
   onBodyEnd: (() => void) | null = null;
 
-  constructor(readonly req: http.IncomingMessage) {}
+  constructor(readonly req: http.IncomingMessage) {
+    super();
+  }
 }
 
 type SocketWithExchange = Duplex & { [EXCHANGE]?: Exchange };
@@ -139,25 +126,7 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
 
   function logAccess(exchange: Exchange, status: number, extra?: Record<string, unknown>): void {
     const req = exchange.req;
-    options.accessLog.record(
-      {
-        method: req.method,
-        path: req.url,
-        host: exchange.host,
-        app: exchange.app,
-        status,
-        bytes: exchange.bytesOut,
-        bytesIn: exchange.bytesIn,
-        startedAt: exchange.startedAt,
-        sentAt: exchange.sentAt,
-        firstByteAt: exchange.firstByteAt,
-        backend: exchange.backend?.url,
-        requestId: exchange.requestId,
-        code: exchange.code,
-        attempts: exchange.attempts,
-      },
-      extra,
-    );
+    options.accessLog.record(exchange.record(req.method, req.url, status), extra);
   }
 
   function warnBackend(exchange: Exchange, backend: BackendEntry, error: NodeJS.ErrnoException, retry: boolean, ejected: boolean): void {
