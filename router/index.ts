@@ -34,6 +34,8 @@ const CLIENT_KEEP_ALIVE_MS = 15_000;
 const HEADERS_TIMEOUT_MS = 30_000;
 /** Idle pooled connections to backends are closed after this long (below common app keep-alives of 5 s). */
 const BACKEND_KEEP_ALIVE_MS = 4000;
+/** How long a router restarted from its route cache serves before it loads the etcd client. */
+const ETCD_FOLLOW_DELAY_MS = 100;
 /** Idle pooled connections kept per backend on the fast path. */
 const BACKEND_MAX_IDLE = 256;
 
@@ -210,7 +212,10 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   server.on('error', (error: Error) => logger.error({ err: error }, 'router server error'));
   const port = (server.address() as AddressInfo).port;
   logger.info({ host: config.routerHost, port, balance: config.routerBalance, routesFrom: source.status().routesFrom }, 'router listening');
-  source.start();
+  // Serving from the local cache, the router first answers the requests that queued up while it
+  // was down; then it loads the etcd client (grpc and its protocol definitions: about 0.3 s of CPU
+  // that blocks the event loop) and catches up with etcd. (Started from etcd, it already follows.)
+  if (fromCache) setTimeout(() => source.start(), ETCD_FOLLOW_DELAY_MS).unref();
 
   // HTTPS on routerHttpsPort, same host and handlers; certificates by SNI (router/tls.ts).
   try {
