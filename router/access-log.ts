@@ -11,7 +11,6 @@
 import type { Logger } from '../lib/log';
 import type { RouterErrorCode } from './error-pages';
 import type { RequestMetrics } from './metrics';
-import type { BackendEntry } from './route-table';
 
 export interface AccessRecord {
   readonly method: string | undefined;
@@ -31,48 +30,6 @@ export interface AccessRecord {
   readonly requestId: string;
   readonly code: RouterErrorCode | null;
   readonly attempts: number;
-}
-
-/**
- * What both router paths learn about one request as it goes: the facts its access line and
- * metrics report, and the retry bookkeeping. Each path extends it with its own state.
- */
-export class ExchangeFacts {
-  readonly startedAt = performance.now();
-  requestId = '';
-  host: string | undefined = undefined;
-  app: string | undefined = undefined;
-  backend: BackendEntry | undefined = undefined;
-  code: RouterErrorCode | null = null;
-  attempts = 0;
-  bytesIn = 0;
-  bytesOut = 0;
-  sentAt = 0;
-  firstByteAt = 0;
-  /** Backends that failed this request (by instance id). */
-  failed: Set<string> | null = null;
-  /** The last attempt broke on a reused keep-alive connection: the same backend may be retried once, on a fresh one. */
-  staleRetry: BackendEntry | null = null;
-
-  /** The access record of this exchange, answered with `status`. */
-  record(method: string | undefined, path: string | undefined, status: number): AccessRecord {
-    return {
-      method,
-      path,
-      host: this.host,
-      app: this.app,
-      status,
-      bytes: this.bytesOut,
-      bytesIn: this.bytesIn,
-      startedAt: this.startedAt,
-      sentAt: this.sentAt,
-      firstByteAt: this.firstByteAt,
-      backend: this.backend?.url,
-      requestId: this.requestId,
-      code: this.code,
-      attempts: this.attempts,
-    };
-  }
 }
 
 /** Where access lines go directly: the log's destination, and the logger's bindings to repeat. */

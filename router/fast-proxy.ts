@@ -19,14 +19,15 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../lib/log';
-import { ExchangeFacts, type AccessLog } from './access-log';
+import type { AccessLog } from './access-log';
+import { ExchangeFacts, unreachable, type ProxyRoutes } from './exchange';
 import { BackendConnection, type BackendConnectionUser, type BackendPool } from './backend-pool';
 import { renderErrorPage, type RouterErrorCode } from './error-pages';
 import { forwardedHeaders } from './forwarded-headers';
 import { HEALTH_PATH } from './health';
 import { ChunkedScanner, parseRequestHead, parseResponseHead, type BodyFraming, type FastRequestHead } from './http1';
 import type { RequestMetrics } from './metrics';
-import type { ProxyRoutes, ProxySettings } from './proxy';
+import type { ProxySettings } from './proxy';
 import { MAX_HEAD_BYTES, requestIdFor } from './request-head';
 import { rawResponse, resolveApp } from './routing';
 
@@ -66,8 +67,6 @@ const CUT = { clientAborted: true } as const;
 /** Up to this, body bytes already read go out in the same write as the head. */
 const SMALL_BODY_BYTES = 16 * 1024;
 
-/** Only these are retried after the request went out (and only without a body), as in the full proxy. */
-const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 const enum Phase {
   /** Between requests, or reading a head. */
@@ -314,19 +313,12 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
 
     private forward(): void {
       const exchange = this.exchange as Exchange;
-      const app = exchange.app as string;
-      let backend = routes.nextBackend(app, exchange.failed ?? undefined);
-      let fresh = false;
-      if (backend === undefined && exchange.staleRetry !== null) {
-        backend = exchange.staleRetry;
-        fresh = true;
-      }
-      exchange.staleRetry = null;
-      if (backend === undefined) {
-        if (exchange.attempts === 0) this.fail('R503', `${app} has no running web process`);
-        else this.fail('R502', `${app} could not be reached: its web process refused or dropped the connection`);
+      const attempt = exchange.nextAttempt(routes);
+      if (!('backend' in attempt)) {
+        this.fail(attempt.code, attempt.message);
         return;
       }
+      const { backend, fresh } = attempt;
       exchange.backend = backend;
       exchange.attempts += 1;
       exchange.sentAt = performance.now();
@@ -524,30 +516,24 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
         this.socket.destroy();
         return;
       }
-      const connectFailed = !connection.connected;
-      (exchange.failed ??= new Set()).add(backend.instanceId);
-      if (connectFailed) {
-        if (settings.ejectMs > 0) {
-          routes.eject(backend, settings.ejectMs);
-          metrics?.ejection(app);
-        }
-      } else if (connection.reused) {
-        // Most likely the backend closed an idle pooled connection just as it was reused.
-        exchange.staleRetry = backend;
-      }
-      const bodyless = exchange.head.contentLength === 0;
-      const retry = exchange.attempts < settings.maxAttempts && (connectFailed || (RETRYABLE_METHODS.has(exchange.head.method) && bodyless));
+      const { retry, ejected } = exchange.attemptFailed(
+        routes,
+        backend,
+        { connectFailed: !connection.connected, reusedConnection: connection.reused },
+        { method: exchange.head.method, hasBody: exchange.head.contentLength > 0, answerStarted: false },
+        settings,
+        metrics,
+      );
       logger.warn(
-        { app, host: exchange.host, backend: backend.url, requestId: exchange.requestId, error: error?.code ?? error?.message ?? 'closed', code: 'R502', retry, ejected: connectFailed && settings.ejectMs > 0 },
+        { app, host: exchange.host, backend: backend.url, requestId: exchange.requestId, error: error?.code ?? error?.message ?? 'closed', code: 'R502', retry, ejected },
         'backend connection failed',
       );
       if (retry) {
-        metrics?.retry(app);
         this.requestSent = false;
         this.forward();
         return;
       }
-      this.fail('R502', `${app} could not be reached: its web process refused or dropped the connection`);
+      this.fail('R502', unreachable(app));
     }
 
     // ------------------------------------------------------------ ending an exchange

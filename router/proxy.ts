@@ -22,14 +22,15 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../lib/log';
-import { ExchangeFacts, type AccessLog } from './access-log';
+import type { AccessLog } from './access-log';
+import { ExchangeFacts, unreachable, type ProxyRoutes } from './exchange';
 import { renderErrorPage, type RouterErrorCode } from './error-pages';
 import { forwardedHeaderList } from './forwarded-headers';
 import { HEALTH_PATH, type HealthReport } from './health';
 import { backendRequestHeaders, clientResponseHeaders } from './hop-by-hop';
 import type { RequestMetrics } from './metrics';
 import { overflowCode, requestIdFor, requestLineTooLong, scanRequestHead, type RequestHead } from './request-head';
-import type { BackendEntry, RouteLookup } from './route-table';
+import type { BackendEntry } from './route-table';
 import { rawHead, rawResponse, resolveApp } from './routing';
 
 export interface ProxySettings {
@@ -58,10 +59,7 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   idleTimeoutMs: 55_000,
 };
 
-/** The table as the proxy uses it: lookups, and marking a backend unhealthy. */
-export interface ProxyRoutes extends RouteLookup {
-  eject(backend: BackendEntry, forMs: number): void;
-}
+export type { ProxyRoutes } from './exchange';
 
 export interface RouterProxyOptions {
   readonly routes: ProxyRoutes;
@@ -89,8 +87,6 @@ export interface RouterProxy {
   close(): void;
 }
 
-/** Errors of a request that was sent, after which retrying is safe for these methods only. */
-const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 const EXCHANGE = Symbol('slipway.exchange');
 
 type Phase = 'routing' | 'connecting' | 'sending' | 'waiting' | 'responding' | 'done';
@@ -261,20 +257,12 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
   }
 
   function forward(exchange: Exchange, res: http.ServerResponse): void {
-    const app = exchange.app as string;
-    let backend = routes.nextBackend(app, exchange.failed ?? undefined);
-    // Only the backend whose pooled connection had gone stale is left: a fresh connection to it.
-    let fresh = false;
-    if (backend === undefined && exchange.staleRetry !== null) {
-      backend = exchange.staleRetry;
-      fresh = true;
-    }
-    exchange.staleRetry = null;
-    if (backend === undefined) {
-      if (exchange.attempts === 0) sendError(exchange, res, 'R503', `${app} has no running web process`);
-      else sendError(exchange, res, 'R502', `${app} could not be reached: its web process refused or dropped the connection`);
+    const attempt = exchange.nextAttempt(routes);
+    if (!('backend' in attempt)) {
+      sendError(exchange, res, attempt.code, attempt.message);
       return;
     }
+    const { backend, fresh } = attempt;
     const req = exchange.req;
     exchange.backend = backend;
     exchange.attempts += 1;
@@ -425,31 +413,22 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       return;
     }
     const connectFailed = exchange.phase === 'connecting';
-    // Try the other backends first, whatever the failure.
-    (exchange.failed ??= new Set()).add(backend.instanceId);
-    if (connectFailed) {
-      // Refused, unreachable or timed out: the backend never saw the request.
-      if (settings.ejectMs > 0) {
-        routes.eject(backend, settings.ejectMs);
-        metrics?.ejection(app);
-      }
-    } else if (proxyReq.reusedSocket) {
-      // Most likely the backend closed an idle pooled connection just as it was reused.
-      exchange.staleRetry = backend;
-    }
-    const retry =
-      !res.headersSent &&
-      exchange.attempts < settings.maxAttempts &&
-      (connectFailed || (RETRYABLE_METHODS.has(exchange.req.method ?? '') && !hasBody(exchange)));
-    warnBackend(exchange, backend, error, retry, connectFailed && settings.ejectMs > 0);
+    const { retry, ejected } = exchange.attemptFailed(
+      routes,
+      backend,
+      { connectFailed, reusedConnection: proxyReq.reusedSocket },
+      { method: exchange.req.method ?? '', hasBody: hasBody(exchange), answerStarted: res.headersSent },
+      settings,
+      metrics,
+    );
+    warnBackend(exchange, backend, error, retry, ejected);
     exchange.proxyReq = null;
     if (retry) {
-      metrics?.retry(app);
       forward(exchange, res);
       return;
     }
     detachBody(exchange);
-    sendError(exchange, res, 'R502', `${app} could not be reached: its web process refused or dropped the connection`);
+    sendError(exchange, res, 'R502', unreachable(app));
   }
 
   function abortBackend(exchange: Exchange): void {
@@ -556,12 +535,12 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
 
   function connectUpgrade(exchange: Exchange, socket: Duplex, head: Buffer): void {
     const app = exchange.app as string;
-    const backend = routes.nextBackend(app, exchange.failed ?? undefined);
-    if (backend === undefined) {
-      if (exchange.attempts === 0) rejectUpgrade(exchange, socket, 'R503', `${app} has no running web process`);
-      else rejectUpgrade(exchange, socket, 'R502', `${app} could not be reached: its web process refused or dropped the connection`);
+    const attempt = exchange.nextAttempt(routes);
+    if (!('backend' in attempt)) {
+      rejectUpgrade(exchange, socket, attempt.code, attempt.message);
       return;
     }
+    const { backend } = attempt;
     const req = exchange.req;
     exchange.backend = backend;
     exchange.attempts += 1;
@@ -600,21 +579,21 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       release();
       exchange.proxyReq = null;
       const connectFailed = exchange.phase === 'connecting';
-      if (connectFailed) {
-        (exchange.failed ??= new Set()).add(backend.instanceId);
-        if (settings.ejectMs > 0) {
-          routes.eject(backend, settings.ejectMs);
-          metrics?.ejection(app);
-        }
-      }
-      const retry = connectFailed && exchange.attempts < settings.maxAttempts;
-      warnBackend(exchange, backend, error, retry, connectFailed && settings.ejectMs > 0);
+      // A handshake that reached the backend is never sent twice: it counts as a request with a body.
+      const { retry, ejected } = exchange.attemptFailed(
+        routes,
+        backend,
+        { connectFailed, reusedConnection: false },
+        { method: req.method ?? 'GET', hasBody: true, answerStarted: false },
+        settings,
+        metrics,
+      );
+      warnBackend(exchange, backend, error, retry, ejected);
       if (retry) {
-        metrics?.retry(app);
         connectUpgrade(exchange, socket, head);
         return;
       }
-      if (exchange.upgradeStatus === undefined) rejectUpgrade(exchange, socket, 'R502', `${app} could not be reached: its web process refused or dropped the connection`);
+      if (exchange.upgradeStatus === undefined) rejectUpgrade(exchange, socket, 'R502', unreachable(app));
       else socket.destroy();
     });
     proxyReq.once('upgrade', (proxyRes: http.IncomingMessage, backendSocket: Socket, backendHead: Buffer) => {
