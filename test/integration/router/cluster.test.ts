@@ -95,8 +95,10 @@ describe('router on every core (node dist/router/main.js, cluster of 2 workers)'
     await workersAt(running, await keys.removeBackend('shop', 'web.1'));
     for (let i = 0; i < 10; i += 1) expect(answeredBy(await request(running.port, 'shop.test'))).to.equal('second');
 
-    const workersServing = new Set(running.lines.filter((line) => line.msg === 'request').map((line) => line.worker));
-    expect([...workersServing].sort()).to.deep.equal(['1', '2']);
+    // Access lines are written in batches (at most 100 ms late): wait for both workers' lines.
+    const workersServing = (): string[] => [...new Set(running.lines.filter((line) => line.msg === 'request').map((line) => String(line.worker)))].sort();
+    await waitUntil('access lines from both workers', () => workersServing().length === 2);
+    expect(workersServing()).to.deep.equal(['1', '2']);
   });
 
   it('adds up the workers\' metrics on the admin port', async () => {
