@@ -30,6 +30,8 @@ export interface Config {
   readonly routerWorkers: number;
   /** How each router process spreads an app's requests over its backends. */
   readonly routerBalance: RouterBalance;
+  /** The sockets under the router's fast path: the router's own (C, router/native) or Node's. */
+  readonly routerSockets: 'native' | 'node';
   /** A backend that refuses connections gets no requests for this long (passive health check). */
   readonly routerEjectMs: number;
   /** Connecting to a backend longer than this counts as a refused connection. */
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     routerAdminPort: port(env, 'SLIPWAY_ROUTER_ADMIN_PORT', 8081),
     routerWorkers: count(env, 'SLIPWAY_ROUTER_WORKERS', os.availableParallelism(), 1),
     routerBalance: oneOf<RouterBalance>(env, 'SLIPWAY_ROUTER_BALANCE', ['round-robin', 'least-connections'], 'round-robin'),
+    routerSockets: oneOf(env, 'SLIPWAY_ROUTER_SOCKETS', ['native', 'node'] as const, 'native'),
     routerEjectMs: nonNegativeNumber(env, 'SLIPWAY_ROUTER_EJECT_SECONDS', 10) * 1000,
     routerConnectTimeoutMs: positiveNumber(env, 'SLIPWAY_ROUTER_CONNECT_TIMEOUT', 5) * 1000,
     routerResponseTimeoutMs: nonNegativeNumber(env, 'SLIPWAY_ROUTER_RESPONSE_TIMEOUT', 30) * 1000,

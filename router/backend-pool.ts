@@ -11,7 +11,7 @@
  * behind it sees its keep-alive connections go and can exit as soon as its requests are done,
  * instead of waiting out the grace period for connections the router would never use again.
  */
-import net from 'node:net';
+import { connectSocket, type ProxySocket, type SocketKind } from './proxy-socket';
 import type { BackendEntry } from './route-table';
 
 /** What a connection reports to the request using it. */
@@ -30,10 +30,12 @@ export interface BackendPoolSettings {
   readonly connectTimeoutMs: number;
   /** Idle connections kept per backend; more are closed when released. */
   readonly maxIdlePerBackend: number;
+  /** The sockets to use (default: Node's). */
+  readonly sockets?: SocketKind;
 }
 
 export class BackendConnection {
-  readonly socket: net.Socket;
+  readonly socket: ProxySocket;
   user: BackendConnectionUser | null = null;
   connected = false;
   /** It carried an earlier request (so a failure may only mean the backend closed it meanwhile). */
@@ -47,8 +49,9 @@ export class BackendConnection {
     readonly backend: BackendEntry,
     private readonly pool: BackendPool,
     connectTimeoutMs: number,
+    sockets: SocketKind,
   ) {
-    const socket = net.connect({ host: backend.hostname, port: backend.port, noDelay: true });
+    const socket = connectSocket(sockets, backend.hostname, backend.port);
     this.socket = socket;
     if (connectTimeoutMs > 0) socket.setTimeout(connectTimeoutMs);
     socket.on('connect', () => {
@@ -106,7 +109,7 @@ export class BackendPool {
         return connection;
       }
     }
-    const connection = new BackendConnection(backend, this, this.settings.connectTimeoutMs);
+    const connection = new BackendConnection(backend, this, this.settings.connectTimeoutMs, this.settings.sockets ?? 'node');
     connection.user = user;
     return connection;
   }

@@ -17,7 +17,6 @@
  *
  * One request at a time per connection; pipelined requests wait, buffered, for the one before.
  */
-import type { Socket } from 'node:net';
 import type { Logger } from '../lib/log';
 import type { AccessLog } from './access-log';
 import { ExchangeFacts, unreachable, type ProxyRoutes } from './exchange';
@@ -28,6 +27,7 @@ import { HEALTH_PATH } from './health';
 import { ChunkedScanner, parseRequestHead, parseResponseHead, type BodyFraming, type FastRequestHead } from './http1';
 import type { RequestMetrics } from './metrics';
 import type { ProxySettings } from './proxy';
+import type { ProxySocket } from './proxy-socket';
 import { MAX_HEAD_BYTES, requestIdFor } from './request-head';
 import { rawResponse, resolveApp } from './routing';
 
@@ -44,14 +44,14 @@ export interface FastProxyOptions {
   /** A request head must be complete within this long of its first byte. */
   readonly headersTimeoutMs: number;
   /** Hands the connection to Node's HTTP server and the full proxy, with the bytes already read. */
-  readonly handOff: (socket: Socket, buffered: Buffer | null) => void;
+  readonly handOff: (socket: ProxySocket, buffered: Buffer | null) => void;
   /** Requests for this app must take the full proxy (it redirects plain HTTP to HTTPS). */
   readonly needsFullProxy?: (app: string) => boolean;
 }
 
 export interface FastProxy {
-  /** Takes a new client connection (from a net.Server with allowHalfOpen). */
-  handleConnection(socket: Socket): void;
+  /** Takes a new client connection (from a net.Server with allowHalfOpen, or a NativeListener). */
+  handleConnection(socket: ProxySocket): void;
   /** Requests in progress on the fast path. */
   inFlight(): number;
   /** Open client connections the fast path still holds. */
@@ -130,7 +130,7 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
     private clientEnded = false;
     private headStartedAt = 0;
 
-    constructor(readonly socket: Socket) {
+    constructor(readonly socket: ProxySocket) {
       socket.setNoDelay(true);
       socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
       socket.on('end', () => this.onClientEnd());
@@ -695,7 +695,7 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
   }
 
   return {
-    handleConnection(socket: Socket): void {
+    handleConnection(socket: ProxySocket): void {
       if (closing) {
         socket.destroy();
         return;

@@ -2,8 +2,9 @@
  * The router's composition root: an etcd-fed route table, the proxy, and an HTTP server,
  * started and stopped together. One process; router/main.ts runs one of these per core.
  */
+import cluster from 'node:cluster';
 import http from 'node:http';
-import net, { type AddressInfo, type Socket } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
@@ -16,6 +17,8 @@ import { buildHealthReport, type HealthReport } from './health';
 import { gauge, mergeFamilies, renderExposition, RouterMetrics, type MetricFamily } from './metrics';
 import { createFastProxy } from './fast-proxy';
 import { createRouterProxy, type ProxySettings } from './proxy';
+import { nativeSocketsAvailable, NativeListener } from './native-sockets';
+import { asNodeSocket, type ProxySocket, type SocketKind } from './proxy-socket';
 import { MAX_HEAD_BYTES } from './request-head';
 import { RouteTable } from './route-table';
 import type { RouteSourceStatus } from './route-source';
@@ -114,7 +117,8 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   const health = (): HealthReport => buildHealthReport(table.loaded, table.stats(), source.status(), Date.now());
   // Keep-alive pool to backends: reusing connections saves a TCP handshake per request.
   const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 1024, scheduling: 'lifo', timeout: BACKEND_KEEP_ALIVE_MS });
-  const pool = new BackendPool({ idleTimeoutMs: BACKEND_KEEP_ALIVE_MS, connectTimeoutMs: config.routerConnectTimeoutMs, maxIdlePerBackend: BACKEND_MAX_IDLE });
+  const sockets: SocketKind = config.routerSockets === 'native' && nativeSocketsAvailable().available ? 'native' : 'node';
+  const pool = new BackendPool({ idleTimeoutMs: BACKEND_KEEP_ALIVE_MS, connectTimeoutMs: config.routerConnectTimeoutMs, maxIdlePerBackend: BACKEND_MAX_IDLE, sockets });
   // A withdrawn backend (a retired release, a scale-down) gets no more requests: its idle
   // keep-alive connections are closed now, so its process can exit as soon as it is drained.
   table.onBackendWithdrawn((backend) => {
@@ -169,9 +173,15 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     return server;
   }
 
-  function countConnection(socket: Socket): void {
+  /** Resolves the wait of a shutdown for the last connection to close. */
+  let allClosed: (() => void) | null = null;
+  function countConnection(socket: ProxySocket): void {
     openConnections += 1;
-    socket.once('close', () => (openConnections -= 1));
+    socket.once('close', connectionClosed);
+  }
+  function connectionClosed(): void {
+    openConnections -= 1;
+    if (openConnections === 0) allClosed?.();
   }
 
   // Plain HTTP: connections start on the fast path (router/fast-proxy.ts), which hands what it
@@ -188,30 +198,33 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     keepAliveTimeoutMs: CLIENT_KEEP_ALIVE_MS,
     headersTimeoutMs: HEADERS_TIMEOUT_MS,
     needsFullProxy: (app) => routerTls.store.redirectsToHttps(app),
-    handOff: (socket, buffered) => {
-      if (buffered !== null) {
-        socket.pause();
-        socket.unshift(buffered);
-      }
-      fullProxyServer.emit('connection', socket);
-      socket.resume();
-    },
+    handOff: (socket, buffered) =>
+      asNodeSocket(socket, (nodeSocket) => {
+        if (nodeSocket === null) return;
+        // The fast path took its listeners off, the count's among them.
+        nodeSocket.once('close', connectionClosed);
+        if (buffered !== null) {
+          nodeSocket.pause();
+          nodeSocket.unshift(buffered);
+        }
+        fullProxyServer.emit('connection', nodeSocket);
+        nodeSocket.resume();
+      }),
   });
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+  const accept = (socket: ProxySocket): void => {
     countConnection(socket);
     fast.handleConnection(socket);
-  });
-  servers.push(server);
+  };
+  let listening: PlainListener;
   try {
-    await listen(server, config.routerHost, config.routerPort);
+    listening = await listenPlain(config, accept, logger);
   } catch (error) {
     await source.close();
     agent.destroy();
     throw error;
   }
-  server.on('error', (error: Error) => logger.error({ err: error }, 'router server error'));
-  const port = (server.address() as AddressInfo).port;
-  logger.info({ host: config.routerHost, port, balance: config.routerBalance, routesFrom: source.status().routesFrom }, 'router listening');
+  const port = listening.port;
+  logger.info({ host: config.routerHost, port, balance: config.routerBalance, sockets: listening.sockets, routesFrom: source.status().routesFrom }, 'router listening');
   // Serving from the local cache, the router first answers the requests that queued up while it
   // was down; then it loads the etcd client (grpc and its protocol definitions: about 0.3 s of CPU
   // that blocks the event loop) and catches up with etcd. (Started from etcd, it already follows.)
@@ -224,7 +237,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     httpsServer.on('error', (error: Error) => logger.error({ err: error }, 'router HTTPS server error'));
     logger.info({ host: config.routerHost, port: routerTls.port }, 'router listening for HTTPS');
   } catch (error) {
-    server.close();
+    listening.close();
     await source.close();
     agent.destroy();
     throw error;
@@ -244,7 +257,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
         health: async () => health(),
       });
     } catch (error) {
-      server.close();
+      listening.close();
       await source.close();
       agent.destroy();
       throw error;
@@ -254,7 +267,12 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   let closed: Promise<void> | null = null;
   async function shutDown(): Promise<void> {
     closing = true;
-    const stopped = Promise.all(servers.map((each) => new Promise<void>((resolve) => each.close(() => resolve()))));
+    listening.close();
+    const plainDrained = new Promise<void>((resolve) => {
+      allClosed = resolve;
+      if (openConnections === 0) resolve();
+    });
+    const stopped = Promise.all([plainDrained, ...servers.map((each) => new Promise<void>((resolve) => each.close(() => resolve())))]);
     fast.closeIdle();
     for (const each of servers) if (each instanceof http.Server) each.closeIdleConnections();
     const graceMs = options.shutdownGraceMs ?? config.routerShutdownGraceMs;
@@ -325,6 +343,30 @@ function processFamilies(state: {
     gauge('slipway_router_process_heap_used_bytes', 'V8 heap in use, per router process.', 'worker', one(memory.heapUsed)),
     { name: 'slipway_router_process_cpu_seconds_total', help: 'CPU time (user + system) of each router process.', type: 'counter', merge: 'worker', samples: one((cpu.user + cpu.system) / 1e6) },
   ];
+}
+
+/** The plain-HTTP port: the router's native listener, or a net.Server if native sockets are off or missing. */
+interface PlainListener {
+  readonly port: number;
+  readonly sockets: SocketKind;
+  /** Stops accepting; open connections are left alone. */
+  close(): void;
+}
+
+async function listenPlain(config: Config, accept: (socket: ProxySocket) => void, logger: Logger): Promise<PlainListener> {
+  if (config.routerSockets === 'native') {
+    const native = nativeSocketsAvailable();
+    if (native.available) {
+      // In a cluster every worker listens on the port itself and the kernel spreads connections.
+      const listener = new NativeListener(config.routerHost, config.routerPort, cluster.isWorker, accept);
+      return { port: listener.port, sockets: 'native', close: () => listener.close() };
+    }
+    logger.warn({ reason: native.reason }, 'native sockets unavailable (run scripts/build-native); using Node sockets');
+  }
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => accept(socket));
+  await listen(server, config.routerHost, config.routerPort);
+  server.on('error', (error: Error) => logger.error({ err: error }, 'router server error'));
+  return { port: (server.address() as AddressInfo).port, sockets: 'node', close: () => server.close() };
 }
 
 function listen(server: net.Server, host: string, port: number): Promise<void> {
