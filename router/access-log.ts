@@ -60,12 +60,13 @@ export class AccessLog {
   }
 
   record(record: AccessRecord, extra?: Readonly<Record<string, unknown>>): void {
-    const durationMs = Math.round((performance.now() - record.startedAt) * 10) / 10;
-    const backendMs = record.firstByteAt > 0 ? Math.round((record.firstByteAt - record.sentAt) * 10) / 10 : null;
-    this.metrics?.request(record.app ?? '', record.status, durationMs / 1000, backendMs === null ? null : backendMs / 1000, record.code);
+    // Durations are logged in tenths of a millisecond, kept as whole numbers until written.
+    const durationTenths = Math.round((performance.now() - record.startedAt) * 10);
+    const backendTenths = record.firstByteAt > 0 ? Math.round((record.firstByteAt - record.sentAt) * 10) : -1;
+    this.metrics?.request(record.app ?? '', record.status, durationTenths / 10_000, backendTenths < 0 ? null : backendTenths / 10_000, record.code);
     if (!this.logger.isLevelEnabled('info')) return;
     if (this.direct) {
-      (this.sink as AccessLineSink).write(this.line(record, durationMs, backendMs, extra));
+      (this.sink as AccessLineSink).write(this.line(record, durationTenths, backendTenths, extra));
       return;
     }
     this.logger.info(
@@ -77,8 +78,8 @@ export class AccessLog {
         status: record.status,
         bytes: record.bytes,
         bytesIn: record.bytesIn,
-        durationMs,
-        backendMs,
+        durationMs: durationTenths / 10,
+        backendMs: backendTenths < 0 ? null : backendTenths / 10,
         backend: record.backend ?? null,
         requestId: record.requestId,
         code: record.code,
@@ -89,8 +90,12 @@ export class AccessLog {
     );
   }
 
-  /** The JSON line pino would write for the same call, field for field. */
-  line(record: AccessRecord, durationMs: number, backendMs: number | null, extra?: Readonly<Record<string, unknown>>): string {
+  /**
+   * The JSON line pino would write for the same call, field for field. Durations come in tenths
+   * of a millisecond (-1: none) and are written without a floating-point conversion, which costs
+   * more than the rest of a field. The method (an HTTP token) never needs escaping.
+   */
+  line(record: AccessRecord, durationTenths: number, backendTenths: number, extra?: Readonly<Record<string, unknown>>): string {
     const now = Date.now();
     if (now !== this.lastTime) {
       this.lastTime = now;
@@ -98,12 +103,23 @@ export class AccessLog {
     }
     let line =
       `{"level":${INFO},"time":"${this.lastIso}"${this.prefix}` +
-      `,"method":${text(record.method)},"path":${text(record.path)},"host":${text(record.host)},"app":${text(record.app)}` +
-      `,"status":${record.status},"bytes":${record.bytes},"bytesIn":${record.bytesIn},"durationMs":${durationMs},"backendMs":${backendMs === null ? 'null' : backendMs}` +
+      `,"method":${plain(record.method)},"path":${text(record.path)},"host":${text(record.host)},"app":${text(record.app)}` +
+      `,"status":${record.status},"bytes":${record.bytes},"bytesIn":${record.bytesIn},"durationMs":${tenths(durationTenths)},"backendMs":${backendTenths < 0 ? 'null' : tenths(backendTenths)}` +
       `,"backend":${text(record.backend)},"requestId":${text(record.requestId)},"code":${record.code === null ? 'null' : `"${record.code}"`},"attempts":${record.attempts}`;
     if (extra) for (const [name, value] of Object.entries(extra)) line += `,${JSON.stringify(name)}:${JSON.stringify(value) ?? 'null'}`;
     return `${line},"msg":"request"}\n`;
   }
+}
+
+/** A whole number of tenths as JSON writes the number it stands for: 12 → 1.2, 30 → 3. */
+function tenths(value: number): string {
+  const digit = value % 10;
+  return digit === 0 ? `${value / 10}` : `${(value - digit) / 10}.${digit}`;
+}
+
+/** A string known to need no escaping. */
+function plain(value: string | undefined): string {
+  return value === undefined ? 'null' : `"${value}"`;
 }
 
 /** Printable ASCII without `"` and `\`: written as it is; anything else is escaped by JSON.stringify. */

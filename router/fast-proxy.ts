@@ -27,7 +27,7 @@ import { HEALTH_PATH } from './health';
 import { ChunkedScanner, parseRequestHead, parseResponseHead, type BodyFraming, type FastRequestHead } from './http1';
 import type { RequestMetrics } from './metrics';
 import type { ProxySettings } from './proxy';
-import type { ProxySocket } from './proxy-socket';
+import { writeHeadAndBody, type ProxySocket } from './proxy-socket';
 import { MAX_HEAD_BYTES, requestIdFor } from './request-head';
 import { rawResponse, resolveApp } from './routing';
 
@@ -343,7 +343,7 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
       let flowing: boolean;
       // One write, so one system call, whenever the body read so far is small.
       if (body.length === 0) flowing = socket.write(this.outgoingHead, 'latin1');
-      else if (body.length === 1 && (body[0] as Buffer).length <= SMALL_BODY_BYTES) flowing = socket.write(this.outgoingHead + (body[0] as Buffer).toString('latin1'), 'latin1');
+      else if (body.length === 1 && (body[0] as Buffer).length <= SMALL_BODY_BYTES) flowing = writeHeadAndBody(socket, this.outgoingHead, body[0] as Buffer);
       else {
         socket.cork();
         socket.write(this.outgoingHead, 'latin1');
@@ -481,7 +481,7 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
       }
       exchange.bytesOut += body.length;
       this.lastActive = Date.now();
-      const flowing = head === undefined ? this.socket.write(body) : this.socket.write(head + body.toString('latin1'), 'latin1');
+      const flowing = head === undefined ? this.socket.write(body) : writeHeadAndBody(this.socket, head, body);
       if (!flowing) connection.socket.pause();
       if (complete) this.responseDone();
     }

@@ -79,18 +79,32 @@ function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x09;
 }
 
-/** The lower-case name of a header line, computed only for the lengths of names we look at. */
-function interestingName(text: string, line: HeaderLine, names: ReadonlySet<number>): string {
-  const length = line.colon - line.start;
-  return names.has(length) ? text.slice(line.start, line.colon).toLowerCase() : '';
+/**
+ * The lower-case name of a header line if it is one either parser acts on, else ''. Compared in
+ * place, without slicing or lower-casing the name: most lines of a head are none of these.
+ */
+function interestingName(text: string, line: HeaderLine): string {
+  const candidates = NAMES_BY_LENGTH[line.colon - line.start];
+  if (candidates === undefined) return '';
+  for (const name of candidates) if (sameNameIgnoringCase(text, line.start, name)) return name;
+  return '';
 }
 
-/** Lengths of every header name either parser acts on (hop-by-hop ones included). */
-const NAME_LENGTHS: ReadonlySet<number> = new Set(
-  ['host', 'content-length', 'transfer-encoding', 'expect', 'upgrade', 'http2-settings', 'connection', 'accept', 'x-request-id', 'x-forwarded-for', ...HOP_BY_HOP, ...REPLACED_ON_REQUEST].map(
-    (name) => name.length,
-  ),
-);
+/**
+ * Whether the token at `start` in `text` is `name` (lower case: letters, digits and '-') in any
+ * case. Setting bit 0x20 lower-cases a letter and leaves '-' and digits as they are; no other
+ * token character maps onto one of those.
+ */
+function sameNameIgnoringCase(text: string, start: number, name: string): boolean {
+  for (let i = 0; i < name.length; i += 1) if ((text.charCodeAt(start + i) | 0x20) !== name.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Every header name either parser acts on (hop-by-hop ones included), by length. */
+const NAMES_BY_LENGTH: Array<readonly string[] | undefined> = [];
+for (const name of new Set(['host', 'content-length', 'transfer-encoding', 'expect', 'upgrade', 'http2-settings', 'connection', 'accept', 'x-request-id', 'x-forwarded-for', ...HOP_BY_HOP, ...REPLACED_ON_REQUEST])) {
+  NAMES_BY_LENGTH[name.length] = [...(NAMES_BY_LENGTH[name.length] ?? []), name];
+}
 
 export interface FastRequestHead {
   readonly method: string;
@@ -155,7 +169,7 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
   let dropped: boolean[] | null = null;
   for (let index = 0; index < lines.length; index += 1) {
     const line = lines[index] as HeaderLine;
-    const name = interestingName(text, line, NAME_LENGTHS);
+    const name = interestingName(text, line);
     if (name === '') continue;
     const value = (): string => text.slice(line.valueStart, line.valueEnd);
     switch (name) {
@@ -203,7 +217,7 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
     }
   }
 
-  let forwardedHead = dropped === null ? text : keptLines(text, lineEnd, lines, dropped);
+  let forwardedHead = dropped === null ? text : keptLines(text, lines, dropped);
   const length = contentLength === undefined ? 0 : Number(contentLength);
   if (contentLength === undefined && !BODYLESS_BY_DEFAULT.has(method)) forwardedHead += '\r\nContent-Length: 0';
   return {
@@ -225,15 +239,21 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-/** The first line of `text` (up to `firstLineEnd`) and the header lines not dropped, CRLF-joined. */
-function keptLines(text: string, firstLineEnd: number, lines: readonly HeaderLine[], dropped: readonly boolean[]): string {
-  let out = text.slice(0, firstLineEnd);
+/**
+ * `text` without its dropped header lines: the kept runs of lines are sliced whole, so a head with
+ * one dropped line is two slices, not one piece per line.
+ */
+function keptLines(text: string, lines: readonly HeaderLine[], dropped: readonly boolean[]): string {
+  let out = '';
+  /** Where the current run of kept text starts (the CRLF before a line belongs to the line). */
+  let runStart = 0;
   for (let index = 0; index < lines.length; index += 1) {
-    if (dropped[index] === true) continue;
+    if (dropped[index] !== true) continue;
     const line = lines[index] as HeaderLine;
-    out += `\r\n${text.slice(line.start, line.end)}`;
+    out += text.slice(runStart, line.start - 2);
+    runStart = line.end;
   }
-  return out;
+  return out + text.slice(runStart);
 }
 
 function isDigits(text: string, start: number, end: number): boolean {
@@ -250,6 +270,8 @@ function fallback(reason: string): RequestHeadResult {
 }
 
 function listTokens(value: string): string[] {
+  // Mostly one token (`keep-alive`, `close`), already without surrounding spaces.
+  if (!value.includes(',')) return value === '' ? [] : [value.toLowerCase()];
   const out: string[] = [];
   for (const part of value.split(',')) {
     const token = part.trim().toLowerCase();
@@ -314,7 +336,7 @@ export function parseResponseHead(buffer: Buffer, headRequest: boolean): Respons
   let dropped: boolean[] | null = null;
   for (let index = 0; index < lines.length; index += 1) {
     const line = lines[index] as HeaderLine;
-    const name = interestingName(text, line, NAME_LENGTHS);
+    const name = interestingName(text, line);
     if (name === '') continue;
     const value = text.slice(line.valueStart, line.valueEnd);
     if (name === 'content-length') {
@@ -334,18 +356,22 @@ export function parseResponseHead(buffer: Buffer, headRequest: boolean): Respons
   else if (contentLength !== undefined) framing = Number(contentLength) === 0 ? NO_BODY : { kind: 'length', length: Number(contentLength) };
   else framing = UNTIL_CLOSE;
 
-  for (let index = 0; index < lines.length; index += 1) {
-    const line = lines[index] as HeaderLine;
-    // With a Transfer-Encoding, a Content-Length means nothing and must not reach the client.
-    let drop = transferEncoding !== undefined && line.colon - line.start === 14 && text.slice(line.start, line.colon).toLowerCase() === 'content-length';
-    if (!drop && connectionTokens !== null && connectionTokens.some((token) => token !== 'keep-alive' && token !== 'close')) {
-      const name = text.slice(line.start, line.colon).toLowerCase();
-      drop = connectionTokens.includes(name) && !NEVER_DROPPED.has(name);
+  // Headers the backend's Connection header names are hop-by-hop too.
+  const namedHops = connectionTokens === null ? null : connectionTokens.filter((token) => token !== 'keep-alive' && token !== 'close');
+  if (transferEncoding !== undefined || (namedHops !== null && namedHops.length > 0)) {
+    for (let index = 0; index < lines.length; index += 1) {
+      const line = lines[index] as HeaderLine;
+      // With a Transfer-Encoding, a Content-Length means nothing and must not reach the client.
+      let drop = transferEncoding !== undefined && line.colon - line.start === 14 && sameNameIgnoringCase(text, line.start, 'content-length');
+      if (!drop && namedHops !== null && namedHops.length > 0) {
+        const name = text.slice(line.start, line.colon).toLowerCase();
+        drop = namedHops.includes(name) && !NEVER_DROPPED.has(name);
+      }
+      if (drop) (dropped ??= new Array<boolean>(lines.length).fill(false))[index] = true;
     }
-    if (drop) (dropped ??= new Array<boolean>(lines.length).fill(false))[index] = true;
   }
   // The status line is rewritten as HTTP/1.1 (the router speaks 1.1 to the client).
-  let clientHead = dropped === null ? text : keptLines(text, statusEnd, lines, dropped);
+  let clientHead = dropped === null ? text : keptLines(text, lines, dropped);
   if (http10) clientHead = `HTTP/1.1${clientHead.slice(8)}`;
   // The chunks are passed on as they are, so the client is told they are chunks.
   if (chunked) clientHead += '\r\nTransfer-Encoding: chunked';

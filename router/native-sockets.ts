@@ -30,7 +30,7 @@ interface Binding {
   adopt(socket: NativeSocket, fd: number): Handle;
   refuse(fd: number): void;
   connect(socket: NativeSocket, ip: string, port: number): Handle;
-  write(handle: Handle, data: string | Buffer): boolean;
+  write(handle: Handle, data: string | Buffer, then?: Buffer): boolean;
   setPaused(handle: Handle, paused: boolean): void;
   end(handle: Handle): void;
   destroy(handle: Handle): void;
@@ -120,6 +120,18 @@ export class NativeSocket extends EventEmitter implements ProxySocket {
       return true;
     }
     const flowing = required().write(this.handle, data);
+    if (!flowing) this.writableNeedDrain = true;
+    return flowing;
+  }
+
+  /** A latin1 head and the body bytes after it, in one system call. */
+  writeHeadAndBody(head: string, body: Buffer): boolean {
+    if (this.destroyed || this.handle === null) return false;
+    if (this.corked !== null) {
+      this.corked.push(head, body);
+      return true;
+    }
+    const flowing = required().write(this.handle, head, body);
     if (!flowing) this.writableNeedDrain = true;
     return flowing;
   }

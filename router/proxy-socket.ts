@@ -38,6 +38,12 @@ export function connectSocket(kind: SocketKind, host: string, port: number): Pro
   return net.connect({ host, port, noDelay: true });
 }
 
+/** Writes a latin1 head and the body bytes that follow it, in one system call either way. */
+export function writeHeadAndBody(socket: ProxySocket, head: string, body: Buffer): boolean {
+  if (socket instanceof NativeSocket) return socket.writeHeadAndBody(head, body);
+  return socket.write(head + body.toString('latin1'), 'latin1');
+}
+
 /**
  * A connection as a net.Socket, for Node's HTTP server to take over (the fast path hands it
  * what it does not carry itself). `ready` gets null if the connection is already gone.

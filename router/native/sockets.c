@@ -299,12 +299,20 @@ static sock *sock_of(napi_env env, napi_value value) {
   return data;
 }
 
-/* write(handle, data: Buffer | latin1 string): boolean */
+/* write(handle, data: Buffer | latin1 string, then?: Buffer): boolean — `then` goes out in the same send */
 static napi_value js_write(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], result;
+  static char joined[64 * 1024];
+  size_t argc = 3;
+  napi_value argv[3], result;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   sock *s = sock_of(env, argv[0]);
+  void *then = NULL;
+  size_t then_length = 0;
+  if (argc >= 3) {
+    bool is_buffer = false;
+    napi_is_buffer(env, argv[2], &is_buffer);
+    if (is_buffer) napi_get_buffer_info(env, argv[2], &then, &then_length);
+  }
   int flowing;
   bool is_buffer = false;
   napi_is_buffer(env, argv[1], &is_buffer);
@@ -313,15 +321,16 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
     size_t length;
     napi_get_buffer_info(env, argv[1], &data, &length);
     flowing = write_bytes(s, data, length);
+    if (then_length > 0) flowing = write_bytes(s, then, then_length);
   } else {
-    static char stack[16384];
     size_t length;
     napi_get_value_string_latin1(env, argv[1], NULL, 0, &length);
-    char *text = length < sizeof stack ? stack : malloc(length + 1);
+    char *text = length + then_length < sizeof joined ? joined : malloc(length + then_length + 1);
     if (text == NULL) return throw_errno(env, "write", ENOMEM);
     napi_get_value_string_latin1(env, argv[1], text, length + 1, &length);
-    flowing = write_bytes(s, text, length);
-    if (text != stack) free(text);
+    if (then_length > 0) memcpy(text + length, then, then_length);
+    flowing = write_bytes(s, text, length + then_length);
+    if (text != joined) free(text);
   }
   napi_get_boolean(env, flowing, &result);
   return result;

@@ -54,6 +54,18 @@ describe('router/access-log', () => {
     expect(direct).to.include({ level: 30, msg: 'request', path: RECORD.path, worker: '2', clientAborted: true });
   });
 
+  it('writes durations (tenths of a millisecond) as the numbers JSON would', () => {
+    const log = new AccessLog(pinoLike({}).logger, undefined, { write: () => undefined, bindings: {} });
+    const durations = (tenthsOfTotal: number, tenthsToFirstByte: number): unknown[] => {
+      const line = JSON.parse(log.line(RECORD, tenthsOfTotal, tenthsToFirstByte)) as { durationMs: unknown; backendMs: unknown };
+      return [line.durationMs, line.backendMs];
+    };
+    expect(durations(12, 30)).to.deep.equal([1.2, 3]);
+    expect(durations(5, 0)).to.deep.equal([0.5, 0]);
+    expect(durations(1_234_567, -1)).to.deep.equal([123456.7, null]);
+    expect(log.line(RECORD, 7, 10)).to.include('"durationMs":0.7,"backendMs":1,');
+  });
+
   it('writes nothing when the info level is off, but still counts the request', () => {
     const { logger } = pinoLike({});
     logger.level = 'warn';
