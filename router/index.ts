@@ -200,8 +200,11 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     needsFullProxy: (app) => routerTls.store.redirectsToHttps(app),
     handOff: (socket, buffered) =>
       asNodeSocket(socket, (nodeSocket) => {
-        if (nodeSocket === null) return;
         // The fast path took its listeners off, the count's among them.
+        if (nodeSocket === null) {
+          connectionClosed();
+          return;
+        }
         nodeSocket.once('close', connectionClosed);
         if (buffered !== null) {
           nodeSocket.pause();

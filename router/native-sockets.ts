@@ -180,23 +180,40 @@ export class NativeSocket extends EventEmitter implements ProxySocket {
 
   /**
    * Gives the connection to a net.Socket (for Node's HTTP server); this object is done with.
-   * Bytes still waiting to go out are sent first, so `ready` may be called on a later turn.
+   * Bytes still waiting to go out are sent first, so `ready` may be called on a later turn, with
+   * null if the connection is lost meanwhile. Nothing is read here in between: what the client
+   * sends next is the net.Socket's to read.
    */
   toNodeSocket(ready: (socket: net.Socket | null) => void): void {
+    this.handOver(ready, this.paused);
+  }
+
+  private handOver(ready: (socket: net.Socket | null) => void, paused: boolean): void {
     if (this.destroyed || this.handle === null) {
       ready(null);
       return;
     }
     const fd = required().detach(this.handle);
     if (fd === null) {
-      this.once('drain', () => this.toNodeSocket(ready));
+      // Bytes still going out: read nothing more, and try again once they are out.
+      this.pause();
+      const retry = (): void => {
+        this.off('close', lost);
+        this.handOver(ready, paused);
+      };
+      const lost = (): void => {
+        this.off('drain', retry);
+        ready(null);
+      };
+      this.once('drain', retry);
+      this.once('close', lost);
       return;
     }
     this.destroyed = true;
     this.clearTimer();
     this.removeAllListeners();
     const socket = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
-    if (this.paused) socket.pause();
+    if (paused) socket.pause();
     ready(socket);
   }
 

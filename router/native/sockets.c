@@ -194,15 +194,16 @@ static void finish_connect(sock *s) {
     return;
   }
   s->connecting = 0;
-  if (s->pending_end > s->pending_start) flush_pending(s);
-  else if (s->shutdown_due) shut_write_side(s);
-  if (s->closing) return;
   rewatch(s);
   napi_handle_scope scope;
   napi_open_handle_scope(env_, &scope);
   napi_value argv[1] = {object_of(s->object)};
   call_back(ON_CONNECT, 1, argv);
   napi_close_handle_scope(env_, scope);
+  /* Bytes written while connecting go out now, after 'connect' (as with net.Socket). */
+  if (s->closing) return;
+  if (s->pending_end > s->pending_start) flush_pending(s);
+  else if (s->shutdown_due) shut_write_side(s);
 }
 
 static void read_some(sock *s) {
@@ -554,7 +555,6 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
 
 static void free_listener(uv_handle_t *handle) {
   listener *l = handle->data;
-  close(l->fd);
   napi_delete_reference(env_, l->object);
   free(l);
 }
@@ -569,6 +569,8 @@ static napi_value js_close_listener(napi_env env, napi_callback_info info) {
   if (l->closing) return NULL;
   l->closing = 1;
   uv_close((uv_handle_t *)&l->poll, free_listener);
+  /* The poll is stopped already; closing now refuses the next connection at once, as net.Server does. */
+  close(l->fd);
   return NULL;
 }
 

@@ -11,194 +11,204 @@ import net, { type AddressInfo } from 'node:net';
 import { startRouter, type RunningRouter } from '../../../router/index';
 import { capturingLogger, EngineKeys, listenOn, rawExchange, routerConfig, SHARED_ETCD_URL, uniquePrefix, waitUntil } from './helpers';
 
-describe('router fast path', function () {
-  this.timeout(60_000);
+// Once per kind of socket under the fast path (SLIPWAY_ROUTER_SOCKETS): the router's own (native,
+// router/native/sockets.c) and Node's net.Socket (node, the fallback).
+for (const sockets of ['native', 'node'] as const) {
+  describe(`router fast path (${sockets} sockets)`, function () {
+    this.timeout(60_000);
 
-  const client = new Etcd3({ hosts: SHARED_ETCD_URL });
-  let prefix: string;
-  let keys: EngineKeys;
-  let router: RunningRouter | undefined;
-  let cleanups: Array<() => Promise<void>>;
-  let logLines: Array<Record<string, unknown>>;
+    const client = new Etcd3({ hosts: SHARED_ETCD_URL });
+    let prefix: string;
+    let keys: EngineKeys;
+    let router: RunningRouter | undefined;
+    let cleanups: Array<() => Promise<void>>;
+    let logLines: Array<Record<string, unknown>>;
 
-  beforeEach(() => {
-    prefix = uniquePrefix();
-    keys = new EngineKeys(client, prefix);
-    cleanups = [];
-    logLines = [];
-  });
-
-  afterEach(async () => {
-    await router?.close();
-    router = undefined;
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    await keys.removeAll();
-  });
-
-  after(() => client.close());
-
-  async function startRouterFor(backendUrl: string): Promise<RunningRouter> {
-    await keys.addDomain('shop', 'shop.test');
-    await keys.addBackend('shop', 'web.1', backendUrl);
-    const captured = capturingLogger();
-    logLines = captured.lines;
-    router = await startRouter(routerConfig(prefix), captured.logger);
-    return router;
-  }
-
-  async function serve(handler: http.RequestListener): Promise<{ router: RunningRouter; backend: Awaited<ReturnType<typeof listenOn>> }> {
-    const backend = await listenOn(handler);
-    cleanups.push(backend.close);
-    return { router: await startRouterFor(backend.url), backend };
-  }
-
-  /** A backend that answers every request with `answer` (raw bytes), then does what `after` says. */
-  async function rawBackend(answer: string, after: 'keep' | 'close'): Promise<{ url: string; connections: () => number }> {
-    let connections = 0;
-    const server = net.createServer((socket) => {
-      connections += 1;
-      let head = '';
-      socket.on('data', (chunk: Buffer) => {
-        head += chunk.toString('latin1');
-        if (!head.includes('\r\n\r\n')) return;
-        head = '';
-        if (after === 'close') socket.end(answer);
-        else socket.write(answer);
-      });
-      socket.on('error', () => undefined);
+    beforeEach(() => {
+      prefix = uniquePrefix();
+      keys = new EngineKeys(client, prefix);
+      cleanups = [];
+      logLines = [];
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          for (const each of sockets) each.destroy();
-        }),
-    );
-    const sockets = new Set<net.Socket>();
-    server.on('connection', (socket: net.Socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
+
+    afterEach(async () => {
+      await router?.close();
+      router = undefined;
+      for (const cleanup of cleanups.reverse()) await cleanup();
+      await keys.removeAll();
     });
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections };
-  }
 
-  function echoHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = `${req.method} ${req.url} ${Buffer.concat(chunks).toString()}`;
-      res.writeHead(200, { 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    });
-  }
+    after(() => client.close());
 
-  it('answers pipelined requests on one connection in order, bodies included', async () => {
-    const { router } = await serve(echoHandler);
-    const answer = await rawExchange(
-      router.port,
-      'GET /one HTTP/1.1\r\nHost: shop.test\r\n\r\n' +
-        'POST /two HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5\r\n\r\nhello' +
-        'GET /three HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n',
-    );
-    const bodies = answer.split('HTTP/1.1 200 OK').slice(1).map((part) => part.slice(part.indexOf('\r\n\r\n') + 4));
-    expect(bodies).to.deep.equal(['GET /one ', 'POST /two hello', 'GET /three ']);
-  });
-
-  it('hands a connection to the full proxy midway (a chunked upload), which then keeps it', async () => {
-    const { router } = await serve(echoHandler);
-    const answer = await rawExchange(
-      router.port,
-      'GET /fast HTTP/1.1\r\nHost: shop.test\r\n\r\n' +
-        'POST /chunked HTTP/1.1\r\nHost: shop.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' +
-        'GET /after HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n',
-    );
-    expect(answer).to.include('GET /fast ');
-    expect(answer).to.include('POST /chunked abc');
-    expect(answer).to.include('GET /after ');
-    expect(answer.match(/HTTP\/1\.1 200 OK/g)).to.have.length(3);
-  });
-
-  it('passes a chunked response on as chunks and reuses both connections afterwards', async () => {
-    const { router } = await serve((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.write('first,');
-      setImmediate(() => res.end('second'));
-    });
-    const answer = await rawExchange(router.port, 'GET /a HTTP/1.1\r\nHost: shop.test\r\n\r\nGET /b HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
-    const responses = answer.split('HTTP/1.1 200 OK').slice(1);
-    expect(responses).to.have.length(2);
-    for (const each of responses) {
-      expect(each).to.match(/transfer-encoding: chunked/i);
-      expect(each).to.include('6\r\nfirst,\r\n');
-      expect(each).to.include('6\r\nsecond\r\n0\r\n\r\n');
+    async function startRouterFor(backendUrl: string): Promise<RunningRouter> {
+      await keys.addDomain('shop', 'shop.test');
+      await keys.addBackend('shop', 'web.1', backendUrl);
+      const captured = capturingLogger();
+      logLines = captured.lines;
+      router = await startRouter(routerConfig(prefix, SHARED_ETCD_URL, { SLIPWAY_ROUTER_SOCKETS: sockets }), captured.logger);
+      return router;
     }
-  });
 
-  it('reads a response without a length until the backend closes, and closes the client connection too', async () => {
-    const backend = await rawBackend('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it', 'close');
-    const router = await startRouterFor(backend.url);
-    const answer = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\n\r\n');
-    expect(answer).to.match(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(answer).to.match(/\r\nConnection: close\r\n/);
-    expect(answer.endsWith('\r\n\r\nall of it')).to.equal(true);
-  });
+    async function serve(handler: http.RequestListener): Promise<{ router: RunningRouter; backend: Awaited<ReturnType<typeof listenOn>> }> {
+      const backend = await listenOn(handler);
+      cleanups.push(backend.close);
+      return { router: await startRouterFor(backend.url), backend };
+    }
 
-  it('passes the final answer after 103 Early Hints, and only it', async () => {
-    const { router } = await serve((_req, res) => {
-      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
-      res.end('final');
+    /** A backend that answers every request with `answer` (raw bytes), then does what `after` says. */
+    async function rawBackend(answer: string, after: 'keep' | 'close'): Promise<{ url: string; connections: () => number }> {
+      let connections = 0;
+      const server = net.createServer((socket) => {
+        connections += 1;
+        let head = '';
+        socket.on('data', (chunk: Buffer) => {
+          head += chunk.toString('latin1');
+          if (!head.includes('\r\n\r\n')) return;
+          head = '';
+          if (after === 'close') socket.end(answer);
+          else socket.write(answer);
+        });
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            for (const each of sockets) each.destroy();
+          }),
+      );
+      const sockets = new Set<net.Socket>();
+      server.on('connection', (socket: net.Socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+      });
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections };
+    }
+
+    function echoHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = `${req.method} ${req.url} ${Buffer.concat(chunks).toString()}`;
+        res.writeHead(200, { 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+    }
+
+    it(`listens on ${sockets} sockets`, async () => {
+      await serve((_req, res) => res.end('ok'));
+      const listening = logLines.find((line) => line.msg === 'router listening');
+      expect(listening?.sockets).to.equal(sockets);
     });
-    const answer = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
-    expect(answer).to.not.include('103');
-    expect(answer).to.match(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(answer.endsWith('final')).to.equal(true);
-  });
 
-  it('answers 502 R502 for a response head it cannot pass on', async () => {
-    const backend = await rawBackend('HTTP/1.1 200 OK\r\nX-Split: a\nInjected: yes\r\n\r\n', 'close');
-    const router = await startRouterFor(backend.url);
-    const answer = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
-    expect(answer).to.match(/^HTTP\/1\.1 502 /);
-    expect(answer).to.include('x-slipway-error: R502');
-    expect(answer).to.not.include('Injected');
-  });
-
-  it('sends a HEAD answer without a body and carries on with the next request', async () => {
-    const { router } = await serve((req, res) => {
-      res.writeHead(200, { 'content-length': '4' });
-      res.end(req.method === 'HEAD' ? undefined : 'body');
+    it('answers pipelined requests on one connection in order, bodies included', async () => {
+      const { router } = await serve(echoHandler);
+      const answer = await rawExchange(
+        router.port,
+        'GET /one HTTP/1.1\r\nHost: shop.test\r\n\r\n' +
+          'POST /two HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5\r\n\r\nhello' +
+          'GET /three HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n',
+      );
+      const bodies = answer.split('HTTP/1.1 200 OK').slice(1).map((part) => part.slice(part.indexOf('\r\n\r\n') + 4));
+      expect(bodies).to.deep.equal(['GET /one ', 'POST /two hello', 'GET /three ']);
     });
-    const answer = await rawExchange(router.port, 'HEAD / HTTP/1.1\r\nHost: shop.test\r\n\r\nGET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
-    const responses = answer.split('HTTP/1.1 200 OK').slice(1);
-    expect(responses).to.have.length(2);
-    expect(responses[0]?.endsWith('\r\n\r\n')).to.equal(true);
-    expect(responses[1]?.endsWith('\r\n\r\nbody')).to.equal(true);
-  });
 
-  it('closes its idle connections to a backend as soon as the backend is withdrawn', async () => {
-    const { router, backend } = await serve((_req, res) => res.end('ok'));
-    let open = 0;
-    backend.server.on('connection', (socket: net.Socket) => {
-      open += 1;
-      socket.on('close', () => (open -= 1));
+    it('hands a connection to the full proxy midway (a chunked upload), which then keeps it', async () => {
+      const { router } = await serve(echoHandler);
+      const answer = await rawExchange(
+        router.port,
+        'GET /fast HTTP/1.1\r\nHost: shop.test\r\n\r\n' +
+          'POST /chunked HTTP/1.1\r\nHost: shop.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' +
+          'GET /after HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n',
+      );
+      expect(answer).to.include('GET /fast ');
+      expect(answer).to.include('POST /chunked abc');
+      expect(answer).to.include('GET /after ');
+      expect(answer.match(/HTTP\/1\.1 200 OK/g)).to.have.length(3);
     });
-    const answer = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
-    expect(answer).to.match(/^HTTP\/1\.1 200 /);
-    expect(open).to.equal(1); // pooled, kept alive
-    await keys.removeBackend('shop', 'web.1');
-    await waitUntil('the pooled connection to close', () => open === 0);
-  });
 
-  it('fails no GET when the backend closes each connection right after answering (stale pooled connections)', async () => {
-    // Answers, then closes the connection just after: the router's pooled connection goes stale.
-    const backend = await rawBackend('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 'close');
-    const router = await startRouterFor(backend.url);
-    for (let i = 0; i < 5; i += 1) {
+    it('passes a chunked response on as chunks and reuses both connections afterwards', async () => {
+      const { router } = await serve((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('first,');
+        setImmediate(() => res.end('second'));
+      });
+      const answer = await rawExchange(router.port, 'GET /a HTTP/1.1\r\nHost: shop.test\r\n\r\nGET /b HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
+      const responses = answer.split('HTTP/1.1 200 OK').slice(1);
+      expect(responses).to.have.length(2);
+      for (const each of responses) {
+        expect(each).to.match(/transfer-encoding: chunked/i);
+        expect(each).to.include('6\r\nfirst,\r\n');
+        expect(each).to.include('6\r\nsecond\r\n0\r\n\r\n');
+      }
+    });
+
+    it('reads a response without a length until the backend closes, and closes the client connection too', async () => {
+      const backend = await rawBackend('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it', 'close');
+      const router = await startRouterFor(backend.url);
+      const answer = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\n\r\n');
+      expect(answer).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(answer).to.match(/\r\nConnection: close\r\n/);
+      expect(answer.endsWith('\r\n\r\nall of it')).to.equal(true);
+    });
+
+    it('passes the final answer after 103 Early Hints, and only it', async () => {
+      const { router } = await serve((_req, res) => {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+        res.end('final');
+      });
+      const answer = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
+      expect(answer).to.not.include('103');
+      expect(answer).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(answer.endsWith('final')).to.equal(true);
+    });
+
+    it('answers 502 R502 for a response head it cannot pass on', async () => {
+      const backend = await rawBackend('HTTP/1.1 200 OK\r\nX-Split: a\nInjected: yes\r\n\r\n', 'close');
+      const router = await startRouterFor(backend.url);
+      const answer = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
+      expect(answer).to.match(/^HTTP\/1\.1 502 /);
+      expect(answer).to.include('x-slipway-error: R502');
+      expect(answer).to.not.include('Injected');
+    });
+
+    it('sends a HEAD answer without a body and carries on with the next request', async () => {
+      const { router } = await serve((req, res) => {
+        res.writeHead(200, { 'content-length': '4' });
+        res.end(req.method === 'HEAD' ? undefined : 'body');
+      });
+      const answer = await rawExchange(router.port, 'HEAD / HTTP/1.1\r\nHost: shop.test\r\n\r\nGET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
+      const responses = answer.split('HTTP/1.1 200 OK').slice(1);
+      expect(responses).to.have.length(2);
+      expect(responses[0]?.endsWith('\r\n\r\n')).to.equal(true);
+      expect(responses[1]?.endsWith('\r\n\r\nbody')).to.equal(true);
+    });
+
+    it('closes its idle connections to a backend as soon as the backend is withdrawn', async () => {
+      const { router, backend } = await serve((_req, res) => res.end('ok'));
+      let open = 0;
+      backend.server.on('connection', (socket: net.Socket) => {
+        open += 1;
+        socket.on('close', () => (open -= 1));
+      });
       const answer = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
       expect(answer).to.match(/^HTTP\/1\.1 200 /);
-    }
-    expect(backend.connections()).to.equal(5);
-    expect(logLines.filter((line) => line.msg === 'request' && line.status === 200)).to.have.length(5);
+      expect(open).to.equal(1); // pooled, kept alive
+      await keys.removeBackend('shop', 'web.1');
+      await waitUntil('the pooled connection to close', () => open === 0);
+    });
+
+    it('fails no GET when the backend closes each connection right after answering (stale pooled connections)', async () => {
+      // Answers, then closes the connection just after: the router's pooled connection goes stale.
+      const backend = await rawBackend('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 'close');
+      const router = await startRouterFor(backend.url);
+      for (let i = 0; i < 5; i += 1) {
+        const answer = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
+        expect(answer).to.match(/^HTTP\/1\.1 200 /);
+      }
+      expect(backend.connections()).to.equal(5);
+      expect(logLines.filter((line) => line.msg === 'request' && line.status === 200)).to.have.length(5);
+    });
   });
-});
+}
