@@ -5,9 +5,10 @@
  * Everything on loopback, in one run, one part after the other:
  *
  * 1. Throughput. wrk (-t1 -c32, bounded) sends GET / to one backend (a Debian nginx answering
- *    `return 200`, 1 worker, no access log) four ways: directly; through an nginx proxy (1 worker,
+ *    `return 200`, 1 worker, no access log) five ways: directly; through an nginx proxy (1 worker,
  *    upstream keep-alive, access log to a file); through Slipway's router as one process; through
- *    the router on every core (node:cluster). Requests per second, p50/p99 latency and errors from
+ *    the router on every core (node:cluster); and through one router process on Node's own sockets
+ *    (SLIPWAY_ROUTER_SOCKETS=node) for what its native sockets save. Requests per second, p50/p99 latency and errors from
  *    wrk; proxy CPU time per request from /proc (utime + stime of the proxy's whole process tree,
  *    before and after). Repeated in rounds, the order reversed each round; medians side by side
  *    with ratios to nginx.
@@ -420,6 +421,8 @@ interface Router {
 }
 
 const ROUTER_MAIN = path.resolve(__dirname, '..', 'router', 'main.js');
+/** The single-process router with SLIPWAY_ROUTER_SOCKETS=node: what its native sockets save. */
+const NODE_SOCKETS_TARGET = 'router (1 process, Node sockets)';
 
 /** The router's environment: ours, with its own settings for this run set over it. */
 function routerEnv(etcdUrls: readonly string[], prefix: string, port: number, workers: number, stateDir: string): NodeJS.ProcessEnv {
@@ -440,13 +443,21 @@ function routerEnv(etcdUrls: readonly string[], prefix: string, port: number, wo
   };
 }
 
-async function startRouter(children: Children, dir: string, etcdUrls: readonly string[], prefix: string, label: string, workers: number): Promise<Router> {
+async function startRouter(
+  children: Children,
+  dir: string,
+  etcdUrls: readonly string[],
+  prefix: string,
+  label: string,
+  workers: number,
+  sockets: 'native' | 'node' = 'native',
+): Promise<Router> {
   const port = await freePort();
   const stateDir = path.join(dir, `state-${label}`);
   fs.mkdirSync(stateDir, { recursive: true });
   const logFile = path.join(dir, `${label}.log`);
   const out = fs.openSync(logFile, 'a');
-  const child = children.spawn(label, process.execPath, [ROUTER_MAIN], { env: routerEnv(etcdUrls, prefix, port, workers, stateDir), stdio: ['ignore', out, out] });
+  const child = children.spawn(label, process.execPath, [ROUTER_MAIN], { env: { ...routerEnv(etcdUrls, prefix, port, workers, stateDir), SLIPWAY_ROUTER_SOCKETS: sockets }, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   try {
     await untilAnswers(port, hostOf(APPS.throughput), (a) => a.status === 200 && a.body === BACKEND_BODY, label, () => !child.hasExited());
@@ -1251,6 +1262,8 @@ interface Setup {
   backend: Nginx;
   proxy: Nginx;
   routers: Router[];
+  /** Measured for throughput only, beside the others: the router on Node's sockets. */
+  nodeSocketsRouter: Router;
   host: BackendHost;
 }
 
@@ -1290,9 +1303,12 @@ async function setUp(cleanup: Cleanup, tools: Tools): Promise<Setup> {
   const labels: [string, number][] = [['router (1 process)', 1]];
   if (SETTINGS.workers > 1) labels.push([`router (${SETTINGS.workers} processes)`, SETTINGS.workers]);
   const routers = await Promise.all(labels.map(([label, workers]) => startRouter(children, dir, etcdUrls, routes.prefix, label, workers)));
-  for (const router of routers) cleanup.add(`stop ${router.label}`, () => children.stop(router.child));
-  console.log(`Started: backend nginx on :${backendPort}, nginx proxy on :${proxyPort}, ${routers.map((r) => `${r.label} on :${r.port}`).join(', ')}; etcd prefix ${routes.prefix}; logs in ${dir}`);
-  return { children, tools, dir, routes, backend, proxy, routers, host };
+  const nodeSocketsRouter = await startRouter(children, dir, etcdUrls, routes.prefix, NODE_SOCKETS_TARGET, 1, 'node');
+  for (const router of [...routers, nodeSocketsRouter]) cleanup.add(`stop ${router.label}`, () => children.stop(router.child));
+  console.log(
+    `Started: backend nginx on :${backendPort}, nginx proxy on :${proxyPort}, ${[...routers, nodeSocketsRouter].map((r) => `${r.label} on :${r.port}`).join(', ')}; etcd prefix ${routes.prefix}; logs in ${dir}`,
+  );
+  return { children, tools, dir, routes, backend, proxy, routers, nodeSocketsRouter, host };
 }
 
 async function runConvergence(setup: Setup): Promise<Convergence[]> {
@@ -1377,7 +1393,7 @@ async function run(cleanup: Cleanup): Promise<void> {
   const targets: Target[] = [
     { name: 'direct (no proxy)', port: setup.backend.port, proxyPid: null },
     { name: NGINX_TARGET, port: setup.proxy.port, proxyPid: setup.proxy.child.pid },
-    ...setup.routers.map((r) => ({ name: r.label, port: r.port, proxyPid: r.child.pid })),
+    ...[...setup.routers, setup.nodeSocketsRouter].map((r) => ({ name: r.label, port: r.port, proxyPid: r.child.pid })),
   ];
   const runs = await throughput(setup.children, tools.wrk, targets, setup.backend.child.pid);
   const summaries = summarize(runs, targets);

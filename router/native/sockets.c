@@ -57,11 +57,16 @@ typedef struct sock {
 
 typedef struct listener {
   uv_poll_t poll;
+  uv_timer_t pause; /* while out of descriptors: accepting waits for this */
   int fd;
   int port;
   int closing;
+  int handles_closed; /* of poll and pause: the memory goes with the second */
   napi_ref object;
 } listener;
+
+/* Out of file descriptors: how long accepting waits before it tries again. */
+#define ACCEPT_RETRY_MS 100
 
 /* ------------------------------------------------------------------ calling JavaScript */
 
@@ -451,6 +456,13 @@ static void format_address(const struct sockaddr_storage *address, char *text, s
   }
 }
 
+static void on_listener_event(uv_poll_t *poll, int status, int events);
+
+static void resume_accepting(uv_timer_t *timer) {
+  listener *l = timer->data;
+  if (!l->closing) uv_poll_start(&l->poll, UV_READABLE, on_listener_event);
+}
+
 static void on_listener_event(uv_poll_t *poll, int status, int events) {
   listener *l = poll->data;
   (void)events;
@@ -459,7 +471,15 @@ static void on_listener_event(uv_poll_t *poll, int status, int events) {
     struct sockaddr_storage peer;
     socklen_t peer_length = sizeof peer;
     int fd = accept4(l->fd, (struct sockaddr *)&peer, &peer_length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return; /* EAGAIN, or out of descriptors for now: the next event retries */
+    if (fd < 0) {
+      /* Out of descriptors, the pending connection stays queued and the descriptor readable: stop
+         watching for a while rather than spin on it until a descriptor is free. */
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        uv_poll_stop(&l->poll);
+        uv_timer_start(&l->pause, resume_accepting, ACCEPT_RETRY_MS, 0);
+      }
+      return; /* EAGAIN: all taken */
+    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     char text[INET6_ADDRSTRLEN];
@@ -543,6 +563,9 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
   l->port = bound_port;
   uv_poll_init_socket(loop_, &l->poll, fd);
   l->poll.data = l;
+  uv_timer_init(loop_, &l->pause);
+  l->pause.data = l;
+  uv_unref((uv_handle_t *)&l->pause);
   napi_create_reference(env, argv[0], 1, &l->object);
   uv_poll_start(&l->poll, UV_READABLE, on_listener_event);
   napi_create_external(env, l, NULL, NULL, &handle);
@@ -553,8 +576,9 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static void free_listener(uv_handle_t *handle) {
+static void listener_handle_closed(uv_handle_t *handle) {
   listener *l = handle->data;
+  if (++l->handles_closed < 2) return;
   napi_delete_reference(env_, l->object);
   free(l);
 }
@@ -568,9 +592,12 @@ static napi_value js_close_listener(napi_env env, napi_callback_info info) {
   napi_get_value_external(env, argv[0], (void **)&l);
   if (l->closing) return NULL;
   l->closing = 1;
-  uv_close((uv_handle_t *)&l->poll, free_listener);
-  /* The poll is stopped already; closing now refuses the next connection at once, as net.Server does. */
+  /* uv_close takes the descriptor out of the loop's epoll set at once; only then may it be closed
+     (libuv would otherwise remove whatever socket gets that number next). Closing now refuses the
+     next connection at once, as net.Server does. */
+  uv_close((uv_handle_t *)&l->poll, listener_handle_closed);
   close(l->fd);
+  uv_close((uv_handle_t *)&l->pause, listener_handle_closed);
   return NULL;
 }
 
