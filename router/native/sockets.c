@@ -305,16 +305,20 @@ static sock *sock_of(napi_env env, napi_value value) {
   return data;
 }
 
+/* The arguments of a call whose first one is a socket handle (up to `count` into argv); the socket. */
+static sock *socket_call(napi_env env, napi_callback_info info, size_t count, napi_value *argv) {
+  napi_get_cb_info(env, info, &count, argv, NULL, NULL);
+  return sock_of(env, argv[0]);
+}
+
 /* write(handle, data: Buffer | latin1 string, then?: Buffer): boolean — `then` goes out in the same send */
 static napi_value js_write(napi_env env, napi_callback_info info) {
   static char joined[64 * 1024];
-  size_t argc = 3;
-  napi_value argv[3], result;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  sock *s = sock_of(env, argv[0]);
+  napi_value argv[3] = {NULL, NULL, NULL}, result;
+  sock *s = socket_call(env, info, 3, argv);
   void *then = NULL;
   size_t then_length = 0;
-  if (argc >= 3) {
+  if (argv[2] != NULL) {
     bool is_buffer = false;
     napi_is_buffer(env, argv[2], &is_buffer);
     if (is_buffer) napi_get_buffer_info(env, argv[2], &then, &then_length);
@@ -344,10 +348,8 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
 
 /* setPaused(handle, paused: boolean) */
 static napi_value js_set_paused(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  sock *s = sock_of(env, argv[0]);
+  sock *s = socket_call(env, info, 2, argv);
   bool paused;
   napi_get_value_bool(env, argv[1], &paused);
   s->paused = paused;
@@ -357,10 +359,8 @@ static napi_value js_set_paused(napi_env env, napi_callback_info info) {
 
 /* end(handle): no more writes; the write side is shut once pending bytes are out */
 static napi_value js_end(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  sock *s = sock_of(env, argv[0]);
+  sock *s = socket_call(env, info, 1, argv);
   if (s->closing || s->shutdown_due) return NULL;
   s->shutdown_due = 1;
   if (!s->connecting && s->pending_end == s->pending_start) shut_write_side(s);
@@ -369,19 +369,15 @@ static napi_value js_end(napi_env env, napi_callback_info info) {
 
 /* destroy(handle): closed now; ON_CLOSE follows on the loop's next turn */
 static napi_value js_destroy(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  close_sock(sock_of(env, argv[0]), 0);
+  close_sock(socket_call(env, info, 1, argv), 0);
   return NULL;
 }
 
 /* detach(handle): the fd, no longer watched here, for a net.Socket to take over (no ON_CLOSE) */
 static napi_value js_detach(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1], result;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  sock *s = sock_of(env, argv[0]);
+  sock *s = socket_call(env, info, 1, argv);
   if (s->closing || s->pending_end > s->pending_start) {
     napi_get_null(env, &result);
     return result;
