@@ -207,13 +207,10 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
   if (connectionTokens !== null) {
     if (connectionTokens.includes('upgrade')) return fallback('upgrade');
   }
-  const namedHops = connectionTokens === null ? null : connectionTokens.filter((token) => token !== 'keep-alive' && token !== 'close');
-  if (namedHops !== null && namedHops.length > 0) {
-    // Headers the client's Connection header names are hop-by-hop too.
+  const namedHops = namedHopHeaders(connectionTokens);
+  if (namedHops.length > 0) {
     for (let index = 0; index < lines.length; index += 1) {
-      const line = lines[index] as HeaderLine;
-      const name = text.slice(line.start, line.colon).toLowerCase();
-      if (namedHops.includes(name) && !NEVER_DROPPED.has(name)) (dropped ??= new Array<boolean>(lines.length).fill(false))[index] = true;
+      if (isNamedHop(text, lines[index] as HeaderLine, namedHops)) (dropped ??= new Array<boolean>(lines.length).fill(false))[index] = true;
     }
   }
 
@@ -267,6 +264,17 @@ function isDigits(text: string, start: number, end: number): boolean {
 
 function fallback(reason: string): RequestHeadResult {
   return { kind: 'fallback', reason };
+}
+
+/** The header names a Connection header lists besides keep-alive and close: hop-by-hop too. */
+function namedHopHeaders(connectionTokens: readonly string[] | null): readonly string[] {
+  return connectionTokens === null ? [] : connectionTokens.filter((token) => token !== 'keep-alive' && token !== 'close');
+}
+
+/** Whether a header line is one of `namedHops` (the message's own framing headers never count). */
+function isNamedHop(text: string, line: HeaderLine, namedHops: readonly string[]): boolean {
+  const name = text.slice(line.start, line.colon).toLowerCase();
+  return namedHops.includes(name) && !NEVER_DROPPED.has(name);
 }
 
 function listTokens(value: string): string[] {
@@ -356,17 +364,14 @@ export function parseResponseHead(buffer: Buffer, headRequest: boolean): Respons
   else if (contentLength !== undefined) framing = Number(contentLength) === 0 ? NO_BODY : { kind: 'length', length: Number(contentLength) };
   else framing = UNTIL_CLOSE;
 
-  // Headers the backend's Connection header names are hop-by-hop too.
-  const namedHops = connectionTokens === null ? null : connectionTokens.filter((token) => token !== 'keep-alive' && token !== 'close');
-  if (transferEncoding !== undefined || (namedHops !== null && namedHops.length > 0)) {
+  const namedHops = namedHopHeaders(connectionTokens);
+  if (transferEncoding !== undefined || namedHops.length > 0) {
     for (let index = 0; index < lines.length; index += 1) {
       const line = lines[index] as HeaderLine;
       // With a Transfer-Encoding, a Content-Length means nothing and must not reach the client.
-      let drop = transferEncoding !== undefined && line.colon - line.start === 14 && sameNameIgnoringCase(text, line.start, 'content-length');
-      if (!drop && namedHops !== null && namedHops.length > 0) {
-        const name = text.slice(line.start, line.colon).toLowerCase();
-        drop = namedHops.includes(name) && !NEVER_DROPPED.has(name);
-      }
+      const drop =
+        (transferEncoding !== undefined && line.colon - line.start === 14 && sameNameIgnoringCase(text, line.start, 'content-length')) ||
+        (namedHops.length > 0 && isNamedHop(text, line, namedHops));
       if (drop) (dropped ??= new Array<boolean>(lines.length).fill(false))[index] = true;
     }
   }

@@ -117,7 +117,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   const health = (): HealthReport => buildHealthReport(table.loaded, table.stats(), source.status(), Date.now());
   // Keep-alive pool to backends: reusing connections saves a TCP handshake per request.
   const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 1024, scheduling: 'lifo', timeout: BACKEND_KEEP_ALIVE_MS });
-  const sockets: SocketKind = config.routerSockets === 'native' && nativeSocketsAvailable().available ? 'native' : 'node';
+  const sockets = chooseSockets(config, logger);
   const pool = new BackendPool({ idleTimeoutMs: BACKEND_KEEP_ALIVE_MS, connectTimeoutMs: config.routerConnectTimeoutMs, maxIdlePerBackend: BACKEND_MAX_IDLE, sockets });
   // A withdrawn backend (a retired release, a scale-down) gets no more requests: its idle
   // keep-alive connections are closed now, so its process can exit as soon as it is drained.
@@ -220,7 +220,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   };
   let listening: PlainListener;
   try {
-    listening = await listenPlain(config, accept, logger);
+    listening = await listenPlain(config, sockets, accept, logger);
   } catch (error) {
     await source.close();
     agent.destroy();
@@ -348,7 +348,7 @@ function processFamilies(state: {
   ];
 }
 
-/** The plain-HTTP port: the router's native listener, or a net.Server if native sockets are off or missing. */
+/** The plain-HTTP port: the router's native listener, or a net.Server on Node's sockets. */
 interface PlainListener {
   readonly port: number;
   readonly sockets: SocketKind;
@@ -356,20 +356,25 @@ interface PlainListener {
   close(): void;
 }
 
-async function listenPlain(config: Config, accept: (socket: ProxySocket) => void, logger: Logger): Promise<PlainListener> {
-  if (config.routerSockets === 'native') {
-    const native = nativeSocketsAvailable();
-    if (native.available) {
-      // In a cluster every worker listens on the port itself and the kernel spreads connections.
-      const listener = new NativeListener(config.routerHost, config.routerPort, cluster.isWorker, accept);
-      return { port: listener.port, sockets: 'native', close: () => listener.close() };
-    }
-    logger.warn({ reason: native.reason }, 'native sockets unavailable (run scripts/build-native); using Node sockets');
+/** The sockets the fast path runs on: native ones if asked for and built, else Node's (said in the log). */
+function chooseSockets(config: Config, logger: Logger): SocketKind {
+  if (config.routerSockets === 'node') return 'node';
+  const native = nativeSocketsAvailable();
+  if (native.available) return 'native';
+  logger.warn({ reason: native.reason }, 'native sockets unavailable (run scripts/build-native); using Node sockets');
+  return 'node';
+}
+
+async function listenPlain(config: Config, sockets: SocketKind, accept: (socket: ProxySocket) => void, logger: Logger): Promise<PlainListener> {
+  if (sockets === 'native') {
+    // In a cluster every worker listens on the port itself and the kernel spreads connections.
+    const listener = new NativeListener(config.routerHost, config.routerPort, cluster.isWorker, accept);
+    return { port: listener.port, sockets, close: () => listener.close() };
   }
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => accept(socket));
   await listen(server, config.routerHost, config.routerPort);
   server.on('error', (error: Error) => logger.error({ err: error }, 'router server error'));
-  return { port: (server.address() as AddressInfo).port, sockets: 'node', close: () => server.close() };
+  return { port: (server.address() as AddressInfo).port, sockets, close: () => server.close() };
 }
 
 function listen(server: net.Server, host: string, port: number): Promise<void> {

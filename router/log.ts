@@ -1,10 +1,10 @@
 /**
  * The router process's logger: the same JSON lines as lib/log.ts (pino, `component: "router"`,
- * ISO time), but written in batches of up to 64 KB rather than one write(2) per line. An access log line per
- * request would otherwise cost a system call per request, a good part of the router's CPU.
- * Lines wait at most FLUSH_INTERVAL_MS; everything is flushed when the process exits.
+ * ISO time), but written in batches of up to 64 KB rather than one write(2) per line. An access
+ * log line per request would otherwise cost a system call per request, a good part of the
+ * router's CPU. Lines wait at most FLUSH_INTERVAL_MS; everything is flushed when the process exits.
  *
- * Access lines skip the logger and go to the same destination directly (router/access-log.ts).
+ * Access lines skip the logger and join the same batch directly (router/access-log.ts).
  */
 import pino from 'pino';
 import type { Logger } from '../lib/log';
@@ -13,7 +13,7 @@ import type { AccessLineSink } from './access-log';
 /**
  * Characters gathered before a write. Each write is a trip through libuv's thread pool; at 8 KB
  * (about 20 access lines) those trips cost the router ~7 µs of CPU per request, at 64 KB next to
- * nothing (measured with wrk beside nginx, docs/router.md).
+ * nothing (measured with wrk beside nginx, docs/benchmarks.md).
  */
 const BATCH_BYTES = 64 * 1024;
 /** Longest a line waits before it is written. */

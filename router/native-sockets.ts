@@ -92,6 +92,8 @@ export class NativeSocket extends EventEmitter implements ProxySocket {
   destroyed = false;
   connecting = false;
   writableNeedDrain = false;
+  /** The module: a NativeSocket is only made once it has loaded (connectNative, NativeListener). */
+  private readonly native = required();
   private handle: Handle | null = null;
   private paused = false;
   private corked: Array<string | Buffer> | null = null;
@@ -114,24 +116,23 @@ export class NativeSocket extends EventEmitter implements ProxySocket {
   }
 
   write(data: string | Buffer, _encoding?: 'latin1'): boolean {
-    if (this.destroyed || this.handle === null) return false;
-    if (this.corked !== null) {
-      this.corked.push(data);
-      return true;
-    }
-    const flowing = required().write(this.handle, data);
-    if (!flowing) this.writableNeedDrain = true;
-    return flowing;
+    return this.send(data);
   }
 
   /** A latin1 head and the body bytes after it, in one system call. */
   writeHeadAndBody(head: string, body: Buffer): boolean {
+    return this.send(head, body);
+  }
+
+  /** `data`, then `then` if given, in one system call (buffered while corked). */
+  private send(data: string | Buffer, then?: Buffer): boolean {
     if (this.destroyed || this.handle === null) return false;
     if (this.corked !== null) {
-      this.corked.push(head, body);
+      this.corked.push(data);
+      if (then !== undefined) this.corked.push(then);
       return true;
     }
-    const flowing = required().write(this.handle, head, body);
+    const flowing = this.native.write(this.handle, data, then);
     if (!flowing) this.writableNeedDrain = true;
     return flowing;
   }
@@ -149,13 +150,13 @@ export class NativeSocket extends EventEmitter implements ProxySocket {
   }
 
   pause(): this {
-    if (!this.paused && !this.destroyed && this.handle !== null) required().setPaused(this.handle, true);
+    if (!this.paused && !this.destroyed && this.handle !== null) this.native.setPaused(this.handle, true);
     this.paused = true;
     return this;
   }
 
   resume(): this {
-    if (this.paused && !this.destroyed && this.handle !== null) required().setPaused(this.handle, false);
+    if (this.paused && !this.destroyed && this.handle !== null) this.native.setPaused(this.handle, false);
     this.paused = false;
     return this;
   }
@@ -165,7 +166,7 @@ export class NativeSocket extends EventEmitter implements ProxySocket {
   }
 
   end(): this {
-    if (!this.destroyed && this.handle !== null) required().end(this.handle);
+    if (!this.destroyed && this.handle !== null) this.native.end(this.handle);
     return this;
   }
 
@@ -174,7 +175,7 @@ export class NativeSocket extends EventEmitter implements ProxySocket {
     this.destroyed = true;
     if (error !== undefined) this.pendingError = error;
     this.clearTimer();
-    if (this.handle !== null) required().destroy(this.handle);
+    if (this.handle !== null) this.native.destroy(this.handle);
     return this;
   }
 
@@ -193,7 +194,7 @@ export class NativeSocket extends EventEmitter implements ProxySocket {
       ready(null);
       return;
     }
-    const fd = required().detach(this.handle);
+    const fd = this.native.detach(this.handle);
     if (fd === null) {
       // Bytes still going out: read nothing more, and try again once they are out.
       this.pause();

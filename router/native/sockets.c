@@ -89,6 +89,15 @@ static napi_value object_of(napi_ref ref) {
   return value;
 }
 
+/* Calls a socket callback whose only argument is the socket's JavaScript object. */
+static void notify(napi_ref object, enum callback which) {
+  napi_handle_scope scope;
+  napi_open_handle_scope(env_, &scope);
+  napi_value argv[1] = {object_of(object)};
+  call_back(which, 1, argv);
+  napi_close_handle_scope(env_, scope);
+}
+
 static napi_value throw_errno(napi_env env, const char *syscall, int error) {
   napi_value code, message, exception;
   const char *name = uv_err_name(uv_translate_sys_error(error));
@@ -182,11 +191,7 @@ static void flush_pending(sock *s) {
   if (s->shutdown_due) shut_write_side(s);
   if (s->closing) return;
   rewatch(s);
-  napi_handle_scope scope;
-  napi_open_handle_scope(env_, &scope);
-  napi_value argv[1] = {object_of(s->object)};
-  call_back(ON_DRAIN, 1, argv);
-  napi_close_handle_scope(env_, scope);
+  notify(s->object, ON_DRAIN);
 }
 
 static void finish_connect(sock *s) {
@@ -200,11 +205,7 @@ static void finish_connect(sock *s) {
   }
   s->connecting = 0;
   rewatch(s);
-  napi_handle_scope scope;
-  napi_open_handle_scope(env_, &scope);
-  napi_value argv[1] = {object_of(s->object)};
-  call_back(ON_CONNECT, 1, argv);
-  napi_close_handle_scope(env_, scope);
+  notify(s->object, ON_CONNECT);
   /* Bytes written while connecting go out now, after 'connect' (as with net.Socket). */
   if (s->closing) return;
   if (s->pending_end > s->pending_start) flush_pending(s);
@@ -217,20 +218,20 @@ static void read_some(sock *s) {
     if (errno != EAGAIN && errno != EINTR) close_sock(s, errno);
     return;
   }
+  if (n == 0) {
+    s->read_done = 1;
+    rewatch(s);
+    notify(s->object, ON_END);
+    close_if_finished(s);
+    return;
+  }
   napi_handle_scope scope;
   napi_open_handle_scope(env_, &scope);
   napi_value argv[2];
   argv[0] = object_of(s->object);
-  if (n == 0) {
-    s->read_done = 1;
-    rewatch(s);
-    call_back(ON_END, 1, argv);
-    close_if_finished(s);
-  } else {
-    void *data;
-    napi_create_buffer_copy(env_, (size_t)n, read_buffer_, &data, &argv[1]);
-    call_back(ON_DATA, 2, argv);
-  }
+  void *data;
+  napi_create_buffer_copy(env_, (size_t)n, read_buffer_, &data, &argv[1]);
+  call_back(ON_DATA, 2, argv);
   napi_close_handle_scope(env_, scope);
 }
 
@@ -405,22 +406,34 @@ static int resolve(const char *host, int port, int passive, struct sockaddr_stor
   return 0;
 }
 
+/* A non-blocking TCP socket for the host and port given as JavaScript values, with its address
+   in `address`; -1 once an exception is thrown. */
+static int open_socket(napi_env env, napi_value host_value, napi_value port_value, int passive, const char *syscall,
+                       struct sockaddr_storage *address, socklen_t *length) {
+  char host[256];
+  size_t host_length;
+  int32_t port;
+  napi_get_value_string_utf8(env, host_value, host, sizeof host, &host_length);
+  napi_get_value_int32(env, port_value, &port);
+  int error = resolve(host, port, passive, address, length);
+  if (error != 0) {
+    throw_errno(env, syscall, error);
+    return -1;
+  }
+  int fd = socket(address->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw_errno(env, "socket", errno);
+  return fd;
+}
+
 /* connect(object, ip, port): handle — ON_CONNECT, or ON_CLOSE with the error */
 static napi_value js_connect(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], result;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  char host[64];
-  size_t host_length;
-  int32_t port;
-  napi_get_value_string_utf8(env, argv[1], host, sizeof host, &host_length);
-  napi_get_value_int32(env, argv[2], &port);
   struct sockaddr_storage address;
   socklen_t address_length;
-  int error = resolve(host, port, 0, &address, &address_length);
-  if (error != 0) return throw_errno(env, "connect", error);
-  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, "socket", errno);
+  int fd = open_socket(env, argv[1], argv[2], 0, "connect", &address, &address_length);
+  if (fd < 0) return NULL;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   sock *s = new_sock(fd, argv[0]);
@@ -527,24 +540,17 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4], result, handle, port_value;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  char host[256];
-  size_t host_length;
-  int32_t port;
   bool reuse_port;
-  napi_get_value_string_utf8(env, argv[1], host, sizeof host, &host_length);
-  napi_get_value_int32(env, argv[2], &port);
   napi_get_value_bool(env, argv[3], &reuse_port);
   struct sockaddr_storage address;
   socklen_t address_length;
-  int error = resolve(host, port, 1, &address, &address_length);
-  if (error != 0) return throw_errno(env, "listen", error);
-  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, "socket", errno);
+  int fd = open_socket(env, argv[1], argv[2], 1, "listen", &address, &address_length);
+  if (fd < 0) return NULL;
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (bind(fd, (struct sockaddr *)&address, address_length) != 0 || listen(fd, 511) != 0) {
-    error = errno;
+    int error = errno;
     close(fd);
     return throw_errno(env, "listen", error);
   }
