@@ -233,11 +233,12 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   // that blocks the event loop) and catches up with etcd. (Started from etcd, it already follows.)
   if (fromCache) setTimeout(() => source.start(), ETCD_FOLLOW_DELAY_MS).unref();
 
-  // HTTPS on routerHttpsPort, same host and handlers; certificates by SNI (router/tls.ts).
+  // HTTPS on routerHttpsPort, same host and handlers; certificates by SNI (router/tls.ts). The
+  // TLS listener hands each connection, once secure, to this HTTP server, which never listens.
   try {
-    const httpsServer = serve(await routerTls.createServer(ROUTER_SERVER_OPTIONS));
-    await listen(httpsServer, config.routerHost, config.routerHttpsPort);
-    httpsServer.on('error', (error: Error) => logger.error({ err: error }, 'router HTTPS server error'));
+    const httpsServer = serve(http.createServer(ROUTER_SERVER_OPTIONS));
+    const tlsListener = await routerTls.listen(config.routerHost, config.routerHttpsPort, (socket) => httpsServer.emit('connection', socket));
+    servers.push(tlsListener);
     logger.info({ host: config.routerHost, port: routerTls.port }, 'router listening for HTTPS');
   } catch (error) {
     listening.close();
