@@ -135,7 +135,8 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     idleTimeoutMs: config.routerIdleTimeoutMs,
   };
   const accessLog = new AccessLog(logger, requestMetrics, options.accessLines);
-  const proxy = createRouterProxy({ routes: table, health, logger, agent, metrics: requestMetrics, accessLog, settings });
+  // The public /_slipway/health says only whether routes are loaded; the details are on the admin port.
+  const proxy = createRouterProxy({ routes: table, health: () => ({ ok: table.loaded }), logger, agent, metrics: requestMetrics, accessLog, settings });
   const servers: net.Server[] = [];
   const upgradedSockets = new Set<Duplex>();
   let openConnections = 0;

@@ -26,7 +26,7 @@ import type { AccessLog } from './access-log';
 import { ExchangeFacts, unreachable, type ProxyRoutes } from './exchange';
 import { renderErrorPage, type RouterErrorCode } from './error-pages';
 import { forwardedHeaderList } from './forwarded-headers';
-import { HEALTH_PATH, type HealthReport } from './health';
+import { HEALTH_PATH, type PublicHealth } from './health';
 import { backendRequestHeaders, clientResponseHeaders } from './hop-by-hop';
 import type { RequestMetrics } from './metrics';
 import { overflowCode, requestIdFor, requestLineTooLong, scanRequestHead, type RequestHead } from './request-head';
@@ -63,7 +63,7 @@ export type { ProxyRoutes } from './exchange';
 
 export interface RouterProxyOptions {
   readonly routes: ProxyRoutes;
-  readonly health: () => HealthReport;
+  readonly health: () => PublicHealth;
   readonly logger: Logger;
   /** Pooled keep-alive connections to backends; the caller owns it and destroys it on shutdown. */
   readonly agent: http.Agent;
