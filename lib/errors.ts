@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   domain_not_found: 404,
   invalid_certificate: 422,
   cert_not_found: 404,
+  secrets_unreadable: 500,
   internal: 500,
 } as const;
 
