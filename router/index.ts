@@ -95,7 +95,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   const workerId = options.workerId ?? '0';
   const table = new RouteTable(config.etcdPrefix, { balance: config.routerBalance });
   // TLS (router/tls.ts): certificates and per-app settings ride on the same etcd snapshot and watch.
-  const routerTls = new RouterTls({ etcdPrefix: config.etcdPrefix, httpsPort: config.routerHttpsPort }, table, logger);
+  const routerTls = new RouterTls({ etcdPrefix: config.etcdPrefix, httpsPort: config.routerHttpsPort, secretsKeyFile: config.secretsKeyFile }, table, logger);
   const source = createEtcdRouteSource({
     urls: config.etcdUrls,
     prefix: config.etcdPrefix,

@@ -17,6 +17,9 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Logger } from '../lib/log';
+import type { SecretBox } from '../lib/secret-box';
+import { sealedKeyId } from '../lib/secret-box';
+import { requireSecretBox } from '../lib/secrets-key-file';
 import { MAX_CLIENT_HELLO_BYTES, readClientHello } from './client-hello';
 import { HEALTH_PATH } from './health';
 import { normalizeHost } from './host-header';
@@ -165,6 +168,19 @@ export function httpsRedirector(
 }
 
 /**
+ * Opens the private keys of certificate values with the secrets key file, read when first needed
+ * and read again when a value names a key the ring does not hold (a rotation happened meanwhile).
+ */
+export function sealedKeyOpener(keyFile: string, read: (file: string) => SecretBox = requireSecretBox): (sealed: string, context: string) => string {
+  let box: SecretBox | null = null;
+  return (sealed, context) => {
+    const keyId = sealedKeyId(sealed);
+    if (box === null || (keyId !== null && !box.keyIds.includes(keyId))) box = read(keyFile);
+    return box.open(sealed, context);
+  };
+}
+
+/**
  * Everything TLS adds to a router, wired by router/index.ts: the TLS store joins the route table on
  * the etcd source (`sink`), each plain-HTTP request asks `redirect` first, and `createServer` makes
  * the HTTPS server that index.ts serves and listens like the HTTP one.
@@ -176,12 +192,13 @@ export class RouterTls {
   private listener: net.Server | null = null;
 
   constructor(
-    private readonly settings: { readonly etcdPrefix: string; readonly httpsPort: number },
+    private readonly settings: { readonly etcdPrefix: string; readonly httpsPort: number; readonly secretsKeyFile: string },
     private readonly routes: RouteLookup & RouteSink,
     private readonly logger: Logger,
   ) {
     this.store = new TlsStore(settings.etcdPrefix, {
       onInvalid: (problem) => logger.warn(problem, 'ignoring a certificate the router cannot use'),
+      openKey: sealedKeyOpener(settings.secretsKeyFile),
     });
     const redirector = httpsRedirector(routes, this.store, () => this.port, logger);
     this.redirect = (req, res) => (req.socket as { encrypted?: boolean }).encrypted !== true && redirector(req, res);
