@@ -1,21 +1,22 @@
 /**
  * The state dir holds the database, the secrets key, git repositories, credentials, logs and the
- * router's route cache: it and the folders in it are for their owner only (0700), so that no other
- * local user reads an app's source, config or keys, whatever the modes of the files inside. Made so
- * when missing, and put right on an installation from before (docs/security.md).
+ * router's route cache. Other local users may pass through it and its run/ folder (0711: MariaDB,
+ * started by scripts/start-services, runs as mysql from folders inside) but not list them; the
+ * folders with secrets are their owner's only (0700), so that no other local user reads an app's
+ * source, logs or routes whatever the modes of the files inside; the database and key files are
+ * 0600 themselves. Made so when missing, and put right on an installation from before
+ * (docs/security.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** Folders of the state dir, each owner-only; `repos` is made now so git never makes it 0755. */
-export const STATE_SUBDIRS = ['repos', 'logs', 'run', 'router'] as const;
+/** Modes of the state dir (`.`) and its folders; `repos` is made now so git never makes it 0755. */
+export const STATE_DIR_MODES: Readonly<Record<string, number>> = { '.': 0o711, run: 0o711, repos: 0o700, logs: 0o700, router: 0o700 };
 
 export function secureStateDir(stateDir: string): void {
-  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(stateDir, 0o700);
-  for (const name of STATE_SUBDIRS) {
+  for (const [name, mode] of Object.entries(STATE_DIR_MODES)) {
     const dir = path.join(stateDir, name);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.chmodSync(dir, 0o700);
+    fs.mkdirSync(dir, { recursive: true, mode });
+    fs.chmodSync(dir, mode);
   }
 }
