@@ -7,7 +7,7 @@
  */
 import type { Knex } from 'knex';
 import { SlipwayError } from '../../lib/errors';
-import { isSealed, sealedKeyId, type SecretBox } from '../../lib/secret-box';
+import { isSealed, SEALED_PREFIX, sealedKeyId, type SecretBox } from '../../lib/secret-box';
 
 /** An app's config vars, current (apps.config) or a release's snapshot (releases.config): one context, so markSucceeded copies the sealed text. */
 export const configContext = (appId: number): string => `config:${appId}`;
@@ -49,7 +49,9 @@ export async function resealAll(db: Knex, from: SecretBox, to: SecretBox, batchS
   for (const { table, column, context } of SECRET_COLUMNS) {
     let lastId = 0;
     for (;;) {
-      const rows = (await db(table).where('id', '>', lastId).orderBy('id').limit(batchSize).select('id', table === 'apps' ? 'id' : 'app_id', column)) as Array<Record<string, unknown>>;
+      // Only rows not sealed with the current key yet: a start with everything sealed reads none.
+      const rows = (await db(table).where('id', '>', lastId).whereNot(column, 'like', `${SEALED_PREFIX}${to.current.id}:%`)
+        .orderBy('id').limit(batchSize).select('id', table === 'apps' ? 'id' : 'app_id', column)) as Array<Record<string, unknown>>;
       if (rows.length === 0) break;
       lastId = Number(rows[rows.length - 1]!.id);
       const updates: Array<{ id: number; value: string }> = [];
