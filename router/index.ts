@@ -279,6 +279,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     });
     const stopped = Promise.all([plainDrained, ...servers.map((each) => new Promise<void>((resolve) => each.close(() => resolve())))]);
     fast.closeIdle();
+    routerTls.closeHandshaking();
     for (const each of servers) if (each instanceof http.Server) each.closeIdleConnections();
     const graceMs = options.shutdownGraceMs ?? config.routerShutdownGraceMs;
     if (!(await settlesWithin(stopped, graceMs))) {

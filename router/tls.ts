@@ -190,6 +190,8 @@ export class RouterTls {
   /** True if it answered the request with a redirect to HTTPS. Requests that came over TLS never are. */
   readonly redirect: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   private listener: net.Server | null = null;
+  /** Connections still in their TLS handshake: no request yet, so a shutdown closes them at once. */
+  private readonly handshaking = new Set<net.Socket>();
 
   constructor(
     private readonly settings: { readonly etcdPrefix: string; readonly httpsPort: number; readonly secretsKeyFile: string },
@@ -225,7 +227,14 @@ export class RouterTls {
     const defaultContext = tls.createSecureContext({ cert: fallback.cert, key: fallback.key });
     const choose = (serverName: string | null): tls.SecureContext =>
       (serverName === null ? undefined : this.store.contextFor(serverName)) ?? defaultContext;
-    const listener = net.createServer({ noDelay: true }, (socket) => acceptTls(socket, choose, connection, this.logger));
+    const listener = net.createServer({ noDelay: true }, (socket) => {
+      this.handshaking.add(socket);
+      socket.once('close', () => this.handshaking.delete(socket));
+      acceptTls(socket, choose, (secure) => {
+        this.handshaking.delete(socket);
+        connection(secure);
+      }, this.logger);
+    });
     await new Promise<void>((resolve, reject) => {
       listener.once('error', reject);
       listener.listen(port, host, () => {
@@ -236,5 +245,11 @@ export class RouterTls {
     listener.on('error', (error: Error) => this.logger.error({ err: error }, 'router HTTPS listener error'));
     this.listener = listener;
     return listener;
+  }
+
+  /** Closes the connections that have not finished their handshake (on shutdown: they carry no request). */
+  closeHandshaking(): void {
+    for (const socket of this.handshaking) socket.destroy();
+    this.handshaking.clear();
   }
 }
