@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { Etcd3 } from 'etcd3';
 import { certDir, makeCert, type TestCert } from '../support/certs';
 import { freePort, REPO_ROOT, run, uniqueName } from '../support/slipway';
 
@@ -121,6 +122,28 @@ describe('HTTPS with custom certificates through the router process started as s
     }
     expect(await servedCn(httpsPort, `nope.${zone}`)).to.equal('slipway-default');
     expect(await servedCn(httpsPort, null)).to.equal('slipway-default');
+  });
+
+  it('keeps the private keys out of etcd and the database files in clear, and the state files owner-only', async () => {
+    const etcd = new Etcd3({ hosts: env.SLIPWAY_ETCD_URL as string });
+    try {
+      const values = await etcd.getAll().prefix(`${env.SLIPWAY_ETCD_PREFIX as string}/apps/${app}/certs/`).strings();
+      expect(Object.keys(values)).to.have.length(2);
+      for (const raw of Object.values(values)) {
+        expect(raw).to.not.contain('PRIVATE KEY');
+        expect(JSON.parse(raw)).to.have.property('sealedKey').that.matches(/^slipway-sealed:v1:/);
+      }
+    } finally {
+      etcd.close();
+    }
+    const database = path.join(stateDir, 'slipway.sqlite3');
+    for (const file of [database, `${database}-wal`]) {
+      if (!fs.existsSync(file)) continue;
+      expect(fs.readFileSync(file).includes('PRIVATE KEY'), file).to.equal(false);
+      expect((fs.statSync(file).mode & 0o777).toString(8), file).to.equal('600');
+    }
+    expect((fs.statSync(path.join(stateDir, 'secrets.key')).mode & 0o777).toString(8)).to.equal('600');
+    expect((fs.statSync(path.join(stateDir, 'repos')).mode & 0o777).toString(8)).to.equal('700');
   });
 
   it('answers a request over HTTPS for the custom domain (R503: nothing deployed yet)', async () => {
