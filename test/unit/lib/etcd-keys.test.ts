@@ -4,11 +4,11 @@ import {
   parseCertValue, parseKey, parseSettingsValue, settingsKey, wildcardFor, ETCD_SCHEMA_VERSION,
 } from '../../../lib/etcd-keys';
 
-describe('lib/etcd-keys (contract v2, docs/contracts/etcd-keys.md)', () => {
+describe('lib/etcd-keys (contract v3, docs/contracts/etcd-keys.md)', () => {
   const prefix = '/slipway';
 
-  it('is schema version 2 (v1 plus certificate and settings keys)', () => {
-    expect(ETCD_SCHEMA_VERSION).to.equal(2);
+  it('is schema version 3 (v1 plus certificate and settings keys, private keys sealed)', () => {
+    expect(ETCD_SCHEMA_VERSION).to.equal(3);
   });
 
   it('builds the documented keys', () => {
@@ -77,6 +77,8 @@ describe('lib/etcd-keys (contract v2, docs/contracts/etcd-keys.md)', () => {
   });
 
   it('parses certificate and settings values, refusing what it cannot use', () => {
+    expect(parseCertValue('{"cert":"C","sealedKey":"slipway-sealed:v1:S","extra":1}')).to.deep.equal({ cert: 'C', sealedKey: 'slipway-sealed:v1:S' });
+    // A v2 value (key in clear, from an engine before v3) is still read.
     expect(parseCertValue('{"cert":"C","key":"K","extra":1}')).to.deep.equal({ cert: 'C', key: 'K' });
     for (const raw of ['', 'x', 'null', '{}', '{"cert":"C"}', '{"cert":"","key":"K"}', '{"cert":1,"key":"K"}']) {
       expect(parseCertValue(raw), raw).to.equal(null);
