@@ -80,6 +80,9 @@ describe('the slipway CLI and Dockerfile apps (end to end)', function () {
       const push = await copy.git('push', 'slipway', 'main');
       expect(push.code, push.output).to.equal(0);
       expect(push.output).to.include('Building with the Dockerfile');
+      // Which rule chose the builder, and how to choose buildpacks instead.
+      expect(push.output).to.include('A Dockerfile at the root of the repository is built with Docker when the app has no buildpacks set');
+      expect(push.output).to.include(`slipway buildpacks:set ${app} nodejs`);
       expect((await slipway.fetchApp(app)).body).to.match(/^Hello from a Dockerfile on Node\.js v/);
       const releases = await cli('releases', app);
       expect(releases.stdout).to.match(/v1/);
@@ -91,6 +94,25 @@ describe('the slipway CLI and Dockerfile apps (end to end)', function () {
     expect(destroyed.code, destroyed.output).to.equal(0);
     expect((await slipway.fetchApp(app)).status).to.equal(404);
     expect(fs.existsSync(path.join(slipway.stateDir, 'repos', `${app}.git`))).to.equal(false);
+  });
+
+  it('refuses a Dockerfile whose base image is not on the Docker host, saying how to load it', async function () {
+    const app = uniqueName('docker-from');
+    expect((await cli('apps:create', app)).code).to.equal(0);
+    const copy = await WorkingCopy.fromFixture('dockerfile-basic', key.privateKey);
+    try {
+      copy.write('Dockerfile', 'FROM slipway-test/no-such-base:1\nCMD ["true"]\n');
+      await copy.commitAll('A base image nobody has');
+      const push = await copy.push(slipway.gitUrl(app));
+      expect(push.code, push.output).to.not.equal(0);
+      expect(push.output).to.include('base image slipway-test/no-such-base:1 (FROM) is not on the Docker host');
+      expect(push.output).to.include('docker load -i image.tar');
+      expect(push.output).to.include(`docker push ${slipway.config.registry}/no-such-base:1`);
+      expect(push.output).to.not.match(/dial tcp|no such host|pull access denied/);
+    } finally {
+      copy.remove();
+      await cli('apps:destroy', app, '--confirm', app);
+    }
   });
 
   it('refuses apps:destroy without the matching --confirm and keeps the app', async function () {
