@@ -341,7 +341,8 @@ describe('buildpacks/nodejs resolve-version', () => {
       expect(res.stderr).to.include('">=30"').and.include('23.3.0');
     });
 
-    it('npm-for prints the npm a release shipped with, and why', () => {
+    it('npm-for prints the npm a release shipped with, and why', function () {
+      this.timeout(20_000); // two starts of node
       const notes = path.join(dir, 'CHANGELOG.md');
       fs.writeFileSync(notes, '## 2024-10-03, Version 20.18.0 (LTS), @x\n* **deps**: upgrade npm to 10.9.2\n');
       const res = run('npm-for', path.join(dir, 'npm.json'), '20.18.0', notes);
