@@ -145,7 +145,7 @@ function compile(buildDir: string, cacheDir: string, envDir: string, env: Record
 }
 
 describe('buildpacks/nodejs bin/compile (fake registry)', function () {
-  this.timeout(30000);
+  this.timeout(60000); // up to eight builds in one test, on a CPU shared with other suites
   let tmp: string;
   let registry: Served;
   let app: string;
