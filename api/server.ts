@@ -16,6 +16,7 @@ import { formationRoutes } from './routes/formation';
 import { keyRoutes } from './routes/keys';
 import { releaseRoutes } from './routes/releases';
 import { runRoutes, type RunRoutesDeps } from './routes/run';
+import { registryRoutes, type RegistryRoutesDeps } from './routes/registry';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -28,6 +29,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   buildpacks?: BuildpackRoutesDeps;
   /** Custom domains, certificates and HTTPS settings, `/apps/:app/domains|certs|tls`. */
   domains?: DomainsService;
+  /** The registry's size for the admin, `GET /registry` (engine/image-janitor.ts). */
+  registry?: RegistryRoutesDeps;
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -47,6 +50,7 @@ export function createApi(deps: ApiDeps): express.Express {
   if (deps.run) v1.use(runRoutes(deps.run));
   if (deps.buildpacks) v1.use(buildpackRoutes(deps.buildpacks));
   if (deps.domains) v1.use(domainRoutes({ domains: deps.domains }));
+  if (deps.registry) v1.use(registryRoutes(deps.registry));
   app.use('/api/v1', v1);
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));

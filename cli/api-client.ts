@@ -6,7 +6,7 @@
 import type { ErrorBody } from '../lib/errors';
 import type { App, AppInfo, Build, ConfigVars, SizedFormationEntry, Info, Key, PsView, Release, ReleaseInfo } from './api-types';
 import type { AddedCert, Cert, Domain, TlsSettings } from './api-types';
-import type { AppBuildpack, BuildCache, ImageDeploy } from './api-types';
+import type { AppBuildpack, BuildCache, ImageDeploy, RegistryInfo } from './api-types';
 import { CliError } from './cli-error';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -223,6 +223,10 @@ export class ApiClient {
 
   getBuildCache(app: string): Promise<BuildCache> {
     return this.request<BuildCache>('GET', `/apps/${encodeURIComponent(app)}/build-cache`);
+  }
+
+  getRegistryInfo(): Promise<RegistryInfo> {
+    return this.request<RegistryInfo>('GET', '/registry');
   }
 
   purgeBuildCache(app: string): Promise<void> {

@@ -159,6 +159,15 @@ export interface BuildCache {
   sizeBytes: number;
 }
 
+/** The registry's content (GET /registry). */
+export interface RegistryInfo {
+  registry: string;
+  repositories: number;
+  images: number;
+  blobs: number;
+  bytes: number;
+}
+
 /** What `deploy --image` made (POST /apps/:app/builds). */
 export interface ImageDeploy {
   build: Build;

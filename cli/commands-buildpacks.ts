@@ -4,7 +4,7 @@
  * Heroku's words where Heroku has the command. Like ./commands: API calls, then pure formatting.
  */
 import type { Command } from 'commander';
-import type { AppBuildpack, BuildCache, ImageDeploy } from './api-types';
+import type { AppBuildpack, BuildCache, ImageDeploy, RegistryInfo } from './api-types';
 import { CliError } from './cli-error';
 import type { CommandContext, JsonOption } from './commands';
 import * as format from './format';
@@ -104,6 +104,22 @@ export async function repoCache(ctx: CommandContext, app: string, opts: JsonOpti
   ctx.out(opts.json ? format.json(cache) : cacheSummary(app, cache, ctx.color));
 }
 
+export function registrySummary(info: RegistryInfo, color: boolean): string {
+  const c = format.colors(color);
+  return [
+    c.bold(`=== Registry ${info.registry}`),
+    `Repositories: ${info.repositories} (one per app)`,
+    `Images:       ${info.images}`,
+    `Size:         ${humanBytes(info.bytes)} in ${info.blobs} distinct layers and configs`,
+    'Destroyed apps\' images are deleted at once; their space comes back at the next scripts/gc.',
+  ].join('\n');
+}
+
+export async function registryInfo(ctx: CommandContext, opts: JsonOption): Promise<void> {
+  const info = await ctx.client().getRegistryInfo();
+  ctx.out(opts.json ? format.json(info) : registrySummary(info, ctx.color));
+}
+
 export async function repoPurgeCache(ctx: CommandContext, app: string): Promise<void> {
   await ctx.client().purgeBuildCache(app);
   const c = format.colors(ctx.color);
@@ -182,6 +198,13 @@ export function registerBuildpackCommands(program: Command, ctx: CommandContext)
     .argument('<app>', 'app name')
     .addHelpText('after', examples('slipway repo:purge-cache my-app'))
     .action((app: string) => repoPurgeCache(ctx, app));
+
+  program
+    .command('registry:info')
+    .description("show the size of Slipway's image registry (admin)")
+    .option('--json', "print the API's JSON")
+    .addHelpText('after', examples('slipway registry:info'))
+    .action((opts: JsonOption) => registryInfo(ctx, opts));
 
   program
     .command('deploy')

@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   domain_not_found: 404,
   invalid_certificate: 422,
   cert_not_found: 404,
+  registry_unavailable: 502,
+  registry_delete_disabled: 502,
   internal: 500,
 } as const;
 

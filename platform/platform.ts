@@ -12,6 +12,7 @@ import type { Logger } from '../lib/log';
 import { createApi, listen } from '../api/server';
 import { attachUpgradeHandler } from '../api/attach-server';
 import { AppsService } from '../engine/apps-service';
+import { createImageJanitor } from '../engine/drivers/docker-images';
 import { ConfigService } from '../engine/config-service';
 import { Deployer, safeAppJson } from '../engine/deployer';
 import { Reconciler } from '../engine/reconciler';
@@ -94,7 +95,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const caches = new DockerBuildCaches(docker, config.stackBuildImage, config.stackRunImage);
   let sshPort = config.sshPort;
   const addresses = addressesFrom(config, () => sshPort);
-  const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }));
+  const images = createImageJanitor(docker, config.registry, logger.child({ part: 'images' }));
+  const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }), images);
   const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }));
   const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }));
   const domains = new DomainsService(appsRepo, new DomainsRepo(db), publisher, config.domain, logger.child({ part: 'domains' }));
@@ -144,6 +146,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
     domains,
     buildpacks: buildSystem.api,
+    registry: { registryInfo: () => images.registryInfo() },
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,
     attachUpgradeHandler({ identity, oneOffs, logger: logger.child({ part: 'run' }) }));
