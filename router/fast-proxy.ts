@@ -24,7 +24,8 @@ import { BackendConnection, type BackendConnectionUser, type BackendPool } from 
 import { renderErrorPage, type RouterErrorCode } from './error-pages';
 import { forwardedHeaders } from './forwarded-headers';
 import { HEALTH_PATH } from './health';
-import { ChunkedScanner, parseRequestHead, parseResponseHead, type BodyFraming, type FastRequestHead } from './http1';
+import { BROKEN, ChunkedBody } from './chunked-body';
+import { parseRequestHead, parseResponseHead, type BodyFraming, type FastRequestHead } from './http1';
 import type { RequestMetrics } from './metrics';
 import type { ProxySettings } from './proxy';
 import { writeHeadAndBody, type ProxySocket } from './proxy-socket';
@@ -119,7 +120,7 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
     private responseBuffer: Buffer | null = null;
     private framing: BodyFraming | null = null;
     private responseRemaining = 0;
-    private chunked: ChunkedScanner | null = null;
+    private chunked: ChunkedBody | null = null;
     private backendReusable = false;
     /** When (Date.now()) the backend must have started answering; 0: no deadline now. */
     private responseDueAt = 0;
@@ -425,33 +426,28 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
         this.responseBuffer = null;
         this.lastActive = Date.now();
         if (head.framing.kind === 'length') this.responseRemaining = head.framing.length;
-        else if (head.framing.kind === 'chunked') this.chunked = new ChunkedScanner();
+        else if (head.framing.kind === 'chunked') this.chunked = new ChunkedBody(exchange.head.trailers);
         if (head.framing.kind === 'none') {
           if (rest !== null) this.backendReusable = false; // bytes past the end: out of step
           this.socket.write(clientHead, 'latin1');
           this.responseDone();
           return;
         }
-        if (rest === null) {
-          this.socket.write(clientHead, 'latin1');
-        } else if (rest.length <= SMALL_BODY_BYTES) {
-          this.passBody(connection, rest, clientHead);
-        } else {
-          this.socket.cork();
-          this.socket.write(clientHead, 'latin1');
-          this.passBody(connection, rest);
-          this.socket.uncork();
-        }
+        if (rest === null) this.socket.write(clientHead, 'latin1');
+        // The head goes out only once the body bytes read with it are known to be sound, so a
+        // broken body read with its head is answered with a 502 instead of a cut connection.
+        else this.passBody(connection, rest, clientHead);
         return;
       }
     }
 
-    /** Passes response body bytes on; `head`: the response head, to go out in the same write. */
+    /** Passes response body bytes on; `head`: the response head, not sent yet, to go out with them. */
     private passBody(connection: BackendConnection, chunk: Buffer, head?: string): void {
       const exchange = this.exchange as Exchange;
       const framing = this.framing as BodyFraming;
       let body = chunk;
       let complete = false;
+      let ending = '';
       if (framing.kind === 'length') {
         if (chunk.length >= this.responseRemaining) {
           if (chunk.length > this.responseRemaining) {
@@ -462,28 +458,52 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
         }
         this.responseRemaining -= body.length;
       } else if (framing.kind === 'chunked') {
-        const end = (this.chunked as ChunkedScanner).scan(chunk);
-        if (end === -2) {
-          logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502' }, 'backend sent a broken chunked body');
-          exchange.code = 'R502';
-          this.abortBackend();
-          this.finish(exchange.status, 'R502', CUT);
-          this.socket.destroy();
+        const scanner = this.chunked as ChunkedBody;
+        const passed = scanner.scan(chunk);
+        if (passed === BROKEN) {
+          this.brokenBody(scanner.problem, head === undefined);
           return;
         }
-        if (end >= 0) {
-          if (end < chunk.length) {
-            body = chunk.subarray(0, end);
-            this.backendReusable = false;
-          }
+        if (passed < chunk.length) body = chunk.subarray(0, passed);
+        if (scanner.done) {
+          if (scanner.bodyEnd < chunk.length) this.backendReusable = false; // bytes past the end: out of step
+          ending = scanner.ending;
           complete = true;
         }
       }
-      exchange.bytesOut += body.length;
+      exchange.bytesOut += body.length + ending.length;
       this.lastActive = Date.now();
-      const flowing = head === undefined ? this.socket.write(body) : writeHeadAndBody(this.socket, head, body);
+      let flowing: boolean;
+      if (head === undefined) flowing = this.socket.write(body);
+      else if (body.length <= SMALL_BODY_BYTES) flowing = writeHeadAndBody(this.socket, head, body);
+      else {
+        this.socket.cork();
+        this.socket.write(head, 'latin1');
+        flowing = this.socket.write(body);
+        this.socket.uncork();
+      }
+      if (ending !== '') flowing = this.socket.write(ending, 'latin1');
       if (!flowing) connection.socket.pause();
       if (complete) this.responseDone();
+    }
+
+    /**
+     * The backend's chunked body broke the grammar: nothing more of it goes anywhere and its
+     * connection is thrown away. A client that has not had the head yet gets a 502; one that has
+     * is cut off, the only honest way left to say the answer is incomplete.
+     */
+    private brokenBody(problem: string, headSent: boolean): void {
+      const exchange = this.exchange as Exchange;
+      logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502', reason: problem }, 'backend sent a broken chunked body');
+      this.abortBackend();
+      if (headSent) {
+        exchange.code = 'R502';
+        this.finish(exchange.status, 'R502', CUT);
+        this.socket.destroy();
+        return;
+      }
+      this.phase = Phase.Waiting;
+      this.fail('R502', `${exchange.app as string} sent a response the router cannot pass on`);
     }
 
     onEnd(connection: BackendConnection): void {

@@ -86,6 +86,48 @@ for (const sockets of ['native', 'node'] as const) {
       return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections };
     }
 
+    /**
+     * A backend that answers the n-th request it gets (on any connection) by calling answers[n]
+     * with that connection; past the list, a plain 200 naming the request's target.
+     */
+    async function scriptedBackend(answers: Array<(socket: net.Socket) => void>): Promise<{ url: string; requests: () => number }> {
+      let requests = 0;
+      const server = net.createServer((socket) => {
+        let head = '';
+        socket.on('data', (chunk: Buffer) => {
+          head += chunk.toString('latin1');
+          while (head.includes('\r\n\r\n')) {
+            const target = head.split(' ')[1] as string;
+            head = head.slice(head.indexOf('\r\n\r\n') + 4);
+            const answer = answers[requests];
+            requests += 1;
+            if (answer !== undefined) answer(socket);
+            else socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${target.length}\r\n\r\n${target}`);
+          }
+        });
+        socket.on('error', () => undefined);
+      });
+      const open = new Set<net.Socket>();
+      server.on('connection', (socket: net.Socket) => {
+        open.add(socket);
+        socket.on('close', () => open.delete(socket));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            for (const each of open) each.destroy();
+          }),
+      );
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests };
+    }
+
+    /** The answers in `raw`, split at each status line (bodies here never contain one). */
+    function answers(raw: string): string[] {
+      return raw.split(/(?=HTTP\/1\.1 \d\d\d )/).filter((part) => part !== '');
+    }
+
     function echoHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -209,6 +251,110 @@ for (const sockets of ['native', 'node'] as const) {
       }
       expect(backend.connections()).to.equal(5);
       expect(logLines.filter((line) => line.msg === 'request' && line.status === 200)).to.have.length(5);
+    });
+
+    describe('response framing (one tenant must not desync connections others share)', () => {
+      const POISON = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX: y\n\n';
+      const FAKE = 'HTTP/1.1 302 Found\r\nLocation: https://evil.example/\r\nContent-Length: 0\r\n\r\n';
+      const PIPELINED = 'GET /first HTTP/1.1\r\nHost: shop.test\r\n\r\nGET /second HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n';
+
+      it('answers 502 R502 for a chunked body whose trailer ends in bare LFs, discards that connection, and answers the next request rightly', async () => {
+        const backend = await scriptedBackend([
+          (socket) => {
+            socket.write(POISON);
+            socket.write(FAKE);
+          },
+        ]);
+        const router = await startRouterFor(backend.url);
+        const raw = await rawExchange(router.port, PIPELINED);
+        expect(raw).to.not.include('evil.example');
+        const [first, second, ...more] = answers(raw);
+        expect(first).to.match(/^HTTP\/1\.1 502 /);
+        expect(first).to.include('x-slipway-error: R502');
+        expect(second).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+        expect(second?.endsWith('\r\n\r\n/second')).to.equal(true);
+        expect(more).to.deep.equal([]);
+        const logged = logLines.find((line) => line.msg === 'request' && line.path === '/first');
+        expect(logged).to.include({ app: 'shop', status: 502, code: 'R502' });
+      });
+
+      it('cuts the client off, passing nothing unparsed on, when the bad bytes come after the head went out', async () => {
+        let appSocket: net.Socket | undefined;
+        const backend = await scriptedBackend([
+          (socket) => {
+            appSocket = socket;
+            socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+          },
+        ]);
+        const router = await startRouterFor(backend.url);
+        const raw = await new Promise<string>((resolve) => {
+          const socket = net.connect(router.port, '127.0.0.1');
+          let seen = '';
+          socket.on('data', (chunk: Buffer) => {
+            const before = seen;
+            seen += chunk.toString('latin1');
+            if (!before.includes('hello') && seen.includes('hello')) appSocket?.write(`0\r\nX: y\n\n${FAKE}`);
+          });
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve(seen));
+          socket.write(PIPELINED);
+        });
+        expect(raw).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+        expect(raw).to.not.include('302');
+        expect(raw).to.not.include('X: y');
+        expect(answers(raw)).to.have.length(1);
+      });
+
+      for (const [what, body] of [
+        ['a chunk size line ending in a bare LF', '5\nhello\r\n0\r\n\r\n'],
+        ['chunk data not followed by CRLF', '5\r\nhello\n0\r\n\r\n'],
+        ['a chunk extension with a space before its name', '5; a=b\r\nhello\r\n0\r\n\r\n'],
+        ['a chunk extension value that is neither a token nor a quoted string', '5;a=b@c\r\nhello\r\n0\r\n\r\n'],
+        ['a trailer field without a colon', '5\r\nhello\r\n0\r\nX y\r\n\r\n'],
+        ['an obsolete line fold in the trailer', '5\r\nhello\r\n0\r\nX: y\r\n z\r\n\r\n'],
+        ['an over-long chunk size', 'fffffffffffffffff\r\nhello\r\n0\r\n\r\n'],
+      ] as const) {
+        it(`answers 502 R502 for ${what}`, async () => {
+          const backend = await scriptedBackend([(socket) => socket.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body}`)]);
+          const router = await startRouterFor(backend.url);
+          const [first, second] = answers(await rawExchange(router.port, PIPELINED));
+          expect(first).to.match(/^HTTP\/1\.1 502 /);
+          expect(first).to.include('x-slipway-error: R502');
+          expect(second?.endsWith('\r\n\r\n/second')).to.equal(true);
+        });
+      }
+
+      it('answers 502 R502 for two Content-Length lines, even with the same value (as llhttp does)', async () => {
+        const backend = await scriptedBackend([(socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello')]);
+        const router = await startRouterFor(backend.url);
+        const [first, second] = answers(await rawExchange(router.port, PIPELINED));
+        expect(first).to.match(/^HTTP\/1\.1 502 /);
+        expect(second?.endsWith('\r\n\r\n/second')).to.equal(true);
+      });
+
+      it('accepts chunk sizes with leading zeros and chunk extensions of the grammar', async () => {
+        const backend = await scriptedBackend([
+          (socket) => socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000000005;a=b;c="d e"\r\nhello\r\n000\r\n\r\n'),
+        ]);
+        const router = await startRouterFor(backend.url);
+        const [first, second] = answers(await rawExchange(router.port, PIPELINED));
+        expect(first).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+        expect(first).to.include('\r\nhello\r\n');
+        expect(second?.endsWith('\r\n\r\n/second')).to.equal(true);
+      });
+
+      it('passes trailer fields on only to a client that said TE: trailers', async () => {
+        const chunkedWithTrailer = (socket: net.Socket): void => {
+          socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: 42\r\n\r\n');
+        };
+        const backend = await scriptedBackend([chunkedWithTrailer, chunkedWithTrailer]);
+        const router = await startRouterFor(backend.url);
+        const without = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
+        expect(without).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+        expect(without.endsWith('\r\n5\r\nhello\r\n0\r\n\r\n')).to.equal(true);
+        const withTe = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nTE: trailers\r\nConnection: TE, close\r\n\r\n');
+        expect(withTe.endsWith('\r\n5\r\nhello\r\n0\r\nX-Checksum: 42\r\n\r\n')).to.equal(true);
+      });
     });
   });
 }
