@@ -26,12 +26,15 @@ export interface BackendRequestOptions {
   readonly isUpgrade: boolean;
   /** Headers the router adds (X-Forwarded-*, X-Request-Id), as [name, value, …]. */
   readonly added: readonly string[];
+  /** The Host the backend gets instead of the client's (an absolute-form target's authority). */
+  readonly host?: string | undefined;
 }
 
 /** The raw header list sent to the backend. */
 export function backendRequestHeaders(rawHeaders: readonly string[], options: BackendRequestOptions): string[] {
   const listed = options.connectionTokens;
   const out: string[] = [];
+  if (options.host !== undefined) out.push('Host', options.host);
   let upgradeValue: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
@@ -41,6 +44,7 @@ export function backendRequestHeaders(rawHeaders: readonly string[], options: Ba
       continue;
     }
     if (REPLACED_ON_REQUEST.has(lower)) continue;
+    if (options.host !== undefined && lower === 'host') continue;
     if (listed.length > 0 && listed.includes(lower) && !NEVER_DROPPED.has(lower)) continue;
     out.push(name, rawHeaders[i + 1] as string);
   }

@@ -356,5 +356,96 @@ for (const sockets of ['native', 'node'] as const) {
         expect(withTe.endsWith('\r\n5\r\nhello\r\n0\r\nX-Checksum: 42\r\n\r\n')).to.equal(true);
       });
     });
+
+    describe('requests it refuses are answered, and read as llhttp reads them', () => {
+      it('answers CONNECT with 501 R501 instead of closing without a word', async () => {
+        const backend = await scriptedBackend([]);
+        const router = await startRouterFor(backend.url);
+        const raw = await rawExchange(router.port, 'CONNECT shop.test:443 HTTP/1.1\r\nHost: shop.test:443\r\n\r\n');
+        expect(raw).to.match(/^HTTP\/1\.1 501 /);
+        expect(raw).to.include('x-slipway-error: R501');
+        expect(backend.requests()).to.equal(0);
+      });
+
+      for (const [what, answer] of [
+        ['with Upgrade headers', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: evil\r\nConnection: upgrade\r\n\r\n'],
+        ['without them', 'HTTP/1.1 101 Switching Protocols\r\n\r\n'],
+      ] as const) {
+        it(`answers 502 R502 for a 101 ${what} that nobody asked for, on the full proxy too, and does not retry`, async () => {
+          const backend = await scriptedBackend([(socket) => socket.write(answer), (socket) => socket.write(answer), (socket) => socket.write(answer)]);
+          const router = await startRouterFor(backend.url);
+          // HTTP/1.0 takes the full proxy; HTTP/1.1 the fast path.
+          for (const version of ['1.0', '1.1']) {
+            const requestsBefore = backend.requests();
+            const raw = await rawExchange(router.port, `GET / HTTP/${version}\r\nHost: shop.test\r\nConnection: close\r\n\r\n`);
+            expect(raw, version).to.match(/^HTTP\/1\.1 502 /);
+            expect(raw, version).to.include('x-slipway-error: R502');
+            expect(backend.requests() - requestsBefore, version).to.equal(1);
+          }
+        });
+      }
+
+      it('answers a head whose lines end in bare LFs with 400 at once', async () => {
+        const backend = await scriptedBackend([]);
+        const router = await startRouterFor(backend.url);
+        const raw = await rawExchange(router.port, 'GET / HTTP/1.1\nHost: shop.test\n\n');
+        expect(raw).to.match(/^HTTP\/1\.1 400 /);
+        expect(backend.requests()).to.equal(0);
+      });
+
+      for (const [what, bytes] of [
+        ['a method in lower case', 'get / HTTP/1.1\r\nHost: shop.test\r\n\r\n'],
+        ['a method llhttp does not know', 'MKCOLA / HTTP/1.1\r\nHost: shop.test\r\n\r\n'],
+        ['a Content-Length with a tab after the digits', 'POST / HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5\t\r\n\r\nhello'],
+      ] as const) {
+        it(`refuses ${what} with 400, as llhttp does, and the app sees nothing`, async () => {
+          const backend = await scriptedBackend([]);
+          const router = await startRouterFor(backend.url);
+          const raw = await rawExchange(router.port, bytes);
+          expect(raw).to.match(/^HTTP\/1\.1 400 /);
+          expect(backend.requests()).to.equal(0);
+        });
+      }
+
+      it('passes a Content-Length with spaces around it, which llhttp takes, with its body', async () => {
+        const { router } = await serve(echoHandler);
+        const raw = await rawExchange(router.port, 'POST /x HTTP/1.1\r\nHost: shop.test\r\nContent-Length:  5 \r\nConnection: close\r\n\r\nhello');
+        expect(raw).to.match(/^HTTP\/1\.1 200 /);
+        expect(raw.endsWith('POST /x hello')).to.equal(true);
+      });
+
+      it('routes an absolute-form request by its target\'s authority, not Host, and passes it on in origin form', async () => {
+        const seen: string[] = [];
+        const { router } = await serve((req, res) => {
+          seen.push(`${req.url} ${req.headers.host}`);
+          res.end('shop');
+        });
+        const raw = await rawExchange(router.port, 'GET http://shop.test/x?y=1 HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n');
+        expect(raw).to.match(/^HTTP\/1\.1 200 /);
+        expect(seen).to.deep.equal(['/x?y=1 shop.test']);
+        const logged = logLines.find((line) => line.msg === 'request');
+        expect(logged).to.include({ host: 'shop.test', app: 'shop' });
+      });
+
+      it('answers an HTTP/1.0 request without keep-alive even when another request follows it', async () => {
+        const { router } = await serve(echoHandler);
+        const raw = await rawExchange(router.port, 'GET /one HTTP/1.0\r\nHost: shop.test\r\n\r\nGET /two HTTP/1.1\r\nHost: shop.test\r\n\r\n');
+        expect(answers(raw)).to.have.length(1);
+        expect(raw).to.match(/^HTTP\/1\.1 200 /);
+        expect(raw.endsWith('GET /one ')).to.equal(true);
+      });
+
+      it('answers both of Expect: 100-continue with Content-Length: 0 and the request pipelined after it', async () => {
+        const { router } = await serve(echoHandler);
+        const raw = await rawExchange(
+          router.port,
+          'POST /one HTTP/1.1\r\nHost: shop.test\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\nGET /two HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n',
+        );
+        const finals = answers(raw).filter((part) => !part.startsWith('HTTP/1.1 100 '));
+        expect(finals).to.have.length(2);
+        expect(finals[0]?.endsWith('POST /one ')).to.equal(true);
+        expect(finals[1]?.endsWith('GET /two ')).to.equal(true);
+      });
+    });
   });
 }
