@@ -27,7 +27,7 @@ import { HEALTH_PATH } from './health';
 import { BROKEN, ChunkedBody } from './chunked-body';
 import { parseRequestHead, parseResponseHead, type BodyFraming, type FastRequestHead } from './http1';
 import type { RequestMetrics } from './metrics';
-import type { ProxySettings } from './proxy';
+import { idleCode, type ProxySettings } from './proxy-policy';
 import { writeHeadAndBody, type ProxySocket } from './proxy-socket';
 import { MAX_HEAD_BYTES, requestIdFor } from './request-head';
 import { rawResponse, resolveApp } from './routing';
@@ -280,10 +280,7 @@ export function createFastProxy(options: FastProxyOptions): FastProxy {
         return;
       }
       const seconds = settings.idleTimeoutMs / 1000;
-      let code: RouterErrorCode;
-      if (this.phase === Phase.Responding) code = 'R598';
-      else if (this.bodyRemaining > 0) code = 'R408';
-      else code = 'R504';
+      const code = idleCode({ answerStarted: this.phase === Phase.Responding, bodyStillComing: this.bodyRemaining > 0 });
       logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code, seconds }, 'connection idle; ending the request');
       this.abortBackend();
       if (code === 'R598') {

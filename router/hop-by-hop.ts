@@ -4,15 +4,9 @@
  * keep-alive connections to backends and frames bodies itself. Pure; works on Node's raw header
  * arrays (`[name, value, name, value, …]`), which keep names' case and repeated headers.
  */
+import { HOP_BY_HOP, NEVER_DROPPED, needsZeroLength, REPLACED_ON_REQUEST } from './proxy-policy';
 
-/** Always connection-scoped (RFC 9110 §7.6.1, plus the old Keep-Alive and Proxy-Connection). */
-export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-/** A client could list these in Connection; dropping them would change what the request means. */
-export const NEVER_DROPPED: ReadonlySet<string> = new Set(['host', 'content-length', 'transfer-encoding']);
-/** Set by the router, whatever the client sent (X-Forwarded-For is appended to, then set). */
-export const REPLACED_ON_REQUEST: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-request-id', 'expect']);
-/** Methods Node sends without a body unless told otherwise. */
-const BODYLESS_BY_DEFAULT = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+export { HOP_BY_HOP, NEVER_DROPPED, REPLACED_ON_REQUEST } from './proxy-policy';
 
 export interface BackendRequestOptions {
   readonly method: string;
@@ -54,7 +48,7 @@ export function backendRequestHeaders(rawHeaders: readonly string[], options: Ba
   } else if (options.chunked) {
     // Node's parser took the chunks apart; Node's client puts them back together.
     out.push('Transfer-Encoding', 'chunked');
-  } else if (!options.hasContentLength && !BODYLESS_BY_DEFAULT.has(options.method)) {
+  } else if (!options.hasContentLength && needsZeroLength(options.method)) {
     // No body: say so, or Node would send an empty chunked one.
     out.push('Content-Length', '0');
   }

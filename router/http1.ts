@@ -15,14 +15,12 @@
  * Everything works on latin1 strings: one byte per character, so what is written back out (with
  * 'latin1') is byte for byte what came in.
  */
-import { HOP_BY_HOP, NEVER_DROPPED, REPLACED_ON_REQUEST } from './hop-by-hop';
+import { clientTakesTrailers, HOP_BY_HOP, NEVER_DROPPED, needsZeroLength, REPLACED_ON_REQUEST, responseHasNoBody, UNREQUESTED_SWITCH } from './proxy-policy';
 import { METHODS } from 'node:http';
 import { TARGET_CHARS, TOKEN_CHARS, VALUE_CHARS } from './http-grammar';
 import { MAX_HEAD_BYTES, MAX_LINE_BYTES } from './request-head';
 
 const MAX_CONTENT_LENGTH_DIGITS = 15;
-/** Methods sent without a body by convention; any other without Content-Length gets `Content-Length: 0`. */
-const BODYLESS_BY_DEFAULT = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
 
 /** One header line of a head decoded as latin1: where its name, value and end are. */
 interface HeaderLine {
@@ -192,7 +190,7 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
         connectionTokens = connectionTokens === null ? listTokens(value()) : connectionTokens.concat(listTokens(value()));
         break;
       case 'te':
-        if (listTokens(value()).includes('trailers')) trailers = true;
+        if (clientTakesTrailers(listTokens(value()))) trailers = true;
         break;
       case 'accept':
         accept = accept === undefined ? value() : `${accept}, ${value()}`;
@@ -221,7 +219,7 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
 
   let forwardedHead = dropped === null ? text : keptLines(text, lines, dropped);
   const length = contentLength === undefined ? 0 : Number(contentLength);
-  if (contentLength === undefined && !BODYLESS_BY_DEFAULT.has(method)) forwardedHead += '\r\nContent-Length: 0';
+  if (contentLength === undefined && needsZeroLength(method)) forwardedHead += '\r\nContent-Length: 0';
   return {
     kind: 'request',
     head: {
@@ -351,7 +349,7 @@ export function parseResponseHead(buffer: Buffer, headRequest: boolean): Respons
   if (status < 100) return invalid('status code');
   if (status < 200) {
     // 101 only answers an Upgrade, which never takes the fast path.
-    return status === 101 ? invalid('unrequested 101') : { kind: 'interim', headBytes: end + 4 };
+    return status === 101 ? invalid(UNREQUESTED_SWITCH) : { kind: 'interim', headBytes: end + 4 };
   }
   const http10 = minor === 0x30;
   const lines = readHeaderLines(text, statusEnd + 2, MAX_HEAD_BYTES);
@@ -382,7 +380,7 @@ export function parseResponseHead(buffer: Buffer, headRequest: boolean): Respons
   if (transferEncoding !== undefined && contentLength !== undefined) return invalid('Transfer-Encoding with Content-Length');
   const chunked = transferEncoding !== undefined && lastCoding(transferEncoding) === 'chunked';
   let framing: BodyFraming;
-  if (headRequest || status === 204 || status === 304) framing = NO_BODY;
+  if (responseHasNoBody(headRequest, status)) framing = NO_BODY;
   else if (transferEncoding !== undefined) framing = chunked ? CHUNKED : UNTIL_CLOSE;
   else if (contentLength !== undefined) framing = Number(contentLength) === 0 ? NO_BODY : { kind: 'length', length: Number(contentLength) };
   else framing = UNTIL_CLOSE;

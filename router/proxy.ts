@@ -28,38 +28,14 @@ import { renderErrorPage, type RouterErrorCode } from './error-pages';
 import { forwardedHeaderList } from './forwarded-headers';
 import { HEALTH_PATH, type HealthReport } from './health';
 import { backendRequestHeaders, clientResponseHeaders } from './hop-by-hop';
+import { DEFAULT_PROXY_SETTINGS, idleCode, UNREQUESTED_SWITCH, type ProxySettings } from './proxy-policy';
 import type { RequestMetrics } from './metrics';
 import { overflowCode, requestIdFor, requestLineTooLong, scanRequestHead, type RequestHead } from './request-head';
 import type { BackendEntry } from './route-table';
 import { readRequestTarget } from './request-target';
 import { rawHead, rawResponse, resolveApp } from './routing';
 
-export interface ProxySettings {
-  /** How many attempts (backends, or a fresh connection to the same one) one request may make. */
-  readonly maxAttempts: number;
-  /** How long a backend that refused a connection gets no requests; 0: never ejected. */
-  readonly ejectMs: number;
-  readonly connectTimeoutMs: number;
-  /** 0: no limit. */
-  readonly responseTimeoutMs: number;
-  /** 0: no limit. */
-  readonly maxBodyBytes: number;
-  /**
-   * WebSocket sessions (and handshakes) with no byte either way for this long are closed; 0: never.
-   * (Plain requests get the same limit from the HTTP server's timeout, set in index.ts.)
-   */
-  readonly idleTimeoutMs: number;
-}
-
-export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
-  maxAttempts: 3,
-  ejectMs: 10_000,
-  connectTimeoutMs: 5000,
-  responseTimeoutMs: 30_000,
-  maxBodyBytes: 1024 * 1024 * 1024,
-  idleTimeoutMs: 55_000,
-};
-
+export { DEFAULT_PROXY_SETTINGS, type ProxySettings } from './proxy-policy';
 export type { ProxyRoutes } from './exchange';
 
 export interface RouterProxyOptions {
@@ -422,7 +398,7 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
   /** The backend switched protocols unasked: nothing it sends can be passed on, and it is not retried. */
   function unrequestedSwitch(exchange: Exchange, res: http.ServerResponse, proxyReq: http.ClientRequest): void {
     if (exchange.proxyReq !== proxyReq || exchange.clientGone || exchange.code !== null) return;
-    logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502', reason: 'unrequested 101' }, 'backend sent an invalid response head');
+    logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502', reason: UNREQUESTED_SWITCH }, 'backend sent an invalid response head');
     abortBackend(exchange);
     detachBody(exchange);
     sendError(exchange, res, 'R502', `${exchange.app as string} sent a response the router cannot pass on`);
@@ -496,10 +472,7 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     const res = (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage;
     const idleMs = (socket as Partial<Socket>).timeout;
     const seconds = idleMs === undefined ? null : idleMs / 1000;
-    let code: RouterErrorCode;
-    if (exchange.phase === 'responding') code = 'R598';
-    else if (!exchange.req.complete && hasBody(exchange)) code = 'R408';
-    else code = 'R504';
+    const code = idleCode({ answerStarted: exchange.phase === 'responding', bodyStillComing: !exchange.req.complete && hasBody(exchange) });
     logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code, seconds }, 'connection idle; ending the request');
     abortBackend(exchange);
     detachBody(exchange);
