@@ -383,7 +383,11 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       if (!res.write(chunk)) proxyRes.pause();
     });
     res.on('drain', () => proxyRes.resume());
-    proxyRes.once('end', () => res.end());
+    proxyRes.once('end', () => {
+      // Trailer fields only for a client that said TE: trailers, as on the fast path.
+      if (exchange.head.trailers && proxyRes.rawTrailers.length > 0) res.addTrailers(pairs(proxyRes.rawTrailers));
+      res.end();
+    });
     // Node reports a backend that died halfway as 'error' then 'close' on the response; without
     // this the client would wait for the rest forever.
     proxyRes.on('error', () => undefined);
@@ -687,6 +691,13 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     inFlight: () => inFlight,
     close: () => undefined,
   };
+}
+
+/** [name, value, name, value, …] as [[name, value], …] (repeated names kept). */
+function pairs(raw: readonly string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
+  return out;
 }
 
 function isHealthCheck(req: http.IncomingMessage): boolean {

@@ -347,13 +347,21 @@ for (const sockets of ['native', 'node'] as const) {
         const chunkedWithTrailer = (socket: net.Socket): void => {
           socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: 42\r\n\r\n');
         };
-        const backend = await scriptedBackend([chunkedWithTrailer, chunkedWithTrailer]);
+        const backend = await scriptedBackend([chunkedWithTrailer, chunkedWithTrailer, chunkedWithTrailer, chunkedWithTrailer]);
         const router = await startRouterFor(backend.url);
         const without = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
         expect(without).to.match(/^HTTP\/1\.1 200 OK\r\n/);
         expect(without.endsWith('\r\n5\r\nhello\r\n0\r\n\r\n')).to.equal(true);
         const withTe = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nTE: trailers\r\nConnection: TE, close\r\n\r\n');
         expect(withTe.endsWith('\r\n5\r\nhello\r\n0\r\nX-Checksum: 42\r\n\r\n')).to.equal(true);
+        // The same on the full proxy (Expect takes it there), which frames the answer anew.
+        const expecting = 'GET / HTTP/1.1\r\nHost: shop.test\r\nExpect: 100-continue\r\n';
+        const fullWithout = await rawExchange(router.port, `${expecting}Connection: close\r\n\r\n`);
+        expect(fullWithout).to.include('HTTP/1.1 200 OK\r\n');
+        expect(fullWithout).to.include('hello');
+        expect(fullWithout).to.not.include('X-Checksum: 42');
+        const fullWithTe = await rawExchange(router.port, `${expecting}TE: trailers\r\nConnection: TE, close\r\n\r\n`);
+        expect(fullWithTe).to.include('\r\n0\r\nX-Checksum: 42\r\n\r\n');
       });
     });
 
