@@ -9,8 +9,7 @@
  *   (router/proxy.ts) answer it, errors included. So the fast path never has to be lenient, which
  *   is where request smuggling comes from.
  * - parseResponseHead reads a backend's response head and works out how its body is framed.
- * - ChunkedScanner follows a chunked body byte by byte to find where it ends, so the bytes can be
- *   passed on untouched and the backend connection reused.
+ * - A chunked body is read to its grammar by router/chunked-body.ts.
  *
  * Everything works on latin1 strings: one byte per character, so what is written back out (with
  * 'latin1') is byte for byte what came in.
