@@ -40,7 +40,6 @@ const CUT = { clientAborted: true } as const;
 /** Up to this, body bytes already read go out in the same write as the head. */
 const SMALL_BODY_BYTES = 16 * 1024;
 
-
 const enum Phase {
   /** Between requests, or reading a head. */
   Head,
