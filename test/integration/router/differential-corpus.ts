@@ -158,6 +158,14 @@ export const REQUEST_CASES: readonly RequestCase[] = [
   { name: 'a field injected with a bare CR', rule: 'smuggling bare CR', bytes: `POST / HTTP/1.1\r\n${HOST}X: x\rTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n` },
   { name: 'Content-Length smuggled in obs-fold', rule: 'smuggling obs-fold', bytes: `POST / HTTP/1.1\r\n${HOST}X: y\r\n Content-Length: 30\r\nContent-Length: 0\r\n\r\n` },
   { name: 'a request smuggled in a GET body', rule: 'smuggling', bytes: `GET / HTTP/1.1\r\n${HOST}Content-Length: 37\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n` },
+  // fuzzer: found by test/fuzz/differential.ts (seed 1)
+  {
+    name: 'a chunked upload for an unknown host with a bad chunk: a 404 saying close, then a 400 after it',
+    rule: 'fuzzer: answer after Connection: close',
+    bytes: 'POST /up HTTP/1.1\r\nHost: unknown.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\f\nX-T: 1\r\n\r\n',
+  },
+  { name: 'HTTP/0.9-style request line (no version)', rule: 'fuzzer: §3', bytes: `GET /\r\n\r\nGET /2 HTTP/1.1\r\n${HOST}\r\n`, routerMayRefuse: 'HTTP/0.9 is not served (node:http refuses it too)' },
+  { name: 'an expectation the router does not know', rule: 'fuzzer: Expect', bytes: `PUT /x HTTP/1.1\r\n${HOST}Expect: 100-conue\r\nContent-Length: 3\r\n\r\nabc`, routerMayRefuse: 'RFC 9110 §10.1.1: 417 for an expectation it cannot meet' },
 ];
 
 /** A response the app writes, in one segment. */
@@ -231,4 +239,13 @@ export const RESPONSE_CASES: readonly ResponseCase[] = [
     ...answer('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: evil\r\n\r\nHTTP/1.1 302 Found\r\nLocation: https://evil.example/\r\nContent-Length: 0\r\n\r\n'),
     routerMayRefuse: 'an upgrade the client did not ask for is answered 502 (issue 9 item 2)',
   },
+  // fuzzer: found by test/fuzz/differential.ts (seed 1)
+  {
+    name: 'a control byte in the reason phrase',
+    rule: 'fuzzer: §4 reason-phrase',
+    ...answer('HTTP/1.1 200 O\x01K\r\nContent-Length: 2\r\n\r\nok'),
+    routerMayRefuse: 'RFC 9112 §4: a reason phrase is HTAB, SP, VCHAR and obs-text only (llhttp lets control bytes through)',
+  },
+  { name: 'an interim 103 with a broken field line, then the answer', rule: 'fuzzer: §4 interim', ...answer('HTTP/1.1 103 Early Hints\r\nLink: </a.c\r\nss>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok') },
+  { name: 'a status line where a field line should be', rule: 'fuzzer: §5', ...answer('HTTP/1.1 103 Early Hints\r\nHTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok') },
 ];
