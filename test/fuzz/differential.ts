@@ -190,7 +190,9 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
+    // fast-check's report (seed, path, shrunk counterexample), then what the counterexample broke.
     console.error(error instanceof Error ? error.message : error);
+    if (error instanceof Error && error.cause instanceof Error) console.error(`\n${error.cause.message}`);
     process.exit(1);
   },
 );

@@ -164,6 +164,12 @@ export const REQUEST_CASES: readonly RequestCase[] = [
     rule: 'fuzzer: answer after Connection: close',
     bytes: 'POST /up HTTP/1.1\r\nHost: unknown.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\f\nX-T: 1\r\n\r\n',
   },
+  {
+    name: 'a refused request (two Host fields), then a pipelined one: nothing passed on after the 400 that closes',
+    rule: 'fuzzer: pipelining after a refusal',
+    bytes: `GET /old HTTP/1.0\r\n${HOST}${HOST}Connection: keep-alive\r\n\r\nGET /next HTTP/1.1\r\n${HOST}\r\n`,
+    routerMayRefuse: 'RFC 9112 §3.2: a server MUST answer 400 to more than one Host',
+  },
   { name: 'HTTP/0.9-style request line (no version)', rule: 'fuzzer: §3', bytes: `GET /\r\n\r\nGET /2 HTTP/1.1\r\n${HOST}\r\n`, routerMayRefuse: 'HTTP/0.9 is not served (node:http refuses it too)' },
   { name: 'an expectation the router does not know', rule: 'fuzzer: Expect', bytes: `PUT /x HTTP/1.1\r\n${HOST}Expect: 100-conue\r\nContent-Length: 3\r\n\r\nabc`, routerMayRefuse: 'RFC 9110 §10.1.1: 417 for an expectation it cannot meet' },
 ];

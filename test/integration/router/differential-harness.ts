@@ -347,22 +347,42 @@ export class DifferentialRig {
     for (const app of new Set(Object.values(HOSTS))) {
       const want = accepted.filter((_message, i) => owners[i] === app).map(requestMeaning);
       const got = delivered.filter((each) => each.app === app).map((each) => requestMeaning(each.message));
-      got.forEach((have, i) => {
-        const expected = want[i];
-        if (expected === undefined) violations.push(`app ${app} got a request llhttp does not read for it: ${show(have)}`);
-        else if (show(expected) !== show(have)) violations.push(`app ${app} got request ${i + 1} as ${show(have)}, llhttp reads ${show(expected)}`);
-      });
+      // In order, each matched to the next request llhttp reads for the app: the router may refuse
+      // one (a 400 for two Host fields) and serve the next, but never reorder, alter or invent one.
+      let next = 0;
+      for (const have of got) {
+        let match = next;
+        while (match < want.length && show(want[match]) !== show(have)) match += 1;
+        if (match < want.length) {
+          next = match + 1;
+          continue;
+        }
+        const expected = want[next];
+        violations.push(expected === undefined
+          ? `app ${app} got a request llhttp does not read for it: ${show(have)}`
+          : `app ${app} got ${show(have)} where llhttp reads ${show(expected)}`);
+        next += 1;
+      }
     }
     const answers = finalResponses(clientResult);
     // A request for a host no app owns is rightly refused (404): only owned ones must get through.
     const refusedOwned = delivered.length < accepted.length && owners.slice(delivered.length).some((owner) => owner !== undefined);
     if (refusedOwned && testCase.routerMayRefuse === undefined) {
-      stricter.push(`the router refused request ${delivered.length + 1}, which llhttp accepts: ${show(requestMeaning(accepted[delivered.length] as ParsedMessage))}`);
+      const passed = new Set(delivered.map((each) => show(requestMeaning(each.message))));
+      const refused = accepted.map(requestMeaning).find((meaning) => !passed.has(show(meaning)));
+      stricter.push(`the router refused a request llhttp accepts: ${show(refused)}`);
+    }
+    if (answers.length < delivered.length && settled) {
+      // An app acted on a request whose answer the client never got.
+      violations.push(`${delivered.length} request(s) reached apps, but the client got only ${answers.length} answer(s)${client.closed ? ' before the router closed' : ''}`);
     }
     if (delivered.length < accepted.length || refusalExpected) {
       // Whatever the router refuses gets an answer: one more than the requests it served, a 4xx or 5xx among them.
       if (answers.length < delivered.length + 1) {
-        violations.push(`a request was refused without an answer${settled ? ' (connection closed)' : ` (nothing within ${this.deadlineMs} ms)`}`);
+        violations.push(
+          `a request was refused without an answer: the client got ${answers.length} answer(s) for ${delivered.length} request(s) passed on and one or more refused` +
+            (settled ? ' (connection closed)' : ` (nothing more within ${this.deadlineMs} ms)`),
+        );
       } else if (!answers.some((answer) => (answer.status ?? 0) >= 400)) {
         violations.push(`a request was refused, yet every answer says success (${answers.map((answer) => answer.status).join(', ')})`);
       }
