@@ -170,6 +170,8 @@ export const REQUEST_CASES: readonly RequestCase[] = [
     bytes: `GET /old HTTP/1.0\r\n${HOST}${HOST}Connection: keep-alive\r\n\r\nGET /next HTTP/1.1\r\n${HOST}\r\n`,
     routerMayRefuse: 'RFC 9112 §3.2: a server MUST answer 400 to more than one Host',
   },
+  { name: 'a bare LF ending the last field line, an empty value', rule: 'fuzzer: §2.2 bare LF', bytes: `GET /a HTTP/1.1\r\n${HOST}Accept: \n\r\n` },
+  { name: 'a token glued before the method', rule: 'fuzzer: §3.1', bytes: `chunkedGET /a HTTP/1.1\r\n${HOST}\r\n` },
   { name: 'HTTP/0.9-style request line (no version)', rule: 'fuzzer: §3', bytes: `GET /\r\n\r\nGET /2 HTTP/1.1\r\n${HOST}\r\n`, routerMayRefuse: 'HTTP/0.9 is not served (node:http refuses it too)' },
   { name: 'an expectation the router does not know', rule: 'fuzzer: Expect', bytes: `PUT /x HTTP/1.1\r\n${HOST}Expect: 100-conue\r\nContent-Length: 3\r\n\r\nabc`, routerMayRefuse: 'RFC 9110 §10.1.1: 417 for an expectation it cannot meet' },
 ];
