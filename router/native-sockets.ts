@@ -44,7 +44,11 @@ let loadError = '';
 /** The compiled module, loaded and initialised once; null if it is not there or will not load. */
 function loadBinding(): Binding | null {
   if (binding !== undefined) return binding;
-  const file = path.join(__dirname, 'native', 'sockets.node');
+  // SLIPWAY_NATIVE_SOCKETS_ADDON names another build of the module, for tests only: the
+  // AddressSanitizer build of scripts/build-native --sanitize (scripts/test-native-sanitized).
+  // Read here rather than in lib/config.ts because the module is loaded once per process, before
+  // and apart from any config, and the setting is no part of a deployment's configuration.
+  const file = process.env.SLIPWAY_NATIVE_SOCKETS_ADDON || path.join(__dirname, 'native', 'sockets.node');
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loaded = require(file) as Binding;
