@@ -30,10 +30,23 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   domains?: DomainsService;
 }
 
+/** The largest JSON body the API reads (docs/contracts/api.md); a larger one is refused with 413 payload_too_large. */
+export const API_BODY_LIMIT = '1mb';
+
+/** Errors of the JSON body parser, as the API's own: a bad body is the caller's mistake, not a 500. */
+function bodyParserError(error: unknown): SlipwayError | null {
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed') return new SlipwayError('invalid_request', 'The request body is not valid JSON.');
+  if (type === 'entity.too.large') {
+    return new SlipwayError('payload_too_large', 'The request body is larger than 1 MB, the most the API reads. Send less data per request (config vars of an app are limited to 32 kB in all).');
+  }
+  return null;
+}
+
 export function createApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '1mb' }));
+  app.use(express.json({ limit: API_BODY_LIMIT }));
 
   const v1 = express.Router();
   v1.get('/health', (_req, res) => { res.json({ ok: true }); });
@@ -51,8 +64,7 @@ export function createApi(deps: ApiDeps): express.Express {
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const parseError = (error as { type?: string }).type === 'entity.parse.failed';
-    const { status, body } = toErrorBody(parseError ? new SlipwayError('invalid_request', 'The request body is not valid JSON.') : error);
+    const { status, body } = toErrorBody(bodyParserError(error) ?? error);
     if (status >= 500) deps.logger.error({ err: error, method: req.method, path: req.path }, 'api error');
     res.status(status).json(body);
   });
