@@ -7,6 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ApiClient } from './api-client';
+import { APP_ARG_HELP, appFromRemoteUrl, markAppCommands, placeAppInArgv, type AppSource } from './app-arg';
+import { CliError } from './cli-error';
+import { remoteUrl } from './git';
 import { isCliError, oneLine } from './cli-error';
 import * as commands from './commands';
 import * as runCommands from './commands-run';
@@ -57,7 +60,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('ps')
     .description('list the formation and the running instances: type, state, release, uptime, restarts')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', 'print the API\'s JSON')
     .addHelpText('after', examples('slipway ps my-app'))
     .action((name: string, opts: commands.JsonOption) => psCommands.ps(ctx, name, opts));
@@ -65,7 +68,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('ps:scale')
     .description('set how many instances of each process type run (0 stops a type)')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<type=quantity...>', 'e.g. web=3 worker=2')
     .addHelpText('after', examples('slipway ps:scale my-app web=3 worker=2', 'slipway ps:scale my-app worker=0'))
     .action((name: string, args: string[]) => psCommands.psScale(ctx, name, args));
@@ -73,7 +76,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('ps:resize')
     .description('set the memory and CPU limits of one process type (rolling restart)')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<type>', 'process type, e.g. web')
     .option('--memory <size>', 'memory limit per instance, e.g. 512m or 1g')
     .option('--cpu <cores>', 'CPU limit per instance, in cores, e.g. 0.5')
@@ -83,7 +86,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('ps:restart')
     .description('replace the instances of the current release, one batch at a time, without downtime')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('[type]', 'only this process type')
     .addHelpText('after', examples('slipway ps:restart my-app', 'slipway ps:restart my-app worker'))
     .action((name: string, type: string | undefined) => psCommands.psRestart(ctx, name, type));
@@ -91,7 +94,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('ps:stop')
     .description('stop every instance of one process type (scales it to 0)')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<type>', 'process type, e.g. worker')
     .addHelpText('after', examples('slipway ps:stop my-app worker'))
     .action((name: string, type: string) => psCommands.psStop(ctx, name, type));
@@ -113,7 +116,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('apps:info')
     .description("show an app's URLs, current release, formation and instances")
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', 'print JSON')
     .addHelpText('after', examples('slipway apps:info my-app'))
     .action((name: string, opts: commands.JsonOption) => commands.appsInfo(ctx, name, opts));
@@ -121,7 +124,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('apps:destroy')
     .description('permanently destroy an app, its releases and its instances')
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .option('--confirm <name>', 'the app name again, to confirm')
     .addHelpText('after', examples('slipway apps:destroy my-app --confirm my-app'))
     .action((name: string, opts: { confirm?: string }) => commands.appsDestroy(ctx, name, opts));
@@ -129,7 +132,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('releases')
     .description("list an app's releases, newest first")
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', 'print JSON')
     .addHelpText('after', examples('slipway releases my-app'))
     .action((name: string, opts: commands.JsonOption) => commands.releasesList(ctx, name, opts));
@@ -137,7 +140,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('releases:info')
     .description('show one release: its build, commit, image, process types and config var names (not values)')
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<version>', 'the release, e.g. v3')
     .option('--json', 'print JSON')
     .addHelpText('after', examples('slipway releases:info my-app v3'))
@@ -146,7 +149,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('rollback')
     .description("deploy an earlier release's build and config again, as a new release")
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .argument('[version]', 'the release to go back to (default: the last succeeded one before the current)')
     .addHelpText('after', examples('slipway rollback my-app', 'slipway rollback my-app v3'))
     .action((name: string, version: string | undefined) => configCommands.rollback(ctx, name, version));
@@ -154,7 +157,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('config')
     .description("list an app's config vars")
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', 'print JSON')
     .addHelpText('after', examples('slipway config my-app', 'slipway config my-app --json'))
     .action((name: string, opts: commands.JsonOption) => configCommands.configList(ctx, name, opts));
@@ -162,7 +165,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('config:get')
     .description('print the value of one config var (exit 1 if it is not set)')
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<key>', 'the config var')
     .addHelpText('after', examples('slipway config:get my-app GREETING'))
     .action((name: string, key: string) => configCommands.configGet(ctx, name, key));
@@ -170,7 +173,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('config:set')
     .description('set config vars and restart the app with them (a new release)')
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<KEY=value...>', 'one or more; the value is everything after the first "="')
     .addHelpText('after', examples('slipway config:set my-app GREETING=hello', "slipway config:set my-app A=1 'B=x=y'"))
     .action((name: string, assignments: string[]) => configCommands.configSet(ctx, name, assignments));
@@ -178,7 +181,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('config:unset')
     .description('remove config vars and restart the app without them (a new release)')
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<KEY...>', 'one or more config var names')
     .addHelpText('after', examples('slipway config:unset my-app GREETING'))
     .action((name: string, keys: string[]) => configCommands.configUnset(ctx, name, keys));
@@ -186,7 +189,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('git:remote')
     .description("add (or update) a git remote for an app in the current directory's repository")
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .option('-r, --remote <remote>', 'the git remote name', 'slipway')
     .addHelpText('after', examples('slipway git:remote my-app', 'slipway git:remote my-app -r staging'))
     .action((name: string, opts: { remote?: string }) => commands.gitRemote(ctx, name, opts));
@@ -216,7 +219,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('domains')
     .description("list an app's domains (its default one and custom ones), their certificates and the HTTPS redirect setting")
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', 'print the API\'s JSON')
     .addHelpText('after', examples('slipway domains my-app'))
     .action((name: string, opts: commands.JsonOption) => domainCommands.domainsList(ctx, name, opts));
@@ -224,7 +227,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('domains:add')
     .description('serve the app at a custom domain too (a host belongs to one app; *.example.com covers one label)')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<hostname>', 'e.g. www.example.com or *.example.com')
     .addHelpText('after', examples('slipway domains:add my-app www.example.com', "slipway domains:add my-app '*.example.com'"))
     .action((name: string, hostname: string) => domainCommands.domainsAdd(ctx, name, hostname));
@@ -232,7 +235,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('domains:remove')
     .description('stop serving the app at a custom domain (the default domain stays)')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<hostname>', 'the custom domain')
     .addHelpText('after', examples('slipway domains:remove my-app www.example.com'))
     .action((name: string, hostname: string) => domainCommands.domainsRemove(ctx, name, hostname));
@@ -240,7 +243,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('domains:redirect')
     .description('redirect plain-HTTP requests to HTTPS (on) or serve them (off); without a value, show the setting')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('[on|off]', 'the new setting')
     .addHelpText('after', examples('slipway domains:redirect my-app on', 'slipway domains:redirect my-app off', 'slipway domains:redirect my-app'))
     .action((name: string, value: string | undefined) => domainCommands.domainsRedirect(ctx, name, value));
@@ -248,7 +251,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('certs')
     .description("list an app's TLS certificates: names, the domains each serves, expiry and fingerprint")
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', 'print the API\'s JSON')
     .addHelpText('after', examples('slipway certs my-app'))
     .action((name: string, opts: commands.JsonOption) => domainCommands.certsShow(ctx, name, opts));
@@ -256,7 +259,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('certs:add')
     .description("serve a TLS certificate for the app's domains it covers (replacing the one that served them), without a restart")
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<cert-file>', 'PEM certificate, leaf first, then any intermediates (e.g. fullchain.pem)')
     .argument('<key-file>', 'PEM private key of the certificate, not encrypted')
     .addHelpText('after', examples('slipway certs:add my-app fullchain.pem privkey.pem'))
@@ -265,7 +268,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('certs:remove')
     .description('remove the certificate serving a domain (the whole certificate), or every certificate of the app')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('[hostname]', 'a domain the certificate serves')
     .addHelpText('after', examples('slipway certs:remove my-app www.example.com', 'slipway certs:remove my-app'))
     .action((name: string, hostname: string | undefined) => domainCommands.certsRemove(ctx, name, hostname));
@@ -277,7 +280,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('run')
     .description("run a command in a new container of the app's current release (a one-off process)")
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<command...>', 'the command; put -- before it when it has options of its own')
     .option('-d, --detach', 'run in the background and print the instance id; its output goes to the container log')
     .option('--no-tty', 'no terminal for the process, even when stdin is one')
@@ -286,7 +289,26 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
       'echo hi | slipway run my-app cat', 'slipway run --detach my-app npm run migrate'))
     .action((name: string, command: string[], opts: runCommands.RunOptions) => runCommands.run(ctx, io, name, command, opts));
 
+  markAppCommands(program);
   return program;
+}
+
+/** The app of SLIPWAY_APP, else of the git remote (`slipway` unless -r names another) of the current directory. */
+function appSource(io: CliIo): AppSource {
+  return {
+    async inferApp(remote) {
+      if (remote === undefined && io.env.SLIPWAY_APP) return io.env.SLIPWAY_APP;
+      const name = remote ?? 'slipway';
+      const url = await remoteUrl(io.cwd, name);
+      if (url === null) {
+        if (remote === undefined) return null;
+        throw new CliError(`There is no git remote ${remote} in ${io.cwd}: list them with git remote -v, or give the app with -a APP.`);
+      }
+      const app = appFromRemoteUrl(url);
+      if (app === null) throw new CliError(`The git remote ${name} (${url}) does not name a Slipway app: give the app with -a APP.`);
+      return app;
+    },
+  };
 }
 
 /** Runs the CLI; resolves to the process exit code. */
@@ -314,7 +336,7 @@ export async function runCli(
 
   const program = buildProgram(ctx, io);
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(await placeAppInArgv(program, argv, appSource(io)));
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode; // commander has printed it
