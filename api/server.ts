@@ -6,6 +6,7 @@ import type { Logger } from '../lib/log';
 import type { DomainsService } from '../engine/domains-service';
 import type { FormationService } from '../engine/formation-service';
 import type { IdentityService } from '../engine/identity-service';
+import type { MaintenanceService } from '../engine/maintenance-service';
 import { requireToken } from './auth';
 import type { UpgradeListener } from './attach-server';
 import { appRoutes, type AppRoutesDeps } from './routes/apps';
@@ -14,6 +15,7 @@ import { buildpackRoutes, type BuildpackRoutesDeps } from './routes/buildpacks';
 import { domainRoutes } from './routes/domains';
 import { formationRoutes } from './routes/formation';
 import { keyRoutes } from './routes/keys';
+import { maintenanceRoutes } from './routes/maintenance';
 import { releaseRoutes } from './routes/releases';
 import { runRoutes, type RunRoutesDeps } from './routes/run';
 
@@ -28,6 +30,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   buildpacks?: BuildpackRoutesDeps;
   /** Custom domains, certificates and HTTPS settings, `/apps/:app/domains|certs|tls`. */
   domains?: DomainsService;
+  /** Maintenance mode of an app, `/apps/:app/maintenance`. */
+  maintenance?: MaintenanceService;
 }
 
 /** The largest JSON body the API reads (docs/contracts/api.md); a larger one is refused with 413 payload_too_large. */
@@ -60,6 +64,7 @@ export function createApi(deps: ApiDeps): express.Express {
   if (deps.run) v1.use(runRoutes(deps.run));
   if (deps.buildpacks) v1.use(buildpackRoutes(deps.buildpacks));
   if (deps.domains) v1.use(domainRoutes({ domains: deps.domains }));
+  if (deps.maintenance) v1.use(maintenanceRoutes(deps.maintenance));
   app.use('/api/v1', v1);
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));
