@@ -7,6 +7,7 @@ import type { DomainsService } from '../engine/domains-service';
 import type { FormationService } from '../engine/formation-service';
 import type { IdentityService } from '../engine/identity-service';
 import type { MaintenanceService } from '../engine/maintenance-service';
+import type { PlatformStatus } from '../engine/platform-status';
 import { requireToken } from './auth';
 import type { UpgradeListener } from './attach-server';
 import { appRoutes, type AppRoutesDeps } from './routes/apps';
@@ -16,6 +17,8 @@ import { domainRoutes } from './routes/domains';
 import { formationRoutes } from './routes/formation';
 import { keyRoutes } from './routes/keys';
 import { maintenanceRoutes } from './routes/maintenance';
+import { buildRoutes } from './routes/builds';
+import { statusRoutes } from './routes/status';
 import { releaseRoutes } from './routes/releases';
 import { runRoutes, type RunRoutesDeps } from './routes/run';
 
@@ -32,6 +35,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   domains?: DomainsService;
   /** Maintenance mode of an app, `/apps/:app/maintenance`. */
   maintenance?: MaintenanceService;
+  /** Platform health, `GET /status`. */
+  status?: PlatformStatus;
 }
 
 /** The largest JSON body the API reads (docs/contracts/api.md); a larger one is refused with 413 payload_too_large. */
@@ -59,12 +64,14 @@ export function createApi(deps: ApiDeps): express.Express {
   v1.use(appRoutes(deps));
   v1.use(configRoutes(deps));
   v1.use(releaseRoutes(deps));
+  v1.use(buildRoutes(deps));
   v1.use(formationRoutes(deps.formation));
   v1.use(keyRoutes(deps.identity));
   if (deps.run) v1.use(runRoutes(deps.run));
   if (deps.buildpacks) v1.use(buildpackRoutes(deps.buildpacks));
   if (deps.domains) v1.use(domainRoutes({ domains: deps.domains }));
   if (deps.maintenance) v1.use(maintenanceRoutes(deps.maintenance));
+  if (deps.status) v1.use(statusRoutes(deps.status));
   app.use('/api/v1', v1);
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));

@@ -17,6 +17,9 @@ import * as configCommands from './commands-config';
 import { registerBuildpackCommands } from './commands-buildpacks';
 import * as domainCommands from './commands-domains';
 import * as psCommands from './commands-ps';
+import * as buildCommands from './commands-builds';
+import * as openCommands from './commands-open';
+import { configEdit, editorCommand } from './config-edit';
 import { colorEnabled, errorLine, type Env } from './format';
 import { resolveSettings } from './settings';
 
@@ -101,10 +104,71 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
 
   program
     .command('apps:create')
-    .description('create an app')
-    .argument('<name>', 'lowercase letters, digits and dashes; a letter first; 30 characters at most')
-    .addHelpText('after', examples('slipway apps:create my-app'))
-    .action((name: string) => commands.appsCreate(ctx, name));
+    .description('create an app (without a name: a random one, like autumn-river-4821)')
+    .argument('[name]', 'lowercase letters, digits and dashes; a letter first, not a dash last; 30 characters at most')
+    .addHelpText('after', examples('slipway apps:create my-app', 'slipway apps:create'))
+    .action((name: string | undefined) => commands.appsCreate(ctx, name));
+
+  program
+    .command('open')
+    .description("print the app's URL, and open it in a browser when there is one ($BROWSER, or xdg-open on a desktop)")
+    .argument('[app]', APP_ARG_HELP)
+    .argument('[path]', 'a path to append, e.g. /admin')
+    .addHelpText('after', examples('slipway open -a my-app', 'slipway open -a my-app /admin'))
+    .action((name: string, urlPath: string | undefined) => openCommands.open(ctx, name, urlPath, openCommands.browserCommand(io.env, process.platform, openCommands.onPath(io.env))));
+
+  program
+    .command('status')
+    .description('platform health, one line per component: API, database, etcd, registry, Docker, router (exit 1 when one is down)')
+    .option('--json', 'print the API\'s JSON')
+    .addHelpText('after', examples('slipway status'))
+    .action((opts: commands.JsonOption) => openCommands.status(ctx, opts));
+
+  program
+    .command('maintenance')
+    .description("show whether the app is in maintenance mode (on or off)")
+    .argument('[app]', APP_ARG_HELP)
+    .addHelpText('after', examples('slipway maintenance -a my-app'))
+    .action((name: string) => buildCommands.maintenanceShow(ctx, name));
+
+  program
+    .command('maintenance:on')
+    .description('answer every request for the app with a 503 maintenance page; its processes keep running')
+    .argument('[app]', APP_ARG_HELP)
+    .addHelpText('after', examples('slipway maintenance:on -a my-app'))
+    .action((name: string) => buildCommands.maintenanceSet(ctx, name, true));
+
+  program
+    .command('maintenance:off')
+    .description('serve the app again after maintenance:on')
+    .argument('[app]', APP_ARG_HELP)
+    .addHelpText('after', examples('slipway maintenance:off -a my-app'))
+    .action((name: string) => buildCommands.maintenanceSet(ctx, name, false));
+
+  program
+    .command('builds')
+    .description("list an app's builds, newest first: id, status, commit, what built it, how long it took")
+    .argument('[app]', APP_ARG_HELP)
+    .option('--json', 'print the API\'s JSON')
+    .addHelpText('after', examples('slipway builds -a my-app'))
+    .action((name: string, opts: commands.JsonOption) => buildCommands.buildsList(ctx, name, opts));
+
+  program
+    .command('builds:info')
+    .description('show one build: status, commit, buildpacks or Dockerfile, image, size, duration, process types')
+    .argument('[app]', APP_ARG_HELP)
+    .argument('<id>', 'the build id, as `slipway builds` lists it')
+    .option('--json', 'print the API\'s JSON')
+    .addHelpText('after', examples('slipway builds:info -a my-app mip3x1k2-a1b2c3'))
+    .action((name: string, id: string, opts: commands.JsonOption) => buildCommands.buildsInfo(ctx, name, id, opts));
+
+  program
+    .command('builds:output')
+    .description("print a build's output as the push showed it (default: the newest build)")
+    .argument('[app]', APP_ARG_HELP)
+    .argument('[id]', 'the build id, as `slipway builds` lists it')
+    .addHelpText('after', examples('slipway builds:output -a my-app', 'slipway builds:output -a my-app mip3x1k2-a1b2c3'))
+    .action((name: string, id: string | undefined) => buildCommands.buildsOutput(ctx, name, id));
 
   program
     .command('apps')
@@ -148,6 +212,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
 
   program
     .command('rollback')
+    .alias('releases:rollback')
     .description("deploy an earlier release's build and config again, as a new release")
     .argument('[app]', APP_ARG_HELP)
     .argument('[version]', 'the release to go back to (default: the last succeeded one before the current)')
@@ -177,6 +242,13 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
     .argument('<KEY=value...>', 'one or more; the value is everything after the first "="')
     .addHelpText('after', examples('slipway config:set my-app GREETING=hello', "slipway config:set my-app A=1 'B=x=y'"))
     .action((name: string, assignments: string[]) => configCommands.configSet(ctx, name, assignments));
+
+  program
+    .command('config:edit')
+    .description('edit the config vars in $VISUAL or $EDITOR (vi by default), then apply what changed in one release')
+    .argument('[app]', APP_ARG_HELP)
+    .addHelpText('after', examples('slipway config:edit -a my-app', 'EDITOR="code --wait" slipway config:edit -a my-app'))
+    .action((name: string) => configEdit(ctx, name, editorCommand(io.env)));
 
   program
     .command('config:unset')

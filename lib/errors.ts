@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   app_not_found: 404,
   key_not_found: 404,
   release_not_found: 404,
+  build_not_found: 404,
   app_exists: 409,
   key_exists: 409,
   confirmation_required: 400,

@@ -20,6 +20,8 @@ import { DockerDriver } from '../engine/drivers/docker-driver';
 import { DockerOneOff } from '../engine/drivers/docker-one-off';
 import { DomainsService } from '../engine/domains-service';
 import { MaintenanceService } from '../engine/maintenance-service';
+import { PlatformStatus } from '../engine/platform-status';
+import { statusProbes } from './status-probes';
 import { MaintenanceRepo } from '../engine/store/maintenance-repo';
 import { OneOffService } from '../engine/one-off-service';
 import { ReleaseTasks } from '../engine/release-phase';
@@ -147,6 +149,10 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
     domains,
     maintenance,
+    status: new PlatformStatus(statusProbes({
+      db, etcd, docker, registry: config.registry, version: '0.1.0',
+      routerAdminUrl: `http://${['', '0.0.0.0', '::'].includes(config.routerAdminHost) ? '127.0.0.1' : config.routerAdminHost}:${config.routerAdminPort}`,
+    })),
     buildpacks: buildSystem.api,
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,
