@@ -8,6 +8,7 @@ import type { FormationService } from '../engine/formation-service';
 import type { IdentityService } from '../engine/identity-service';
 import type { MaintenanceService } from '../engine/maintenance-service';
 import type { PlatformStatus } from '../engine/platform-status';
+import type { InstanceKiller } from '../engine/instance-kill';
 import { requireToken } from './auth';
 import type { UpgradeListener } from './attach-server';
 import { appRoutes, type AppRoutesDeps } from './routes/apps';
@@ -35,6 +36,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   domains?: DomainsService;
   /** Maintenance mode of an app, `/apps/:app/maintenance`. */
   maintenance?: MaintenanceService;
+  /** `POST /apps/:app/ps/kill`: one instance stopped and replaced (`ps:kill web.2`). */
+  killer?: InstanceKiller;
   /** Platform health, `GET /status`. */
   status?: PlatformStatus;
 }
@@ -65,7 +68,7 @@ export function createApi(deps: ApiDeps): express.Express {
   v1.use(configRoutes(deps));
   v1.use(releaseRoutes(deps));
   v1.use(buildRoutes(deps));
-  v1.use(formationRoutes(deps.formation));
+  v1.use(formationRoutes(deps.formation, deps.killer));
   v1.use(keyRoutes(deps.identity));
   if (deps.run) v1.use(runRoutes(deps.run));
   if (deps.buildpacks) v1.use(buildpackRoutes(deps.buildpacks));

@@ -120,6 +120,11 @@ export class ApiClient {
     return this.request<BuildOutput>('GET', `/apps/${encodeURIComponent(app)}/builds/${encodeURIComponent(id)}/output`);
   }
 
+  /** Stops one instance (`web.2`, or an id from ps); the platform starts a replacement. */
+  killInstance(app: string, instance: string): Promise<PsView['instances'][number]> {
+    return this.request<PsView['instances'][number]>('POST', `/apps/${encodeURIComponent(app)}/ps/kill`, { instance });
+  }
+
   getMaintenance(app: string): Promise<MaintenanceState> {
     return this.request<MaintenanceState>('GET', `/apps/${encodeURIComponent(app)}/maintenance`);
   }

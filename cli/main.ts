@@ -95,6 +95,14 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
     .action((name: string, type: string | undefined) => psCommands.psRestart(ctx, name, type));
 
   program
+    .command('ps:kill')
+    .description('stop one instance (web.2: the second web instance that ps lists, or an instance id); a new one replaces it')
+    .argument('[app]', APP_ARG_HELP)
+    .argument('<instance>', 'TYPE.N, e.g. web.2, or an instance id from ps')
+    .addHelpText('after', examples('slipway ps:kill -a my-app web.2'))
+    .action((name: string, instance: string) => psCommands.psKill(ctx, name, instance));
+
+  program
     .command('ps:stop')
     .description('stop every instance of one process type (scales it to 0)')
     .argument('[app]', APP_ARG_HELP)

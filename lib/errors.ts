@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   key_not_found: 404,
   release_not_found: 404,
   build_not_found: 404,
+  instance_not_found: 404,
   app_exists: 409,
   key_exists: 409,
   confirmation_required: 400,

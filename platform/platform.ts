@@ -21,6 +21,7 @@ import { DockerOneOff } from '../engine/drivers/docker-one-off';
 import { DomainsService } from '../engine/domains-service';
 import { MaintenanceService } from '../engine/maintenance-service';
 import { PlatformStatus } from '../engine/platform-status';
+import { InstanceKiller } from '../engine/instance-kill';
 import { statusProbes } from './status-probes';
 import { MaintenanceRepo } from '../engine/store/maintenance-repo';
 import { OneOffService } from '../engine/one-off-service';
@@ -149,6 +150,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
     domains,
     maintenance,
+    killer: new InstanceKiller(appsRepo, driver, publisher, { reconcile: (app, options) => reconciler?.reconcile(app, options) ?? Promise.resolve() }, config.stopGraceSeconds, logger.child({ part: 'ps' })),
     status: new PlatformStatus(statusProbes({
       db, etcd, docker, registry: config.registry, version: '0.1.0',
       routerAdminUrl: `http://${['', '0.0.0.0', '::'].includes(config.routerAdminHost) ? '127.0.0.1' : config.routerAdminHost}:${config.routerAdminPort}`,

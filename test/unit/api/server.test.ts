@@ -23,7 +23,7 @@ describe('api/server', () => {
   });
 });
 
-describe('api: GET /status and past builds', () => {
+describe('api: GET /status, past builds and ps/kill', () => {
   let api: Awaited<ReturnType<typeof startApi>>;
   const shop = { id: 1, name: 'shop' };
   const builds = new Map([
@@ -35,6 +35,7 @@ describe('api: GET /status and past builds', () => {
     api = await startApi(apiDeps({
       apps: { addresses: {}, get: (name: string) => (name === 'shop' ? Promise.resolve(shop) : Promise.reject(new Error('unexpected'))) } as never,
       builds: { get: (id: string) => Promise.resolve(builds.get(id) ?? null) } as never,
+      killer: { kill: () => Promise.reject(new Error('the killer must not be reached without a token')) } as never,
       status: new PlatformStatus({
         api: () => Promise.resolve('answering'), database: () => Promise.resolve('ok'), etcd: () => Promise.resolve('ok'),
         registry: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5000')), docker: () => Promise.resolve('Docker 20'),
@@ -47,6 +48,10 @@ describe('api: GET /status and past builds', () => {
   it('refuses callers without a valid token', async () => {
     for (const route of ['/status', '/apps/shop/builds/b-shop', '/apps/shop/builds/b-shop/output']) {
       for (const token of [null, 'wrong']) expect((await request(`${api.url}${route}`, { token })).status, route).to.equal(401);
+    }
+    for (const token of [null, 'wrong']) {
+      const kill = await request(`${api.url}/apps/shop/ps/kill`, { method: 'POST', token, body: '{"instance":"web.1"}' });
+      expect(kill.status, 'ps/kill').to.equal(401);
     }
   });
 

@@ -172,6 +172,15 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
           const release: Release = { version, description: 'Rollback', status: 'succeeded', current: true, buildId: null, commit: null, failureReason: null, createdAt: new Date().toISOString() };
           return send(res, 201, release);
         }
+        case 'POST /apps/:/ps/:': {
+          if (parts[3] !== 'kill') return fail(res, 404, 'not_found', 'No route.');
+          if (!app) return noApp();
+          const target = (body as { instance?: unknown } | undefined)?.instance;
+          const instance = app.instances.find((i) => i.id === target) ?? app.instances.filter((i) => `${i.type}.1` === target)[0];
+          if (!instance) return fail(res, 404, 'instance_not_found', `${appName} has no instance ${String(target)}.`);
+          app.instances = app.instances.filter((i) => i !== instance);
+          return send(res, 200, instance);
+        }
         case 'GET /status':
           return send(res, 200, state.status);
         case 'GET /keys':

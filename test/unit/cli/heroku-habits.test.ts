@@ -182,6 +182,17 @@ describe('slipway CLI: Heroku habits (in-process, fake API)', function () {
     });
   });
 
+  it('ps:kill stops one instance, named TYPE.N or by id', async () => {
+    const app = seedApp('shop');
+    app.instances = [{ id: 'shop.web.aaa', type: 'web', state: 'running', release: 3, url: null } ];
+    const result = await slipway(['ps:kill', '-a', 'shop', 'web.1']);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.equal('Stopping web.1 (shop.web.aaa) of shop... done; a new web instance replaces it.\n');
+    expect(api.requests[0]!.body).to.deep.equal({ instance: 'web.1' });
+    const missing = await slipway(['ps:kill', '-a', 'shop', 'web.1']);
+    expect(missing.stderr).to.equal(' !    shop has no instance web.1.\n');
+  });
+
   it('releases:rollback is rollback', async () => {
     seedApp('shop');
     const result = await slipway(['releases:rollback', '-a', 'shop', 'v2']);
