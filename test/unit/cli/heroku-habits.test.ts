@@ -8,6 +8,8 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import type { AppInfo, Build } from '../../../cli/api-types';
+import { ApiClient } from '../../../cli/api-client';
+import { appsCreate } from '../../../cli/commands';
 import { runCli } from '../../../cli/main';
 import { randomAppName } from '../../../cli/random-name';
 import { assertAppName } from '../../../lib/app-name';
@@ -172,6 +174,18 @@ describe('slipway CLI: Heroku habits (in-process, fake API)', function () {
       const [name] = [...api.apps.keys()];
       expect(name).to.match(/^[a-z]+-[a-z]+-[1-9][0-9]{3}$/);
       expect(result.stdout).to.include(`Creating ${name}... done`);
+    });
+
+    it('tries another random name when one is taken', async () => {
+      seedApp('autumn-river-1111');
+      const names = ['autumn-river-1111', 'quiet-lake-2222'];
+      const out: string[] = [];
+      await appsCreate({
+        client: () => new ApiClient({ apiUrl: api.url, token: api.token }), out: (text) => { out.push(text); }, color: false,
+        now: () => new Date(), cwd: tmp, homeDir: tmp, randomName: () => names.shift()!,
+      }, undefined);
+      expect(api.apps.has('quiet-lake-2222')).to.equal(true);
+      expect(out[0]).to.equal('Creating quiet-lake-2222... done');
     });
 
     it('always gives a valid app name', () => {
