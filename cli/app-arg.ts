@@ -1,7 +1,8 @@
 /**
- * Which app a command is for, Heroku's way: `-a APP` / `--app APP`, else the app of the `slipway`
- * git remote of the current directory (or `-r REMOTE`'s), else `SLIPWAY_APP` ... and, so that
- * existing scripts keep working, the app as the command's first argument (`slipway ps shop`).
+ * Which app a command is for, Heroku's way (docs/cli.md, "Which app a command is for"): `-a APP` /
+ * `--app APP`; else, so that existing scripts keep working, the app as the command's first
+ * argument (`slipway ps shop`); else the app of the `-r REMOTE` git remote, `SLIPWAY_APP`, or the
+ * app of the `slipway` git remote of the current directory (main.ts's AppSource).
  *
  * This runs on argv before commander parses it: it takes `-a`/`-r` out and puts the app back as
  * the command's first argument, which is what every command handler receives. Pure apart from
@@ -181,7 +182,6 @@ export const ARG_SHAPES: Readonly<Record<string, (arg: string) => ArgShape>> = {
   // Config var names are conventionally upper case, and cannot hold a dash; app names are lower case.
   'config:unset': (arg) => (CONFIG_KEY_UPPER.test(arg) ? 'arg' : arg.includes('-') ? 'app' : 'unknown'),
   rollback: (arg) => (/^v?\d+$/i.test(arg) ? 'arg' : 'app'),
-  'releases:rollback': (arg) => (/^v?\d+$/i.test(arg) ? 'arg' : 'app'),
   'domains:redirect': (arg) => (arg === 'on' || arg === 'off' ? 'arg' : 'app'),
   'certs:remove': (arg) => (arg.includes('.') ? 'arg' : 'app'),
   'buildpacks:remove': (arg) => (/[/:.]/.test(arg) ? 'arg' : 'unknown'),
