@@ -19,6 +19,8 @@ export const ROUTER_ERRORS = {
   R503: { status: 503, title: 'No running web process' },
   R504: { status: 504, title: 'Gateway timeout' },
   R510: { status: 503, title: 'Routes not loaded' },
+  /** The app is in maintenance mode (`slipway maintenance:on`); its processes keep running. */
+  R580: { status: 503, title: 'Offline for maintenance' },
   /** Log only: the response had started when the connection went idle, so it was cut. */
   R598: { status: 504, title: 'Idle connection' },
 } as const;

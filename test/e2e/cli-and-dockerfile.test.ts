@@ -46,7 +46,7 @@ describe('the slipway CLI and Dockerfile apps (end to end)', function () {
   });
 
   it('refuses bad app names with one readable line and creates nothing', async function () {
-    for (const bad of ['Upper', '1digit', 'under_score', 'a'.repeat(31)]) {
+    for (const bad of ['Upper', '1digit', 'under_score', 'a'.repeat(31), 'ht-']) {
       const result = await cli('apps:create', bad);
       expect(result.code, bad).to.equal(1);
       expect(result.stderr.trim().split('\n'), bad).to.have.length(1);

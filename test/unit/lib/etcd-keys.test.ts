@@ -1,14 +1,21 @@
 import { expect } from 'chai';
 import {
   appPrefix, appsPrefix, backendKey, backendsPrefix, certKey, certsPrefix, domainKey, domainsPrefix, parseBackendValue,
-  parseCertValue, parseKey, parseSettingsValue, settingsKey, wildcardFor, ETCD_SCHEMA_VERSION,
+  parseCertValue, parseKey, parseSettingsValue, settingsKey, wildcardFor, ETCD_SCHEMA_VERSION, maintenanceKey, parseMaintenanceValue,
 } from '../../../lib/etcd-keys';
 
-describe('lib/etcd-keys (contract v2, docs/contracts/etcd-keys.md)', () => {
+describe('lib/etcd-keys (contract v3, docs/contracts/etcd-keys.md)', () => {
   const prefix = '/slipway';
 
-  it('is schema version 2 (v1 plus certificate and settings keys)', () => {
-    expect(ETCD_SCHEMA_VERSION).to.equal(2);
+  it('is schema version 3 (v1 plus certificate and settings keys in v2, the maintenance key in v3)', () => {
+    expect(ETCD_SCHEMA_VERSION).to.equal(3);
+  });
+
+  it('builds and parses the v3 maintenance key, reading only {"maintenance":true} as on', () => {
+    expect(maintenanceKey(prefix, 'shop')).to.equal('/slipway/apps/shop/maintenance');
+    expect(parseKey(prefix, maintenanceKey(prefix, 'shop'))).to.deep.equal({ kind: 'maintenance', app: 'shop' });
+    expect(parseMaintenanceValue('{"maintenance":true}')).to.equal(true);
+    for (const raw of ['{"maintenance":false}', '{}', 'true', 'null', 'nope']) expect(parseMaintenanceValue(raw), raw).to.equal(false);
   });
 
   it('builds the documented keys', () => {

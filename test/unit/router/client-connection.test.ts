@@ -83,6 +83,7 @@ function rig(): Rig {
     backendCount: () => 1,
     stats: () => ({ appCount: 1, hostCount: 1, backendCount: 1 }),
     eject: () => undefined,
+    inMaintenance: () => false,
   };
   const pool = new BackendPool({
     idleTimeoutMs: 4000,
