@@ -6,6 +6,9 @@ import type { Logger } from '../lib/log';
 import type { DomainsService } from '../engine/domains-service';
 import type { FormationService } from '../engine/formation-service';
 import type { IdentityService } from '../engine/identity-service';
+import type { MaintenanceService } from '../engine/maintenance-service';
+import type { PlatformStatus } from '../engine/platform-status';
+import type { InstanceKiller } from '../engine/instance-kill';
 import { requireToken } from './auth';
 import type { UpgradeListener } from './attach-server';
 import { appRoutes, type AppRoutesDeps } from './routes/apps';
@@ -14,8 +17,12 @@ import { buildpackRoutes, type BuildpackRoutesDeps } from './routes/buildpacks';
 import { domainRoutes } from './routes/domains';
 import { formationRoutes } from './routes/formation';
 import { keyRoutes } from './routes/keys';
+import { maintenanceRoutes } from './routes/maintenance';
+import { buildRoutes } from './routes/builds';
+import { statusRoutes } from './routes/status';
 import { releaseRoutes } from './routes/releases';
 import { runRoutes, type RunRoutesDeps } from './routes/run';
+import { registryRoutes, type RegistryRoutesDeps } from './routes/registry';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -28,12 +35,33 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   buildpacks?: BuildpackRoutesDeps;
   /** Custom domains, certificates and HTTPS settings, `/apps/:app/domains|certs|tls`. */
   domains?: DomainsService;
+  /** The registry's size for the admin, `GET /registry` (engine/image-janitor.ts). */
+  registry?: RegistryRoutesDeps;
+  /** Maintenance mode of an app, `/apps/:app/maintenance`. */
+  maintenance?: MaintenanceService;
+  /** `POST /apps/:app/ps/kill`: one instance stopped and replaced (`ps:kill web.2`). */
+  killer?: InstanceKiller;
+  /** Platform health, `GET /status`. */
+  status?: PlatformStatus;
+}
+
+/** The largest JSON body the API reads (docs/contracts/api.md); a larger one is refused with 413 payload_too_large. */
+export const API_BODY_LIMIT = '1mb';
+
+/** Errors of the JSON body parser, as the API's own: a bad body is the caller's mistake, not a 500. */
+function bodyParserError(error: unknown): SlipwayError | null {
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed') return new SlipwayError('invalid_request', 'The request body is not valid JSON.');
+  if (type === 'entity.too.large') {
+    return new SlipwayError('payload_too_large', 'The request body is larger than 1 MB, the most the API reads. Send less data per request (config vars of an app are limited to 32 kB in all).');
+  }
+  return null;
 }
 
 export function createApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '1mb' }));
+  app.use(express.json({ limit: API_BODY_LIMIT }));
 
   const v1 = express.Router();
   v1.get('/health', (_req, res) => { res.json({ ok: true }); });
@@ -42,17 +70,20 @@ export function createApi(deps: ApiDeps): express.Express {
   v1.use(appRoutes(deps));
   v1.use(configRoutes(deps));
   v1.use(releaseRoutes(deps));
-  v1.use(formationRoutes(deps.formation));
+  v1.use(buildRoutes(deps));
+  v1.use(formationRoutes(deps.formation, deps.killer));
   v1.use(keyRoutes(deps.identity));
   if (deps.run) v1.use(runRoutes(deps.run));
   if (deps.buildpacks) v1.use(buildpackRoutes(deps.buildpacks));
   if (deps.domains) v1.use(domainRoutes({ domains: deps.domains }));
+  if (deps.registry) v1.use(registryRoutes(deps.registry));
+  if (deps.maintenance) v1.use(maintenanceRoutes(deps.maintenance));
+  if (deps.status) v1.use(statusRoutes(deps.status));
   app.use('/api/v1', v1);
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const parseError = (error as { type?: string }).type === 'entity.parse.failed';
-    const { status, body } = toErrorBody(parseError ? new SlipwayError('invalid_request', 'The request body is not valid JSON.') : error);
+    const { status, body } = toErrorBody(bodyParserError(error) ?? error);
     if (status >= 500) deps.logger.error({ err: error, method: req.method, path: req.path }, 'api error');
     res.status(status).json(body);
   });

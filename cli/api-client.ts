@@ -6,7 +6,8 @@
 import type { ErrorBody } from '../lib/errors';
 import type { App, AppInfo, Build, ConfigVars, SizedFormationEntry, Info, Key, PsView, Release, ReleaseInfo } from './api-types';
 import type { AddedCert, Cert, Domain, TlsSettings } from './api-types';
-import type { AppBuildpack, BuildCache, ImageDeploy } from './api-types';
+import type { AppBuildpack, BuildCache, ImageDeploy, RegistryInfo } from './api-types';
+import type { BuildOutput, MaintenanceState, PlatformStatusView } from './api-types';
 import { CliError } from './cli-error';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -109,6 +110,31 @@ export class ApiClient {
 
   listBuilds(app: string): Promise<Build[]> {
     return this.request<Build[]>('GET', `/apps/${encodeURIComponent(app)}/builds`);
+  }
+
+  getBuild(app: string, id: string): Promise<Build> {
+    return this.request<Build>('GET', `/apps/${encodeURIComponent(app)}/builds/${encodeURIComponent(id)}`);
+  }
+
+  getBuildOutput(app: string, id: string): Promise<BuildOutput> {
+    return this.request<BuildOutput>('GET', `/apps/${encodeURIComponent(app)}/builds/${encodeURIComponent(id)}/output`);
+  }
+
+  /** Stops one instance (`web.2`, or an id from ps); the platform starts a replacement. */
+  killInstance(app: string, instance: string): Promise<PsView['instances'][number]> {
+    return this.request<PsView['instances'][number]>('POST', `/apps/${encodeURIComponent(app)}/ps/kill`, { instance });
+  }
+
+  getMaintenance(app: string): Promise<MaintenanceState> {
+    return this.request<MaintenanceState>('GET', `/apps/${encodeURIComponent(app)}/maintenance`);
+  }
+
+  setMaintenance(app: string, maintenance: boolean): Promise<MaintenanceState> {
+    return this.request<MaintenanceState>('PUT', `/apps/${encodeURIComponent(app)}/maintenance`, { maintenance });
+  }
+
+  status(): Promise<PlatformStatusView> {
+    return this.request<PlatformStatusView>('GET', '/status');
   }
 
   getConfig(app: string): Promise<ConfigVars> {
@@ -223,6 +249,10 @@ export class ApiClient {
 
   getBuildCache(app: string): Promise<BuildCache> {
     return this.request<BuildCache>('GET', `/apps/${encodeURIComponent(app)}/build-cache`);
+  }
+
+  getRegistryInfo(): Promise<RegistryInfo> {
+    return this.request<RegistryInfo>('GET', '/registry');
   }
 
   purgeBuildCache(app: string): Promise<void> {

@@ -159,8 +159,35 @@ export interface BuildCache {
   sizeBytes: number;
 }
 
+/** The registry's content (GET /registry). */
+export interface RegistryInfo {
+  registry: string;
+  repositories: number;
+  images: number;
+  blobs: number;
+  bytes: number;
+}
+
 /** What `deploy --image` made (POST /apps/:app/builds). */
 export interface ImageDeploy {
   build: Build;
   release: Release;
+}
+
+/** GET/PUT /apps/:app/maintenance. */
+export interface MaintenanceState {
+  maintenance: boolean;
+}
+
+/** GET /apps/:app/builds/:id/output: the build's log as the push showed it. */
+export interface BuildOutput {
+  id: string;
+  status: string;
+  output: string;
+}
+
+/** GET /status: one entry per platform component. */
+export interface PlatformStatusView {
+  ok: boolean;
+  components: Array<{ component: string; ok: boolean; detail: string }>;
 }

@@ -4,7 +4,8 @@
  * Heroku's words where Heroku has the command. Like ./commands: API calls, then pure formatting.
  */
 import type { Command } from 'commander';
-import type { AppBuildpack, BuildCache, ImageDeploy } from './api-types';
+import type { AppBuildpack, BuildCache, ImageDeploy, RegistryInfo } from './api-types';
+import { APP_ARG_HELP } from './app-arg';
 import { CliError } from './cli-error';
 import type { CommandContext, JsonOption } from './commands';
 import * as format from './format';
@@ -104,6 +105,22 @@ export async function repoCache(ctx: CommandContext, app: string, opts: JsonOpti
   ctx.out(opts.json ? format.json(cache) : cacheSummary(app, cache, ctx.color));
 }
 
+export function registrySummary(info: RegistryInfo, color: boolean): string {
+  const c = format.colors(color);
+  return [
+    c.bold(`=== Registry ${info.registry}`),
+    `Repositories: ${info.repositories} (one per app)`,
+    `Images:       ${info.images}`,
+    `Size:         ${humanBytes(info.bytes)} in ${info.blobs} distinct layers and configs`,
+    'Destroyed apps\' images are deleted at once; their space comes back at the next scripts/gc.',
+  ].join('\n');
+}
+
+export async function registryInfo(ctx: CommandContext, opts: JsonOption): Promise<void> {
+  const info = await ctx.client().getRegistryInfo();
+  ctx.out(opts.json ? format.json(info) : registrySummary(info, ctx.color));
+}
+
 export async function repoPurgeCache(ctx: CommandContext, app: string): Promise<void> {
   await ctx.client().purgeBuildCache(app);
   const c = format.colors(ctx.color);
@@ -128,7 +145,7 @@ export function registerBuildpackCommands(program: Command, ctx: CommandContext)
   program
     .command('buildpacks')
     .description("list the buildpacks set on an app (none: a root Dockerfile, else the built-ins' detection)")
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', "print the API's JSON")
     .addHelpText('after', examples('slipway buildpacks my-app'))
     .action((app: string, opts: JsonOption) => buildpacksList(ctx, app, opts));
@@ -136,7 +153,7 @@ export function registerBuildpackCommands(program: Command, ctx: CommandContext)
   program
     .command('buildpacks:set')
     .description('set the buildpack at an index (default 1) for the next builds; wins over a root Dockerfile')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<buildpack>', BUILDPACK_HELP)
     .option('-i, --index <n>', 'the position to replace (1 = first)')
     .addHelpText('after', examples('slipway buildpacks:set my-app nodejs', 'slipway buildpacks:set my-app https://git.example.com/bp.git#v2'))
@@ -145,7 +162,7 @@ export function registerBuildpackCommands(program: Command, ctx: CommandContext)
   program
     .command('buildpacks:add')
     .description('add a buildpack (multi-buildpack: they run in order, the last one gives the process types)')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<buildpack>', BUILDPACK_HELP)
     .option('-i, --index <n>', 'insert at this position (default: at the end)')
     .addHelpText('after', examples('slipway buildpacks:add my-app nodejs', 'slipway buildpacks:add my-app --index 1 https://example.com/apt.tgz'))
@@ -154,7 +171,7 @@ export function registerBuildpackCommands(program: Command, ctx: CommandContext)
   program
     .command('buildpacks:remove')
     .description('remove one buildpack, by value or by --index')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('[buildpack]', 'the buildpack, as listed')
     .option('-i, --index <n>', 'the position to remove')
     .addHelpText('after', examples('slipway buildpacks:remove my-app nodejs', 'slipway buildpacks:remove my-app --index 2'))
@@ -163,14 +180,14 @@ export function registerBuildpackCommands(program: Command, ctx: CommandContext)
   program
     .command('buildpacks:clear')
     .description('clear the buildpacks: the next build detects (or uses a root Dockerfile) again')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .addHelpText('after', examples('slipway buildpacks:clear my-app'))
     .action((app: string) => buildpacksClear(ctx, app));
 
   program
     .command('repo:cache')
     .description("show the size of an app's build cache")
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', "print the API's JSON")
     .addHelpText('after', examples('slipway repo:cache my-app'))
     .action((app: string, opts: JsonOption) => repoCache(ctx, app, opts));
@@ -179,14 +196,21 @@ export function registerBuildpackCommands(program: Command, ctx: CommandContext)
     .command('repo:purge-cache')
     .alias('repo:purge_cache')
     .description("delete an app's build cache: the next build starts from scratch")
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .addHelpText('after', examples('slipway repo:purge-cache my-app'))
     .action((app: string) => repoPurgeCache(ctx, app));
 
   program
+    .command('registry:info')
+    .description("show the size of Slipway's image registry (admin)")
+    .option('--json', "print the API's JSON")
+    .addHelpText('after', examples('slipway registry:info'))
+    .action((opts: JsonOption) => registryInfo(ctx, opts));
+
+  program
     .command('deploy')
     .description('deploy an existing image (pulled if the Docker host lacks it) as a new release; its CMD runs as web')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .requiredOption('--image <ref>', 'the image, e.g. 127.0.0.1:5000/other-app:abc or 127.0.0.1:5000/team/app:1.2')
     .addHelpText('after', examples('slipway deploy my-app --image 127.0.0.1:5000/team/app:1.2'))
     .action((app: string, opts: { image?: string }) => deployImage(ctx, app, opts));

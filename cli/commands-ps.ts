@@ -44,3 +44,9 @@ export async function psStop(ctx: CommandContext, app: string, type: string): Pr
   await ctx.client().stop(app, type);
   ctx.out(`Stopping ${type} processes of ${app}... ${format.colors(ctx.color).green('done')}; start them again with: slipway ps:scale ${app} ${type}=1`);
 }
+
+/** Heroku's ps:kill: one instance stops (SIGTERM, then SIGKILL after the grace period) and a new one replaces it. */
+export async function psKill(ctx: CommandContext, app: string, instance: string): Promise<void> {
+  const killed = await ctx.client().killInstance(app, instance);
+  ctx.out(`Stopping ${instance === killed.id ? killed.id : `${instance} (${killed.id})`} of ${app}... ${format.colors(ctx.color).green('done')}; a new ${killed.type} instance replaces it.`);
+}

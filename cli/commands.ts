@@ -3,10 +3,11 @@
  * through a formatter; neither HTTP nor formatting details live here.
  */
 import type { ApiClient } from './api-client';
-import type { Info } from './api-types';
+import type { App, Info } from './api-types';
 import { CliError } from './cli-error';
 import * as format from './format';
 import { assertGitRepo, setRemote } from './git';
+import { randomAppName } from './random-name';
 import { loadPublicKey } from './ssh-key';
 
 export interface CommandContext {
@@ -19,6 +20,8 @@ export interface CommandContext {
   now(): Date;
   cwd: string;
   homeDir: string;
+  /** A name for `apps:create` without one; default: cli/random-name.ts. A seam for tests. */
+  randomName?(): string;
 }
 
 export interface JsonOption {
@@ -29,8 +32,22 @@ function options(ctx: CommandContext): format.FormatOptions {
   return { color: ctx.color, now: ctx.now() };
 }
 
-export async function appsCreate(ctx: CommandContext, name: string): Promise<void> {
-  const app = await ctx.client().createApp(name);
+/** Tries this many random names before giving up (each taken name is a 409 app_exists). */
+const RANDOM_NAME_ATTEMPTS = 5;
+
+async function createWithRandomName(ctx: CommandContext): Promise<App> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await ctx.client().createApp(ctx.randomName?.() ?? randomAppName());
+    } catch (error) {
+      if (!(error instanceof CliError && error.code === 'app_exists') || attempt >= RANDOM_NAME_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** With a name, that app; without one, a readable random name (Heroku's `adjective-noun-1234`). */
+export async function appsCreate(ctx: CommandContext, name: string | undefined): Promise<void> {
+  const app = name === undefined ? await createWithRandomName(ctx) : await ctx.client().createApp(name);
   const c = format.colors(ctx.color);
   ctx.out(`Creating ${c.bold(app.name)}... ${c.green('done')}`);
   ctx.out(`${app.url} | ${app.gitUrl}`);

@@ -63,3 +63,13 @@ export async function setRemote(cwd: string, name: string, url: string): Promise
   if (added.code !== 0) throw new CliError(`git remote add failed: ${firstLine(added.stderr)}`);
   return 'added';
 }
+
+/** The URL of remote `name` of the repository around `cwd`, or null (no repository, no such remote, no git). */
+export async function remoteUrl(cwd: string, name: string): Promise<string | null> {
+  try {
+    const result = await git(['remote', 'get-url', '--', name], cwd);
+    return result.code === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : null;
+  } catch {
+    return null; // git missing: nothing to infer from
+  }
+}

@@ -7,6 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ApiClient } from './api-client';
+import { APP_ARG_HELP, appFromRemoteUrl, markAppCommands, placeAppInArgv, type AppSource } from './app-arg';
+import { CliError } from './cli-error';
+import { remoteUrl } from './git';
 import { isCliError, oneLine } from './cli-error';
 import * as commands from './commands';
 import * as runCommands from './commands-run';
@@ -14,6 +17,9 @@ import * as configCommands from './commands-config';
 import { registerBuildpackCommands } from './commands-buildpacks';
 import * as domainCommands from './commands-domains';
 import * as psCommands from './commands-ps';
+import * as buildCommands from './commands-builds';
+import * as openCommands from './commands-open';
+import { configEdit, editorCommand } from './config-edit';
 import { colorEnabled, errorLine, type Env } from './format';
 import { resolveSettings } from './settings';
 
@@ -57,7 +63,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('ps')
     .description('list the formation and the running instances: type, state, release, uptime, restarts')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', 'print the API\'s JSON')
     .addHelpText('after', examples('slipway ps my-app'))
     .action((name: string, opts: commands.JsonOption) => psCommands.ps(ctx, name, opts));
@@ -65,7 +71,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('ps:scale')
     .description('set how many instances of each process type run (0 stops a type)')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<type=quantity...>', 'e.g. web=3 worker=2')
     .addHelpText('after', examples('slipway ps:scale my-app web=3 worker=2', 'slipway ps:scale my-app worker=0'))
     .action((name: string, args: string[]) => psCommands.psScale(ctx, name, args));
@@ -73,7 +79,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('ps:resize')
     .description('set the memory and CPU limits of one process type (rolling restart)')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<type>', 'process type, e.g. web')
     .option('--memory <size>', 'memory limit per instance, e.g. 512m or 1g')
     .option('--cpu <cores>', 'CPU limit per instance, in cores, e.g. 0.5')
@@ -83,25 +89,94 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('ps:restart')
     .description('replace the instances of the current release, one batch at a time, without downtime')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('[type]', 'only this process type')
     .addHelpText('after', examples('slipway ps:restart my-app', 'slipway ps:restart my-app worker'))
     .action((name: string, type: string | undefined) => psCommands.psRestart(ctx, name, type));
 
   program
+    .command('ps:kill')
+    .description('stop one instance (web.2: the second web instance that ps lists, or an instance id); a new one replaces it')
+    .argument('[app]', APP_ARG_HELP)
+    .argument('<instance>', 'TYPE.N, e.g. web.2, or an instance id from ps')
+    .addHelpText('after', examples('slipway ps:kill -a my-app web.2'))
+    .action((name: string, instance: string) => psCommands.psKill(ctx, name, instance));
+
+  program
     .command('ps:stop')
     .description('stop every instance of one process type (scales it to 0)')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<type>', 'process type, e.g. worker')
     .addHelpText('after', examples('slipway ps:stop my-app worker'))
     .action((name: string, type: string) => psCommands.psStop(ctx, name, type));
 
   program
     .command('apps:create')
-    .description('create an app')
-    .argument('<name>', 'lowercase letters, digits and dashes; a letter first; 30 characters at most')
-    .addHelpText('after', examples('slipway apps:create my-app'))
-    .action((name: string) => commands.appsCreate(ctx, name));
+    .description('create an app (without a name: a random one, like autumn-river-4821)')
+    .argument('[name]', 'lowercase letters, digits and dashes; a letter first, not a dash last; 30 characters at most')
+    .addHelpText('after', examples('slipway apps:create my-app', 'slipway apps:create'))
+    .action((name: string | undefined) => commands.appsCreate(ctx, name));
+
+  program
+    .command('open')
+    .description("print the app's URL, and open it in a browser when there is one ($BROWSER, or xdg-open on a desktop)")
+    .argument('[app]', APP_ARG_HELP)
+    .argument('[path]', 'a path to append, e.g. /admin')
+    .addHelpText('after', examples('slipway open -a my-app', 'slipway open -a my-app /admin'))
+    .action((name: string, urlPath: string | undefined) => openCommands.open(ctx, name, urlPath, openCommands.browserCommand(io.env, process.platform, openCommands.onPath(io.env))));
+
+  program
+    .command('status')
+    .description('platform health, one line per component: API, database, etcd, registry, Docker, router (exit 1 when one is down)')
+    .option('--json', 'print the API\'s JSON')
+    .addHelpText('after', examples('slipway status'))
+    .action((opts: commands.JsonOption) => openCommands.status(ctx, opts));
+
+  program
+    .command('maintenance')
+    .description("show whether the app is in maintenance mode (on or off)")
+    .argument('[app]', APP_ARG_HELP)
+    .addHelpText('after', examples('slipway maintenance -a my-app'))
+    .action((name: string) => buildCommands.maintenanceShow(ctx, name));
+
+  program
+    .command('maintenance:on')
+    .description('answer every request for the app with a 503 maintenance page; its processes keep running')
+    .argument('[app]', APP_ARG_HELP)
+    .addHelpText('after', examples('slipway maintenance:on -a my-app'))
+    .action((name: string) => buildCommands.maintenanceSet(ctx, name, true));
+
+  program
+    .command('maintenance:off')
+    .description('serve the app again after maintenance:on')
+    .argument('[app]', APP_ARG_HELP)
+    .addHelpText('after', examples('slipway maintenance:off -a my-app'))
+    .action((name: string) => buildCommands.maintenanceSet(ctx, name, false));
+
+  program
+    .command('builds')
+    .description("list an app's builds, newest first: id, status, commit, what built it, how long it took")
+    .argument('[app]', APP_ARG_HELP)
+    .option('--json', 'print the API\'s JSON')
+    .addHelpText('after', examples('slipway builds -a my-app'))
+    .action((name: string, opts: commands.JsonOption) => buildCommands.buildsList(ctx, name, opts));
+
+  program
+    .command('builds:info')
+    .description('show one build: status, commit, buildpacks or Dockerfile, image, size, duration, process types')
+    .argument('[app]', APP_ARG_HELP)
+    .argument('<id>', 'the build id, as `slipway builds` lists it')
+    .option('--json', 'print the API\'s JSON')
+    .addHelpText('after', examples('slipway builds:info -a my-app mip3x1k2-a1b2c3'))
+    .action((name: string, id: string, opts: commands.JsonOption) => buildCommands.buildsInfo(ctx, name, id, opts));
+
+  program
+    .command('builds:output')
+    .description("print a build's output as the push showed it (default: the newest build)")
+    .argument('[app]', APP_ARG_HELP)
+    .argument('[id]', 'the build id, as `slipway builds` lists it')
+    .addHelpText('after', examples('slipway builds:output -a my-app', 'slipway builds:output -a my-app mip3x1k2-a1b2c3'))
+    .action((name: string, id: string | undefined) => buildCommands.buildsOutput(ctx, name, id));
 
   program
     .command('apps')
@@ -113,7 +188,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('apps:info')
     .description("show an app's URLs, current release, formation and instances")
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', 'print JSON')
     .addHelpText('after', examples('slipway apps:info my-app'))
     .action((name: string, opts: commands.JsonOption) => commands.appsInfo(ctx, name, opts));
@@ -121,7 +196,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('apps:destroy')
     .description('permanently destroy an app, its releases and its instances')
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .option('--confirm <name>', 'the app name again, to confirm')
     .addHelpText('after', examples('slipway apps:destroy my-app --confirm my-app'))
     .action((name: string, opts: { confirm?: string }) => commands.appsDestroy(ctx, name, opts));
@@ -129,7 +204,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('releases')
     .description("list an app's releases, newest first")
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', 'print JSON')
     .addHelpText('after', examples('slipway releases my-app'))
     .action((name: string, opts: commands.JsonOption) => commands.releasesList(ctx, name, opts));
@@ -137,7 +212,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('releases:info')
     .description('show one release: its build, commit, image, process types and config var names (not values)')
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<version>', 'the release, e.g. v3')
     .option('--json', 'print JSON')
     .addHelpText('after', examples('slipway releases:info my-app v3'))
@@ -145,8 +220,9 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
 
   program
     .command('rollback')
+    .alias('releases:rollback')
     .description("deploy an earlier release's build and config again, as a new release")
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .argument('[version]', 'the release to go back to (default: the last succeeded one before the current)')
     .addHelpText('after', examples('slipway rollback my-app', 'slipway rollback my-app v3'))
     .action((name: string, version: string | undefined) => configCommands.rollback(ctx, name, version));
@@ -154,7 +230,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('config')
     .description("list an app's config vars")
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', 'print JSON')
     .addHelpText('after', examples('slipway config my-app', 'slipway config my-app --json'))
     .action((name: string, opts: commands.JsonOption) => configCommands.configList(ctx, name, opts));
@@ -162,7 +238,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('config:get')
     .description('print the value of one config var (exit 1 if it is not set)')
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<key>', 'the config var')
     .addHelpText('after', examples('slipway config:get my-app GREETING'))
     .action((name: string, key: string) => configCommands.configGet(ctx, name, key));
@@ -170,15 +246,22 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('config:set')
     .description('set config vars and restart the app with them (a new release)')
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<KEY=value...>', 'one or more; the value is everything after the first "="')
     .addHelpText('after', examples('slipway config:set my-app GREETING=hello', "slipway config:set my-app A=1 'B=x=y'"))
     .action((name: string, assignments: string[]) => configCommands.configSet(ctx, name, assignments));
 
   program
+    .command('config:edit')
+    .description('edit the config vars in $VISUAL or $EDITOR (vi by default), then apply what changed in one release')
+    .argument('[app]', APP_ARG_HELP)
+    .addHelpText('after', examples('slipway config:edit -a my-app', 'EDITOR="code --wait" slipway config:edit -a my-app'))
+    .action((name: string) => configEdit(ctx, name, editorCommand(io.env)));
+
+  program
     .command('config:unset')
     .description('remove config vars and restart the app without them (a new release)')
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<KEY...>', 'one or more config var names')
     .addHelpText('after', examples('slipway config:unset my-app GREETING'))
     .action((name: string, keys: string[]) => configCommands.configUnset(ctx, name, keys));
@@ -186,7 +269,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('git:remote')
     .description("add (or update) a git remote for an app in the current directory's repository")
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .option('-r, --remote <remote>', 'the git remote name', 'slipway')
     .addHelpText('after', examples('slipway git:remote my-app', 'slipway git:remote my-app -r staging'))
     .action((name: string, opts: { remote?: string }) => commands.gitRemote(ctx, name, opts));
@@ -216,7 +299,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('domains')
     .description("list an app's domains (its default one and custom ones), their certificates and the HTTPS redirect setting")
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', 'print the API\'s JSON')
     .addHelpText('after', examples('slipway domains my-app'))
     .action((name: string, opts: commands.JsonOption) => domainCommands.domainsList(ctx, name, opts));
@@ -224,7 +307,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('domains:add')
     .description('serve the app at a custom domain too (a host belongs to one app; *.example.com covers one label)')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<hostname>', 'e.g. www.example.com or *.example.com')
     .addHelpText('after', examples('slipway domains:add my-app www.example.com', "slipway domains:add my-app '*.example.com'"))
     .action((name: string, hostname: string) => domainCommands.domainsAdd(ctx, name, hostname));
@@ -232,7 +315,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('domains:remove')
     .description('stop serving the app at a custom domain (the default domain stays)')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<hostname>', 'the custom domain')
     .addHelpText('after', examples('slipway domains:remove my-app www.example.com'))
     .action((name: string, hostname: string) => domainCommands.domainsRemove(ctx, name, hostname));
@@ -240,7 +323,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('domains:redirect')
     .description('redirect plain-HTTP requests to HTTPS (on) or serve them (off); without a value, show the setting')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('[on|off]', 'the new setting')
     .addHelpText('after', examples('slipway domains:redirect my-app on', 'slipway domains:redirect my-app off', 'slipway domains:redirect my-app'))
     .action((name: string, value: string | undefined) => domainCommands.domainsRedirect(ctx, name, value));
@@ -248,7 +331,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('certs')
     .description("list an app's TLS certificates: names, the domains each serves, expiry and fingerprint")
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .option('--json', 'print the API\'s JSON')
     .addHelpText('after', examples('slipway certs my-app'))
     .action((name: string, opts: commands.JsonOption) => domainCommands.certsShow(ctx, name, opts));
@@ -256,7 +339,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('certs:add')
     .description("serve a TLS certificate for the app's domains it covers (replacing the one that served them), without a restart")
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<cert-file>', 'PEM certificate, leaf first, then any intermediates (e.g. fullchain.pem)')
     .argument('<key-file>', 'PEM private key of the certificate, not encrypted')
     .addHelpText('after', examples('slipway certs:add my-app fullchain.pem privkey.pem'))
@@ -265,7 +348,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('certs:remove')
     .description('remove the certificate serving a domain (the whole certificate), or every certificate of the app')
-    .argument('<app>', 'app name')
+    .argument('[app]', APP_ARG_HELP)
     .argument('[hostname]', 'a domain the certificate serves')
     .addHelpText('after', examples('slipway certs:remove my-app www.example.com', 'slipway certs:remove my-app'))
     .action((name: string, hostname: string | undefined) => domainCommands.certsRemove(ctx, name, hostname));
@@ -277,7 +360,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
   program
     .command('run')
     .description("run a command in a new container of the app's current release (a one-off process)")
-    .argument('<name>', 'the app')
+    .argument('[app]', APP_ARG_HELP)
     .argument('<command...>', 'the command; put -- before it when it has options of its own')
     .option('-d, --detach', 'run in the background and print the instance id; its output goes to the container log')
     .option('--no-tty', 'no terminal for the process, even when stdin is one')
@@ -286,7 +369,26 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
       'echo hi | slipway run my-app cat', 'slipway run --detach my-app npm run migrate'))
     .action((name: string, command: string[], opts: runCommands.RunOptions) => runCommands.run(ctx, io, name, command, opts));
 
+  markAppCommands(program);
   return program;
+}
+
+/** The app of SLIPWAY_APP, else of the git remote (`slipway` unless -r names another) of the current directory. */
+function appSource(io: CliIo): AppSource {
+  return {
+    async inferApp(remote) {
+      if (remote === undefined && io.env.SLIPWAY_APP) return io.env.SLIPWAY_APP;
+      const name = remote ?? 'slipway';
+      const url = await remoteUrl(io.cwd, name);
+      if (url === null) {
+        if (remote === undefined) return null;
+        throw new CliError(`There is no git remote ${remote} in ${io.cwd}: list them with git remote -v, or give the app with -a APP.`);
+      }
+      const app = appFromRemoteUrl(url);
+      if (app === null) throw new CliError(`The git remote ${name} (${url}) does not name a Slipway app: give the app with -a APP.`);
+      return app;
+    },
+  };
 }
 
 /** Runs the CLI; resolves to the process exit code. */
@@ -314,7 +416,7 @@ export async function runCli(
 
   const program = buildProgram(ctx, io);
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(await placeAppInArgv(program, argv, appSource(io)));
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode; // commander has printed it

@@ -3,6 +3,7 @@ import { assertAppName } from '../lib/app-name';
 import { SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import type { Deployer } from './deployer';
+import type { AppImages } from './image-janitor';
 import type { App, FormationEntry, Release } from './model';
 import type { RoutePublisher } from './publisher';
 import type { Instance, RuntimeDriver } from './runtime-driver';
@@ -44,6 +45,7 @@ export class AppsService {
     private readonly driver: RuntimeDriver,
     readonly addresses: AppAddresses,
     private readonly logger: Logger,
+    private readonly images: AppImages | null = null,
   ) {}
 
   async create(name: string): Promise<App> {
@@ -92,6 +94,7 @@ export class AppsService {
     await this.deployer.teardown(name);
     await this.repositories.remove(name);
     await this.caches.remove(name);
+    await this.images?.deleteAppImages(name); // never throws: what it cannot delete is logged (engine/image-janitor.ts)
     this.logger.info({ app: name }, 'app destroyed');
   }
 }

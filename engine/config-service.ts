@@ -5,7 +5,7 @@
  * its first build. Values are never logged, only keys.
  */
 import type { Logger } from '../lib/log';
-import { applyConfigChanges, configChangeDescription, parseConfigChanges, sameConfig } from './config-vars';
+import { applyConfigChanges, assertConfigSize, configChangeDescription, parseConfigChanges, sameConfig } from './config-vars';
 import type { Progress } from './deployer';
 import type { ConfigVars, Release } from './model';
 import { failedChange, type ReleaseService } from './release-service';
@@ -40,6 +40,7 @@ export class ConfigService {
     return this.releases.exclusive(appName, async () => {
       const app = await this.apps.get(appName);
       const config = applyConfigChanges(app.config, changes);
+      assertConfigSize(config, changes);
       if (sameConfig(config, app.config)) {
         this.logger.info({ app: app.name, keys }, 'config vars unchanged: no release');
         return { config: app.config, release: null };

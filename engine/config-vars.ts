@@ -26,6 +26,72 @@ export function assertConfigKeys(keys: readonly string[]): void {
 }
 
 /**
+ * Names the platform sets in every process, after the app's config (engine/deployer.ts,
+ * engine/one-off.ts, the Docker driver): a value set by the user would be silently replaced, so
+ * setting one is refused with the reason.
+ */
+export const RESERVED_CONFIG_KEYS: Readonly<Record<string, string>> = Object.freeze({
+  PORT: 'the platform sets PORT to the port web processes must listen on',
+  DYNO: 'the platform sets DYNO to the name of each process (web.1, run.3)',
+  SLIPWAY_RELEASE: 'the platform sets SLIPWAY_RELEASE to the release a process runs (v7)',
+});
+
+/**
+ * Heroku's limit: all config vars of an app together (names and values, in UTF-8 bytes) are at
+ * most 32 kB. Docker passes the environment in a request header, so much larger values fail at
+ * every deploy; refusing them up front keeps the app deployable.
+ */
+export const CONFIG_SIZE_LIMIT_BYTES = 32 * 1024;
+
+/** Bytes a config takes against CONFIG_SIZE_LIMIT_BYTES. */
+export function configSize(config: Readonly<Record<string, string>>): number {
+  let total = 0;
+  for (const [key, value] of Object.entries(config)) total += Buffer.byteLength(key) + Buffer.byteLength(value);
+  return total;
+}
+
+function kB(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} kB`;
+}
+
+/** Refuses values no process can receive: a NUL byte (an environment string ends at one), or one over the whole limit. */
+function assertConfigValues(entries: readonly (readonly [string, unknown])[]): void {
+  const withNul = entries.filter(([, value]) => typeof value === 'string' && value.includes('\0')).map(([key]) => key);
+  if (withNul.length > 0) {
+    throw new SlipwayError('invalid_config_value',
+      `The value of ${withNul.join(', ')} contains a NUL byte (\\0), which an environment variable cannot hold. `
+      + 'Remove it (encode binary data, e.g. as base64). Nothing was changed.');
+  }
+  const reserved = entries.filter(([key, value]) => value !== null && Object.hasOwn(RESERVED_CONFIG_KEYS, key));
+  if (reserved.length > 0) {
+    const reasons = reserved.map(([key]) => RESERVED_CONFIG_KEYS[key]).join('; ');
+    throw new SlipwayError('invalid_config_value',
+      `${reserved.map(([key]) => key).join(', ')} cannot be set: ${reasons}. Read it in the app instead. Nothing was changed.`);
+  }
+  const huge = entries.filter(([key, value]) => typeof value === 'string'
+    && Buffer.byteLength(key) + Buffer.byteLength(value) > CONFIG_SIZE_LIMIT_BYTES).map(([key]) => key);
+  if (huge.length > 0) {
+    throw new SlipwayError('config_too_large',
+      `The value of ${huge.join(', ')} is larger than ${kB(CONFIG_SIZE_LIMIT_BYTES)}, the limit for all config vars of an app together. `
+      + 'Keep large data in a file or a backing service and put its location in the config var. Nothing was changed.');
+  }
+}
+
+/**
+ * Refuses a config over CONFIG_SIZE_LIMIT_BYTES (checked on the config a change would make, before
+ * it is stored). A change that only removes vars is always allowed, so an app over the limit can
+ * shrink back under it.
+ */
+export function assertConfigSize(next: Readonly<Record<string, string>>, changes: ConfigChanges): void {
+  if (!Object.values(changes).some((value) => value !== null)) return;
+  const size = configSize(next);
+  if (size <= CONFIG_SIZE_LIMIT_BYTES) return;
+  throw new SlipwayError('config_too_large',
+    `With this change the config vars of the app would take ${kB(size)}, over the limit of ${kB(CONFIG_SIZE_LIMIT_BYTES)} `
+    + 'for all of them together (names and values). Unset vars you no longer need, or keep large data in a file or a backing service. Nothing was changed.');
+}
+
+/**
  * Checks a PATCH /apps/:app/config body: an object whose values are strings (set) or null (unset),
  * with valid keys and at least one of them. Anything else is refused whole.
  */
@@ -43,6 +109,7 @@ export function parseConfigChanges(body: unknown): ConfigChanges {
     throw new SlipwayError('invalid_request',
       `The value of ${wrong.join(', ')} must be a string (or null to unset it). Nothing was changed.`);
   }
+  assertConfigValues(entries);
   return Object.fromEntries(entries) as ConfigChanges;
 }
 

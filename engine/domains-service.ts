@@ -56,7 +56,8 @@ const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
  * A host as `domains:add` takes it: lowercased, a trailing dot dropped, then checked. Accepts a DNS
  * name of two labels or more (`www.example.com`) or a wildcard over one (`*.example.com`, whose
  * parent has two labels or more). Refuses, as a SlipwayError('invalid_domain'), anything else and
- * the names the platform keeps for apps: `<name>.<domain>` and `*.<domain>`.
+ * the names the platform keeps for apps: the platform domain itself, `<name>.<domain>`, `*.<domain>`,
+ * and names under another app's default host (`x.<other>.<domain>`, `*.<other>.<domain>`).
  */
 export function normalizeDomain(input: string, platformDomain: string, app: string): string {
   const host = input.trim().toLowerCase().replace(/\.$/, '');
@@ -84,9 +85,21 @@ export function normalizeDomain(input: string, platformDomain: string, app: stri
   if (wildcard && name === platform) {
     throw new SlipwayError('invalid_domain', `${host} would cover every app's default domain on this platform: add your own domain instead.`);
   }
+  if (name === platform) {
+    throw new SlipwayError('invalid_domain', `${host} is the platform's own domain: apps are served under it at <app>.${platform}. Add your own domain instead.`);
+  }
   if (!wildcard && name.endsWith(`.${platform}`) && !name.slice(0, -platform.length - 1).includes('.')) {
     const other = name.slice(0, -platform.length - 1);
     throw new SlipwayError('invalid_domain', `${host} is the platform's own address of the app named "${other}": names <app>.${platform} are reserved for apps. Add your own domain instead.`);
+  }
+  if (name.endsWith(`.${platform}`)) {
+    // x.<owner>.<domain>: the owner is the label just before the platform domain. Only that app may
+    // use the names under its default host, so no app can take over part of another's address.
+    const under = name.slice(0, -platform.length - 1);
+    const owner = under.slice(under.lastIndexOf('.') + 1);
+    if (owner !== app) {
+      throw new SlipwayError('invalid_domain', `${host} is under ${owner}.${platform}, the platform's address of the app named "${owner}": only that app may use names under it. Add your own domain instead.`);
+    }
   }
   return host;
 }

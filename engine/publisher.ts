@@ -4,7 +4,7 @@
  */
 import type { Etcd3 } from 'etcd3';
 import {
-  appPrefix, backendKey, backendsPrefix, certKey, certsPrefix, domainKey, domainsPrefix, settingsKey,
+  appPrefix, backendKey, backendsPrefix, certKey, certsPrefix, domainKey, domainsPrefix, maintenanceKey, settingsKey,
   appsPrefix, certSealContext, parseCertValue, parseKey, type AppSettingsValue, type BackendValue, type CertValue, type SealedCertValue,
 } from '../lib/etcd-keys';
 import { sealedKeyId, type SecretBox } from '../lib/secret-box';
@@ -34,7 +34,13 @@ export interface TlsPublisher {
   publishSettings(app: string, settings: AppSettingsValue): Promise<void>;
 }
 
-export class EtcdPublisher implements RoutePublisher, TlsPublisher {
+/** The maintenance key of an app (contract v3), written by the MaintenanceService. */
+export interface MaintenancePublisher {
+  /** Puts the key when `on`, deletes it otherwise. */
+  publishMaintenance(app: string, on: boolean): Promise<void>;
+}
+
+export class EtcdPublisher implements RoutePublisher, TlsPublisher, MaintenancePublisher {
   /** `secrets` seals the private keys of certificate values (etcd never holds them in clear). */
   constructor(private readonly etcd: Etcd3, private readonly prefix: string, private readonly secrets: SecretBox) {}
 
@@ -118,6 +124,12 @@ export class EtcdPublisher implements RoutePublisher, TlsPublisher {
   async publishSettings(app: string, settings: AppSettingsValue): Promise<void> {
     if (!settings.redirectHttps) await this.etcd.delete().key(settingsKey(this.prefix, app));
     else await this.etcd.put(settingsKey(this.prefix, app)).value(JSON.stringify({ redirectHttps: true }));
+  }
+
+  async publishMaintenance(app: string, on: boolean): Promise<void> {
+    const key = maintenanceKey(this.prefix, app);
+    if (on) await this.etcd.put(key).value(JSON.stringify({ maintenance: true }));
+    else await this.etcd.delete().key(key);
   }
 
   async backendIds(app: string): Promise<string[]> {

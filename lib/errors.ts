@@ -5,6 +5,9 @@
 export const ERROR_CODES = {
   invalid_config: 500,
   invalid_request: 400,
+  invalid_config_value: 422,
+  config_too_large: 422,
+  payload_too_large: 413,
   invalid_app_name: 422,
   invalid_key: 422,
   unauthorized: 401,
@@ -13,6 +16,8 @@ export const ERROR_CODES = {
   app_not_found: 404,
   key_not_found: 404,
   release_not_found: 404,
+  build_not_found: 404,
+  instance_not_found: 404,
   app_exists: 409,
   key_exists: 409,
   confirmation_required: 400,
@@ -26,6 +31,8 @@ export const ERROR_CODES = {
   domain_not_found: 404,
   invalid_certificate: 422,
   cert_not_found: 404,
+  registry_unavailable: 502,
+  registry_delete_disabled: 502,
   secrets_unreadable: 500,
   internal: 500,
 } as const;

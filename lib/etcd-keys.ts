@@ -4,13 +4,14 @@
  *
  *   <prefix>/apps/<app>/domains/<host>         → DomainValue        (v1)
  *   <prefix>/apps/<app>/backends/<instance-id> → BackendValue       (v1)
- *   <prefix>/apps/<app>/certs/<host>           → SealedCertValue    (v2; private key sealed since v3)
+ *   <prefix>/apps/<app>/certs/<host>           → SealedCertValue    (v2; private key sealed since v4)
  *   <prefix>/apps/<app>/settings               → AppSettingsValue   (v2)
+ *   <prefix>/apps/<app>/maintenance            → MaintenanceValue   (v3)
  *
- * v2 only adds keys under the same layout: a v1 router ignores them (it parses them as null). v3
- * seals the private key of certificate values (a v2 router serves its default certificate instead).
+ * v2 and v3 only add keys under the same layout: an older router ignores them (it parses them as null).
+ * v4 seals the private key of certificate values (a v3 router serves its default certificate instead).
  */
-export const ETCD_SCHEMA_VERSION = 3;
+export const ETCD_SCHEMA_VERSION = 4;
 
 export interface DomainValue {
   app: string;
@@ -30,9 +31,9 @@ export interface CertValue {
 }
 
 /**
- * What a certificate key holds in etcd (v3): the private key sealed (lib/secret-box.ts) with the
+ * What a certificate key holds in etcd (v4): the private key sealed (lib/secret-box.ts) with the
  * secrets key file, for the context certSealContext(etcd key), so etcd never holds it in clear. A
- * v2 value `{cert, key}` (plaintext, from an engine before v3) is still read; the platform re-seals
+ * v2 value `{cert, key}` (plaintext, from an engine before v4) is still read; the platform re-seals
  * such values when it starts.
  */
 export interface SealedCertValue {
@@ -53,11 +54,17 @@ export interface AppSettingsValue {
 
 export const DEFAULT_APP_SETTINGS: Readonly<AppSettingsValue> = Object.freeze({ redirectHttps: false });
 
+/** Present while the app is in maintenance mode: the router answers its requests with a 503 page. */
+export interface MaintenanceValue {
+  maintenance: true;
+}
+
 export type ParsedKey =
   | { kind: 'domain'; app: string; host: string }
   | { kind: 'backend'; app: string; instanceId: string }
   | { kind: 'cert'; app: string; host: string }
-  | { kind: 'settings'; app: string };
+  | { kind: 'settings'; app: string }
+  | { kind: 'maintenance'; app: string };
 
 export function appPrefix(prefix: string, app: string): string {
   return `${prefix}/apps/${app}/`;
@@ -95,6 +102,10 @@ export function settingsKey(prefix: string, app: string): string {
   return `${prefix}/apps/${app}/settings`;
 }
 
+export function maintenanceKey(prefix: string, app: string): string {
+  return `${prefix}/apps/${app}/maintenance`;
+}
+
 /**
  * Parses a key under `<prefix>/apps/`; anything else (a newer schema's keys) yields null.
  * (Index arithmetic rather than split: a router loads tens of thousands of keys at start.)
@@ -106,7 +117,12 @@ export function parseKey(prefix: string, key: string): ParsedKey | null {
   if (first <= start) return null; // no kind, or an empty app name
   const app = key.slice(start, first);
   const second = key.indexOf('/', first + 1);
-  if (second < 0) return key.length - first - 1 === 8 && key.endsWith('settings') ? { kind: 'settings', app } : null;
+  if (second < 0) {
+    const length = key.length - first - 1;
+    if (length === 8 && key.endsWith('settings')) return { kind: 'settings', app };
+    if (length === 11 && key.endsWith('maintenance')) return { kind: 'maintenance', app };
+    return null;
+  }
   if (second === key.length - 1 || key.indexOf('/', second + 1) >= 0) return null; // empty name, or deeper
   const kindLength = second - first - 1;
   const name = key.slice(second + 1);
@@ -141,7 +157,7 @@ export function parseBackendValue(raw: string): BackendValue | null {
   }
 }
 
-/** A certificate value as etcd holds it: sealed (v3) or, from an older engine, plaintext (v2). */
+/** A certificate value as etcd holds it: sealed (v4) or, from an older engine, plaintext (v2). */
 export function parseCertValue(raw: string): SealedCertValue | CertValue | null {
   try {
     const value = JSON.parse(raw) as Partial<CertValue & SealedCertValue> | null;
@@ -162,5 +178,15 @@ export function parseSettingsValue(raw: string): AppSettingsValue | null {
     return { redirectHttps: value.redirectHttps === true };
   } catch {
     return null;
+  }
+}
+
+/** True for the value the engine writes (`{"maintenance":true}`); anything else is off. */
+export function parseMaintenanceValue(raw: string): boolean {
+  try {
+    const value = JSON.parse(raw) as Partial<MaintenanceValue> | null;
+    return typeof value === 'object' && value !== null && value.maintenance === true;
+  } catch {
+    return false;
   }
 }

@@ -12,6 +12,7 @@ import type { Logger } from '../lib/log';
 import { createApi, listen } from '../api/server';
 import { attachUpgradeHandler } from '../api/attach-server';
 import { AppsService } from '../engine/apps-service';
+import { createImageJanitor } from '../engine/drivers/docker-images';
 import { ConfigService } from '../engine/config-service';
 import { Deployer, safeAppJson } from '../engine/deployer';
 import { Reconciler } from '../engine/reconciler';
@@ -19,6 +20,11 @@ import { FormationService } from '../engine/formation-service';
 import { DockerDriver } from '../engine/drivers/docker-driver';
 import { DockerOneOff } from '../engine/drivers/docker-one-off';
 import { DomainsService } from '../engine/domains-service';
+import { MaintenanceService } from '../engine/maintenance-service';
+import { PlatformStatus } from '../engine/platform-status';
+import { InstanceKiller } from '../engine/instance-kill';
+import { statusProbes } from './status-probes';
+import { MaintenanceRepo } from '../engine/store/maintenance-repo';
 import { OneOffService } from '../engine/one-off-service';
 import { ReleaseTasks } from '../engine/release-phase';
 import { IdentityService } from '../engine/identity-service';
@@ -98,10 +104,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const caches = new DockerBuildCaches(docker, config.stackBuildImage, config.stackRunImage);
   let sshPort = config.sshPort;
   const addresses = addressesFrom(config, () => sshPort);
-  const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }));
+  const images = createImageJanitor(docker, config.registry, logger.child({ part: 'images' }));
+  const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }), images);
   const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }));
   const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }));
   const domains = new DomainsService(appsRepo, new DomainsRepo(db), publisher, config.domain, logger.child({ part: 'domains' }));
+  const maintenance = new MaintenanceService(appsRepo, new MaintenanceRepo(db), publisher, logger.child({ part: 'maintenance' }));
   const oneOffs = new OneOffService(appsRepo, releasesRepo, buildsRepo, oneOffRunner, {
     containerPort: CONTAINER_PORT, attachTimeoutMs: ATTACH_TIMEOUT_SECONDS * 1000,
   }, logger.child({ part: 'run' }));
@@ -147,7 +155,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
     domains,
+    maintenance,
+    killer: new InstanceKiller(appsRepo, driver, publisher, { reconcile: (app, options) => reconciler?.reconcile(app, options) ?? Promise.resolve() }, config.stopGraceSeconds, logger.child({ part: 'ps' })),
+    status: new PlatformStatus(statusProbes({
+      db, etcd, docker, registry: config.registry, version: '0.1.0',
+      routerAdminUrl: `http://${['', '0.0.0.0', '::'].includes(config.routerAdminHost) ? '127.0.0.1' : config.routerAdminHost}:${config.routerAdminPort}`,
+    })),
     buildpacks: buildSystem.api,
+    registry: { registryInfo: () => images.registryInfo() },
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,
     attachUpgradeHandler({ identity, oneOffs, logger: logger.child({ part: 'run' }) }));

@@ -32,6 +32,8 @@ export interface BackendPoolSettings {
   readonly maxIdlePerBackend: number;
   /** The sockets to use (default: Node's). */
   readonly sockets?: SocketKind;
+  /** Opens the connection instead of `sockets` (tests give fake sockets here). */
+  readonly connect?: (host: string, port: number) => ProxySocket;
 }
 
 export class BackendConnection {
@@ -49,9 +51,9 @@ export class BackendConnection {
     readonly backend: BackendEntry,
     private readonly pool: BackendPool,
     connectTimeoutMs: number,
-    sockets: SocketKind,
+    connect: (host: string, port: number) => ProxySocket,
   ) {
-    const socket = connectSocket(sockets, backend.hostname, backend.port);
+    const socket = connect(backend.hostname, backend.port);
     this.socket = socket;
     if (connectTimeoutMs > 0) socket.setTimeout(connectTimeoutMs);
     socket.on('connect', () => {
@@ -94,7 +96,12 @@ export class BackendConnection {
 export class BackendPool {
   private readonly idle = new Map<BackendEntry, BackendConnection[]>();
 
-  constructor(private readonly settings: BackendPoolSettings) {}
+  private readonly connect: (host: string, port: number) => ProxySocket;
+
+  constructor(private readonly settings: BackendPoolSettings) {
+    const sockets = settings.sockets ?? 'node';
+    this.connect = settings.connect ?? ((host, port) => connectSocket(sockets, host, port));
+  }
 
   /** An idle connection to `backend` (most recently used first), or a new one being opened. */
   acquire(backend: BackendEntry, user: BackendConnectionUser, fresh = false): BackendConnection {
@@ -109,7 +116,7 @@ export class BackendPool {
         return connection;
       }
     }
-    const connection = new BackendConnection(backend, this, this.settings.connectTimeoutMs, this.settings.sockets ?? 'node');
+    const connection = new BackendConnection(backend, this, this.settings.connectTimeoutMs, this.connect);
     connection.user = user;
     return connection;
   }

@@ -13,10 +13,14 @@ export const ROUTER_ERRORS = {
   R431: { status: 431, title: 'Request header too large' },
   /** Log only: the client went away before the answer was complete (nothing to answer). */
   R499: { status: 499, title: 'Client closed the request' },
+  /** CONNECT: the router is no tunnel (RFC 9110 §15.6.2: a method it supports for no resource). */
+  R501: { status: 501, title: 'Not implemented' },
   R502: { status: 502, title: 'Bad gateway' },
   R503: { status: 503, title: 'No running web process' },
   R504: { status: 504, title: 'Gateway timeout' },
   R510: { status: 503, title: 'Routes not loaded' },
+  /** The app is in maintenance mode (`slipway maintenance:on`); its processes keep running. */
+  R580: { status: 503, title: 'Offline for maintenance' },
   /** Log only: the response had started when the connection went idle, so it was cut. */
   R598: { status: 504, title: 'Idle connection' },
 } as const;

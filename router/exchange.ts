@@ -6,6 +6,7 @@
 import type { AccessRecord } from './access-log';
 import type { RouterErrorCode } from './error-pages';
 import type { RequestMetrics } from './metrics';
+import { mayRetry } from './proxy-policy';
 import type { BackendEntry, RouteLookup } from './route-table';
 
 /** The route table as the proxies use it: lookups, and marking a backend unhealthy. */
@@ -20,8 +21,6 @@ export interface RetrySettings {
   readonly ejectMs: number;
 }
 
-/** After a request was sent, only these are retried (and only without a body). */
-const RETRYABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /** The answer when no backend of `app` could take the request. */
 export function unreachable(app: string): string {
@@ -90,10 +89,7 @@ export class ExchangeFacts {
       // Most likely the backend closed an idle pooled connection just as it was reused.
       this.staleRetry = backend;
     }
-    const retry =
-      !request.answerStarted &&
-      this.attempts < settings.maxAttempts &&
-      (failure.connectFailed || (RETRYABLE_METHODS.has(request.method) && !request.hasBody));
+    const retry = mayRetry(failure, request, this.attempts, settings.maxAttempts);
     if (retry) metrics?.retry(this.app ?? '');
     return { retry, ejected };
   }

@@ -4,15 +4,9 @@
  * keep-alive connections to backends and frames bodies itself. Pure; works on Node's raw header
  * arrays (`[name, value, name, value, …]`), which keep names' case and repeated headers.
  */
+import { HOP_BY_HOP, NEVER_DROPPED, needsZeroLength, REPLACED_ON_REQUEST } from './proxy-policy';
 
-/** Always connection-scoped (RFC 9110 §7.6.1, plus the old Keep-Alive and Proxy-Connection). */
-export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-/** A client could list these in Connection; dropping them would change what the request means. */
-export const NEVER_DROPPED: ReadonlySet<string> = new Set(['host', 'content-length', 'transfer-encoding']);
-/** Set by the router, whatever the client sent (X-Forwarded-For is appended to, then set). */
-export const REPLACED_ON_REQUEST: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-request-id', 'expect']);
-/** Methods Node sends without a body unless told otherwise. */
-const BODYLESS_BY_DEFAULT = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+export { HOP_BY_HOP, NEVER_DROPPED, REPLACED_ON_REQUEST } from './proxy-policy';
 
 export interface BackendRequestOptions {
   readonly method: string;
@@ -26,12 +20,15 @@ export interface BackendRequestOptions {
   readonly isUpgrade: boolean;
   /** Headers the router adds (X-Forwarded-*, X-Request-Id), as [name, value, …]. */
   readonly added: readonly string[];
+  /** The Host the backend gets instead of the client's (an absolute-form target's authority). */
+  readonly host?: string | undefined;
 }
 
 /** The raw header list sent to the backend. */
 export function backendRequestHeaders(rawHeaders: readonly string[], options: BackendRequestOptions): string[] {
   const listed = options.connectionTokens;
   const out: string[] = [];
+  if (options.host !== undefined) out.push('Host', options.host);
   let upgradeValue: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
@@ -41,6 +38,7 @@ export function backendRequestHeaders(rawHeaders: readonly string[], options: Ba
       continue;
     }
     if (REPLACED_ON_REQUEST.has(lower)) continue;
+    if (options.host !== undefined && lower === 'host') continue;
     if (listed.length > 0 && listed.includes(lower) && !NEVER_DROPPED.has(lower)) continue;
     out.push(name, rawHeaders[i + 1] as string);
   }
@@ -50,7 +48,7 @@ export function backendRequestHeaders(rawHeaders: readonly string[], options: Ba
   } else if (options.chunked) {
     // Node's parser took the chunks apart; Node's client puts them back together.
     out.push('Transfer-Encoding', 'chunked');
-  } else if (!options.hasContentLength && !BODYLESS_BY_DEFAULT.has(options.method)) {
+  } else if (!options.hasContentLength && needsZeroLength(options.method)) {
     // No body: say so, or Node would send an empty chunked one.
     out.push('Content-Length', '0');
   }

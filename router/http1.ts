@@ -9,30 +9,17 @@
  *   (router/proxy.ts) answer it, errors included. So the fast path never has to be lenient, which
  *   is where request smuggling comes from.
  * - parseResponseHead reads a backend's response head and works out how its body is framed.
- * - ChunkedScanner follows a chunked body byte by byte to find where it ends, so the bytes can be
- *   passed on untouched and the backend connection reused.
+ * - A chunked body is read to its grammar by router/chunked-body.ts.
  *
  * Everything works on latin1 strings: one byte per character, so what is written back out (with
  * 'latin1') is byte for byte what came in.
  */
-import { HOP_BY_HOP, NEVER_DROPPED, REPLACED_ON_REQUEST } from './hop-by-hop';
+import { clientTakesTrailers, HOP_BY_HOP, NEVER_DROPPED, needsZeroLength, REPLACED_ON_REQUEST, responseHasNoBody, UNREQUESTED_SWITCH } from './proxy-policy';
+import { METHODS } from 'node:http';
+import { TARGET_CHARS, TOKEN_CHARS, VALUE_CHARS } from './http-grammar';
 import { MAX_HEAD_BYTES, MAX_LINE_BYTES } from './request-head';
 
-/** tchar of RFC 9110 §5.6.2: what a header name or a method may be made of. */
-const TOKEN_CHARS = charTable((code) => code > 0x20 && code < 0x7f && !'"(),/:;<=>?@[\\]{}'.includes(String.fromCharCode(code)));
-/** A field value: visible characters, spaces, tabs and obs-text; no CR, LF, NUL or other controls. */
-const VALUE_CHARS = charTable((code) => code === 0x09 || (code >= 0x20 && code !== 0x7f));
-/** An origin-form request target (`/path?query`): visible ASCII only. */
-const TARGET_CHARS = charTable((code) => code > 0x20 && code < 0x7f);
 const MAX_CONTENT_LENGTH_DIGITS = 15;
-/** Methods sent without a body by convention; any other without Content-Length gets `Content-Length: 0`. */
-const BODYLESS_BY_DEFAULT = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
-
-function charTable(allowed: (code: number) => boolean): Uint8Array {
-  const table = new Uint8Array(256);
-  for (let code = 0; code < 256; code += 1) table[code] = allowed(code) ? 1 : 0;
-  return table;
-}
 
 /** One header line of a head decoded as latin1: where its name, value and end are. */
 interface HeaderLine {
@@ -120,6 +107,8 @@ export interface FastRequestHead {
   readonly forwardedFor: string | undefined;
   /** The client asked to close the connection after this exchange. */
   readonly close: boolean;
+  /** The client said `TE: trailers`: it takes trailer fields after a chunked body. */
+  readonly trailers: boolean;
   /**
    * The head as it goes to the backend, up to but not including the headers the router adds and
    * the blank line: request line, then the client's end-to-end header lines, byte for byte.
@@ -139,7 +128,11 @@ const INCOMPLETE: RequestHeadResult = { kind: 'incomplete' };
 /** Reads the request head at the start of `buffer`. */
 export function parseRequestHead(buffer: Buffer): RequestHeadResult {
   const end = buffer.indexOf(HEAD_END);
-  if (end < 0) return buffer.length > MAX_HEAD_BYTES ? fallback('head over the limit') : INCOMPLETE;
+  if (end < 0) {
+    if (buffer.length > MAX_HEAD_BYTES) return fallback('head over the limit');
+    // A head with lines ended by a bare LF never gets its CRLF CRLF: llhttp refuses it at once.
+    return hasBareLf(buffer) ? fallback('bare LF') : INCOMPLETE;
+  }
   if (end + 4 > MAX_HEAD_BYTES) return fallback('head over the limit');
   const text = buffer.toString('latin1', 0, end);
   let lineEnd = text.indexOf('\r\n');
@@ -149,13 +142,15 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
   while (i < lineEnd && TOKEN_CHARS[text.charCodeAt(i)] === 1) i += 1;
   if (i === 0 || text.charCodeAt(i) !== 0x20) return fallback('request line');
   const method = text.slice(0, i);
+  // Only methods llhttp knows, in their case (`get`, `MKCOLA` are refused there): what the
+  // fast path carries, both parsers must read the same way.
+  if (!CARRIED_METHODS.has(method)) return fallback('method');
   const targetStart = i + 1;
   i = targetStart;
   while (i < lineEnd && TARGET_CHARS[text.charCodeAt(i)] === 1) i += 1;
   if (text.charCodeAt(targetStart) !== 0x2f /* / */ || text.charCodeAt(i) !== 0x20) return fallback('request line');
   const target = text.slice(targetStart, i);
   if (lineEnd - i - 1 !== 8 || !text.startsWith('HTTP/1.1', i + 1)) return fallback('not HTTP/1.1');
-  if (method === 'CONNECT') return fallback('request line');
 
   const lines = readHeaderLines(text, lineEnd + 2, MAX_LINE_BYTES);
   if (typeof lines === 'string') return fallback(lines);
@@ -165,6 +160,7 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
   let requestId: string | undefined;
   let forwardedFor: string | undefined;
   let connectionTokens: string[] | null = null;
+  let trailers = false;
   /** Lines not passed on (hop-by-hop, or set by the router); null while there are none. */
   let dropped: boolean[] | null = null;
   for (let index = 0; index < lines.length; index += 1) {
@@ -178,7 +174,10 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
         host = value();
         break;
       case 'content-length':
-        if (contentLength !== undefined || !isDigits(text, line.valueStart, line.valueEnd)) return fallback('Content-Length');
+        // Only `Content-Length: 123` (one space, no other whitespace): llhttp takes some
+        // whitespace around the value and refuses other, so anything else is its to judge.
+        if (contentLength !== undefined || line.valueStart !== line.colon + 2 || text.charCodeAt(line.colon + 1) !== 0x20 || line.valueEnd !== line.end) return fallback('Content-Length');
+        if (!isDigits(text, line.valueStart, line.valueEnd)) return fallback('Content-Length');
         contentLength = value();
         break;
       case 'transfer-encoding':
@@ -188,6 +187,9 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
         return fallback(name);
       case 'connection':
         connectionTokens = connectionTokens === null ? listTokens(value()) : connectionTokens.concat(listTokens(value()));
+        break;
+      case 'te':
+        if (clientTakesTrailers(listTokens(value()))) trailers = true;
         break;
       case 'accept':
         accept = accept === undefined ? value() : `${accept}, ${value()}`;
@@ -216,7 +218,7 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
 
   let forwardedHead = dropped === null ? text : keptLines(text, lines, dropped);
   const length = contentLength === undefined ? 0 : Number(contentLength);
-  if (contentLength === undefined && !BODYLESS_BY_DEFAULT.has(method)) forwardedHead += '\r\nContent-Length: 0';
+  if (contentLength === undefined && needsZeroLength(method)) forwardedHead += '\r\nContent-Length: 0';
   return {
     kind: 'request',
     head: {
@@ -228,6 +230,7 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
       requestId,
       forwardedFor,
       close: connectionTokens !== null && connectionTokens.includes('close'),
+      trailers,
       forwardedHead,
       headBytes: end + 4,
     },
@@ -235,6 +238,13 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+/** The methods llhttp parses, but CONNECT (a tunnel, which the router refuses: router/proxy.ts). */
+const CARRIED_METHODS: ReadonlySet<string> = new Set(METHODS.filter((method) => method !== 'CONNECT'));
+
+function hasBareLf(buffer: Buffer): boolean {
+  for (let lf = buffer.indexOf(0x0a); lf >= 0; lf = buffer.indexOf(0x0a, lf + 1)) if (lf === 0 || buffer[lf - 1] !== 0x0d) return true;
+  return false;
+}
 
 /**
  * `text` without its dropped header lines: the kept runs of lines are sliced whole, so a head with
@@ -260,6 +270,11 @@ function isDigits(text: string, start: number, end: number): boolean {
     if (code < 0x30 || code > 0x39) return false;
   }
   return true;
+}
+
+function hasTab(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i += 1) if (text.charCodeAt(i) === 0x09) return true;
+  return false;
 }
 
 function fallback(reason: string): RequestHeadResult {
@@ -333,7 +348,7 @@ export function parseResponseHead(buffer: Buffer, headRequest: boolean): Respons
   if (status < 100) return invalid('status code');
   if (status < 200) {
     // 101 only answers an Upgrade, which never takes the fast path.
-    return status === 101 ? invalid('unrequested 101') : { kind: 'interim', headBytes: end + 4 };
+    return status === 101 ? invalid(UNREQUESTED_SWITCH) : { kind: 'interim', headBytes: end + 4 };
   }
   const http10 = minor === 0x30;
   const lines = readHeaderLines(text, statusEnd + 2, MAX_HEAD_BYTES);
@@ -348,7 +363,10 @@ export function parseResponseHead(buffer: Buffer, headRequest: boolean): Respons
     if (name === '') continue;
     const value = text.slice(line.valueStart, line.valueEnd);
     if (name === 'content-length') {
-      if (!isDigits(text, line.valueStart, line.valueEnd) || (contentLength !== undefined && contentLength !== value)) return invalid('Content-Length');
+      // Several, even with one value, are refused as llhttp refuses them: two parsers of one
+      // response must never disagree about where it ends.
+      // (A tab after the digits too: llhttp refuses it, though it takes one before them.)
+      if (!isDigits(text, line.valueStart, line.valueEnd) || contentLength !== undefined || hasTab(text, line.valueEnd, line.end)) return invalid('Content-Length');
       contentLength = value;
     } else if (name === 'transfer-encoding') {
       transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
@@ -357,22 +375,19 @@ export function parseResponseHead(buffer: Buffer, headRequest: boolean): Respons
     }
     if (HOP_BY_HOP.has(name) || name === 'x-request-id') (dropped ??= new Array<boolean>(lines.length).fill(false))[index] = true;
   }
+  // Both framings at once is a smuggling attempt or a broken app (RFC 9112 §6.3): refused, as llhttp does.
+  if (transferEncoding !== undefined && contentLength !== undefined) return invalid('Transfer-Encoding with Content-Length');
   const chunked = transferEncoding !== undefined && lastCoding(transferEncoding) === 'chunked';
   let framing: BodyFraming;
-  if (headRequest || status === 204 || status === 304) framing = NO_BODY;
+  if (responseHasNoBody(headRequest, status)) framing = NO_BODY;
   else if (transferEncoding !== undefined) framing = chunked ? CHUNKED : UNTIL_CLOSE;
   else if (contentLength !== undefined) framing = Number(contentLength) === 0 ? NO_BODY : { kind: 'length', length: Number(contentLength) };
   else framing = UNTIL_CLOSE;
 
   const namedHops = namedHopHeaders(connectionTokens);
-  if (transferEncoding !== undefined || namedHops.length > 0) {
+  if (namedHops.length > 0) {
     for (let index = 0; index < lines.length; index += 1) {
-      const line = lines[index] as HeaderLine;
-      // With a Transfer-Encoding, a Content-Length means nothing and must not reach the client.
-      const drop =
-        (transferEncoding !== undefined && line.colon - line.start === 14 && sameNameIgnoringCase(text, line.start, 'content-length')) ||
-        (namedHops.length > 0 && isNamedHop(text, line, namedHops));
-      if (drop) (dropped ??= new Array<boolean>(lines.length).fill(false))[index] = true;
+      if (isNamedHop(text, lines[index] as HeaderLine, namedHops)) (dropped ??= new Array<boolean>(lines.length).fill(false))[index] = true;
     }
   }
   // The status line is rewritten as HTTP/1.1 (the router speaks 1.1 to the client).
@@ -399,132 +414,4 @@ function invalid(reason: string): ResponseHeadResult {
 function lastCoding(transferEncoding: string): string {
   const codings = transferEncoding.split(',');
   return (codings[codings.length - 1] as string).trim().toLowerCase();
-}
-
-// ------------------------------------------------------------------------------------ chunked bodies
-
-const enum ChunkState {
-  Size,
-  Extension,
-  SizeLf,
-  Data,
-  DataCr,
-  DataLf,
-  TrailerStart,
-  Trailer,
-  TrailerLf,
-  FinalLf,
-  Done,
-}
-
-/** Largest chunk size accepted: 2^48 bytes, far past anything real, well inside a double. */
-const MAX_CHUNK_HEX_DIGITS = 12;
-
-/**
- * Follows a chunked body (RFC 9112 §7.1) without changing it: `scan` is given the body's bytes as
- * they arrive and returns where in `chunk` the body ended (the index just past its last byte), -1
- * if it goes on, or -2 if the framing is broken (the connection cannot be trusted after that).
- */
-export class ChunkedScanner {
-  private state = ChunkState.Size;
-  private size = 0;
-  private digits = 0;
-  private remaining = 0;
-
-  get done(): boolean {
-    return this.state === ChunkState.Done;
-  }
-
-  scan(chunk: Buffer): number {
-    let i = 0;
-    const length = chunk.length;
-    while (i < length) {
-      switch (this.state) {
-        case ChunkState.Size: {
-          const byte = chunk[i] as number;
-          const digit = hexValue(byte);
-          if (digit >= 0) {
-            if (++this.digits > MAX_CHUNK_HEX_DIGITS) return -2;
-            this.size = this.size * 16 + digit;
-          } else if (this.digits === 0) {
-            return -2;
-          } else if (byte === 0x3b /* ; */ || byte === 0x20 || byte === 0x09) {
-            this.state = ChunkState.Extension;
-          } else if (byte === 0x0d) {
-            this.state = ChunkState.SizeLf;
-          } else {
-            return -2;
-          }
-          i += 1;
-          break;
-        }
-        case ChunkState.Extension: {
-          const cr = chunk.indexOf(0x0d, i);
-          if (cr < 0) return -1;
-          i = cr + 1;
-          this.state = ChunkState.SizeLf;
-          break;
-        }
-        case ChunkState.SizeLf:
-          if (chunk[i] !== 0x0a) return -2;
-          i += 1;
-          if (this.size === 0) {
-            this.state = ChunkState.TrailerStart;
-          } else {
-            this.remaining = this.size;
-            this.state = ChunkState.Data;
-          }
-          this.size = 0;
-          this.digits = 0;
-          break;
-        case ChunkState.Data: {
-          const take = Math.min(this.remaining, length - i);
-          this.remaining -= take;
-          i += take;
-          if (this.remaining === 0) this.state = ChunkState.DataCr;
-          break;
-        }
-        case ChunkState.DataCr:
-          if (chunk[i] !== 0x0d) return -2;
-          i += 1;
-          this.state = ChunkState.DataLf;
-          break;
-        case ChunkState.DataLf:
-          if (chunk[i] !== 0x0a) return -2;
-          i += 1;
-          this.state = ChunkState.Size;
-          break;
-        case ChunkState.TrailerStart:
-          this.state = chunk[i] === 0x0d ? ChunkState.FinalLf : ChunkState.Trailer;
-          i += 1;
-          break;
-        case ChunkState.Trailer: {
-          const cr = chunk.indexOf(0x0d, i);
-          if (cr < 0) return -1;
-          i = cr + 1;
-          this.state = ChunkState.TrailerLf;
-          break;
-        }
-        case ChunkState.TrailerLf:
-          if (chunk[i] !== 0x0a) return -2;
-          i += 1;
-          this.state = ChunkState.TrailerStart;
-          break;
-        case ChunkState.FinalLf:
-          if (chunk[i] !== 0x0a) return -2;
-          this.state = ChunkState.Done;
-          return i + 1;
-        case ChunkState.Done:
-          return i;
-      }
-    }
-    return -1;
-  }
-}
-
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
-  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
-  return -1;
 }

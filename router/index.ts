@@ -168,6 +168,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
       socket.once('close', () => upgradedSockets.delete(socket));
       proxy.handleUpgrade(req, socket, head);
     });
+    server.on('connect', proxy.handleConnect);
     server.on('clientError', proxy.handleClientError);
     server.on('timeout', proxy.handleTimeout);
     servers.push(server);

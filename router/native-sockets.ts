@@ -1,7 +1,7 @@
 /**
  * TCP sockets for the fast path without Node's streams: router/native/sockets.c reads and writes
  * the file descriptors from Node's own event loop and calls in here once per read. This module
- * gives them the small part of net.Socket's shape the fast path uses (router/proxy-socket.ts), so
+ * gives them the small part of net.Socket's shape the fast path uses (router/socket-port.ts), so
  * router/fast-proxy.ts and router/backend-pool.ts run on either.
  *
  * Why: on net.Socket a proxied request spends most of its CPU in the streams machinery and the
@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { ProxySocket } from './proxy-socket';
+import type { ProxySocket } from './socket-port';
 
 /** The C module's functions (router/native/sockets.c). Handles are opaque. */
 interface Binding {
@@ -44,7 +44,11 @@ let loadError = '';
 /** The compiled module, loaded and initialised once; null if it is not there or will not load. */
 function loadBinding(): Binding | null {
   if (binding !== undefined) return binding;
-  const file = path.join(__dirname, 'native', 'sockets.node');
+  // SLIPWAY_NATIVE_SOCKETS_ADDON names another build of the module, for tests only: the
+  // AddressSanitizer build of scripts/build-native --sanitize (scripts/test-native-sanitized).
+  // Read here rather than in lib/config.ts because the module is loaded once per process, before
+  // and apart from any config, and the setting is no part of a deployment's configuration.
+  const file = process.env.SLIPWAY_NATIVE_SOCKETS_ADDON || path.join(__dirname, 'native', 'sockets.node');
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loaded = require(file) as Binding;

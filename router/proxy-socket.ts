@@ -1,36 +1,12 @@
 /**
- * The part of a TCP socket the fast path uses (router/fast-proxy.ts, router/backend-pool.ts):
- * net.Socket has it, and so does the router's own NativeSocket (router/native-sockets.ts).
- * Events: 'connect', 'data' (Buffer), 'end', 'drain', 'timeout', 'error', 'close'.
+ * The fast path's sockets (router/socket-port.ts) of either kind: opening one to a backend, the
+ * one write that has a faster native form, and handing a connection to Node's HTTP server.
  */
 import net from 'node:net';
 import { connectNative, NativeSocket } from './native-sockets';
+import type { ProxySocket, SocketKind } from './socket-port';
 
-export interface ProxySocket {
-  readonly remoteAddress?: string | undefined;
-  readonly localPort?: number | undefined;
-  readonly destroyed: boolean;
-  /** A write returned false and 'drain' has not come yet. */
-  readonly writableNeedDrain: boolean;
-  on(event: 'data', listener: (chunk: Buffer) => void): this;
-  on(event: 'error', listener: (error: NodeJS.ErrnoException) => void): this;
-  on(event: 'connect' | 'end' | 'drain' | 'timeout' | 'close', listener: () => void): this;
-  once(event: 'close', listener: () => void): this;
-  removeAllListeners(event?: string): this;
-  setNoDelay(noDelay?: boolean): this;
-  setTimeout(ms: number): this;
-  write(data: string | Buffer, encoding?: 'latin1'): boolean;
-  cork(): void;
-  uncork(): void;
-  pause(): this;
-  resume(): this;
-  isPaused(): boolean;
-  end(): this;
-  destroy(error?: Error): this;
-}
-
-/** Which sockets the fast path runs on. */
-export type SocketKind = 'native' | 'node';
+export type { ProxySocket, SocketKind } from './socket-port';
 
 /** Opens a connection to a backend with the given kind of socket (native: IP addresses only). */
 export function connectSocket(kind: SocketKind, host: string, port: number): ProxySocket {

@@ -28,37 +28,14 @@ import { renderErrorPage, type RouterErrorCode } from './error-pages';
 import { forwardedHeaderList } from './forwarded-headers';
 import { HEALTH_PATH, type PublicHealth } from './health';
 import { backendRequestHeaders, clientResponseHeaders } from './hop-by-hop';
+import { DEFAULT_PROXY_SETTINGS, idleCode, UNREQUESTED_SWITCH, type ProxySettings } from './proxy-policy';
 import type { RequestMetrics } from './metrics';
 import { overflowCode, requestIdFor, requestLineTooLong, scanRequestHead, type RequestHead } from './request-head';
 import type { BackendEntry } from './route-table';
+import { readRequestTarget } from './request-target';
 import { rawHead, rawResponse, resolveApp } from './routing';
 
-export interface ProxySettings {
-  /** How many attempts (backends, or a fresh connection to the same one) one request may make. */
-  readonly maxAttempts: number;
-  /** How long a backend that refused a connection gets no requests; 0: never ejected. */
-  readonly ejectMs: number;
-  readonly connectTimeoutMs: number;
-  /** 0: no limit. */
-  readonly responseTimeoutMs: number;
-  /** 0: no limit. */
-  readonly maxBodyBytes: number;
-  /**
-   * WebSocket sessions (and handshakes) with no byte either way for this long are closed; 0: never.
-   * (Plain requests get the same limit from the HTTP server's timeout, set in index.ts.)
-   */
-  readonly idleTimeoutMs: number;
-}
-
-export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
-  maxAttempts: 3,
-  ejectMs: 10_000,
-  connectTimeoutMs: 5000,
-  responseTimeoutMs: 30_000,
-  maxBodyBytes: 1024 * 1024 * 1024,
-  idleTimeoutMs: 55_000,
-};
-
+export { DEFAULT_PROXY_SETTINGS, type ProxySettings } from './proxy-policy';
 export type { ProxyRoutes } from './exchange';
 
 export interface RouterProxyOptions {
@@ -80,6 +57,8 @@ export interface RouterProxy {
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
   /** For the server's 'timeout' (a client connection idle for the idle timeout). */
   handleTimeout(socket: Duplex): void;
+  /** For the server's 'connect': CONNECT is refused with 501 R501 (the router opens no tunnels). */
+  handleConnect(req: http.IncomingMessage, socket: Duplex): void;
   /** For the server's 'clientError' (a request Node could not parse or that broke a limit). */
   handleClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): void;
   /** Requests and WebSocket sessions in progress. */
@@ -101,12 +80,17 @@ class Exchange extends ExchangeFacts {
   /** Set for WebSocket handshakes, where there is no ServerResponse to read the status from. */
   upgradeStatus: number | undefined = undefined;
   head!: RequestHead;
+  /** The request target in origin form, as the backend gets it (req.url, unless absolute-form). */
+  path = '';
+  /** The authority of an absolute-form target, which wins over Host (RFC 9112 §3.2.2). */
+  authority: string | undefined = undefined;
   outHeaders: string[] = [];
   onBodyData: ((chunk: Buffer) => void) | null = null;
   onBodyEnd: (() => void) | null = null;
 
   constructor(readonly req: http.IncomingMessage) {
     super();
+    this.path = req.url ?? '/';
   }
 }
 
@@ -122,7 +106,7 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
 
   function logAccess(exchange: Exchange, status: number, extra?: Record<string, unknown>): void {
     const req = exchange.req;
-    options.accessLog.record(exchange.record(req.method, req.url, status), extra);
+    options.accessLog.record(exchange.record(req.method, exchange.path, status), extra);
   }
 
   function warnBackend(exchange: Exchange, backend: BackendEntry, error: NodeJS.ErrnoException, retry: boolean, ejected: boolean): void {
@@ -178,7 +162,12 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     if (head.oversizeHeader !== undefined) {
       return { code: 'R431', message: `The ${head.oversizeHeader} header line is longer than 8192 bytes.` };
     }
-    const resolved = resolveApp(routes, head.host, head.hostCount);
+    const target = readRequestTarget(req.url ?? '');
+    if (!target.ok) return { code: 'R400', message: target.message };
+    exchange.path = target.path;
+    exchange.authority = target.authority;
+    if (target.authority !== undefined) exchange.host = target.authority;
+    const resolved = target.authority === undefined ? resolveApp(routes, head.host, head.hostCount) : resolveApp(routes, target.authority, 1);
     if (resolved.host !== undefined) exchange.host = resolved.host;
     if (!resolved.ok) return { code: resolved.code, message: resolved.message };
     const app = resolved.app;
@@ -196,11 +185,12 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       chunked: head.chunked,
       hasContentLength: head.contentLength !== null,
       isUpgrade,
+      host: exchange.authority,
       added: forwardedHeaderList(
         {
           remoteAddress: socket.remoteAddress,
           localPort: socket.localPort,
-          host: head.host ?? '',
+          host: exchange.authority ?? head.host ?? '',
           forwardedFor: head.forwardedFor,
           encrypted: socket.encrypted === true,
         },
@@ -253,6 +243,13 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       return;
     }
     exchange.outHeaders = outgoingHeaders(exchange, false);
+    // Without a body there is nothing to wait for: Continue at once, or Node would close the
+    // connection after the answer (it cannot tell whether a body still comes) and a request
+    // pipelined behind this one would go unanswered.
+    if (expectContinue && !hasBody(exchange)) {
+      exchange.expectContinue = false;
+      res.writeContinue();
+    }
     forward(exchange, res);
   }
 
@@ -273,7 +270,7 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       hostname: backend.hostname,
       port: backend.port,
       method: req.method,
-      path: req.url,
+      path: exchange.path,
       headers: exchange.outHeaders,
       agent: fresh ? false : agent,
       setHost: false,
@@ -312,6 +309,11 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       }
     });
     proxyReq.once('response', (proxyRes: http.IncomingMessage) => onResponse(exchange, res, proxyReq, proxyRes));
+    // A 101 (with Upgrade headers) to a request that asked for no upgrade.
+    proxyReq.once('upgrade', (_proxyRes: http.IncomingMessage, backendSocket: Socket) => {
+      backendSocket.destroy();
+      unrequestedSwitch(exchange, res, proxyReq);
+    });
     // Without a body, the head alone goes out as soon as the connection is there.
     if (!withBody) proxyReq.end();
   }
@@ -359,6 +361,11 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       proxyRes.resume();
       return;
     }
+    if (proxyRes.statusCode === 101) {
+      // (Without Upgrade headers Node reads a 101 as a final answer.)
+      unrequestedSwitch(exchange, res, proxyReq);
+      return;
+    }
     clearTimer(exchange);
     exchange.phase = 'responding';
     exchange.firstByteAt = performance.now();
@@ -376,7 +383,11 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       if (!res.write(chunk)) proxyRes.pause();
     });
     res.on('drain', () => proxyRes.resume());
-    proxyRes.once('end', () => res.end());
+    proxyRes.once('end', () => {
+      // Trailer fields only for a client that said TE: trailers, as on the fast path.
+      if (exchange.head.trailers && proxyRes.rawTrailers.length > 0) res.addTrailers(pairs(proxyRes.rawTrailers));
+      res.end();
+    });
     // Node reports a backend that died halfway as 'error' then 'close' on the response; without
     // this the client would wait for the rest forever.
     proxyRes.on('error', () => undefined);
@@ -386,6 +397,15 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502' }, 'backend closed the connection mid-response');
       res.destroy();
     });
+  }
+
+  /** The backend switched protocols unasked: nothing it sends can be passed on, and it is not retried. */
+  function unrequestedSwitch(exchange: Exchange, res: http.ServerResponse, proxyReq: http.ClientRequest): void {
+    if (exchange.proxyReq !== proxyReq || exchange.clientGone || exchange.code !== null) return;
+    logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502', reason: UNREQUESTED_SWITCH }, 'backend sent an invalid response head');
+    abortBackend(exchange);
+    detachBody(exchange);
+    sendError(exchange, res, 'R502', `${exchange.app as string} sent a response the router cannot pass on`);
   }
 
   function onResponseTimeout(exchange: Exchange, res: http.ServerResponse, proxyReq: http.ClientRequest): void {
@@ -456,10 +476,7 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     const res = (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage;
     const idleMs = (socket as Partial<Socket>).timeout;
     const seconds = idleMs === undefined ? null : idleMs / 1000;
-    let code: RouterErrorCode;
-    if (exchange.phase === 'responding') code = 'R598';
-    else if (!exchange.req.complete && hasBody(exchange)) code = 'R408';
-    else code = 'R504';
+    const code = idleCode({ answerStarted: exchange.phase === 'responding', bodyStillComing: !exchange.req.complete && hasBody(exchange) });
     logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code, seconds }, 'connection idle; ending the request');
     abortBackend(exchange);
     detachBody(exchange);
@@ -480,6 +497,13 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       socket.destroy();
       return;
     }
+    if (error.code === 'HPE_CLOSED_CONNECTION') {
+      // Bytes after a request that closes the connection (HTTP/1.0 without keep-alive): they are
+      // not read, and that request's own answer goes out, then the connection closes. A 400 here
+      // would take the answer's place.
+      if ((socket as SocketWithExchange)[EXCHANGE] === undefined) socket.end();
+      return;
+    }
     let code: RouterErrorCode = 'R400';
     let message = 'The request could not be parsed as HTTP/1.1.';
     if (error.code === 'HPE_HEADER_OVERFLOW') {
@@ -493,6 +517,16 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     socket.end(rawResponse(page.status, { ...page.headers, connection: 'close' }, page.body));
     logger.info({ status: page.status, code, error: error.code ?? error.message, bytes: Buffer.byteLength(page.body) }, 'request');
     metrics?.request('', page.status, 0, null, code);
+  }
+
+  function handleConnect(req: http.IncomingMessage, socket: Duplex): void {
+    const exchange = new Exchange(req);
+    exchange.head = scanRequestHead(req.rawHeaders);
+    exchange.requestId = requestIdFor(exchange.head.requestId);
+    exchange.host = exchange.head.host;
+    socket.on('error', () => undefined);
+    rejectUpgrade(exchange, socket, 'R501', 'The router opens no tunnels (CONNECT); send requests to the app itself.');
+    logAccess(exchange, exchange.upgradeStatus ?? 501);
   }
 
   // ---------------------------------------------------------------- WebSockets (and other upgrades)
@@ -560,7 +594,7 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       hostname: backend.hostname,
       port: backend.port,
       method: req.method,
-      path: req.url,
+      path: exchange.path,
       headers: exchange.outHeaders,
       agent: false,
       setHost: false,
@@ -652,10 +686,18 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     handleCheckContinue: (req, res) => handleRequest(req, res, true),
     handleUpgrade,
     handleTimeout,
+    handleConnect,
     handleClientError,
     inFlight: () => inFlight,
     close: () => undefined,
   };
+}
+
+/** [name, value, name, value, …] as [[name, value], …] (repeated names kept). */
+function pairs(raw: readonly string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
+  return out;
 }
 
 function isHealthCheck(req: http.IncomingMessage): boolean {

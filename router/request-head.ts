@@ -3,6 +3,7 @@
  * Node never has to build the `req.headers` object), and the limits a head must keep. Pure.
  */
 import { randomUUID } from 'node:crypto';
+import { clientTakesTrailers } from './proxy-policy';
 
 /** Longest request line, and longest header line (`Name: value`), in bytes: as on Heroku. */
 export const MAX_LINE_BYTES = 8192;
@@ -28,6 +29,8 @@ export interface RequestHead {
   /** Header names the Connection header lists (lowercase): hop-by-hop for this request. */
   readonly connectionTokens: readonly string[];
   readonly expectContinue: boolean;
+  /** The client said `TE: trailers`: it takes trailer fields after a chunked answer. */
+  readonly trailers: boolean;
   /** The first header line longer than MAX_LINE_BYTES, by name; undefined when all fit. */
   readonly oversizeHeader: string | undefined;
 }
@@ -42,12 +45,16 @@ export function scanRequestHead(rawHeaders: readonly string[]): RequestHead {
   let forwardedFor: string | undefined;
   let connectionTokens: string[] = [];
   let expectContinue = false;
+  let trailers = false;
   let oversizeHeader: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
     const value = rawHeaders[i + 1] as string;
     if (name.length + value.length + 2 > MAX_LINE_BYTES && oversizeHeader === undefined) oversizeHeader = name;
     switch (name.length) {
+      case 2:
+        if (name.toLowerCase() === 'te' && clientTakesTrailers(tokens(value))) trailers = true;
+        break;
       case 4:
         if (name.toLowerCase() === 'host') {
           hostCount += 1;
@@ -79,7 +86,7 @@ export function scanRequestHead(rawHeaders: readonly string[]): RequestHead {
   }
   // Node's parser ignores Content-Length when the body is chunked; so do we.
   if (chunked) contentLength = null;
-  return { host, hostCount, accept, contentLength, chunked, requestId, forwardedFor, connectionTokens, expectContinue, oversizeHeader };
+  return { host, hostCount, accept, contentLength, chunked, requestId, forwardedFor, connectionTokens, expectContinue, trailers, oversizeHeader };
 }
 
 function tokens(value: string): string[] {

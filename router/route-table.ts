@@ -9,7 +9,7 @@
  * backends are an array kept sorted by instance id, so a round-robin pick is O(1) and a
  * least-connections pick is O(backends of that app).
  */
-import { parseBackendValue, parseKey, wildcardFor } from '../lib/etcd-keys';
+import { parseBackendValue, parseKey, parseMaintenanceValue, wildcardFor } from '../lib/etcd-keys';
 
 /** One key as etcd stores it, both sides decoded as UTF-8. */
 export interface RouteEntry {
@@ -75,6 +75,8 @@ export interface RouteLookup {
    */
   nextBackend(app: string, exclude?: ReadonlySet<string>): BackendEntry | undefined;
   backendCount(app: string): number;
+  /** The app is in maintenance mode: its requests get the maintenance page, not a backend. */
+  inMaintenance(app: string): boolean;
   stats(): RouteTableStats;
 }
 
@@ -102,6 +104,8 @@ class RouteState {
   readonly hostClaims = new Map<string, string[]>();
   /** The winning claim per host, kept resolved so a lookup is a single map read. */
   readonly hostToApp = new Map<string, string>();
+  /** Apps whose maintenance key is on. */
+  readonly maintenance = new Set<string>();
   backendTotal = 0;
   /** Told of every entry that leaves the table. */
   onWithdraw: ((backend: BackendEntry) => void) | null = null;
@@ -114,6 +118,11 @@ class RouteState {
     // Not ours, or a kind of key the table does not route by (certificates, settings, a newer
     // schema): ignored by contract.
     if (parsed === null) return;
+    if (parsed.kind === 'maintenance') {
+      if (value !== null && parseMaintenanceValue(value)) this.maintenance.add(parsed.app);
+      else this.maintenance.delete(parsed.app);
+      return;
+    }
     if (parsed.kind === 'domain') {
       const host = parsed.host.toLowerCase();
       if (value !== null) this.addDomain(parsed.app, host);
@@ -409,6 +418,10 @@ export class RouteTable implements RouteLookup {
 
   backendCount(app: string): number {
     return this.state.apps.get(app)?.backends.length ?? 0;
+  }
+
+  inMaintenance(app: string): boolean {
+    return this.state.maintenance.has(app);
   }
 
   /** Every backend of `app`, ordered by instance id (for tests, metrics and diagnostics). */

@@ -17,6 +17,9 @@ export function resolveApp(routes: RouteLookup, hostHeader: string | undefined, 
   if (!routes.loaded) return { ok: false, host, code: 'R510', message: 'The router has not loaded its routes yet; please retry in a moment.' };
   const app = routes.appForHost(host);
   if (app === undefined) return { ok: false, host, code: 'R404', message: `No app is served at ${host}` };
+  if (routes.inMaintenance(app)) {
+    return { ok: false, host, code: 'R580', message: 'This app is undergoing maintenance right now. Please check back soon.' };
+  }
   return { ok: true, host, app };
 }
 

@@ -3,6 +3,7 @@ import { Router, type Request } from 'express';
 import { SlipwayError } from '../../lib/errors';
 import { parseMemory } from '../../engine/app-json';
 import type { FormationService } from '../../engine/formation-service';
+import type { InstanceKiller } from '../../engine/instance-kill';
 import { instanceJson } from '../serializers';
 
 const app = (req: Request): string => String(req.params.app ?? '');
@@ -14,7 +15,7 @@ function optionalType(body: unknown): string | undefined {
   return type;
 }
 
-export function formationRoutes(formation: FormationService): Router {
+export function formationRoutes(formation: FormationService, killer?: InstanceKiller): Router {
   const router = Router();
 
   router.get('/apps/:app/ps', async (req, res) => {
@@ -59,6 +60,17 @@ export function formationRoutes(formation: FormationService): Router {
     if (!type) throw new SlipwayError('invalid_request', 'Say which process type to stop, like: slipway ps:stop my-app worker');
     res.json(await formation.stop(app(req), type));
   });
+
+  /** Body: {"instance": "web.2"} (or an instance id from ps). Answers the instance stopped; a replacement starts. */
+  if (killer) {
+    router.post('/apps/:app/ps/kill', async (req, res) => {
+      const target = (req.body as { instance?: unknown } | undefined)?.instance;
+      if (typeof target !== 'string' || target === '') {
+        throw new SlipwayError('invalid_request', 'Say which instance to kill: {"instance": "web.2"}, or an instance id from ps.');
+      }
+      res.json(instanceJson(await killer.kill(app(req), target)));
+    });
+  }
 
   return router;
 }

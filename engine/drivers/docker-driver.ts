@@ -1,6 +1,7 @@
 /** RuntimeDriver on one Docker host, through dockerode. */
 import crypto from 'node:crypto';
 import Docker from 'dockerode';
+import { pidsLimitFor } from '../pids-limit';
 import type { HostCapacity, Instance, InstanceSpec, InstanceState, RuntimeDriver } from '../runtime-driver';
 
 export const LABELS = {
@@ -52,6 +53,8 @@ export class DockerDriver implements RuntimeDriver {
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
         Memory: spec.memoryMb * 1024 * 1024,
         NanoCpus: Math.round(spec.cpu * 1e9),
+        // A fork bomb stops at the app's own limit instead of taking the host (engine/pids-limit.ts).
+        PidsLimit: pidsLimitFor(spec.memoryMb),
       },
     });
     await container.start();

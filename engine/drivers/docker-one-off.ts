@@ -2,6 +2,7 @@
 import { PassThrough, Writable, type Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { SlipwayError } from '../../lib/errors';
+import { pidsLimitFor } from '../pids-limit';
 import {
   ONE_OFF_LABELS, ONE_OFF_PROCESS, oneOffContainerName, oneOffEntrypoint, oneOffInstanceId,
   type AttachedOneOff, type OneOffInfo, type OneOffRunner, type OneOffSpec, type TerminalSize,
@@ -162,6 +163,8 @@ export class DockerOneOff implements OneOffRunner {
         Init: true,
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
         ...(spec.limits ? { Memory: Math.round(spec.limits.memoryMb * 1024 * 1024), NanoCpus: Math.round(spec.limits.cpu * 1e9) } : {}),
+        // Bounded even without a size: a fork bomb in `slipway run` must not take the host.
+        PidsLimit: pidsLimitFor(spec.limits?.memoryMb ?? 0),
         ...(spec.tty && spec.size ? { ConsoleSize: [spec.size.rows, spec.size.cols] } : {}),
       },
     };

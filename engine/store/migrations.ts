@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { formationSizesAndAppJson } from './migration-002';
 import { domainsAndCerts } from './migration-003';
 import { buildpacksAndImageSizes } from './migration-004';
+import { appMaintenance } from './migration-005';
 
 export interface Migration {
   name: string;
@@ -104,7 +105,7 @@ const initial: Migration = {
   },
 };
 
-const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes];
+const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,

@@ -149,6 +149,18 @@ describe('built-in buildpacks (end to end)', function () {
     expect(response.body).to.match(/^Hello from Go go1\.\d+\.\d+, greeting v1\.0\.0 from vendor\/$/m);
   });
 
+  it('Go: the built binaries are on PATH, so a Procfile names them as commands (web: go-basic)', async function () {
+    const { app, copy } = await deploy('go-basic', 'Go');
+    copy.write('Procfile', 'web: go-basic\n');
+    await copy.commitAll('Procfile naming the binary as a command');
+    const push = await copy.push(slipway.gitUrl(app));
+    expect(push.code, push.output).to.equal(0);
+    expect(push.output).to.not.include('command not found');
+    const response = await text(app);
+    expect(response.status).to.equal(200);
+    expect(response.body).to.match(/^Hello from Go go1\.\d+\.\d+/m);
+  });
+
   it('Ruby: bundle install of the app\'s path gem, then bundle exec ruby app.rb on the stack\'s ruby', async function () {
     const { app, push } = await deploy('ruby-basic', 'Ruby');
     expect(push.output).to.match(/Using Ruby 3\.1\.\d+ and bundler 2\.\d+\.\d+/);

@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import Docker from 'dockerode';
+import { HttpRegistry } from '../../engine/drivers/registry-http';
 import { makeSshKey, REPO_ROOT, run, startTestSlipway, uniqueName, WorkingCopy, type TestSlipway } from '../support/slipway';
 
 describe('the slipway CLI and Dockerfile apps (end to end)', function () {
@@ -44,7 +46,7 @@ describe('the slipway CLI and Dockerfile apps (end to end)', function () {
   });
 
   it('refuses bad app names with one readable line and creates nothing', async function () {
-    for (const bad of ['Upper', '1digit', 'under_score', 'a'.repeat(31)]) {
+    for (const bad of ['Upper', '1digit', 'under_score', 'a'.repeat(31), 'ht-']) {
       const result = await cli('apps:create', bad);
       expect(result.code, bad).to.equal(1);
       expect(result.stderr.trim().split('\n'), bad).to.have.length(1);
@@ -80,6 +82,9 @@ describe('the slipway CLI and Dockerfile apps (end to end)', function () {
       const push = await copy.git('push', 'slipway', 'main');
       expect(push.code, push.output).to.equal(0);
       expect(push.output).to.include('Building with the Dockerfile');
+      // Which rule chose the builder, and how to choose buildpacks instead.
+      expect(push.output).to.include('A Dockerfile at the root of the repository is built with Docker when the app has no buildpacks set');
+      expect(push.output).to.include(`slipway buildpacks:set ${app} nodejs`);
       expect((await slipway.fetchApp(app)).body).to.match(/^Hello from a Dockerfile on Node\.js v/);
       const releases = await cli('releases', app);
       expect(releases.stdout).to.match(/v1/);
@@ -87,10 +92,48 @@ describe('the slipway CLI and Dockerfile apps (end to end)', function () {
     } finally {
       copy.remove();
     }
+    const registry = new HttpRegistry(slipway.config.registry);
+    const docker = new Docker({ socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, '') || '/var/run/docker.sock' });
+    const repository = `${slipway.config.registry}/${app}`;
+    expect(await registry.tags(app)).to.have.length(1);
+    expect(await docker.listImages({ filters: { reference: [repository] } })).to.have.length(1);
     const destroyed = await cli('apps:destroy', app, '--confirm', app);
     expect(destroyed.code, destroyed.output).to.equal(0);
     expect((await slipway.fetchApp(app)).status).to.equal(404);
     expect(fs.existsSync(path.join(slipway.stateDir, 'repos', `${app}.git`))).to.equal(false);
+    // Its images are gone from the registry and from the Docker host.
+    expect(await registry.tags(app)).to.deep.equal([]);
+    expect(await docker.listImages({ filters: { reference: [repository] } })).to.deep.equal([]);
+  });
+
+  it('shows the registry\'s size to the admin (registry:info), and refuses a caller without a token', async function () {
+    const info = await cli('registry:info');
+    expect(info.code, info.output).to.equal(0);
+    expect(info.stdout).to.include(`=== Registry ${slipway.config.registry}`).and.match(/Size: +\d/);
+    const json = JSON.parse((await cli('registry:info', '--json')).stdout) as { repositories: number; bytes: number };
+    expect(json.repositories).to.be.a('number');
+    const anonymous = await fetch(`http://127.0.0.1:${slipway.platform.apiPort}/api/v1/registry`);
+    expect(anonymous.status).to.equal(401);
+    expect(((await anonymous.json()) as { error: { code: string } }).error.code).to.equal('unauthorized');
+  });
+
+  it('refuses a Dockerfile whose base image is not on the Docker host, saying how to load it', async function () {
+    const app = uniqueName('docker-from');
+    expect((await cli('apps:create', app)).code).to.equal(0);
+    const copy = await WorkingCopy.fromFixture('dockerfile-basic', key.privateKey);
+    try {
+      copy.write('Dockerfile', 'FROM slipway-test/no-such-base:1\nCMD ["true"]\n');
+      await copy.commitAll('A base image nobody has');
+      const push = await copy.push(slipway.gitUrl(app));
+      expect(push.code, push.output).to.not.equal(0);
+      expect(push.output).to.include('base image slipway-test/no-such-base:1 (FROM) is not on the Docker host');
+      expect(push.output).to.include('docker load -i image.tar');
+      expect(push.output).to.include(`docker push ${slipway.config.registry}/no-such-base:1`);
+      expect(push.output).to.not.match(/dial tcp|no such host|pull access denied/);
+    } finally {
+      copy.remove();
+      await cli('apps:destroy', app, '--confirm', app);
+    }
   });
 
   it('refuses apps:destroy without the matching --confirm and keeps the app', async function () {

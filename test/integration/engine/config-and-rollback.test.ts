@@ -180,6 +180,16 @@ describe('config vars and rollbacks (engine on SQLite)', () => {
     expect(await releasesRepo.list(app.id)).to.have.length(2);
   });
 
+  it('refuses a NUL byte, PORT, and a config over 32 kB in total before anything changes', async () => {
+    await push();
+    await config.update('shop', { GREETING: 'hello', BLOB: 'x'.repeat(20 * 1024) });
+    await rejection(config.update('shop', { TOKEN: 'a\0b' }), 'invalid_config_value');
+    await rejection(config.update('shop', { PORT: '80' }), 'invalid_config_value');
+    await rejection(config.update('shop', { MORE: 'y'.repeat(20 * 1024) }), 'config_too_large');
+    expect(Object.keys(await config.get('shop'))).to.deep.equal(['GREETING', 'BLOB']);
+    expect(await releasesRepo.list(app.id)).to.have.length(2);
+  });
+
   it('makes no release for a change that changes nothing', async () => {
     await push();
     await config.update('shop', { A: '1' });

@@ -6,6 +6,7 @@ import tar from 'tar-stream';
 import { followProgress } from '../../../builder/docker-streams';
 import { DockerDriver } from '../../../engine/drivers/docker-driver';
 import { waitUntilServing, type BootWatch } from '../../../engine/health';
+import { pidsLimitFor } from '../../../engine/pids-limit';
 import type { Instance, InstanceSpec } from '../../../engine/runtime-driver';
 import { httpGet, uniqueName } from '../../support/slipway';
 import { waitFor } from './wait-for';
@@ -122,6 +123,27 @@ describe('engine/drivers/docker-driver DockerDriver against dockerd', () => {
       await container.stop({ t: 60 });
       const info = await container.inspect();
       expect(info.State.ExitCode).to.equal(143); // 128 + SIGTERM: the app got the signal and died of it
+    } finally {
+      await driver.stop(worker.id, 0);
+    }
+  });
+
+  it('contains a fork bomb: the processes of an instance stop at the PID limit of its size', async () => {
+    // Bounded on purpose: 600 sleeps at most, even with no limit at all, so the host never suffers.
+    // dash (sh) gives up at the first fork that fails ("Cannot fork") instead of retrying as bash does.
+    const memoryMb = 512;
+    const limit = pidsLimitFor(memoryMb);
+    expect(limit).to.be.below(600);
+    const bomb = 'exec sh -c \'i=0; while [ $i -lt 600 ]; do sleep 300 & i=$((i+1)); done; echo "forked $i"; wait\'';
+    const worker = await driver.start(spec({ process: 'worker', command: bomb, image: STACK_RUN, env: { DYNO: 'worker.1' }, memoryMb }));
+    try {
+      const output = await waitFor('the fork loop to end', async () => {
+        const logs = await driver.logs(worker.id, 20);
+        return /Cannot fork|forked 600/.test(logs) ? logs : null;
+      }, { timeoutMs: 60_000 });
+      expect(output).to.include('Cannot fork').and.not.include('forked 600');
+      const info = await docker.getContainer(`slipway-${worker.id}`).inspect();
+      expect(info.HostConfig.PidsLimit).to.equal(limit);
     } finally {
       await driver.stop(worker.id, 0);
     }

@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import tar from 'tar-stream';
 import { followProgress } from '../../../builder/docker-streams';
 import { DockerOneOff } from '../../../engine/drivers/docker-one-off';
+import { pidsLimitFor } from '../../../engine/pids-limit';
 import { newOneOffId, oneOffContainerName, oneOffEnv, type AttachedOneOff, type OneOffSpec } from '../../../engine/one-off';
 import { uniqueName } from '../../support/slipway';
 import { waitFor } from './wait-for';
@@ -86,6 +87,7 @@ describe('engine/drivers/docker-one-off DockerOneOff against dockerd', function 
     });
     expect(info.HostConfig.AutoRemove).to.equal(true);
     expect(info.HostConfig.Memory).to.equal(256 * 1024 * 1024);
+    expect(info.HostConfig.PidsLimit).to.equal(pidsLimitFor(256)); // a fork bomb in a console stays in it
     expect(await proc.exit).to.equal(0);
     expect(stdout).to.equal(`hello from config|5000|v4|${s.id}|/app|/app\n`);
   });

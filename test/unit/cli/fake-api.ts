@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { App, AppInfo, Info, Key, Release } from '../../../cli/api-types';
+import type { App, AppInfo, Build, ConfigVars, Info, Key, PlatformStatusView, Release } from '../../../cli/api-types';
 
 export interface RecordedRequest {
   method: string;
@@ -22,6 +22,13 @@ export interface FakeApi {
   releases: Map<string, Release[]>;
   keys: Key[];
   info: Info;
+  /** Builds per app, newest first, and the output of each build by id. */
+  builds: Map<string, Build[]>;
+  buildOutput: Map<string, string>;
+  /** Apps in maintenance mode. */
+  maintenance: Set<string>;
+  configs: Map<string, ConfigVars>;
+  status: PlatformStatusView;
   close(): Promise<void>;
 }
 
@@ -50,6 +57,11 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
     apps: new Map<string, AppInfo>(),
     releases: new Map<string, Release[]>(),
     keys: [] as Key[],
+    builds: new Map<string, Build[]>(),
+    buildOutput: new Map<string, string>(),
+    maintenance: new Set<string>(),
+    configs: new Map<string, ConfigVars>(),
+    status: { ok: true, components: [{ component: 'api', ok: true, detail: 'answering' }] } as PlatformStatusView,
     info: { domain: 'slipway.test', sshHost: 'git.slipway.test', sshPort: 2222, version: '0.1.0' } satisfies Info,
   };
   let nextKey = 1;
@@ -121,7 +133,56 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
         case 'GET /apps/:/releases':
           return app ? send(res, 200, state.releases.get(appName) ?? []) : noApp();
         case 'GET /apps/:/builds':
-          return app ? send(res, 200, []) : noApp();
+          return app ? send(res, 200, state.builds.get(appName) ?? []) : noApp();
+        case 'GET /apps/:/builds/:':
+        case 'GET /apps/:/builds/:/output': {
+          if (!app) return noApp();
+          const build = (state.builds.get(appName) ?? []).find((b) => b.id === parts[3]);
+          if (!build) return fail(res, 404, 'build_not_found', `${appName} has no build ${parts[3]}.`);
+          return parts[4] === 'output'
+            ? send(res, 200, { id: build.id, status: build.status, output: state.buildOutput.get(build.id) ?? '' })
+            : send(res, 200, build);
+        }
+        case 'GET /apps/:/maintenance':
+          return app ? send(res, 200, { maintenance: state.maintenance.has(appName) }) : noApp();
+        case 'PUT /apps/:/maintenance': {
+          if (!app) return noApp();
+          const on = (body as { maintenance?: unknown } | undefined)?.maintenance;
+          if (typeof on !== 'boolean') return fail(res, 400, 'invalid_request', 'Say whether maintenance mode is on.');
+          if (on) state.maintenance.add(appName);
+          else state.maintenance.delete(appName);
+          return send(res, 200, { maintenance: on });
+        }
+        case 'GET /apps/:/config':
+          return app ? send(res, 200, state.configs.get(appName) ?? {}) : noApp();
+        case 'PATCH /apps/:/config': {
+          if (!app) return noApp();
+          const next = new Map(Object.entries(state.configs.get(appName) ?? {}));
+          for (const [key, value] of Object.entries((body ?? {}) as Record<string, string | null>)) {
+            if (value === null) next.delete(key);
+            else next.set(key, value);
+          }
+          state.configs.set(appName, Object.fromEntries(next));
+          return send(res, 200, Object.fromEntries(next));
+        }
+        case 'POST /apps/:/releases': {
+          if (!app) return noApp();
+          const version = (app.currentRelease ?? 0) + 1;
+          app.currentRelease = version;
+          const release: Release = { version, description: 'Rollback', status: 'succeeded', current: true, buildId: null, commit: null, failureReason: null, createdAt: new Date().toISOString() };
+          return send(res, 201, release);
+        }
+        case 'POST /apps/:/ps/:': {
+          if (parts[3] !== 'kill') return fail(res, 404, 'not_found', 'No route.');
+          if (!app) return noApp();
+          const target = (body as { instance?: unknown } | undefined)?.instance;
+          const instance = app.instances.find((i) => i.id === target) ?? app.instances.filter((i) => `${i.type}.1` === target)[0];
+          if (!instance) return fail(res, 404, 'instance_not_found', `${appName} has no instance ${String(target)}.`);
+          app.instances = app.instances.filter((i) => i !== instance);
+          return send(res, 200, instance);
+        }
+        case 'GET /status':
+          return send(res, 200, state.status);
         case 'GET /keys':
           return send(res, 200, state.keys);
         case 'POST /keys': {
@@ -160,6 +221,12 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
     releases: state.releases,
     keys: state.keys,
     info: state.info,
+    builds: state.builds,
+    buildOutput: state.buildOutput,
+    maintenance: state.maintenance,
+    configs: state.configs,
+    get status() { return state.status; },
+    set status(value: PlatformStatusView) { state.status = value; },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { SlipwayError } from '../../../lib/errors';
 import {
-  applyConfigChanges, assertConfigKeys, configChangeDescription, configKeys, isValidConfigKey, parseConfigChanges,
+  CONFIG_SIZE_LIMIT_BYTES, applyConfigChanges, assertConfigKeys, assertConfigSize, configSize, configChangeDescription, configKeys, isValidConfigKey, parseConfigChanges,
   parseVersion, previousGoodRelease, rollbackDescription, rollbackRefusal, sameConfig,
 } from '../../../engine/config-vars';
 import type { Release } from '../../../engine/model';
@@ -43,6 +43,42 @@ describe('engine/config-vars', () => {
       expect(error.message).to.include('"1BAD", "ALSO-BAD"');
       expect(error.message).to.include('Nothing was changed');
       expect(error.message).to.not.include('"GOOD"');
+    });
+  });
+
+  describe('values every process can receive', () => {
+    it('refuses a value with a NUL byte, naming the key and not the value', () => {
+      const error = refused(() => parseConfigChanges({ OK: 'fine', TOKEN: 'sec\0ret' }));
+      expect(error.code).to.equal('invalid_config_value');
+      expect(error.status).to.equal(422);
+      expect(error.message).to.include('TOKEN').and.include('NUL').and.include('Nothing was changed');
+      expect(error.message).to.not.include('sec');
+    });
+
+    it('refuses setting PORT, DYNO and SLIPWAY_RELEASE, saying that the platform sets them, but lets them be unset', () => {
+      for (const key of ['PORT', 'DYNO', 'SLIPWAY_RELEASE']) {
+        const error = refused(() => parseConfigChanges({ [key]: '8080' }));
+        expect(error.code, key).to.equal('invalid_config_value');
+        expect(error.message, key).to.include(`${key} cannot be set: the platform sets ${key}`);
+      }
+      expect(parseConfigChanges({ PORT: null })).to.deep.equal({ PORT: null });
+    });
+
+    it('refuses one value over the 32 kB limit before anything else is looked at', () => {
+      const error = refused(() => parseConfigChanges({ BIG: 'x'.repeat(1024 * 1024) }));
+      expect(error.code).to.equal('config_too_large');
+      expect(error.message).to.include('BIG').and.include('32.0 kB');
+    });
+
+    it('counts names and values in UTF-8 bytes, and refuses a change that takes the whole config over 32 kB', () => {
+      expect(configSize({ AB: 'é' })).to.equal(4);
+      const half = 'x'.repeat(CONFIG_SIZE_LIMIT_BYTES / 2);
+      const next = applyConfigChanges({ A: half }, { B: half });
+      const error = refused(() => assertConfigSize(next, { B: half }));
+      expect(error.code).to.equal('config_too_large');
+      expect(error.message).to.include('32.0 kB').and.include('Nothing was changed');
+      expect(() => assertConfigSize({ A: half }, { B: null }), 'unsetting shrinks, always allowed').not.to.throw();
+      expect(() => assertConfigSize({ A: 'x'.repeat(CONFIG_SIZE_LIMIT_BYTES - 1) }, { A: 'x' })).not.to.throw();
     });
   });
 

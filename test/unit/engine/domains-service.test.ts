@@ -97,7 +97,6 @@ describe('engine/domains-service', function () {
       expect(norm(' *.example.com ')).to.equal('*.example.com');
       expect(norm('a-1.b2.example.co.uk')).to.equal('a-1.b2.example.co.uk');
       expect(norm('deep.shop.slipway.localhost')).to.equal('deep.shop.slipway.localhost');
-      expect(norm('slipway.localhost')).to.equal('slipway.localhost');
     });
 
     it('refuses what is not a DNS name, saying why', () => {
@@ -120,6 +119,15 @@ describe('engine/domains-service', function () {
       expect(problem('shop.slipway.localhost')).to.include("already shop's default domain");
       expect(problem('blog.slipway.localhost')).to.include('reserved for apps');
       expect(problem('*.slipway.localhost')).to.include("every app's default domain");
+    });
+
+    it('refuses the platform domain itself and names under another app\'s default host, but not under the app\'s own', () => {
+      expect(problem('slipway.localhost')).to.include("the platform's own domain");
+      expect(problem('x.blog.slipway.localhost')).to.include('under blog.slipway.localhost').and.include('"blog"');
+      expect(problem('a.b.blog.slipway.localhost')).to.include('under blog.slipway.localhost');
+      expect(problem('*.blog.slipway.localhost')).to.include('under blog.slipway.localhost');
+      expect(norm('api.shop.slipway.localhost')).to.equal('api.shop.slipway.localhost');
+      expect(norm('*.shop.slipway.localhost')).to.equal('*.shop.slipway.localhost');
     });
   });
 

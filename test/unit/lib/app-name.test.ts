@@ -32,6 +32,13 @@ describe('lib/app-name', () => {
     }
   });
 
+  it('refuses a name ending with a dash: it is the first label of the app\'s host, and a DNS label cannot end with one', () => {
+    for (const name of ['ht-', 'a-', 'my-app-']) {
+      expect(appNameProblem(name), name).to.equal('it must not end with a dash (it is part of the app\'s host name)');
+      expect(() => assertAppName(name), name).to.throw(SlipwayError);
+    }
+  });
+
   it('refuses the empty name and names longer than 30 characters, saying how long they are', () => {
     expect(appNameProblem('')).to.equal('the name is empty');
     expect(appNameProblem('a'.repeat(31))).to.equal('it is 31 characters long (30 at most)');

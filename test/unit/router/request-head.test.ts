@@ -12,6 +12,7 @@ describe('router/request-head', () => {
       'x-forwarded-for', '2.2.2.2',
       'Connection', 'keep-alive, X-Hop',
       'Expect', '100-Continue',
+      'Te', 'trailers',
     ]);
     expect(head).to.deep.equal({
       host: 'shop.test',
@@ -23,6 +24,7 @@ describe('router/request-head', () => {
       forwardedFor: '1.1.1.1, 2.2.2.2',
       connectionTokens: ['keep-alive', 'x-hop'],
       expectContinue: true,
+      trailers: true,
       oversizeHeader: undefined,
     });
   });

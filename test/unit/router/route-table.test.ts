@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { backendKey, domainKey } from '../../../lib/etcd-keys';
+import { backendKey, domainKey, maintenanceKey } from '../../../lib/etcd-keys';
+import { resolveApp } from '../../../router/routing';
 import { BackendEntry, RouteTable, type RouteChange, type RouteEntry } from '../../../router/route-table';
 
 const PREFIX = '/slipway';
@@ -30,6 +31,39 @@ describe('router/route-table', () => {
 
   beforeEach(() => {
     table = new RouteTable(PREFIX);
+  });
+
+  describe('maintenance mode', () => {
+    const on: RouteChange = { type: 'put', key: maintenanceKey(PREFIX, 'shop'), value: JSON.stringify({ maintenance: true }) };
+
+    it('answers R580 (503, maintenance page) for an app whose maintenance key is on, keeping its backends', () => {
+      table.reset([{ key: domainKey(PREFIX, 'shop', 'shop.slipway.localhost'), value: JSON.stringify({ app: 'shop' }) }]);
+      table.apply(putBackend('shop', 'web-1', 'http://127.0.0.1:30001'));
+      table.apply(on);
+      expect(table.inMaintenance('shop')).to.equal(true);
+      const resolved = resolveApp(table, 'shop.slipway.localhost', 1);
+      expect(resolved).to.deep.include({ ok: false, code: 'R580', host: 'shop.slipway.localhost' });
+      expect(table.backendCount('shop'), 'the app keeps running').to.equal(1);
+      expect(resolveApp(table, 'blog.slipway.localhost', 1)).to.deep.include({ code: 'R404' });
+    });
+
+    it('serves the app again when the key is deleted, or holds a value that is not on', () => {
+      table.reset([{ key: domainKey(PREFIX, 'shop', 'shop.slipway.localhost'), value: JSON.stringify({ app: 'shop' }) }]);
+      table.apply(on);
+      table.apply(del(maintenanceKey(PREFIX, 'shop')));
+      expect(resolveApp(table, 'shop.slipway.localhost', 1)).to.deep.equal({ ok: true, host: 'shop.slipway.localhost', app: 'shop' });
+      table.apply(on);
+      table.apply({ type: 'put', key: maintenanceKey(PREFIX, 'shop'), value: 'garbage' });
+      expect(table.inMaintenance('shop')).to.equal(false);
+    });
+
+    it('reads the maintenance key from a snapshot, and a later snapshot without it turns it off', () => {
+      const domain = { key: domainKey(PREFIX, 'shop', 'shop.slipway.localhost'), value: JSON.stringify({ app: 'shop' }) };
+      table.reset([domain, { key: on.key, value: JSON.stringify({ maintenance: true }) }]);
+      expect(table.inMaintenance('shop')).to.equal(true);
+      table.reset([domain]);
+      expect(table.inMaintenance('shop')).to.equal(false);
+    });
   });
 
   describe('host lookup', () => {

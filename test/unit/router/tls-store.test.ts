@@ -87,7 +87,7 @@ describe('router/tls-store: certificates and settings from etcd keys', function 
     expect(problems.map((p) => `${p.app} ${p.host}`)).to.deep.equal(['shop www.shop.test', 'shop x.shop.test']);
   });
 
-  it('opens a sealed private key (contract v3) for its own etcd key only, and reports one it cannot open', () => {
+  it('opens a sealed private key (contract v4) for its own etcd key only, and reports one it cannot open', () => {
     const box = new SecretBox(generateSecretKey());
     const key = certKey(PREFIX, 'shop', 'www.shop.test');
     const sealed = JSON.stringify({ cert: shop.cert, sealedKey: box.seal(shop.key, certSealContext(key)) });
