@@ -5,8 +5,9 @@
 import type { Etcd3 } from 'etcd3';
 import {
   appPrefix, backendKey, backendsPrefix, certKey, certsPrefix, domainKey, domainsPrefix, maintenanceKey, settingsKey,
-  type AppSettingsValue, type BackendValue, type CertValue,
+  appsPrefix, certSealContext, parseCertValue, parseKey, type AppSettingsValue, type BackendValue, type CertValue, type SealedCertValue,
 } from '../lib/etcd-keys';
+import { sealedKeyId, type SecretBox } from '../lib/secret-box';
 
 export interface RoutePublisher {
   publishDomain(app: string, host: string): Promise<void>;
@@ -40,7 +41,8 @@ export interface MaintenancePublisher {
 }
 
 export class EtcdPublisher implements RoutePublisher, TlsPublisher, MaintenancePublisher {
-  constructor(private readonly etcd: Etcd3, private readonly prefix: string) {}
+  /** `secrets` seals the private keys of certificate values (etcd never holds them in clear). */
+  constructor(private readonly etcd: Etcd3, private readonly prefix: string, private readonly secrets: SecretBox) {}
 
   async publishDomain(app: string, host: string): Promise<void> {
     await this.etcd.put(domainKey(this.prefix, app, host)).value(JSON.stringify({ app }));
@@ -73,11 +75,50 @@ export class EtcdPublisher implements RoutePublisher, TlsPublisher, MaintenanceP
     const published = await this.etcd.getAll().prefix(prefix).strings();
     for (const [host, value] of certs) {
       const key = certKey(this.prefix, app, host);
-      const raw = JSON.stringify({ cert: value.cert, key: value.key });
-      if (published[key] !== raw) await this.etcd.put(key).value(raw);
+      // Sealing draws a new IV each time: compare what the published value opens to instead.
+      if (published[key] !== undefined && this.holds(key, published[key], value)) continue;
+      await this.etcd.put(key).value(this.sealed(key, value));
     }
     const wanted = new Set([...certs.keys()].map((host) => certKey(this.prefix, app, host)));
     for (const key of Object.keys(published)) if (!wanted.has(key)) await this.etcd.delete().key(key);
+  }
+
+  private sealed(key: string, value: CertValue): string {
+    const sealed: SealedCertValue = { cert: value.cert, sealedKey: this.secrets.seal(value.key, certSealContext(key)) };
+    return JSON.stringify(sealed);
+  }
+
+  /** True if the published value is `value`, sealed with the current key. */
+  private holds(key: string, raw: string, value: CertValue): boolean {
+    const parsed = parseCertValue(raw);
+    if (parsed === null || !('sealedKey' in parsed) || parsed.cert !== value.cert) return false;
+    if (sealedKeyId(parsed.sealedKey) !== this.secrets.current.id) return false;
+    try {
+      return this.secrets.open(parsed.sealedKey, certSealContext(key)) === value.key;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Seals again, with the current key, every certificate value under the prefix that is not sealed
+   * with it: plaintext ones (written before v3) and ones sealed with a key rotated away. Run when the
+   * platform starts and by a key rotation. Returns how many values were rewritten.
+   */
+  async resealCerts(from: SecretBox = this.secrets): Promise<number> {
+    const all = await this.etcd.getAll().prefix(appsPrefix(this.prefix)).strings();
+    let rewritten = 0;
+    for (const [key, raw] of Object.entries(all)) {
+      if (parseKey(this.prefix, key)?.kind !== 'cert') continue;
+      const parsed = parseCertValue(raw);
+      if (parsed === null) continue;
+      if ('sealedKey' in parsed && sealedKeyId(parsed.sealedKey) === this.secrets.current.id) continue;
+      const plain = 'sealedKey' in parsed ? from.open(parsed.sealedKey, certSealContext(key)) : parsed.key;
+      // Only if unchanged since read: a certs:add meanwhile wins.
+      const written = await this.etcd.if(key, 'Value', '==', raw).then(this.etcd.put(key).value(this.sealed(key, { cert: parsed.cert, key: plain }))).commit();
+      if (written.succeeded) rewritten += 1;
+    }
+    return rewritten;
   }
 
   async publishSettings(app: string, settings: AppSettingsValue): Promise<void> {

@@ -51,6 +51,11 @@ export interface Config {
    * is 0 (pick a free one, as in tests) it defaults to 0 as well.
    */
   readonly routerHttpsPort: number;
+  /**
+   * The key file that seals config values and TLS private keys at rest (in the database and in
+   * etcd); the platform and the router read it. Made by `scripts/secrets init` (docs/security.md).
+   */
+  readonly secretsKeyFile: string;
   /** Apps are served at http://<app>.<domain>. */
   readonly domain: string;
   /** Host name users reach Slipway at, used in git remotes. */
@@ -177,6 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
     routerShutdownGraceMs: nonNegativeNumber(env, 'SLIPWAY_ROUTER_SHUTDOWN_GRACE', 30) * 1000,
     routerCacheMaxAgeMs: nonNegativeNumber(env, 'SLIPWAY_ROUTER_CACHE_MAX_AGE', 300) * 1000,
     routerHttpsPort: port(env, 'SLIPWAY_ROUTER_HTTPS_PORT', port(env, 'SLIPWAY_ROUTER_PORT', 8080) === 0 ? 0 : 8443),
+    secretsKeyFile: path.resolve(env.SLIPWAY_SECRETS_KEY_FILE || path.join(stateDir, 'secrets.key')),
     domain: env.SLIPWAY_DOMAIN || 'slipway.localhost',
     publicHost: env.SLIPWAY_PUBLIC_HOST || '127.0.0.1',
     npmRegistry: env.SLIPWAY_NPM_REGISTRY || env.npm_config_registry || null,

@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   cert_not_found: 404,
   registry_unavailable: 502,
   registry_delete_disabled: 502,
+  secrets_unreadable: 500,
   internal: 500,
 } as const;
 

@@ -4,13 +4,14 @@
  *
  *   <prefix>/apps/<app>/domains/<host>         → DomainValue        (v1)
  *   <prefix>/apps/<app>/backends/<instance-id> → BackendValue       (v1)
- *   <prefix>/apps/<app>/certs/<host>           → CertValue          (v2)
+ *   <prefix>/apps/<app>/certs/<host>           → SealedCertValue    (v2; private key sealed since v4)
  *   <prefix>/apps/<app>/settings               → AppSettingsValue   (v2)
  *   <prefix>/apps/<app>/maintenance            → MaintenanceValue   (v3)
  *
  * v2 and v3 only add keys under the same layout: an older router ignores them (it parses them as null).
+ * v4 seals the private key of certificate values (a v3 router serves its default certificate instead).
  */
-export const ETCD_SCHEMA_VERSION = 3;
+export const ETCD_SCHEMA_VERSION = 4;
 
 export interface DomainValue {
   app: string;
@@ -23,10 +24,26 @@ export interface BackendValue {
   process: string;
 }
 
-/** The certificate (chain, leaf first) and private key the router presents for one host, PEM text. */
+/** The certificate (chain, leaf first) and private key the router presents for one host, PEM text (in memory). */
 export interface CertValue {
   cert: string;
   key: string;
+}
+
+/**
+ * What a certificate key holds in etcd (v4): the private key sealed (lib/secret-box.ts) with the
+ * secrets key file, for the context certSealContext(etcd key), so etcd never holds it in clear. A
+ * v2 value `{cert, key}` (plaintext, from an engine before v4) is still read; the platform re-seals
+ * such values when it starts.
+ */
+export interface SealedCertValue {
+  cert: string;
+  sealedKey: string;
+}
+
+/** The context a certificate's private key is sealed for in etcd: its own key, so a value moved to another host or app does not open. */
+export function certSealContext(etcdKey: string): string {
+  return `etcd-cert:${etcdKey}`;
 }
 
 /** Per-app router settings; a missing key means every default. */
@@ -140,11 +157,14 @@ export function parseBackendValue(raw: string): BackendValue | null {
   }
 }
 
-export function parseCertValue(raw: string): CertValue | null {
+/** A certificate value as etcd holds it: sealed (v4) or, from an older engine, plaintext (v2). */
+export function parseCertValue(raw: string): SealedCertValue | CertValue | null {
   try {
-    const value = JSON.parse(raw) as Partial<CertValue> | null;
-    if (typeof value?.cert !== 'string' || typeof value.key !== 'string' || value.cert === '' || value.key === '') return null;
-    return { cert: value.cert, key: value.key };
+    const value = JSON.parse(raw) as Partial<CertValue & SealedCertValue> | null;
+    if (typeof value?.cert !== 'string' || value.cert === '') return null;
+    if (typeof value.sealedKey === 'string' && value.sealedKey !== '') return { cert: value.cert, sealedKey: value.sealedKey };
+    if (typeof value.key === 'string' && value.key !== '') return { cert: value.cert, key: value.key };
+    return null;
   } catch {
     return null;
   }

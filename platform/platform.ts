@@ -34,6 +34,8 @@ import { AppsRepo } from '../engine/store/apps-repo';
 import { BuildsRepo } from '../engine/store/builds-repo';
 import { DomainsRepo } from '../engine/store/domains-repo';
 import { openDatabase, type Database } from '../engine/store/database';
+import { secretsOf } from '../engine/store/secret-columns';
+import { secureStateDir } from '../lib/state-dir';
 import { IdentityRepo } from '../engine/store/identity-repo';
 import { ReleasesRepo } from '../engine/store/releases-repo';
 import { AppLocks } from '../lib/app-locks';
@@ -67,7 +69,8 @@ export function platformId(config: Config): string {
 }
 
 export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
-  const db = await openDatabase(config.databaseUrl);
+  secureStateDir(config.stateDir);
+  const db = await openDatabase(config.databaseUrl, { keyFile: config.secretsKeyFile });
   const docker = new Docker({ socketPath: config.dockerSocket });
   const etcd = new Etcd3({ hosts: [...config.etcdUrls] });
 
@@ -78,7 +81,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   await ensureAdmin(config, identity);
 
   const driver = new DockerDriver(docker, platformId(config));
-  const publisher = new EtcdPublisher(etcd, config.etcdPrefix);
+  const publisher = new EtcdPublisher(etcd, config.etcdPrefix, secretsOf(db));
+  void publisher.resealCerts().catch((error: unknown) => logger.warn({ err: error }, 'could not re-seal the certificate values in etcd; they are re-sealed at the next start'));
   const deployLocks = new AppLocks();
   const oneOffRunner = new DockerOneOff(docker, platformId(config));
   const releaseTasks = new ReleaseTasks(oneOffRunner, CONTAINER_PORT, logger.child({ part: 'release-phase' }));

@@ -1,8 +1,17 @@
-/** The JSON answered at /_slipway/health, built from the table and the source status. Pure. */
+/**
+ * The router's health: a bare liveness answer at /_slipway/health on the public ports (any host),
+ * and the detailed report, built from the table and the source status, on the admin port only
+ * (router/admin.ts), since counts of apps, hosts and backends are nobody's business outside. Pure.
+ */
 import type { RouteTableStats } from './route-table';
 import type { RouteSourceStatus } from './route-source';
 
 export const HEALTH_PATH = '/_slipway/health';
+
+/** What anyone may learn on the public port: whether the router can serve (routes loaded). */
+export interface PublicHealth {
+  readonly ok: boolean;
+}
 
 export interface HealthReport {
   /** True once routes are loaded: the router can answer for apps, even if etcd is away now. */

@@ -95,7 +95,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   const workerId = options.workerId ?? '0';
   const table = new RouteTable(config.etcdPrefix, { balance: config.routerBalance });
   // TLS (router/tls.ts): certificates and per-app settings ride on the same etcd snapshot and watch.
-  const routerTls = new RouterTls({ etcdPrefix: config.etcdPrefix, httpsPort: config.routerHttpsPort }, table, logger);
+  const routerTls = new RouterTls({ etcdPrefix: config.etcdPrefix, httpsPort: config.routerHttpsPort, secretsKeyFile: config.secretsKeyFile }, table, logger);
   const source = createEtcdRouteSource({
     urls: config.etcdUrls,
     prefix: config.etcdPrefix,
@@ -135,7 +135,8 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     idleTimeoutMs: config.routerIdleTimeoutMs,
   };
   const accessLog = new AccessLog(logger, requestMetrics, options.accessLines);
-  const proxy = createRouterProxy({ routes: table, health, logger, agent, metrics: requestMetrics, accessLog, settings });
+  // The public /_slipway/health says only whether routes are loaded; the details are on the admin port.
+  const proxy = createRouterProxy({ routes: table, health: () => ({ ok: table.loaded }), logger, agent, metrics: requestMetrics, accessLog, settings });
   const servers: net.Server[] = [];
   const upgradedSockets = new Set<Duplex>();
   let openConnections = 0;
@@ -234,11 +235,12 @@ export async function startRouter(config: Config, logger: Logger, options: Route
   // that blocks the event loop) and catches up with etcd. (Started from etcd, it already follows.)
   if (fromCache) setTimeout(() => source.start(), ETCD_FOLLOW_DELAY_MS).unref();
 
-  // HTTPS on routerHttpsPort, same host and handlers; certificates by SNI (router/tls.ts).
+  // HTTPS on routerHttpsPort, same host and handlers; certificates by SNI (router/tls.ts). The
+  // TLS listener hands each connection, once secure, to this HTTP server, which never listens.
   try {
-    const httpsServer = serve(await routerTls.createServer(ROUTER_SERVER_OPTIONS));
-    await listen(httpsServer, config.routerHost, config.routerHttpsPort);
-    httpsServer.on('error', (error: Error) => logger.error({ err: error }, 'router HTTPS server error'));
+    const httpsServer = serve(http.createServer(ROUTER_SERVER_OPTIONS));
+    const tlsListener = await routerTls.listen(config.routerHost, config.routerHttpsPort, (socket) => httpsServer.emit('connection', socket));
+    servers.push(tlsListener);
     logger.info({ host: config.routerHost, port: routerTls.port }, 'router listening for HTTPS');
   } catch (error) {
     listening.close();
@@ -278,6 +280,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     });
     const stopped = Promise.all([plainDrained, ...servers.map((each) => new Promise<void>((resolve) => each.close(() => resolve())))]);
     fast.closeIdle();
+    routerTls.closeHandshaking();
     for (const each of servers) if (each instanceof http.Server) each.closeIdleConnections();
     const graceMs = options.shutdownGraceMs ?? config.routerShutdownGraceMs;
     if (!(await settlesWithin(stopped, graceMs))) {

@@ -26,7 +26,7 @@ import type { AccessLog } from './access-log';
 import { ExchangeFacts, unreachable, type ProxyRoutes } from './exchange';
 import { renderErrorPage, type RouterErrorCode } from './error-pages';
 import { forwardedHeaderList } from './forwarded-headers';
-import { HEALTH_PATH, type HealthReport } from './health';
+import { HEALTH_PATH, type PublicHealth } from './health';
 import { backendRequestHeaders, clientResponseHeaders } from './hop-by-hop';
 import { DEFAULT_PROXY_SETTINGS, idleCode, UNREQUESTED_SWITCH, type ProxySettings } from './proxy-policy';
 import type { RequestMetrics } from './metrics';
@@ -40,7 +40,7 @@ export type { ProxyRoutes } from './exchange';
 
 export interface RouterProxyOptions {
   readonly routes: ProxyRoutes;
-  readonly health: () => HealthReport;
+  readonly health: () => PublicHealth;
   readonly logger: Logger;
   /** Pooled keep-alive connections to backends; the caller owns it and destroys it on shutdown. */
   readonly agent: http.Agent;

@@ -65,7 +65,7 @@ export function readRouteCache(file: string, prefix: string, maxAgeMs: number, n
 }
 
 export async function writeRouteCache(file: string, data: RouteCacheData): Promise<void> {
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const temporary = `${file}.${process.pid}.tmp`;
   await fs.promises.writeFile(temporary, JSON.stringify(data), { mode: 0o600 });
   await fs.promises.rename(temporary, file);

@@ -11,7 +11,7 @@
  * certificate for one host, the smaller app name wins.
  */
 import tls from 'node:tls';
-import { parseCertValue, parseKey, parseSettingsValue, wildcardFor, type AppSettingsValue } from '../lib/etcd-keys';
+import { certSealContext, parseCertValue, parseKey, parseSettingsValue, wildcardFor, type AppSettingsValue } from '../lib/etcd-keys';
 import type { RouteChange, RouteEntry } from './route-table';
 import type { RouteSink } from './route-source';
 
@@ -31,6 +31,11 @@ export interface TlsStoreStats {
 export interface TlsStoreOptions {
   /** Told about a certificate value the router cannot use (bad JSON, PEM that TLS refuses); the key is then ignored. */
   readonly onInvalid?: (problem: { app: string; host: string; error: string }) => void;
+  /**
+   * Opens a sealed private key (lib/secret-box.ts) for its context; throws, saying why, when it
+   * cannot. Without it, sealed values are refused (onInvalid).
+   */
+  readonly openKey?: (sealed: string, context: string) => string;
 }
 
 class TlsState {
@@ -56,21 +61,28 @@ class TlsState {
     }
     if (parsed.kind !== 'cert') return; // domains and backends are the route table's
     const host = normalizeServerName(parsed.host);
-    const entry = change.type === 'put' ? this.entryFor(parsed.app, host, change.value) : null;
+    const entry = change.type === 'put' ? this.entryFor(parsed.app, host, change.key, change.value) : null;
     if (entry) this.setCert(host, parsed.app, entry);
     else this.removeCert(host, parsed.app);
   }
 
-  private entryFor(app: string, host: string, raw: string): CertEntry | null {
+  private entryFor(app: string, host: string, etcdKey: string, raw: string): CertEntry | null {
     const reused = this.certs.get(host)?.get(app) ?? this.previous?.certs.get(host)?.get(app);
     if (reused && reused.raw === raw) return reused;
     const value = parseCertValue(raw);
     if (value === null) {
-      this.options.onInvalid?.({ app, host, error: 'the value is not {"cert": PEM, "key": PEM}' });
+      this.options.onInvalid?.({ app, host, error: 'the value is not {"cert": PEM, "sealedKey": sealed PEM}' });
       return null;
     }
     try {
-      return { raw, context: tls.createSecureContext({ cert: value.cert, key: value.key }) };
+      let key: string;
+      if ('sealedKey' in value) {
+        if (!this.options.openKey) throw new Error('the private key is sealed and this router has no secrets key to open it');
+        key = this.options.openKey(value.sealedKey, certSealContext(etcdKey));
+      } else {
+        key = value.key;
+      }
+      return { raw, context: tls.createSecureContext({ cert: value.cert, key }) };
     } catch (error) {
       this.options.onInvalid?.({ app, host, error: error instanceof Error ? error.message : String(error) });
       return null;

@@ -1,6 +1,7 @@
 /**
  * The router's HTTPS side: a listener that picks each connection's certificate by SNI from the live
- * TlsStore (so a certificate put in etcd serves the next handshake, without a restart), and the
+ * TlsStore (so a certificate put in etcd serves the next handshake, without a restart), reading the
+ * name from the ClientHello before the handshake starts (acceptTls says why), and the
  * "redirect HTTP to HTTPS" answer of the plain-HTTP listener. Requests are then handled exactly as on
  * plain HTTP, by the same proxy.
  *
@@ -11,11 +12,15 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import type http from 'node:http';
-import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Logger } from '../lib/log';
+import type { SecretBox } from '../lib/secret-box';
+import { sealedKeyId } from '../lib/secret-box';
+import { requireSecretBox } from '../lib/secrets-key-file';
+import { MAX_CLIENT_HELLO_BYTES, readClientHello } from './client-hello';
 import { HEALTH_PATH } from './health';
 import { normalizeHost } from './host-header';
 import type { RouteLookup } from './route-table';
@@ -71,22 +76,60 @@ function defaultCertOnce(): Promise<PemPair> {
   return defaultCert;
 }
 
+/** How long a client has, from connecting, to finish its TLS handshake. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 30_000;
+
 /**
- * An HTTPS server (not yet listening) whose certificate is picked per connection by SNI from the
- * live store, falling back to `defaultCert`. The caller wires its requests and lifecycle exactly as
- * for the plain-HTTP server (router/index.ts serve()).
+ * The HTTPS side of a connection, certificate chosen before the handshake: reads the client's
+ * ClientHello (router/client-hello.ts), picks the context for its server name (`choose`, which
+ * answers the default certificate's context for no name or an unknown one), and only then makes
+ * the TLS socket, with that one context. `secure` gets the socket once the handshake is done.
+ *
+ * Why not node's SNICallback: Node applies an SNI context by adding its certificate and key to
+ * the connection, which already holds the server's default certificate. When their key types
+ * differ (an RSA certificate of an app, the router's EC default), the connection holds both and
+ * OpenSSL picks by the client's signature algorithms: TLS 1.3 clients prefer ECDSA, so they got
+ * the default certificate for every app with an RSA certificate (issue 9, item 6).
  */
-export function createHttpsServer(store: TlsStore, defaultCert: PemPair, options: http.ServerOptions, logger: Logger): https.Server {
-  const defaultContext = tls.createSecureContext({ cert: defaultCert.cert, key: defaultCert.key });
-  const server = https.createServer({
-    ...options,
-    cert: defaultCert.cert,
-    key: defaultCert.key,
-    SNICallback: (serverName, done) => done(null, store.contextFor(serverName) ?? defaultContext),
-  });
-  // Scanners and clients that distrust a certificate fail handshakes all day: not an error of ours.
-  server.on('tlsClientError', (error: Error) => logger.debug({ error: error.message }, 'TLS handshake failed'));
-  return server;
+export function acceptTls(
+  socket: net.Socket,
+  choose: (serverName: string | null) => tls.SecureContext,
+  secure: (tlsSocket: tls.TLSSocket) => void,
+  logger: Logger,
+  handshakeTimeoutMs = TLS_HANDSHAKE_TIMEOUT_MS,
+): void {
+  const timer = setTimeout(() => socket.destroy(), handshakeTimeoutMs);
+  timer.unref();
+  let received: Buffer = Buffer.alloc(0);
+  const onError = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  socket.on('error', onError);
+  socket.once('close', () => clearTimeout(timer));
+  const onData = (chunk: Buffer): void => {
+    received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+    const hello = readClientHello(received);
+    if (hello.kind === 'incomplete' && received.length <= MAX_CLIENT_HELLO_BYTES + 1024) return;
+    socket.off('data', onData);
+    socket.pause();
+    // The bytes read so far go back first: the TLS socket reads them before the rest.
+    socket.unshift(received);
+    const serverName = hello.kind === 'hello' ? hello.serverName : null;
+    const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext: choose(serverName), ALPNProtocols: ['http/1.1'] });
+    socket.off('error', onError);
+    tlsSocket.on('error', (error: Error) => {
+      // Scanners and clients that distrust a certificate fail handshakes all day: not an error of ours.
+      logger.debug({ error: error.message, serverName }, 'TLS connection failed');
+      clearTimeout(timer);
+      tlsSocket.destroy();
+    });
+    tlsSocket.once('secure', () => {
+      clearTimeout(timer);
+      secure(tlsSocket);
+    });
+  };
+  socket.on('data', onData);
 }
 
 /**
@@ -125,6 +168,19 @@ export function httpsRedirector(
 }
 
 /**
+ * Opens the private keys of certificate values with the secrets key file, read when first needed
+ * and read again when a value names a key the ring does not hold (a rotation happened meanwhile).
+ */
+export function sealedKeyOpener(keyFile: string, read: (file: string) => SecretBox = requireSecretBox): (sealed: string, context: string) => string {
+  let box: SecretBox | null = null;
+  return (sealed, context) => {
+    const keyId = sealedKeyId(sealed);
+    if (box === null || (keyId !== null && !box.keyIds.includes(keyId))) box = read(keyFile);
+    return box.open(sealed, context);
+  };
+}
+
+/**
  * Everything TLS adds to a router, wired by router/index.ts: the TLS store joins the route table on
  * the etcd source (`sink`), each plain-HTTP request asks `redirect` first, and `createServer` makes
  * the HTTPS server that index.ts serves and listens like the HTTP one.
@@ -133,15 +189,18 @@ export class RouterTls {
   readonly store: TlsStore;
   /** True if it answered the request with a redirect to HTTPS. Requests that came over TLS never are. */
   readonly redirect: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
-  private server: https.Server | null = null;
+  private listener: net.Server | null = null;
+  /** Connections still in their TLS handshake: no request yet, so a shutdown closes them at once. */
+  private readonly handshaking = new Set<net.Socket>();
 
   constructor(
-    private readonly settings: { readonly etcdPrefix: string; readonly httpsPort: number },
+    private readonly settings: { readonly etcdPrefix: string; readonly httpsPort: number; readonly secretsKeyFile: string },
     private readonly routes: RouteLookup & RouteSink,
     private readonly logger: Logger,
   ) {
     this.store = new TlsStore(settings.etcdPrefix, {
       onInvalid: (problem) => logger.warn(problem, 'ignoring a certificate the router cannot use'),
+      openKey: sealedKeyOpener(settings.secretsKeyFile),
     });
     const redirector = httpsRedirector(routes, this.store, () => this.port, logger);
     this.redirect = (req, res) => (req.socket as { encrypted?: boolean }).encrypted !== true && redirector(req, res);
@@ -152,15 +211,45 @@ export class RouterTls {
     return fanOutSink(this.routes, this.store);
   }
 
-  /** The HTTPS port listened on (the configured one until the server listens). */
+  /** The HTTPS port listened on (the configured one until it listens). */
   get port(): number {
-    const address = this.server?.address();
+    const address = this.listener?.address();
     return typeof address === 'object' && address !== null ? address.port : this.settings.httpsPort;
   }
 
-  /** The HTTPS server, with the process's default certificate (made by openssl on first use). */
-  async createServer(options: http.ServerOptions): Promise<https.Server> {
-    this.server = createHttpsServer(this.store, await defaultCertOnce(), options, this.logger);
-    return this.server;
+  /**
+   * Listens for HTTPS on host:port with the process's default certificate (made by openssl on
+   * first use) and each app's own by SNI; every connection, once its handshake is done, goes to
+   * `connection` (index.ts hands it to an HTTP server that never listens itself).
+   */
+  async listen(host: string, port: number, connection: (socket: tls.TLSSocket) => void): Promise<net.Server> {
+    const fallback = await defaultCertOnce();
+    const defaultContext = tls.createSecureContext({ cert: fallback.cert, key: fallback.key });
+    const choose = (serverName: string | null): tls.SecureContext =>
+      (serverName === null ? undefined : this.store.contextFor(serverName)) ?? defaultContext;
+    const listener = net.createServer({ noDelay: true }, (socket) => {
+      this.handshaking.add(socket);
+      socket.once('close', () => this.handshaking.delete(socket));
+      acceptTls(socket, choose, (secure) => {
+        this.handshaking.delete(socket);
+        connection(secure);
+      }, this.logger);
+    });
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+    listener.on('error', (error: Error) => this.logger.error({ err: error }, 'router HTTPS listener error'));
+    this.listener = listener;
+    return listener;
+  }
+
+  /** Closes the connections that have not finished their handshake (on shutdown: they carry no request). */
+  closeHandshaking(): void {
+    for (const socket of this.handshaking) socket.destroy();
+    this.handshaking.clear();
   }
 }

@@ -13,7 +13,12 @@ export SLIPWAY_DOMAIN=${SLIPWAY_DOMAIN:-slipway.localhost}
 export DOCKER_HOST=${DOCKER_HOST:-unix:///var/run/docker.sock}
 LOG_DIR="$SLIPWAY_STATE_DIR/logs"
 RUN_DIR="$SLIPWAY_STATE_DIR/run"
-mkdir -p "$LOG_DIR" "$RUN_DIR"
+# The state dir holds the database, the secrets key, repositories and logs (docs/security.md):
+# others may pass through it and run/ (MariaDB runs as mysql from folders inside) but not list
+# them; the logs are the owner's only. A subshell's umask, so the scripts' other files keep theirs.
+(umask 077; mkdir -p "$LOG_DIR" "$RUN_DIR")
+chmod 711 "$SLIPWAY_STATE_DIR" "$RUN_DIR"
+chmod 700 "$LOG_DIR"
 
 if [ -t 1 ]; then BOLD=$'\e[1m'; GREEN=$'\e[32m'; DIM=$'\e[2m'; RED=$'\e[31m'; RESET=$'\e[0m'
 else BOLD=; GREEN=; DIM=; RED=; RESET=; fi
@@ -50,6 +55,7 @@ pid_alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/
 start_daemon() {
   local name=$1; shift
   if pid_alive "$name"; then info "$name already running (pid $(cat "$RUN_DIR/$name.pid"))"; return 0; fi
+  (umask 077; touch "$LOG_DIR/$name.log"); chmod 600 "$LOG_DIR/$name.log"
   setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 < /dev/null &
   echo $! > "$RUN_DIR/$name.pid"
   info "$name started (pid $!, log $LOG_DIR/$name.log)"

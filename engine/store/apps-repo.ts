@@ -2,16 +2,23 @@ import type { Knex } from 'knex';
 import { SlipwayError } from '../../lib/errors';
 import { DEFAULT_FORMATION, DEFAULT_SIZE, type App, type ConfigVars, type FormationEntry } from '../model';
 import { appFromRow, formationFromRow } from './rows';
+import { configContext, secretsOf } from './secret-columns';
 
 export class AppsRepo {
   constructor(private readonly db: Knex) {}
+
+  /** The config column is sealed (engine/store/secret-columns.ts). */
+  private fromRow = (row: Record<string, unknown>): App =>
+    appFromRow({ ...row, config: secretsOf(this.db).open(String(row.config), configContext(Number(row.id))) });
 
   async create(name: string, now = new Date()): Promise<App> {
     return this.db.transaction(async (trx) => {
       const existing = await trx('apps').where({ name }).first();
       if (existing) throw new SlipwayError('app_exists', `An app named "${name}" already exists. Pick another name.`);
-      const [id] = await trx('apps').insert({ name, config: '{}', current_release: null, created_at: now });
+      const [id] = await trx('apps').insert({ name, config: '', current_release: null, created_at: now });
       const appId = Number(id);
+      // Sealed for the app's id, known once inserted.
+      await trx('apps').where({ id: appId }).update({ config: secretsOf(this.db).seal('{}', configContext(appId)) });
       await trx('formation').insert(DEFAULT_FORMATION.map((f) => ({ app_id: appId, type: f.type, quantity: f.quantity, memory_mb: f.memoryMb, cpu: f.cpu })));
       return { id: appId, name, config: {}, currentRelease: null, createdAt: now };
     });
@@ -19,7 +26,7 @@ export class AppsRepo {
 
   async find(name: string): Promise<App | null> {
     const row = await this.db('apps').where({ name }).first();
-    return row ? appFromRow(row) : null;
+    return row ? this.fromRow(row) : null;
   }
 
   async get(name: string): Promise<App> {
@@ -30,11 +37,11 @@ export class AppsRepo {
 
   async list(): Promise<App[]> {
     const rows = await this.db('apps').orderBy('name');
-    return rows.map(appFromRow);
+    return rows.map(this.fromRow);
   }
 
   async setConfig(appId: number, config: ConfigVars): Promise<void> {
-    await this.db('apps').where({ id: appId }).update({ config: JSON.stringify(config) });
+    await this.db('apps').where({ id: appId }).update({ config: secretsOf(this.db).seal(JSON.stringify(config), configContext(appId)) });
   }
 
   async formation(appId: number): Promise<FormationEntry[]> {

@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knex, { Knex } from 'knex';
 import { SlipwayError } from '../../lib/errors';
+import { generateSecretKey, SecretBox } from '../../lib/secret-box';
+import { readSecretBox, writeKeyFile } from '../../lib/secrets-key-file';
 import { migrationSource } from './migrations';
+import { attachSecretBox, hasSealedValues, resealAll } from './secret-columns';
 
 export type Database = Knex;
 
@@ -11,7 +14,7 @@ export function connectionFor(databaseUrl: string): Knex.Config {
   if (databaseUrl.startsWith('sqlite://')) {
     // Taken as is, not parsed as a URL: a state dir may contain '#', '?' or '%'.
     const filename = databaseUrl.slice('sqlite://'.length);
-    if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
+    if (filename !== ':memory:') ownerOnlyDatabaseFile(filename);
     return {
       client: 'better-sqlite3',
       connection: { filename },
@@ -74,13 +77,59 @@ function mysqlConnection(databaseUrl: string): Knex.MySql2ConnectionConfig {
   } as Knex.MySql2ConnectionConfig;
 }
 
-export async function openDatabase(databaseUrl: string): Promise<Database> {
+/**
+ * The SQLite file and its -wal and -shm (which SQLite creates with the database file's mode) are
+ * readable by their owner only: they hold config values and private keys (sealed, and still nobody
+ * else's business). Made so when missing, and put right on an installation from before.
+ */
+function ownerOnlyDatabaseFile(filename: string): void {
+  fs.mkdirSync(path.dirname(filename), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(filename, 'a', 0o600));
+  for (const file of [filename, `${filename}-wal`, `${filename}-shm`, `${filename}-journal`]) {
+    try {
+      fs.chmodSync(file, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
+/**
+ * How the store seals its secrets: the key file (the platform: SLIPWAY_SECRETS_KEY_FILE), or a box
+ * given as is. Without either (tests of the store alone), a key made for this process only.
+ */
+export type SecretsSource = { readonly keyFile: string } | SecretBox;
+
+/**
+ * Opens the store, brings its schema up to date and seals any plaintext secret left by an earlier
+ * version (engine/store/secret-columns.ts). With a key file that does not exist yet, it is created,
+ * unless the database already holds sealed values: then the key that sealed them is missing and
+ * opening fails, saying so (nothing would be readable).
+ */
+export async function openDatabase(databaseUrl: string, secrets: SecretsSource = new SecretBox(generateSecretKey(), [], 'a key of this process only')): Promise<Database> {
   const db = knex(connectionFor(databaseUrl));
   try {
     await db.migrate.latest({ migrationSource });
+    const box = secrets instanceof SecretBox ? secrets : await keyFileBox(db, secrets.keyFile);
+    await resealAll(db, box, box);
+    attachSecretBox(db, box);
   } catch (error) {
     await db.destroy();
     throw error;
   }
   return db;
+}
+
+async function keyFileBox(db: Knex, keyFile: string): Promise<SecretBox> {
+  const box = readSecretBox(keyFile);
+  if (box !== null) return box;
+  if (await hasSealedValues(db)) {
+    throw new SlipwayError('secrets_unreadable',
+      `The secrets key file ${keyFile} is missing, and the database holds config values and private keys sealed with it: restore the file from your backup (docs/security.md). Slipway will not start without it.`);
+  }
+  // A new installation (or one from before sealing): setup normally made the key already.
+  writeKeyFile(keyFile, generateSecretKey());
+  const created = readSecretBox(keyFile);
+  if (created === null) throw new SlipwayError('secrets_unreadable', `The secrets key file ${keyFile} could not be created.`);
+  return created;
 }

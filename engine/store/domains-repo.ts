@@ -1,5 +1,6 @@
 /** Custom domains, TLS certificates and per-app HTTPS settings (tables of migration 003). */
 import type { Knex } from 'knex';
+import { certKeyContext, secretsOf } from './secret-columns';
 
 /** A domain added with `domains:add` (an app's default `<app>.<domain>` is not stored). */
 export interface CustomDomain {
@@ -87,7 +88,9 @@ export class DomainsRepo {
   /** The app's certificates, oldest first. */
   async certs(appId: number): Promise<StoredCert[]> {
     const rows = await this.db('certs').where({ app_id: appId }).orderBy('id');
-    return rows.map(certFromRow);
+    // The private key column is sealed (engine/store/secret-columns.ts).
+    const box = secretsOf(this.db);
+    return rows.map((row: Record<string, unknown>) => certFromRow({ ...row, private_key: box.open(String(row.private_key), certKeyContext(appId)) }));
   }
 
   /** Stores a certificate and deletes the ones it replaces, in one transaction. */
@@ -97,7 +100,7 @@ export class DomainsRepo {
         app_id: appId,
         hosts: JSON.stringify(cert.names),
         certificate: cert.certificatePem,
-        private_key: cert.privateKeyPem,
+        private_key: secretsOf(this.db).seal(cert.privateKeyPem, certKeyContext(appId)),
         fingerprint: cert.fingerprint,
         not_after: cert.notAfter,
         created_at: now,

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { SlipwayError } from '../../lib/errors';
 import type { ConfigVars, Release } from '../model';
 import { releaseFromRow } from './rows';
+import { configContext, secretsOf } from './secret-columns';
 
 export interface NewRelease {
   appId: number;
@@ -12,6 +13,10 @@ export interface NewRelease {
 
 export class ReleasesRepo {
   constructor(private readonly db: Knex) {}
+
+  /** The config snapshot is sealed (engine/store/secret-columns.ts). */
+  private fromRow = (row: Record<string, unknown>): Release =>
+    releaseFromRow({ ...row, config: secretsOf(this.db).open(String(row.config), configContext(Number(row.app_id))) });
 
   /**
    * Numbers releases v1, v2, … per app. The number is taken inside the insert's transaction and
@@ -27,7 +32,7 @@ export class ReleasesRepo {
       const version = nextVersion(row?.max as number | null | undefined);
       const [id] = await trx('releases').insert({
         app_id: release.appId, version, build_id: release.buildId,
-        config: JSON.stringify(release.config), description: release.description,
+        config: secretsOf(this.db).seal(JSON.stringify(release.config), configContext(release.appId)), description: release.description,
         status: 'pending', failure_reason: null, created_at: now,
       });
       return { id: Number(id), appId: release.appId, version, buildId: release.buildId, config: release.config,
@@ -56,18 +61,18 @@ export class ReleasesRepo {
   async get(appId: number, version: number): Promise<Release> {
     const row = await this.db('releases').where({ app_id: appId, version }).first();
     if (!row) throw new SlipwayError('release_not_found', `Release v${version} does not exist. Run \`slipway releases\` to list them.`);
-    return releaseFromRow(row);
+    return this.fromRow(row);
   }
 
   /** Releases still being deployed (or cut short by a crash). */
   async pending(appId: number): Promise<Release[]> {
     const rows = await this.db('releases').where({ app_id: appId, status: 'pending' }).orderBy('version');
-    return rows.map(releaseFromRow);
+    return rows.map(this.fromRow);
   }
 
   async list(appId: number, limit = 100): Promise<Release[]> {
     const rows = await this.db('releases').where({ app_id: appId }).orderBy('version', 'desc').limit(limit);
-    return rows.map(releaseFromRow);
+    return rows.map(this.fromRow);
   }
 }
 

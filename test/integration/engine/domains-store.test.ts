@@ -12,6 +12,8 @@ import { openDatabase, type Database } from '../../../engine/store/database';
 import { DomainsRepo, isUniqueViolation } from '../../../engine/store/domains-repo';
 import { parseCertValue, parseKey, parseSettingsValue } from '../../../lib/etcd-keys';
 import { backends, type TestDatabase } from '../../support/databases';
+import { generateSecretKey, SecretBox } from '../../../lib/secret-box';
+import { certSealContext } from '../../../lib/etcd-keys';
 
 for (const backend of backends) describe(`engine/store/domains-repo on ${backend.name}`, function () {
   this.timeout(30_000);
@@ -86,10 +88,12 @@ describe('engine/publisher TLS keys against etcd (engine side of contract v2)', 
   const etcd = new Etcd3({ hosts: process.env.SLIPWAY_ETCD_URL || 'http://127.0.0.1:2379' });
   let prefix: string;
   let publisher: EtcdPublisher;
+  let box: SecretBox;
 
   beforeEach(() => {
     prefix = `/slipway-test-${crypto.randomBytes(6).toString('hex')}`;
-    publisher = new EtcdPublisher(etcd, prefix);
+    box = new SecretBox(generateSecretKey());
+    publisher = new EtcdPublisher(etcd, prefix, box);
   });
 
   afterEach(async () => {
@@ -110,7 +114,12 @@ describe('engine/publisher TLS keys against etcd (engine side of contract v2)', 
     let written = await keys();
     expect(Object.keys(written).sort()).to.deep.equal([`${prefix}/apps/shop/certs/*.shop.test`, `${prefix}/apps/shop/certs/www.shop.test`]);
     expect(parseKey(prefix, `${prefix}/apps/shop/certs/*.shop.test`)).to.deep.equal({ kind: 'cert', app: 'shop', host: '*.shop.test' });
-    expect(parseCertValue(written[`${prefix}/apps/shop/certs/www.shop.test`]!)).to.deep.equal({ cert: 'C1', key: 'K1' });
+    // The private key is sealed for its own etcd key: etcd never holds it in clear.
+    const raw = written[`${prefix}/apps/shop/certs/www.shop.test`]!;
+    expect(raw).to.not.contain('K1');
+    const value = parseCertValue(raw) as { cert: string; sealedKey: string };
+    expect(value.cert).to.equal('C1');
+    expect(box.open(value.sealedKey, certSealContext(`${prefix}/apps/shop/certs/www.shop.test`))).to.equal('K1');
 
     const before = await etcd.get(`${prefix}/apps/shop/certs/*.shop.test`).exec();
     await publisher.syncCerts('shop', new Map([['*.shop.test', { cert: 'C2', key: 'K2' }], ['api.shop.test', { cert: 'C3', key: 'K3' }]]));

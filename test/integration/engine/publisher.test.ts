@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { Etcd3 } from 'etcd3';
 import { EtcdPublisher } from '../../../engine/publisher';
 import { parseBackendValue, parseKey, parseMaintenanceValue } from '../../../lib/etcd-keys';
+import { generateSecretKey, SecretBox } from '../../../lib/secret-box';
 
 const ETCD_URL = process.env.SLIPWAY_ETCD_URL || 'http://127.0.0.1:2379';
 
@@ -21,7 +22,7 @@ describe('engine/publisher EtcdPublisher against etcd (engine side of docs/contr
 
   beforeEach(() => {
     prefix = `/slipway-test-${crypto.randomBytes(6).toString('hex')}`;
-    publisher = new EtcdPublisher(etcd, prefix);
+    publisher = new EtcdPublisher(etcd, prefix, new SecretBox(generateSecretKey()));
   });
 
   afterEach(async () => {

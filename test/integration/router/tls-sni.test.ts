@@ -105,6 +105,17 @@ describe('router HTTPS: certificates by SNI from etcd (real etcd, real backends)
     expect((await handshake(router.httpsPort, null)).cn).to.equal('slipway-default');
   });
 
+  it('presents an RSA certificate to TLS 1.3 clients although the default certificate is EC (issue 9)', async () => {
+    const rsa = await makeCert(dir, { cn: 'rsa.test', sans: ['rsa.test'], keyType: 'rsa' });
+    await app('rsa', 'rsa.test');
+    await routerAt(await putCert('rsa', 'rsa.test', rsa));
+    // Node's client offers ECDSA first in TLS 1.3, as browsers do: it used to get the default certificate.
+    const peer = await handshake(router.httpsPort, 'rsa.test', rsa.cert);
+    expect(peer).to.deep.equal({ cn: 'rsa.test', fingerprint: fingerprintOf(rsa), authorized: true });
+    expect((await httpsGet(router.httpsPort, 'rsa.test', rsa.cert)).status).to.equal(200);
+    expect((await handshake(router.httpsPort, 'other.test')).cn).to.equal('slipway-default');
+  });
+
   it('proxies HTTPS requests to the app like HTTP ones, telling it the request was HTTPS', async () => {
     await app('alpha', 'alpha.test');
     await app('beta', 'beta.test');

@@ -4,11 +4,11 @@ import {
   parseCertValue, parseKey, parseSettingsValue, settingsKey, wildcardFor, ETCD_SCHEMA_VERSION, maintenanceKey, parseMaintenanceValue,
 } from '../../../lib/etcd-keys';
 
-describe('lib/etcd-keys (contract v3, docs/contracts/etcd-keys.md)', () => {
+describe('lib/etcd-keys (contract v4, docs/contracts/etcd-keys.md)', () => {
   const prefix = '/slipway';
 
-  it('is schema version 3 (v1 plus certificate and settings keys in v2, the maintenance key in v3)', () => {
-    expect(ETCD_SCHEMA_VERSION).to.equal(3);
+  it('is schema version 4 (certificate and settings keys in v2, the maintenance key in v3, private keys sealed in v4)', () => {
+    expect(ETCD_SCHEMA_VERSION).to.equal(4);
   });
 
   it('builds and parses the v3 maintenance key, reading only {"maintenance":true} as on', () => {
@@ -84,6 +84,8 @@ describe('lib/etcd-keys (contract v3, docs/contracts/etcd-keys.md)', () => {
   });
 
   it('parses certificate and settings values, refusing what it cannot use', () => {
+    expect(parseCertValue('{"cert":"C","sealedKey":"slipway-sealed:v1:S","extra":1}')).to.deep.equal({ cert: 'C', sealedKey: 'slipway-sealed:v1:S' });
+    // A v2 value (key in clear, from an engine before v4) is still read.
     expect(parseCertValue('{"cert":"C","key":"K","extra":1}')).to.deep.equal({ cert: 'C', key: 'K' });
     for (const raw of ['', 'x', 'null', '{}', '{"cert":"C"}', '{"cert":"","key":"K"}', '{"cert":1,"key":"K"}']) {
       expect(parseCertValue(raw), raw).to.equal(null);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import { expect } from 'chai';
 import { loadConfig } from '../../../lib/config';
-import { backendKey, certKey, domainKey, settingsKey } from '../../../lib/etcd-keys';
+import { backendKey, certKey, certSealContext, domainKey, settingsKey } from '../../../lib/etcd-keys';
+import { generateSecretKey, SecretBox } from '../../../lib/secret-box';
 import { silentLogger } from '../../../lib/log';
 import { RouteTable, type RouteChange } from '../../../router/route-table';
 import { httpsRedirector } from '../../../router/tls';
@@ -84,6 +85,26 @@ describe('router/tls-store: certificates and settings from etcd keys', function 
     expect(store.contextFor('www.shop.test')).to.equal(undefined);
     store.apply({ type: 'put', key: certKey(PREFIX, 'shop', 'x.shop.test'), value: 'not json' });
     expect(problems.map((p) => `${p.app} ${p.host}`)).to.deep.equal(['shop www.shop.test', 'shop x.shop.test']);
+  });
+
+  it('opens a sealed private key (contract v4) for its own etcd key only, and reports one it cannot open', () => {
+    const box = new SecretBox(generateSecretKey());
+    const key = certKey(PREFIX, 'shop', 'www.shop.test');
+    const sealed = JSON.stringify({ cert: shop.cert, sealedKey: box.seal(shop.key, certSealContext(key)) });
+    const problems: Array<{ app: string; host: string; error: string }> = [];
+    const store = new TlsStore(PREFIX, { onInvalid: (problem) => problems.push(problem), openKey: (value, context) => box.open(value, context) });
+    store.apply({ type: 'put', key, value: sealed });
+    expect(store.contextFor('www.shop.test')).to.not.equal(undefined);
+    expect(problems).to.deep.equal([]);
+    // The same value under another host's key does not open: it was sealed for www.shop.test.
+    store.apply({ type: 'put', key: certKey(PREFIX, 'shop', 'api.shop.test'), value: sealed });
+    expect(store.contextFor('api.shop.test')).to.equal(undefined);
+    expect(problems[0]).to.include({ app: 'shop', host: 'api.shop.test' });
+    expect(problems[0]!.error).to.match(/fails authentication/);
+    // A router without the key file cannot open it, and says so.
+    const keyless: string[] = [];
+    new TlsStore(PREFIX, { onInvalid: (problem) => keyless.push(problem.error) }).apply({ type: 'put', key, value: sealed });
+    expect(keyless[0]).to.match(/sealed and this router has no secrets key/);
   });
 
   it('lets the smaller app name win when two apps publish one host (order-independent)', () => {
