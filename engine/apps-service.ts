@@ -2,7 +2,9 @@
 import { assertAppName } from '../lib/app-name';
 import { SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import { AppWork } from './app-work';
 import type { Deployer } from './deployer';
+import { acquireAll, InProcessLocks, type LockService } from './locks';
 import type { App, FormationEntry, Release } from './model';
 import type { RoutePublisher } from './publisher';
 import type { Instance, RuntimeDriver } from './runtime-driver';
@@ -18,6 +20,14 @@ export interface SourceRepositories {
 /** Per-app build cache (owned by the builder). */
 export interface BuildCaches {
   remove(app: string): Promise<void>;
+}
+
+/**
+ * Deletes an app's images (registry and Docker host) when it is destroyed: the image janitor's
+ * hook. Called holding the app's locks, after its instances are stopped.
+ */
+export interface AppImages {
+  removeAppImages(app: { id: number; name: string }): Promise<void>;
 }
 
 export interface AppAddresses {
@@ -44,6 +54,11 @@ export class AppsService {
     private readonly driver: RuntimeDriver,
     readonly addresses: AppAddresses,
     private readonly logger: Logger,
+    /** The control plane's lock service; destroy takes every scope of the app. */
+    private readonly locks: LockService = new InProcessLocks(),
+    /** The app's running work, cancelled by destroy. */
+    private readonly work: AppWork = new AppWork(),
+    private readonly images: AppImages | null = null,
   ) {}
 
   async create(name: string): Promise<App> {
@@ -86,12 +101,27 @@ export class AppsService {
       throw new SlipwayError('confirmation_required',
         `Destroying "${name}" removes its containers, routes, repository and release history. Confirm with --confirm ${name}.`);
     }
-    // The rows go first: from then on the reconciler sees no app to bring back, and whatever a
-    // failure below leaves running is an orphan it removes.
-    await this.apps.delete(app.id);
-    await this.deployer.teardown(name);
-    await this.repositories.remove(name);
-    await this.caches.remove(name);
-    this.logger.info({ app: name }, 'app destroyed');
+    // Running and queued work of this app (by id) ends now: a deploy waiting on checks is cancelled
+    // and removes what it started. Then every lock of the app, in order: when they are held, nothing
+    // else acts on it. The rows go last, so the name cannot be taken again before all is gone.
+    this.work.cancel(app.id, name);
+    const unlock = await acquireAll(this.locks, name);
+    try {
+      const still = await this.apps.find(name);
+      if (!still || still.id !== app.id) return; // a destroy queued before this one did it
+      await this.deployer.teardown(name);
+      await this.repositories.remove(name);
+      await this.caches.remove(name);
+      if (this.images) {
+        await this.images.removeAppImages(app).catch((error: unknown) =>
+          this.logger.warn({ app: name, err: error }, 'could not delete the app\'s images'));
+      }
+      await this.apps.delete(app.id);
+      this.logger.info({ app: name }, 'app destroyed');
+    } finally {
+      // Gone, or (after a failure) still there and usable: either way its cancellation is spent.
+      this.work.forget(app.id);
+      unlock();
+    }
   }
 }

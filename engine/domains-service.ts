@@ -12,11 +12,11 @@
  * Changes go to etcd first and to the store second; if the store then fails, etcd is put back from
  * the store. The store stays the truth, and what the router serves is never ahead of it for long.
  */
-import { AppLocks } from '../lib/app-locks';
 import { SlipwayError } from '../lib/errors';
 import type { CertValue } from '../lib/etcd-keys';
 import type { Logger } from '../lib/log';
 import { certificateCovers, checkCertificate, type CheckedCertificate } from './certs';
+import { InProcessLocks, withLock, type LockService } from './locks';
 import type { App } from './model';
 import type { TlsPublisher } from './publisher';
 import type { AppsRepo } from './store/apps-repo';
@@ -117,8 +117,6 @@ function listOf(names: readonly string[], max = 3): string {
 }
 
 export class DomainsService {
-  private readonly locks = new AppLocks();
-
   constructor(
     private readonly apps: AppsRepo,
     private readonly repo: DomainsRepo,
@@ -127,6 +125,8 @@ export class DomainsService {
     private readonly platformDomain: string,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
+    /** The control plane's lock service (scope `domains`); its own when not given (tests). */
+    private readonly locks: LockService = new InProcessLocks(),
   ) {}
 
   private defaultHost(app: string): string {
@@ -134,12 +134,7 @@ export class DomainsService {
   }
 
   private async withLock<T>(app: string, work: () => Promise<T>): Promise<T> {
-    const unlock = await this.locks.acquire(app);
-    try {
-      return await work();
-    } finally {
-      unlock();
-    }
+    return withLock(this.locks, app, 'domains', work);
   }
 
   /** The default domain first, then the custom ones by name. */

@@ -11,9 +11,12 @@ import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
 import { createApi, listen } from '../api/server';
 import { attachUpgradeHandler } from '../api/attach-server';
-import { AppsService } from '../engine/apps-service';
+import { AppsService, type AppImages } from '../engine/apps-service';
 import { ConfigService } from '../engine/config-service';
-import { Deployer, safeAppJson } from '../engine/deployer';
+import { AppWork } from '../engine/app-work';
+import { Deployer } from '../engine/deployer';
+import { DeployService } from '../engine/deploy-service';
+import { InProcessLocks } from '../engine/locks';
 import { Reconciler } from '../engine/reconciler';
 import { FormationService } from '../engine/formation-service';
 import { DockerDriver } from '../engine/drivers/docker-driver';
@@ -30,7 +33,6 @@ import { DomainsRepo } from '../engine/store/domains-repo';
 import { openDatabase, type Database } from '../engine/store/database';
 import { IdentityRepo } from '../engine/store/identity-repo';
 import { ReleasesRepo } from '../engine/store/releases-repo';
-import { AppLocks } from '../lib/app-locks';
 import { DockerBuildCaches } from '../builder/build-caches';
 import { createBuildSystem } from '../builder/build-system';
 import { HookServer } from '../builder/hook-server';
@@ -60,7 +62,13 @@ export function platformId(config: Config): string {
   return crypto.createHash('sha256').update(`${config.stateDir}\n${config.etcdPrefix}`).digest('hex').slice(0, 12);
 }
 
-export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
+/** Parts another component provides (the integrator wires them); each is optional. */
+export interface PlatformOptions {
+  /** Deletes a destroyed app's images (the image janitor). */
+  appImages?: AppImages;
+}
+
+export async function startPlatform(config: Config, logger: Logger, options: PlatformOptions = {}): Promise<Platform> {
   const db = await openDatabase(config.databaseUrl);
   const docker = new Docker({ socketPath: config.dockerSocket });
   const etcd = new Etcd3({ hosts: [...config.etcdUrls] });
@@ -73,11 +81,13 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
 
   const driver = new DockerDriver(docker, platformId(config));
   const publisher = new EtcdPublisher(etcd, config.etcdPrefix);
-  const deployLocks = new AppLocks();
+  // The one lock service and the record of each app's running work, shared by every part below.
+  const locks = new InProcessLocks();
+  const work = new AppWork();
   const oneOffRunner = new DockerOneOff(docker, platformId(config));
   const releaseTasks = new ReleaseTasks(oneOffRunner, CONTAINER_PORT, logger.child({ part: 'release-phase' }));
   let reconciler: Reconciler | null = null;
-  const deployer = new Deployer(driver, publisher, releasesRepo, deployLocks, {
+  const deployer = new Deployer(driver, publisher, releasesRepo, locks, {
     bootTimeoutMs: config.bootTimeoutMs,
     stopGraceSeconds: config.stopGraceSeconds,
     containerPort: CONTAINER_PORT,
@@ -88,16 +98,17 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     capacity: { reservedMemoryMb: config.reservedMemoryMb, cpuOvercommit: config.cpuOvercommit },
   }, logger.child({ part: 'deployer' }), (app) => { void reconciler?.reconcile(app); },
   (request, progress) => releaseTasks.releasePhase(request.app, request.release, request.build, progress));
-  reconciler = new Reconciler(appsRepo, releasesRepo, buildsRepo, driver, publisher, deployer, deployLocks, CONTAINER_PORT, logger.child({ part: 'reconciler' }));
+  reconciler = new Reconciler(appsRepo, releasesRepo, buildsRepo, driver, publisher, deployer, locks, CONTAINER_PORT, logger.child({ part: 'reconciler' }));
   const formation = new FormationService(appsRepo, releasesRepo, buildsRepo, driver, deployer, reconciler, logger.child({ part: 'formation' }));
   const repositories = new GitRepositories(path.join(config.stateDir, 'repos'), path.join(__dirname, '..', 'builder', 'pre-receive.js'));
   const caches = new DockerBuildCaches(docker, config.stackBuildImage, config.stackRunImage);
   let sshPort = config.sshPort;
   const addresses = addressesFrom(config, () => sshPort);
-  const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }));
-  const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }));
+  const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }),
+    locks, work, options.appImages ?? null);
+  const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }), locks, work);
   const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }));
-  const domains = new DomainsService(appsRepo, new DomainsRepo(db), publisher, config.domain, logger.child({ part: 'domains' }));
+  const domains = new DomainsService(appsRepo, new DomainsRepo(db), publisher, config.domain, logger.child({ part: 'domains' }), undefined, locks);
   const oneOffs = new OneOffService(appsRepo, releasesRepo, buildsRepo, oneOffRunner, {
     containerPort: CONTAINER_PORT, attachTimeoutMs: ATTACH_TIMEOUT_SECONDS * 1000,
   }, logger.child({ part: 'run' }));
@@ -109,21 +120,13 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     docker, db, config, apps: appsRepo, builds: buildsRepo, releases, caches,
     npmRegistry: resolveNpmRegistry(config), logger: logger.child({ part: 'builder' }),
   });
-  const pipeline = buildSystem.pipeline;
-  const pushes = new PushHandler(appsRepo, pipeline, releases, addresses.urlFor, logger.child({ part: 'push' }),
-    (app, build) => formation.applyAppJsonFormation(app, safeAppJson(build.appJson).formation),
-    async (app, release, build, say) => {
-      const script = safeAppJson(build.appJson).scripts.postdeploy;
-      if (!script) return;
-      say(`-----> Running postdeploy script: ${script}`);
-      let partial = '';
-      const code = await releaseTasks.run(app.name, release, build, script, (text) => {
-        const lines = (partial + text).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) say(`       ${line}`);
-      });
-      if (code !== 0) say(` !     The postdeploy script exited with code ${code}; the release stays live.`);
-    }, buildSystem.firstBuildSetup);
+  const deploys = new DeployService(appsRepo, releases, work, {
+    setup: buildSystem.firstBuildSetup,
+    formation,
+    commands: releaseTasks,
+    images: buildSystem.imageImporter,
+  }, addresses.urlFor, logger.child({ part: 'deploy' }));
+  const pushes = new PushHandler(deploys, buildSystem.pipeline, logger.child({ part: 'push' }));
   const hookSocket = path.join(config.stateDir, 'run', `hooks-${process.pid}.sock`);
   const hooks = new HookServer(hookSocket, pushes, logger.child({ part: 'hooks' }));
   await hooks.start();
@@ -131,8 +134,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const ssh = new SshGitServer(
     { host: config.sshHost, port: config.sshPort, hostKey: ensureHostKey(config.stateDir), hookSocket },
     { userForFingerprint: (fp) => identity.userForFingerprint(fp) },
-    { exists: (app) => appsRepo.find(app).then((a) => a !== null), repositoryPath: (app) => repositories.pathOf(app) },
-    new AppLocks(), hooks, logger.child({ part: 'ssh' }), oneOffs,
+    {
+      exists: (app) => appsRepo.find(app).then((a) => a !== null),
+      repositoryPath: (app) => repositories.pathOf(app),
+      pushQueued: (app) => { void deploys.supersede(app).catch((error) => logger.warn({ app, err: error }, 'could not tell the running push')); },
+    },
+    locks, hooks, logger.child({ part: 'ssh' }), oneOffs,
   );
   await ssh.start();
   sshPort = ssh.port;
@@ -143,7 +150,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
     domains,
-    buildpacks: buildSystem.api,
+    buildpacks: { ...buildSystem.api, imageDeploys: { deploy: (app: string, image: unknown) => deploys.deployImage(app, image) } },
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,
     attachUpgradeHandler({ identity, oneOffs, logger: logger.child({ part: 'run' }) }));

@@ -7,7 +7,7 @@ import {
 import { MAX_QUANTITY, parseScaleArgs } from '../../../engine/formation-service';
 import { DEFAULT_SIZE, type Build, type FormationEntry, type ProcessTypes, type Release } from '../../../engine/model';
 import type { Instance } from '../../../engine/runtime-driver';
-import { AppLocks } from '../../../lib/app-locks';
+import { InProcessLocks } from '../../../engine/locks';
 import { SlipwayError } from '../../../lib/errors';
 import { silentLogger } from '../../../lib/log';
 import { freePort } from '../../support/slipway';
@@ -194,7 +194,7 @@ describe('engine/deployer Deployer', () => {
     const releases = new FakeReleases(events);
     const afterFailure: string[] = [];
     const progress: string[] = [];
-    const locks = new AppLocks();
+    const locks = new InProcessLocks();
     const deployer = new Deployer(driver, publisher, releases.asRepo(), locks, {
       bootTimeoutMs: 2000, stopGraceSeconds: 7, containerPort: 5000, logLines: 2, surge: 1, maxUnavailable: 0, drainMs: 5,
       capacity: { reservedMemoryMb: 1024, cpuOvercommit: 4 }, ...options,
@@ -215,7 +215,7 @@ describe('engine/deployer Deployer', () => {
           (line) => progress.push(line),
         );
         // Old instances are stopped behind the answer, under the app's lock: the next operation waits for them.
-        (await locks.acquire('shop'))();
+        (await locks.acquire('shop', 'deploy'))();
       },
     };
   }
