@@ -19,9 +19,9 @@ export interface PushWork {
 }
 
 interface RunningPush {
-  controller: AbortController;
   waiting: boolean;
   superseded: boolean;
+  cancel(): void;
 }
 
 export class AppWork {
@@ -46,17 +46,19 @@ export class AppWork {
 
   /** Starts tracking the push deploying the app now. */
   beginPush(appId: number, appName: string): PushWork {
-    const running: RunningPush = { controller: new AbortController(), waiting: false, superseded: false };
-    this.pushes.set(appId, running);
-    const supersede = (): void => {
-      running.controller.abort(new SlipwayError('deploy_failed',
-        `Deploy cancelled: a newer push to ${appName} arrived while this one waited on a failing health check.`));
+    const controller = new AbortController();
+    const running: RunningPush = {
+      waiting: false,
+      superseded: false,
+      cancel: () => controller.abort(new SlipwayError('deploy_failed',
+        `Deploy cancelled: a newer push to ${appName} arrived while this one waited on a failing health check.`)),
     };
+    this.pushes.set(appId, running);
     return {
-      signal: AbortSignal.any([this.signalFor(appId), running.controller.signal]),
+      signal: AbortSignal.any([this.signalFor(appId), controller.signal]),
       waiting: () => {
         running.waiting = true;
-        if (running.superseded) supersede();
+        if (running.superseded) running.cancel();
       },
       done: () => {
         if (this.pushes.get(appId) === running) this.pushes.delete(appId);
@@ -72,10 +74,7 @@ export class AppWork {
     const running = this.pushes.get(appId);
     if (!running) return;
     running.superseded = true;
-    if (running.waiting) {
-      running.controller.abort(new SlipwayError('deploy_failed',
-        'Deploy cancelled: a newer push arrived while this one waited on a failing health check.'));
-    }
+    if (running.waiting) running.cancel();
   }
 
   private controller(appId: number): AbortController {

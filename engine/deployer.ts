@@ -272,7 +272,7 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
 
 /** Why checks that ran out of SLIPWAY_BOOT_TIMEOUT stopped, and how to give them longer. */
 export function overTime(bootTimeoutMs: number): string {
-  const seconds = Math.round(bootTimeoutMs / 1000);
+  const seconds = Number((bootTimeoutMs / 1000).toFixed(1));
   return `the checks did not pass within ${seconds} s, the limit for all of an instance's checks; `
     + `raise SLIPWAY_BOOT_TIMEOUT (now ${seconds}) if it needs longer`;
 }
