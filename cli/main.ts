@@ -14,6 +14,7 @@ import * as configCommands from './commands-config';
 import { registerBuildpackCommands } from './commands-buildpacks';
 import * as domainCommands from './commands-domains';
 import * as psCommands from './commands-ps';
+import { appsRename } from './commands-rename';
 import { colorEnabled, errorLine, type Env } from './format';
 import { resolveSettings } from './settings';
 
@@ -125,6 +126,14 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
     .option('--confirm <name>', 'the app name again, to confirm')
     .addHelpText('after', examples('slipway apps:destroy my-app --confirm my-app'))
     .action((name: string, opts: { confirm?: string }) => commands.appsDestroy(ctx, name, opts));
+
+  program
+    .command('apps:rename')
+    .description('rename an app: its URL and git URL change; config, releases and custom domains stay')
+    .argument('<app>', 'the app')
+    .argument('<new-name>', 'its new name')
+    .addHelpText('after', examples('slipway apps:rename my-app shop'))
+    .action((name: string, newName: string) => appsRename(ctx, name, newName));
 
   program
     .command('releases')

@@ -323,6 +323,20 @@ export class DomainsService {
     });
   }
 
+  /**
+   * Writes every route key of the app from the store under its current name: its default and
+   * custom domains, their certificates and its settings (after apps:rename).
+   */
+  async republish(appName: string): Promise<void> {
+    const app = await this.apps.get(appName);
+    await this.withLock(app.name, async () => {
+      const { hosts } = await this.hostsOf(app);
+      for (const host of hosts) await this.publisher.publishDomain(app.name, host);
+      await this.publishCerts(app);
+      await this.publisher.publishSettings(app.name, { redirectHttps: await this.repo.redirectHttps(app.id) });
+    });
+  }
+
   /** Writes the certificate keys of the app from the store. */
   private async publishCerts(app: App): Promise<void> {
     const [{ hosts }, certs] = await Promise.all([this.hostsOf(app), this.repo.certs(app.id)]);

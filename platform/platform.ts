@@ -13,6 +13,7 @@ import { createApi, listen } from '../api/server';
 import { attachUpgradeHandler } from '../api/attach-server';
 import { AppsService, type AppImages } from '../engine/apps-service';
 import { ConfigService } from '../engine/config-service';
+import { AppRenamer } from '../engine/app-rename';
 import { AppWork } from '../engine/app-work';
 import { Deployer } from '../engine/deployer';
 import { DeployService } from '../engine/deploy-service';
@@ -109,6 +110,11 @@ export async function startPlatform(config: Config, logger: Logger, options: Pla
   const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }), locks, work);
   const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }));
   const domains = new DomainsService(appsRepo, new DomainsRepo(db), publisher, config.domain, logger.child({ part: 'domains' }), undefined, locks);
+  const renamer = new AppRenamer({
+    apps: appsRepo, repositories, routes: domains, caches, locks, logger: logger.child({ part: 'rename' }),
+    converge: (app) => reconciler!.reconcile(app, { wait: true }),
+    teardown: (app) => deployer.teardown(app),
+  });
   const oneOffs = new OneOffService(appsRepo, releasesRepo, buildsRepo, oneOffRunner, {
     containerPort: CONTAINER_PORT, attachTimeoutMs: ATTACH_TIMEOUT_SECONDS * 1000,
   }, logger.child({ part: 'run' }));
@@ -146,7 +152,7 @@ export async function startPlatform(config: Config, logger: Logger, options: Pla
 
   const api = createApi({
     formation,
-    apps, releases, builds: buildsRepo, config: configVars, identity, logger: logger.child({ part: 'api' }),
+    apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
     domains,
