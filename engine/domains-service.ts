@@ -133,8 +133,15 @@ export class DomainsService {
     return `${app}.${this.platformDomain.toLowerCase()}`;
   }
 
-  private async withLock<T>(app: string, work: () => Promise<T>): Promise<T> {
-    return withLock(this.locks, app, 'domains', work);
+  /** Runs `work` holding the app's `domains` lock, if the app is still the one named (not destroyed meanwhile). */
+  private async withLock<T>(app: App, work: () => Promise<T>): Promise<T> {
+    return withLock(this.locks, app.name, 'domains', async () => {
+      const now = await this.apps.find(app.name);
+      if (!now || now.id !== app.id) {
+        throw new SlipwayError('app_not_found', `${app.name} was destroyed while this change waited, so nothing was changed.`);
+      }
+      return work();
+    });
   }
 
   /** The default domain first, then the custom ones by name. */
@@ -162,7 +169,7 @@ export class DomainsService {
   async add(appName: string, input: string): Promise<DomainView> {
     const app = await this.apps.get(appName);
     const host = normalizeDomain(input, this.platformDomain, app.name);
-    return this.withLock(app.name, async () => {
+    return this.withLock(app, async () => {
       const owner = await this.repo.owner(host);
       if (owner) throw this.taken(host, owner.app, app.name);
       let added;
@@ -203,7 +210,7 @@ export class DomainsService {
     if (host === this.defaultHost(app.name)) {
       throw new SlipwayError('invalid_domain', `${host} is ${app.name}'s default domain: it cannot be removed (it goes when the app is destroyed).`);
     }
-    await this.withLock(app.name, async () => {
+    await this.withLock(app, async () => {
       const { custom } = await this.hostsOf(app);
       if (!custom.has(host)) {
         throw new SlipwayError('domain_not_found', `${host} is not a domain of ${app.name}. Run \`slipway domains ${app.name}\` to list them.`);
@@ -234,7 +241,7 @@ export class DomainsService {
   async addCert(appName: string, certificatePem: string, privateKeyPem: string): Promise<AddedCert> {
     const app = await this.apps.get(appName);
     const checked = checkCertificate(certificatePem, privateKeyPem, this.now());
-    return this.withLock(app.name, async () => {
+    return this.withLock(app, async () => {
       const [{ hosts }, existing] = await Promise.all([this.hostsOf(app), this.repo.certs(app.id)]);
       if (!hosts.some((host) => certificateCovers(checked.names, host))) throw this.coversNothing(app.name, checked, hosts);
 
@@ -271,7 +278,7 @@ export class DomainsService {
    */
   async removeCerts(appName: string, input?: string): Promise<CertView[]> {
     const app = await this.apps.get(appName);
-    return this.withLock(app.name, async () => {
+    return this.withLock(app, async () => {
       const [{ hosts }, certs] = await Promise.all([this.hostsOf(app), this.repo.certs(app.id)]);
       const views = this.views(hosts, certs);
       let removed: CertView[];
@@ -308,7 +315,7 @@ export class DomainsService {
 
   async updateSettings(appName: string, changes: Partial<TlsSettings>): Promise<TlsSettings> {
     const app = await this.apps.get(appName);
-    return this.withLock(app.name, async () => {
+    return this.withLock(app, async () => {
       const current = { redirectHttps: await this.repo.redirectHttps(app.id) };
       const next = { ...current, ...changes };
       await this.publisher.publishSettings(app.name, next);
@@ -329,7 +336,7 @@ export class DomainsService {
    */
   async republish(appName: string): Promise<void> {
     const app = await this.apps.get(appName);
-    await this.withLock(app.name, async () => {
+    await this.withLock(app, async () => {
       const { hosts } = await this.hostsOf(app);
       for (const host of hosts) await this.publisher.publishDomain(app.name, host);
       await this.publishCerts(app);
