@@ -33,9 +33,9 @@ export function parseImageReference(input: unknown): string {
   return ref;
 }
 
-/** Description of the release an image deploy makes. */
 export type { ImageDeployResult } from '../engine/deploy-service';
 
+/** Description of the release an image deploy makes. */
 export function imageDeployDescription(ref: string): string {
   return `Deploy image ${ref.length > 200 ? `${ref.slice(0, 197)}...` : ref}`;
 }

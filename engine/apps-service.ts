@@ -24,7 +24,10 @@ export interface BuildCaches {
 
 /**
  * Deletes an app's images (registry and Docker host) when it is destroyed: the image janitor's
- * hook. Called holding the app's locks, after its instances are stopped.
+ * hook. Called holding the app's locks, after its instances are stopped and before its rows are
+ * deleted (its builds, with their image references, can still be read by the app's id). The
+ * repository name in an image reference is the app's name when it was built (apps:rename keeps
+ * old images), so go by the builds, not by the current name. A failure is logged, not fatal.
  */
 export interface AppImages {
   removeAppImages(app: { id: number; name: string }): Promise<void>;
