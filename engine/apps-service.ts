@@ -47,6 +47,9 @@ export interface AppInfo {
 }
 
 export class AppsService {
+  /** Names whose destroy runs in this process: their rows go last, so a create would only be refused less clearly. */
+  private readonly destroying = new Set<string>();
+
   constructor(
     private readonly apps: AppsRepo,
     private readonly releases: ReleasesRepo,
@@ -66,6 +69,9 @@ export class AppsService {
 
   async create(name: string): Promise<App> {
     assertAppName(name);
+    if (this.destroying.has(name)) {
+      throw new SlipwayError('app_exists', `"${name}" is being destroyed: create it again once apps:destroy has finished.`);
+    }
     const app = await this.apps.create(name);
     try {
       await this.repositories.create(name);
@@ -99,11 +105,23 @@ export class AppsService {
   }
 
   async destroy(name: string, confirm: string | undefined): Promise<void> {
-    const app = await this.apps.get(name);
     if (confirm !== name) {
+      await this.apps.get(name); // an unknown app is named as such first
       throw new SlipwayError('confirmation_required',
         `Destroying "${name}" removes its containers, routes, repository and release history. Confirm with --confirm ${name}.`);
     }
+    // From the call on, a create of the name is refused as "being destroyed".
+    const first = !this.destroying.has(name);
+    this.destroying.add(name);
+    try {
+      await this.destroyConfirmed(name);
+    } finally {
+      if (first) this.destroying.delete(name);
+    }
+  }
+
+  private async destroyConfirmed(name: string): Promise<void> {
+    const app = await this.apps.get(name);
     // Running and queued work of this app (by id) ends now: a deploy waiting on checks is cancelled
     // and removes what it started. Then every lock of the app, in order: when they are held, nothing
     // else acts on it. The rows go last, so the name cannot be taken again before all is gone.
