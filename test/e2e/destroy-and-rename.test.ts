@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { makeSshKey, startTestSlipway, uniqueName, WorkingCopy, type TestSlipway } from '../support/slipway';
+import { httpGet, makeSshKey, startTestSlipway, uniqueName, WorkingCopy, type TestSlipway } from '../support/slipway';
 
 interface ReleaseJson { version: number; status: string }
 
@@ -22,6 +22,8 @@ describe('apps:destroy during a hanging deploy, and apps:rename (end to end)', f
   let key: { privateKey: string; publicKey: string };
   const app = uniqueName('e2e-race');
   const renamed = uniqueName('e2e-renamed');
+  const superseded = uniqueName('e2e-newer');
+  const customHost = `${uniqueName('www')}.example.test`;
   const copies: WorkingCopy[] = [];
 
   before(async function () {
@@ -33,7 +35,7 @@ describe('apps:destroy during a hanging deploy, and apps:rename (end to end)', f
   });
 
   after(async function () {
-    for (const name of [app, renamed]) await slipway.api('DELETE', `/apps/${name}?confirm=${name}`);
+    for (const name of [app, renamed, superseded]) await slipway.api('DELETE', `/apps/${name}?confirm=${name}`);
     for (const copy of copies) copy.remove();
     fs.rmSync(keysDir, { recursive: true, force: true });
     await slipway.close();
@@ -74,6 +76,7 @@ describe('apps:destroy during a hanging deploy, and apps:rename (end to end)', f
   });
 
   it('renames the app: it serves under the new name with its releases, and the old name is free', async function () {
+    expect((await slipway.api('POST', `/apps/${app}/domains`, { hostname: customHost })).status).to.equal(201);
     const before = (await slipway.api<ReleaseJson[]>('GET', `/apps/${app}/releases`)).body;
     const answer = await slipway.api<{ name: string; gitUrl: string }>('PATCH', `/apps/${app}`, { name: renamed });
     expect(answer.status).to.equal(200);
@@ -82,6 +85,10 @@ describe('apps:destroy during a hanging deploy, and apps:rename (end to end)', f
     expect((await slipway.fetchApp(app)).status).to.equal(404);
     expect((await slipway.api<ReleaseJson[]>('GET', `/apps/${renamed}/releases`)).body).to.deep.equal(before);
     expect((await slipway.api('GET', `/apps/${app}`)).status).to.equal(404);
+    // Its custom domain stayed with it and still routes to it.
+    const domains = (await slipway.api<Array<{ hostname: string }>>('GET', `/apps/${renamed}/domains`)).body;
+    expect(domains.map((d) => d.hostname)).to.include(customHost);
+    expect((await httpGet(slipway.config.routerPort, customHost, '/')).status).to.equal(200);
 
     // Its repository moved with it: the next push goes to the new git URL.
     const copy = copies[1]!;
@@ -90,5 +97,25 @@ describe('apps:destroy during a hanging deploy, and apps:rename (end to end)', f
     const push = await copy.push(slipway.gitUrl(renamed));
     expect(push.code, push.output).to.equal(0);
     expect((await slipway.fetchApp(renamed)).status).to.equal(200);
+  });
+
+  it('lets a newer push cancel a deploy that waits on a failing check, and deploys the newer one', async function () {
+    expect((await slipway.api('POST', '/apps', { name: superseded })).status).to.equal(201);
+    const failing = await WorkingCopy.fromFixture('dockerfile-basic', key.privateKey);
+    copies.push(failing);
+    failing.write('app.json', FAILING_CHECK);
+    await failing.commitAll('A check that never passes');
+    const first = failing.push(slipway.gitUrl(superseded));
+    await waitForPendingRelease(superseded);
+
+    const fixed = await WorkingCopy.fromFixture('dockerfile-basic', key.privateKey);
+    copies.push(fixed);
+    const second = await fixed.push(slipway.gitUrl(superseded), '+main:main');
+    const cancelled = await first;
+    expect(cancelled.code).to.not.equal(0);
+    expect(cancelled.output).to.include(`Deploy cancelled: a newer push to ${superseded} arrived while this one waited on a failing health check.`);
+    expect(second.code, second.output).to.equal(0);
+    expect(second.output).to.include(`Waiting for another push to ${superseded} to finish`);
+    expect((await slipway.fetchApp(superseded)).status).to.equal(200);
   });
 });
