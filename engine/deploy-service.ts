@@ -97,6 +97,7 @@ export class DeployService {
     const push = this.work.beginPush(app.id, app.name);
     try {
       const signal = push.signal;
+      checkpoint(signal); // a push queued behind a destroy of its app goes no further
       say(`-----> Building ${app.name} from ${source.commit.slice(0, 7)} on the Slipway stack`);
       const appJson = await this.readAppJson(source);
       const first = app.currentRelease === null;

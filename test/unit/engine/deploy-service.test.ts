@@ -112,6 +112,15 @@ describe('engine/deploy-service DeployService', () => {
     expect((await pushing).version).to.equal(1);
   });
 
+  it('builds nothing for an app being destroyed', async () => {
+    const r = rig({ app: { ...APP, currentRelease: 3 } });
+    r.work.cancel(7, 'shop');
+    const error = await r.service.push('shop', r.source, r.say).catch((e: Error) => e);
+    expect((error as Error).message).to.equal('Deploy cancelled: shop is being destroyed.');
+    expect(r.steps).to.deep.equal([]);
+    expect(r.reads).to.deep.equal([]);
+  });
+
   it('goes no further than the build when the app is destroyed meanwhile', async () => {
     const r = rig({ app: { ...APP, currentRelease: 3 } });
     r.source.build = async () => { r.work.cancel(7, 'shop'); return buildOf(null); };
