@@ -1,7 +1,8 @@
 /**
  * Assembles the builder's parts for the platform (platform/platform.ts): the build pipeline with
  * its Dockerfile and buildpack builders, buildpacks per app, the first-deploy app.json setup,
- * image deploys, and what the API needs of them.
+ * the image importer, and what the API needs of them (image deploys are the engine's deploy
+ * service's, wired in platform/platform.ts).
  */
 import path from 'node:path';
 import type Docker from 'dockerode';
@@ -52,16 +53,16 @@ export function createBuildSystem(deps: BuildSystemDeps) {
   const buildpacks = new BuildpacksService(deps.apps, buildpacksRepo, buildpackCheck(config.buildpacksDir), logger.child({ part: 'buildpacks' }));
   const firstBuildSetup = new AppSetupService(deps.apps, buildpacksRepo,
     (app, task) => deps.releases.exclusive(app, task), logger.child({ part: 'app-setup' }));
-  const imageDeploys = new ImageDeploys(docker, deps.apps, deps.builds, deps.releases, config.registry, logger.child({ part: 'image-deploy' }));
+  const imageImporter = new ImageDeploys(docker, deps.apps, deps.builds, config.registry, logger.child({ part: 'image-deploy' }));
   return {
     pipeline,
     firstBuildSetup,
-    /** BuildpackRoutesDeps of api/routes/buildpacks.ts. */
+    imageImporter,
+    /** BuildpackRoutesDeps of api/routes/buildpacks.ts, but for imageDeploys (the deploy service's). */
     api: {
       buildpacks,
       buildCaches: deps.caches,
       appExists: async (app: string): Promise<void> => { await deps.apps.get(app); },
-      imageDeploys,
     },
   };
 }

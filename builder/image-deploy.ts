@@ -2,16 +2,17 @@
  * `deploy APP --image REF`: deploys an existing image instead of building one. The image is used
  * from the Docker host if it is there, else pulled (from Slipway's registry or any registry the
  * host reaches); it is tagged `<registry>/<app>:<build-id>` and pushed to Slipway's registry, and
- * recorded as a build (image, digest, size, the reference it came from), then released and
- * deployed like a push. Its CMD runs as `web`, as for a Dockerfile app.
+ * recorded as a build (image, digest, size, the reference it came from). The engine's deploy
+ * service then releases it like a push (engine/deploy-service.ts). Its CMD runs as `web`, as for a
+ * Dockerfile app.
  */
 import crypto from 'node:crypto';
 import type Docker from 'dockerode';
 import { SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import type { Progress } from '../engine/deployer';
-import type { Build, Release } from '../engine/model';
-import type { ReleaseService } from '../engine/release-service';
+import type { ImageImporter } from '../engine/deploy-service';
+import type { Build } from '../engine/model';
 import type { AppsRepo } from '../engine/store/apps-repo';
 import type { BuildsRepo } from '../engine/store/builds-repo';
 import { formatBytes } from './buildpack-builder';
@@ -32,27 +33,24 @@ export function parseImageReference(input: unknown): string {
   return ref;
 }
 
+export type { ImageDeployResult } from '../engine/deploy-service';
+
 /** Description of the release an image deploy makes. */
 export function imageDeployDescription(ref: string): string {
   return `Deploy image ${ref.length > 200 ? `${ref.slice(0, 197)}...` : ref}`;
 }
 
-export interface ImageDeployResult {
-  build: Build;
-  release: Release;
-}
-
-export class ImageDeploys {
+export class ImageDeploys implements ImageImporter {
   constructor(
     private readonly docker: Docker,
     private readonly apps: AppsRepo,
     private readonly builds: BuildsRepo,
-    private readonly releases: ReleaseService,
     private readonly registry: string,
     private readonly logger: Logger,
   ) {}
 
-  async deploy(appName: string, image: unknown, progress?: Progress): Promise<ImageDeployResult> {
+  /** The image, pushed to Slipway's registry and recorded as a succeeded build; throws build_failed. */
+  async importImage(appName: string, image: unknown, progress?: Progress): Promise<{ build: Build; description: string }> {
     const ref = parseImageReference(image);
     const app = await this.apps.get(appName);
     const say = (line: string): void => progress?.(line);
@@ -94,11 +92,7 @@ export class ImageDeploys {
       throw new SlipwayError('build_failed', `Could not deploy the image ${ref}: ${(error as Error).message}`, { cause: error });
     }
     this.logger.info({ app: app.name, build: buildId, image: ref }, 'image imported');
-    const release = await this.releases.exclusive(app.name, async () => {
-      const current = await this.apps.get(app.name);
-      return this.releases.deployRelease(current, build, current.config, imageDeployDescription(ref), progress);
-    });
-    return { build, release };
+    return { build, description: imageDeployDescription(ref) };
   }
 
   private async pull(ref: string): Promise<void> {

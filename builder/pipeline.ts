@@ -7,7 +7,6 @@ import crypto from 'node:crypto';
 import type Docker from 'dockerode';
 import { SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
-import { parseAppJson } from '../engine/app-json';
 import { explicitBuildpacks } from '../engine/buildpacks';
 import type { App, Build, ProcessTypes } from '../engine/model';
 import type { BuildsRepo } from '../engine/store/builds-repo';
@@ -23,6 +22,10 @@ export interface PipelineInput {
   commit: string;
   gitEnv: GitObjectEnv;
   output: (text: string) => void;
+  /** app.json of the commit, as the deploy service read (and validated) it; kept on the build. */
+  appJson: string | null;
+  /** Cancels the build (apps:destroy). */
+  signal?: AbortSignal;
 }
 
 export interface PipelineOptions {
@@ -77,6 +80,7 @@ export class BuildPipeline {
     this.logger.info({ app: input.app.name, build: buildId, commit: input.commit }, 'build started');
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new SlipwayError('build_failed', timeoutMessage(this.options.timeoutMs))), this.options.timeoutMs);
+    const signal = input.signal ? AbortSignal.any([deadline.signal, input.signal]) : deadline.signal;
     try {
       const entries = await rootEntries(input.repoPath, input.commit, input.gitEnv);
       if (entries.length === 0) {
@@ -89,12 +93,11 @@ export class BuildPipeline {
       const built = await builder.build({
         app: input.app.name, buildId, repoPath: input.repoPath, commit: input.commit,
         gitEnv: input.gitEnv, config: input.app.config, tag, output,
-        signal: deadline.signal, buildpacks: explicit, slugIgnore: await file('.slugignore'),
+        signal, buildpacks: explicit, slugIgnore: await file('.slugignore'),
       });
       clearTimeout(timer);
       const processTypes = await this.processTypes(input, built.defaultProcessTypes, output);
-      const appJson = await readFileAt(input.repoPath, input.commit, 'app.json', input.gitEnv);
-      parseAppJson(appJson); // an invalid app.json fails the build here, with its reason
+      const appJson = input.appJson;
       const imageSize = await this.reportSize(tag, built.baseImage ?? null, output);
       output('-----> Pushing image to the registry\n');
       const digest = await pushImage(this.docker, tag);

@@ -1,21 +1,15 @@
 /**
- * What a push does, called from the pre-receive hook while the client waits: check the refs, build
- * the commit, release it and report, as `remote:` lines. Returning false rejects the push, so the
- * branch ref is not updated and the running release is untouched.
+ * The push transport, called from the pre-receive hook while the client waits: it checks the refs
+ * and hands the pushed commit to the engine's deploy service (engine/deploy-service.ts), which owns
+ * the workflow; output goes back as `remote:` lines. Returning false rejects the push, so the
+ * branch ref is not updated and the running release is untouched. The builder's part of a deploy
+ * is only turning the source into an image (BuildPipeline), which this handler offers the engine.
  */
 import { isSlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
-import type { App, Build, Release } from '../engine/model';
-import type { AppsRepo } from '../engine/store/apps-repo';
-import type { ReleaseService } from '../engine/release-service';
+import type { DeployService } from '../engine/deploy-service';
 import { readFileAt, type GitObjectEnv } from './git';
 import type { BuildPipeline } from './pipeline';
-
-/** What runs before an app's first build (engine/app-setup.ts AppSetupService). */
-export interface FirstBuildSetup {
-  /** Applies app.json's env and buildpacks; answers the app as it is then. Throws to refuse the deploy. */
-  beforeFirstBuild(app: string, appJsonText: string | null, say: (line: string) => void): Promise<App>;
-}
 
 export interface RefUpdate {
   oldSha: string;
@@ -60,17 +54,9 @@ export function parseRefLines(text: string): RefUpdate[] {
 
 export class PushHandler {
   constructor(
-    private readonly apps: AppsRepo,
-    private readonly pipeline: BuildPipeline,
-    private readonly releases: ReleaseService,
-    private readonly appUrl: (app: string) => string,
+    private readonly deploys: Pick<DeployService, 'push'>,
+    private readonly pipeline: Pick<BuildPipeline, 'run'>,
     private readonly logger: Logger,
-    /** Runs before the first release of an app (app.json formation). */
-    private readonly beforeFirstRelease: (app: App, build: Build) => Promise<void> = async () => undefined,
-    /** Runs after the first release of an app is live (app.json scripts.postdeploy). */
-    private readonly afterFirstRelease: (app: App, release: Release, build: Build, say: (line: string) => void) => Promise<void> = async () => undefined,
-    /** Before an app's first build: app.json env (required, defaults, secrets) and buildpacks (engine/app-setup.ts). */
-    private readonly setup: FirstBuildSetup | null = null,
   ) {}
 
   async handle(request: PushRequest): Promise<boolean> {
@@ -81,26 +67,13 @@ export class PushHandler {
       return false;
     }
     const commit = choice.update.newSha;
+    const { repoPath, gitEnv, output } = request;
     try {
-      let app = await this.apps.get(request.app);
-      say(`-----> Building ${app.name} from ${commit.slice(0, 7)} on the Slipway stack`);
-      if (app.currentRelease === null && this.setup) {
-        const appJson = await readFileAt(request.repoPath, commit, 'app.json', request.gitEnv);
-        let header = false;
-        app = await this.setup.beforeFirstBuild(app.name, appJson, (line) => {
-          if (!header) say('-----> Setting the app up from app.json (first deploy)');
-          header = true;
-          say(`       ${line}`);
-        });
-      }
-      const build = await this.pipeline.run({ app, repoPath: request.repoPath, commit, gitEnv: request.gitEnv, output: request.output });
-      if (app.currentRelease === null) await this.beforeFirstRelease(app, build);
-      say('-----> Launching...');
-      const first = app.currentRelease === null;
-      const release = await this.releases.releaseBuild(app, build, (line) => say(`       ${line}`));
-      say(`       Released v${release.version}`);
-      if (first) await this.afterFirstRelease(app, release, build, say);
-      say(`       ${this.appUrl(app.name)} deployed to Slipway`);
+      await this.deploys.push(request.app, {
+        commit,
+        readFile: (name) => readFileAt(repoPath, commit, name, gitEnv),
+        build: ({ app, appJson, signal }) => this.pipeline.run({ app, repoPath, commit, gitEnv, output, appJson, signal }),
+      }, say);
       return true;
     } catch (error) {
       const message = isSlipwayError(error) ? error.message : 'internal error, see the platform log';

@@ -35,6 +35,11 @@ export class GitRepositories implements SourceRepositories {
     await fs.writeFile(hook, script, { mode: 0o755 });
   }
 
+  /** Moves the repository to the app's new name (apps:rename); its hook names no app. */
+  async rename(from: string, to: string): Promise<void> {
+    await fs.rename(this.pathOf(from), this.pathOf(to));
+  }
+
   async remove(app: string): Promise<void> {
     await fs.rm(this.pathOf(app), { recursive: true, force: true });
   }

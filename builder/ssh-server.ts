@@ -1,15 +1,17 @@
 /**
  * The SSH endpoint. Authenticates by registered public key and accepts only git-receive-pack and
  * git-upload-pack for '<app>.git', and `run APP CMD…` one-offs (an allow-list, like Deis's sshd);
- * runs git with argument arrays. Pushes to one app are serialised by an app lock held for the whole push.
+ * runs git with argument arrays. Pushes to one app are serialised by the lock service's `push`
+ * lock (engine/locks.ts) held for the whole push; git's messages name the app, never a path.
  */
 import { spawn } from 'node:child_process';
+import { Transform } from 'node:stream';
 import { Server, utils, type Connection, type ServerChannel } from 'ssh2';
 import { appNameProblem } from '../lib/app-name';
 import { isSlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { fingerprintOfBlob } from '../lib/ssh-keys';
-import type { AppLocks } from '../lib/app-locks';
+import type { LockService } from '../engine/locks';
 import type { HookServer } from './hook-server';
 import { parseSshRun, type RunRequest, type TerminalSize } from '../engine/one-off';
 import type { AttachedIo } from '../engine/one-off-service';
@@ -22,6 +24,8 @@ export interface SshKeyLookup {
 export interface AppDirectory {
   exists(app: string): Promise<boolean>;
   repositoryPath(app: string): string;
+  /** A push arrived while another push to the app runs (it may cancel one waiting on a failing check). */
+  pushQueued?(app: string): void;
 }
 
 export interface SshServerOptions {
@@ -60,7 +64,7 @@ export class SshGitServer {
     private readonly options: SshServerOptions,
     private readonly keys: SshKeyLookup,
     private readonly apps: AppDirectory,
-    private readonly locks: AppLocks,
+    private readonly locks: LockService,
     private readonly hooks: HookServer,
     private readonly logger: Logger,
     private readonly runner: SshRunner | null = null,
@@ -150,16 +154,26 @@ export class SshGitServer {
       return finish(channel, 1, ` !     App "${parsed.app}" does not exist. Create it with: slipway apps:create ${parsed.app}\n`);
     }
     const repoPath = this.apps.repositoryPath(parsed.app);
-    if (parsed.service === 'git-upload-pack') return this.runGit(channel, parsed.service, repoPath, {});
+    if (parsed.service === 'git-upload-pack') return this.runGit(channel, parsed.service, parsed.app, repoPath, {});
 
-    if (this.locks.isLocked(parsed.app)) channel.stderr.write(`Waiting for another push to ${parsed.app} to finish...\n`);
-    const release = await this.locks.acquire(parsed.app);
-    const pushId = this.hooks.register({ app: parsed.app, repoPath, user: identity.user });
-    this.logger.info({ app: parsed.app, user: identity.user }, 'push started');
+    if (this.locks.isLocked(parsed.app, 'push')) {
+      channel.stderr.write(`Waiting for another push to ${parsed.app} to finish...\n`);
+      this.apps.pushQueued?.(parsed.app);
+    }
+    const release = await this.locks.acquire(parsed.app, 'push');
     try {
-      await this.runGit(channel, parsed.service, repoPath, { SLIPWAY_PUSH_ID: pushId, SLIPWAY_HOOK_SOCKET: this.options.hookSocket });
+      // The app may have been destroyed while this push waited.
+      if (!(await this.apps.exists(parsed.app))) {
+        return finish(channel, 1, ` !     App "${parsed.app}" does not exist any more (it was destroyed). Create it with: slipway apps:create ${parsed.app}\n`);
+      }
+      const pushId = this.hooks.register({ app: parsed.app, repoPath, user: identity.user });
+      this.logger.info({ app: parsed.app, user: identity.user }, 'push started');
+      try {
+        await this.runGit(channel, parsed.service, parsed.app, repoPath, { SLIPWAY_PUSH_ID: pushId, SLIPWAY_HOOK_SOCKET: this.options.hookSocket });
+      } finally {
+        this.hooks.unregister(pushId);
+      }
     } finally {
-      this.hooks.unregister(pushId);
       release();
     }
   }
@@ -185,23 +199,48 @@ export class SshGitServer {
     }
   }
 
-  private runGit(channel: ServerChannel, service: string, repoPath: string, env: Record<string, string>): Promise<void> {
+  private runGit(channel: ServerChannel, service: string, app: string, repoPath: string, env: Record<string, string>): Promise<void> {
     return new Promise((resolve) => {
       const child = spawn(service, [repoPath], { env: { ...process.env, ...env } });
       channel.pipe(child.stdin);
       child.stdout.pipe(channel, { end: false });
-      child.stderr.pipe(channel.stderr, { end: false });
+      const messages = child.stderr.pipe(hidingPath(repoPath, `${app}.git`));
+      messages.pipe(channel.stderr, { end: false });
+      const messagesSent = new Promise<void>((done) => { messages.once('end', done); });
       child.on('error', (error) => {
         finish(channel, 1, ` !     Could not run ${service}: ${error.message}\n`);
         resolve();
       });
       child.on('close', (code) => {
-        channel.exit(code ?? 1);
-        channel.end();
-        resolve();
+        // git's last words (the push's verdict) reach the client before the channel closes.
+        void messagesSent.then(() => {
+          channel.exit(code ?? 1);
+          channel.end();
+          resolve();
+        });
       });
     });
   }
+}
+
+/**
+ * Git's own messages with the repository's path on this host replaced by the app's name: a user
+ * never sees where Slipway keeps repositories. Text is passed on line by line (\n or \r ends one).
+ */
+export function hidingPath(path: string, shown: string): Transform {
+  let partial = '';
+  const clean = (text: string): string => text.split(path).join(shown);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const text = partial + chunk.toString('utf8');
+      const end = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) + 1;
+      partial = text.slice(end);
+      done(null, end > 0 ? clean(text.slice(0, end)) : undefined);
+    },
+    flush(done) {
+      done(null, partial ? clean(partial) : undefined);
+    },
+  });
 }
 
 function finish(channel: ServerChannel, code: number, message: string): void {

@@ -99,6 +99,10 @@ export class ApiClient {
     return this.request<AppInfo>('GET', `/apps/${encodeURIComponent(name)}`);
   }
 
+  renameApp(name: string, newName: string): Promise<App> {
+    return this.request<App>('PATCH', `/apps/${encodeURIComponent(name)}`, { name: newName });
+  }
+
   destroyApp(name: string, confirm: string): Promise<void> {
     const path = `/apps/${encodeURIComponent(name)}?confirm=${encodeURIComponent(confirm)}`;
     return this.request<void>('DELETE', path);

@@ -20,6 +20,7 @@ import * as psCommands from './commands-ps';
 import * as buildCommands from './commands-builds';
 import * as openCommands from './commands-open';
 import { configEdit, editorCommand } from './config-edit';
+import { appsRename } from './commands-rename';
 import { colorEnabled, errorLine, type Env } from './format';
 import { resolveSettings } from './settings';
 
@@ -200,6 +201,14 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
     .option('--confirm <name>', 'the app name again, to confirm')
     .addHelpText('after', examples('slipway apps:destroy my-app --confirm my-app'))
     .action((name: string, opts: { confirm?: string }) => commands.appsDestroy(ctx, name, opts));
+
+  program
+    .command('apps:rename')
+    .description('rename an app: its URL and git URL change; config, releases and custom domains stay')
+    .argument('<app>', 'the app')
+    .argument('<new-name>', 'its new name')
+    .addHelpText('after', examples('slipway apps:rename my-app shop'))
+    .action((name: string, newName: string) => appsRename(ctx, name, newName));
 
   program
     .command('releases')

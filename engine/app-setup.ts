@@ -134,12 +134,11 @@ export class AppSetupService {
   ) {}
 
   /**
-   * Applies app.json's env and buildpacks before an app's first build; answers the app as it is now
+   * Applies app.json's env and buildpacks (parsed once by the deploy service) before an app's first build; answers the app as it is now
    * (its config with the additions). Throws build_failed naming missing required vars. `say` gets
    * one line per thing done (names only, never values).
    */
-  async beforeFirstBuild(appName: string, appJsonText: string | null, say: (line: string) => void): Promise<App> {
-    const setup = parseAppJsonSetup(appJsonText);
+  async beforeFirstBuild(appName: string, setup: AppJsonSetup, say: (line: string) => void): Promise<App> {
     return this.exclusive(appName, async () => {
       const app = await this.apps.get(appName);
       if (app.currentRelease !== null) return app;

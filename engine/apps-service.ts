@@ -2,8 +2,9 @@
 import { assertAppName } from '../lib/app-name';
 import { SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import { AppWork } from './app-work';
 import type { Deployer } from './deployer';
-import type { AppImages } from './image-janitor';
+import { acquireAll, InProcessLocks, type LockService } from './locks';
 import type { App, FormationEntry, Release } from './model';
 import type { RoutePublisher } from './publisher';
 import type { Instance, RuntimeDriver } from './runtime-driver';
@@ -21,6 +22,17 @@ export interface BuildCaches {
   remove(app: string): Promise<void>;
 }
 
+/**
+ * Deletes an app's images (registry and Docker host) when it is destroyed: the image janitor's
+ * hook. Called holding the app's locks, after its instances are stopped and before its rows are
+ * deleted (its builds, with their image references, can still be read by the app's id). The
+ * repository name in an image reference is the app's name when it was built (apps:rename keeps
+ * old images), so go by the builds, not by the current name. A failure is logged, not fatal.
+ */
+export interface AppImages {
+  removeAppImages(app: { id: number; name: string }): Promise<void>;
+}
+
 export interface AppAddresses {
   hostFor(app: string): string;
   urlFor(app: string): string;
@@ -35,6 +47,9 @@ export interface AppInfo {
 }
 
 export class AppsService {
+  /** Names whose destroy runs in this process: their rows go last, so a create would only be refused less clearly. */
+  private readonly destroying = new Set<string>();
+
   constructor(
     private readonly apps: AppsRepo,
     private readonly releases: ReleasesRepo,
@@ -45,11 +60,18 @@ export class AppsService {
     private readonly driver: RuntimeDriver,
     readonly addresses: AppAddresses,
     private readonly logger: Logger,
+    /** The control plane's lock service; destroy takes every scope of the app. */
+    private readonly locks: LockService = new InProcessLocks(),
+    /** The app's running work, cancelled by destroy. */
+    private readonly work: AppWork = new AppWork(),
     private readonly images: AppImages | null = null,
   ) {}
 
   async create(name: string): Promise<App> {
     assertAppName(name);
+    if (this.destroying.has(name)) {
+      throw new SlipwayError('app_exists', `"${name}" is being destroyed: create it again once apps:destroy has finished.`);
+    }
     const app = await this.apps.create(name);
     try {
       await this.repositories.create(name);
@@ -83,18 +105,44 @@ export class AppsService {
   }
 
   async destroy(name: string, confirm: string | undefined): Promise<void> {
-    const app = await this.apps.get(name);
     if (confirm !== name) {
+      await this.apps.get(name); // an unknown app is named as such first
       throw new SlipwayError('confirmation_required',
         `Destroying "${name}" removes its containers, routes, repository and release history. Confirm with --confirm ${name}.`);
     }
-    // The rows go first: from then on the reconciler sees no app to bring back, and whatever a
-    // failure below leaves running is an orphan it removes.
-    await this.apps.delete(app.id);
-    await this.deployer.teardown(name);
-    await this.repositories.remove(name);
-    await this.caches.remove(name);
-    await this.images?.deleteAppImages(name); // never throws: what it cannot delete is logged (engine/image-janitor.ts)
-    this.logger.info({ app: name }, 'app destroyed');
+    // From the call on, a create of the name is refused as "being destroyed".
+    const first = !this.destroying.has(name);
+    this.destroying.add(name);
+    try {
+      await this.destroyConfirmed(name);
+    } finally {
+      if (first) this.destroying.delete(name);
+    }
+  }
+
+  private async destroyConfirmed(name: string): Promise<void> {
+    const app = await this.apps.get(name);
+    // Running and queued work of this app (by id) ends now: a deploy waiting on checks is cancelled
+    // and removes what it started. Then every lock of the app, in order: when they are held, nothing
+    // else acts on it. The rows go last, so the name cannot be taken again before all is gone.
+    this.work.cancel(app.id, name);
+    const unlock = await acquireAll(this.locks, name);
+    try {
+      const still = await this.apps.find(name);
+      if (!still || still.id !== app.id) return; // a destroy queued before this one did it
+      await this.deployer.teardown(name);
+      await this.repositories.remove(name);
+      await this.caches.remove(name);
+      if (this.images) {
+        await this.images.removeAppImages(app).catch((error: unknown) =>
+          this.logger.warn({ app: name, err: error }, 'could not delete the app\'s images'));
+      }
+      await this.apps.delete(app.id);
+      this.logger.info({ app: name }, 'app destroyed');
+    } finally {
+      // Gone, or (after a failure) still there and usable: either way its cancellation is spent.
+      this.work.forget(app.id);
+      unlock();
+    }
   }
 }

@@ -14,12 +14,12 @@ export interface ProbeAnswer {
 }
 
 /** One GET with a deadline; null when nothing answered. */
-export function httpGet(url: string, timeoutMs: number): Promise<ProbeAnswer | null> {
+export function httpGet(url: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeAnswer | null> {
   return new Promise((resolve) => {
     // The whole attempt is bounded, not just each idle gap: a streaming endpoint must not hang a deploy.
     const deadline = setTimeout(() => { request.destroy(); resolve(null); }, timeoutMs);
     const settle = (answer: ProbeAnswer | null): void => { clearTimeout(deadline); resolve(answer); };
-    const request = http.get(url, { agent: false }, (response) => {
+    const request = http.get(url, { agent: false, signal }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => { if (body.length < 65536) body += chunk; });
@@ -38,20 +38,31 @@ export function answerProblem(check: HealthCheck, answer: ProbeAnswer | null): s
   return null;
 }
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits ms, or less when the signal aborts (the caller then learns why from stillAlive). */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve(); };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** Runs one check with its attempts; stops early when the instance died. */
 export async function runCheck(check: HealthCheck, baseUrl: string | null, watch: BootWatch): Promise<CheckResult> {
-  if (check.initialDelay > 0) await delay(check.initialDelay * 1000);
+  if (check.initialDelay > 0) await delay(check.initialDelay * 1000, watch.signal);
   let lastProblem = 'not tried';
   for (let attempt = 1; attempt <= check.attempts; attempt += 1) {
     const death = await watch.stillAlive();
     if (death) return { ok: false, reason: `${check.name}: ${death}` };
     if (check.path === null || baseUrl === null) return { ok: true }; // staying up was all it asked
-    const problem = answerProblem(check, await httpGet(`${baseUrl}${check.path}`, check.timeout * 1000));
+    const problem = answerProblem(check, await httpGet(`${baseUrl}${check.path}`, check.timeout * 1000, watch.signal));
     if (!problem) return { ok: true };
     lastProblem = problem;
-    if (attempt < check.attempts) await delay(check.wait * 1000);
+    if (attempt < check.attempts) {
+      watch.retrying?.();
+      await delay(check.wait * 1000, watch.signal);
+    }
   }
   return { ok: false, reason: `${check.name} failed: GET ${check.path} ${lastProblem} after ${check.attempts} attempt(s)` };
 }

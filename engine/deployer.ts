@@ -6,11 +6,12 @@
  * current release, with the failing instance's last log lines in the reason.
  */
 import { SlipwayError } from '../lib/errors';
-import type { AppLocks } from '../lib/app-locks';
 import type { Logger } from '../lib/log';
+import { abortReason } from './app-work';
 import { EMPTY_APP_JSON, parseAppJson, type AppJson } from './app-json';
 import { assertCapacity, totalDemand, type CapacityPolicy, type Demand } from './capacity';
 import { checkBeforeRouting } from './checks';
+import type { LockService } from './locks';
 import type { Build, FormationEntry, Release } from './model';
 import type { RoutePublisher } from './publisher';
 import type { Instance, InstanceSpec, RuntimeDriver } from './runtime-driver';
@@ -19,6 +20,10 @@ import type { ReleasesRepo } from './store/releases-repo';
 export type Progress = (line: string) => void;
 
 export interface DeployerOptions {
+  /**
+   * SLIPWAY_BOOT_TIMEOUT: the most a new instance may take to pass everything asked of it before
+   * it is routed (answering HTTP on $PORT, then app.json's startup and readiness checks), in total.
+   */
   bootTimeoutMs: number;
   stopGraceSeconds: number;
   /** Port inside the container that web processes listen on ($PORT). */
@@ -39,6 +44,18 @@ export interface DeployRequest {
   release: Release;
   build: Build;
   formation: readonly FormationEntry[];
+  /** app.json of the build, parsed once by the deploy service; read from the build when absent. */
+  appJson?: AppJson;
+  /** Cancels the deploy (apps:destroy, a newer push): waits end, what it started is removed. */
+  signal?: AbortSignal;
+  /** Told when a check fails an attempt and the deploy waits to retry it. */
+  onWaiting?: () => void;
+}
+
+/** What an instance's checks run under: the deploy's cancellation and its wait hook. */
+export interface ReadyControl {
+  signal?: AbortSignal;
+  onWaiting?: () => void;
 }
 
 /** Instances that are part of the formation (one-off `run` processes are not). */
@@ -51,7 +68,7 @@ export class Deployer {
     private readonly driver: RuntimeDriver,
     private readonly publisher: RoutePublisher,
     private readonly releases: ReleasesRepo,
-    private readonly locks: AppLocks,
+    private readonly locks: LockService,
     private readonly options: DeployerOptions,
     private readonly logger: Logger,
     /** Called after a failed rollout that had already retired old instances (wired to the reconciler). */
@@ -62,8 +79,13 @@ export class Deployer {
 
   /** Rolls `release` out and makes it the app's current release; throws deploy_failed and changes nothing otherwise. */
   async deploy(request: DeployRequest, progress: Progress): Promise<void> {
-    const unlock = await this.locks.acquire(request.app);
+    const unlock = await this.locks.acquire(request.app, 'deploy');
     try {
+      if (request.signal?.aborted) {
+        const reason = abortReason(request.signal);
+        await this.releases.markFailed(request.release, reason.message);
+        throw reason;
+      }
       if (this.releasePhase) {
         try {
           await this.releasePhase(request, progress);
@@ -86,7 +108,7 @@ export class Deployer {
 
   /** Replaces the running instances of the current release (of one process type, or all), one batch at a time. */
   async restart(request: DeployRequest, progress: Progress, only?: string): Promise<void> {
-    const unlock = await this.locks.acquire(request.app);
+    const unlock = await this.locks.acquire(request.app, 'deploy');
     try {
       await (await this.rollOut(request, progress, { commit: false, only })).stopping;
     } finally {
@@ -94,16 +116,11 @@ export class Deployer {
     }
   }
 
-  /** Removes every instance and route of an app (used when the app is destroyed). */
+  /** Removes every instance and route of an app (apps:destroy, which holds all of the app's locks). */
   async teardown(app: string): Promise<void> {
-    const unlock = await this.locks.acquire(app);
-    try {
-      await this.publisher.removeApp(app);
-      const instances = await this.driver.list(app);
-      await Promise.all(instances.map((i) => this.driver.stop(i.id, 0)));
-    } finally {
-      unlock();
-    }
+    await this.publisher.removeApp(app);
+    const instances = await this.driver.list(app);
+    await Promise.all(instances.map((i) => this.driver.stop(i.id, 0)));
   }
 
   /** Stops instances gracefully: out of etcd first, a drain, then SIGTERM and SIGKILL after the grace period. */
@@ -133,7 +150,8 @@ export class Deployer {
 
   private async rollOut(request: DeployRequest, progress: Progress, mode: { commit: boolean; only?: string }): Promise<{ stopping: Promise<void> }> {
     const { app, release } = request;
-    const appJson = safeAppJson(request.build.appJson);
+    const appJson = request.appJson ?? safeAppJson(request.build.appJson);
+    const control: ReadyControl = { signal: request.signal, onWaiting: request.onWaiting };
     const specs = instanceSpecs(request, this.options.containerPort).filter((s) => !mode.only || s.process === mode.only);
     const previous = (await this.driver.list(app)).filter(isFormationInstance).filter((i) => !mode.only || i.process === mode.only);
     const web = specs.filter((s) => s.process === 'web');
@@ -156,9 +174,10 @@ export class Deployer {
         // Old instances already down but not yet replaced count against maxUnavailable.
         const unavailable = retired.length - done;
         const early = oldWeb.filter((i) => !retired.includes(i)).slice(0, Math.max(0, this.options.maxUnavailable - unavailable));
+        throwIfCancelled(request.signal);
         await this.retire(app, early);
         retired.push(...early);
-        const ready = await this.startReady(batch, appJson, started, progress);
+        const ready = await this.startReady(batch, appJson, started, progress, control);
         for (const instance of ready) {
           await this.publisher.publishBackend(app, instance.id, { url: instance.url!, release: release.version, process: 'web' });
         }
@@ -173,7 +192,7 @@ export class Deployer {
           stoppingBehind.push(this.stopWithdrawn(replaced).catch((error) => this.logger.warn({ app, err: String(error) }, 'stopping old instances failed')));
         }
       }
-      await this.startReady(others, appJson, started, progress);
+      await this.startReady(others, appJson, started, progress, control);
     } catch (error) {
       const reason = error instanceof SlipwayError ? error.message : `could not start the release: ${String(error)}`;
       await Promise.all(started.map((i) => this.publisher.withdrawBackend(app, i.id)));
@@ -195,7 +214,7 @@ export class Deployer {
   }
 
   /** Starts instances in parallel and waits for their checks; adds them to `started` as soon as they exist. */
-  async startReady(specs: readonly InstanceSpec[], appJson: AppJson, started: Instance[], progress: Progress): Promise<Instance[]> {
+  async startReady(specs: readonly InstanceSpec[], appJson: AppJson, started: Instance[], progress: Progress, control: ReadyControl = {}): Promise<Instance[]> {
     if (specs.length === 0) return [];
     const counts = new Map<string, number>();
     for (const spec of specs) counts.set(spec.process, (counts.get(spec.process) ?? 0) + 1);
@@ -205,25 +224,57 @@ export class Deployer {
       started.push(instance);
       return instance;
     }));
-    await Promise.all(instances.map((instance) => this.ensureReady(instance, appJson)));
+    await Promise.all(instances.map((instance) => this.ensureReady(instance, appJson, control)));
     return instances;
   }
 
-  async ensureReady(instance: Instance, appJson: AppJson): Promise<void> {
-    const result = await checkBeforeRouting(instance.process, instance.url, appJson.healthchecks[instance.process] ?? [], this.options.bootTimeoutMs, {
+  /**
+   * Waits for the instance's checks, all within SLIPWAY_BOOT_TIMEOUT; throws deploy_failed with the
+   * reason and its last log lines, or the cancellation's reason when the deploy was cancelled.
+   */
+  async ensureReady(instance: Instance, appJson: AppJson, control: ReadyControl = {}): Promise<void> {
+    const deadline = AbortSignal.timeout(this.options.bootTimeoutMs);
+    const signal = control.signal ? AbortSignal.any([control.signal, deadline]) : deadline;
+    const checks = appJson.healthchecks[instance.process] ?? [];
+    const gated = checks.some((c) => c.type === 'startup' || c.type === 'readiness');
+    let ranOut = false;
+    const result = await checkBeforeRouting(instance.process, instance.url, checks, this.options.bootTimeoutMs, {
+      signal,
+      retrying: control.onWaiting,
       stillAlive: async () => {
+        if (control.signal?.aborted) return abortReason(control.signal).message;
+        // Without app.json checks the boot wait alone runs, bounded by the same limit with its own words.
+        if (deadline.aborted && gated) {
+          ranOut = true;
+          return overTime(this.options.bootTimeoutMs);
+        }
         const now = await this.driver.inspect(instance.id);
         if (!now) return `${instance.process} process disappeared while starting`;
         if (now.state === 'crashed' || now.state === 'exited' || now.restartCount > 0) return `${instance.process} process exited while starting`;
         return null;
       },
     });
+    throwIfCancelled(control.signal);
     if (!result.ok) {
+      // A check's last attempt cut short by the limit ends without asking stillAlive: say why here.
+      const reason = deadline.aborted && !ranOut && gated
+        ? `${result.reason} (${overTime(this.options.bootTimeoutMs)})` : result.reason;
       const logs = (await this.driver.logs(instance.id, this.options.logLines)).trimEnd();
       const tail = logs ? `\nLast lines of its log:\n${logs}` : '\nIt wrote nothing to its log.';
-      throw new SlipwayError('deploy_failed', `${result.reason}${tail}`);
+      throw new SlipwayError('deploy_failed', `${reason}${tail}`);
     }
   }
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortReason(signal);
+}
+
+/** Why checks that ran out of SLIPWAY_BOOT_TIMEOUT stopped, and how to give them longer. */
+export function overTime(bootTimeoutMs: number): string {
+  const seconds = Number((bootTimeoutMs / 1000).toFixed(1));
+  return `the checks did not pass within ${seconds} s, the limit for all of an instance's checks; `
+    + `raise SLIPWAY_BOOT_TIMEOUT (now ${seconds}) if it needs longer`;
 }
 
 export function safeAppJson(text: string | null): AppJson {

@@ -12,11 +12,11 @@
  * Changes go to etcd first and to the store second; if the store then fails, etcd is put back from
  * the store. The store stays the truth, and what the router serves is never ahead of it for long.
  */
-import { AppLocks } from '../lib/app-locks';
 import { SlipwayError } from '../lib/errors';
 import type { CertValue } from '../lib/etcd-keys';
 import type { Logger } from '../lib/log';
 import { certificateCovers, checkCertificate, type CheckedCertificate } from './certs';
+import { InProcessLocks, withLock, type LockService } from './locks';
 import type { App } from './model';
 import type { TlsPublisher } from './publisher';
 import type { AppsRepo } from './store/apps-repo';
@@ -130,8 +130,6 @@ function listOf(names: readonly string[], max = 3): string {
 }
 
 export class DomainsService {
-  private readonly locks = new AppLocks();
-
   constructor(
     private readonly apps: AppsRepo,
     private readonly repo: DomainsRepo,
@@ -140,19 +138,23 @@ export class DomainsService {
     private readonly platformDomain: string,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
+    /** The control plane's lock service (scope `domains`); its own when not given (tests). */
+    private readonly locks: LockService = new InProcessLocks(),
   ) {}
 
   private defaultHost(app: string): string {
     return `${app}.${this.platformDomain.toLowerCase()}`;
   }
 
-  private async withLock<T>(app: string, work: () => Promise<T>): Promise<T> {
-    const unlock = await this.locks.acquire(app);
-    try {
-      return await work();
-    } finally {
-      unlock();
-    }
+  /** Runs `work` holding the app's `domains` lock, if the app is still the one named (not destroyed meanwhile). */
+  private async withLock<T>(app: App, work: () => Promise<T>): Promise<T> {
+    return withLock(this.locks, app.name, 'domains', async () => {
+      const now = await this.apps.find(app.name);
+      if (!now || now.id !== app.id) {
+        throw new SlipwayError('app_not_found', `${app.name} was destroyed while this change waited, so nothing was changed.`);
+      }
+      return work();
+    });
   }
 
   /** The default domain first, then the custom ones by name. */
@@ -180,7 +182,7 @@ export class DomainsService {
   async add(appName: string, input: string): Promise<DomainView> {
     const app = await this.apps.get(appName);
     const host = normalizeDomain(input, this.platformDomain, app.name);
-    return this.withLock(app.name, async () => {
+    return this.withLock(app, async () => {
       const owner = await this.repo.owner(host);
       if (owner) throw this.taken(host, owner.app, app.name);
       let added;
@@ -221,7 +223,7 @@ export class DomainsService {
     if (host === this.defaultHost(app.name)) {
       throw new SlipwayError('invalid_domain', `${host} is ${app.name}'s default domain: it cannot be removed (it goes when the app is destroyed).`);
     }
-    await this.withLock(app.name, async () => {
+    await this.withLock(app, async () => {
       const { custom } = await this.hostsOf(app);
       if (!custom.has(host)) {
         throw new SlipwayError('domain_not_found', `${host} is not a domain of ${app.name}. Run \`slipway domains ${app.name}\` to list them.`);
@@ -252,7 +254,7 @@ export class DomainsService {
   async addCert(appName: string, certificatePem: string, privateKeyPem: string): Promise<AddedCert> {
     const app = await this.apps.get(appName);
     const checked = checkCertificate(certificatePem, privateKeyPem, this.now());
-    return this.withLock(app.name, async () => {
+    return this.withLock(app, async () => {
       const [{ hosts }, existing] = await Promise.all([this.hostsOf(app), this.repo.certs(app.id)]);
       if (!hosts.some((host) => certificateCovers(checked.names, host))) throw this.coversNothing(app.name, checked, hosts);
 
@@ -289,7 +291,7 @@ export class DomainsService {
    */
   async removeCerts(appName: string, input?: string): Promise<CertView[]> {
     const app = await this.apps.get(appName);
-    return this.withLock(app.name, async () => {
+    return this.withLock(app, async () => {
       const [{ hosts }, certs] = await Promise.all([this.hostsOf(app), this.repo.certs(app.id)]);
       const views = this.views(hosts, certs);
       let removed: CertView[];
@@ -326,7 +328,7 @@ export class DomainsService {
 
   async updateSettings(appName: string, changes: Partial<TlsSettings>): Promise<TlsSettings> {
     const app = await this.apps.get(appName);
-    return this.withLock(app.name, async () => {
+    return this.withLock(app, async () => {
       const current = { redirectHttps: await this.repo.redirectHttps(app.id) };
       const next = { ...current, ...changes };
       await this.publisher.publishSettings(app.name, next);
@@ -338,6 +340,20 @@ export class DomainsService {
       }
       this.logger.info({ app: app.name, redirectHttps: next.redirectHttps }, 'TLS settings changed');
       return next;
+    });
+  }
+
+  /**
+   * Writes every route key of the app from the store under its current name: its default and
+   * custom domains, their certificates and its settings (after apps:rename).
+   */
+  async republish(appName: string): Promise<void> {
+    const app = await this.apps.get(appName);
+    await this.withLock(app, async () => {
+      const { hosts } = await this.hostsOf(app);
+      for (const host of hosts) await this.publisher.publishDomain(app.name, host);
+      await this.publishCerts(app);
+      await this.publisher.publishSettings(app.name, { redirectHttps: await this.repo.redirectHttps(app.id) });
     });
   }
 

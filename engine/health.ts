@@ -18,6 +18,10 @@ export function probeHttp(url: string, timeoutMs = 2000): Promise<boolean> {
 export interface BootWatch {
   /** Still worth waiting for? Returns a reason to give up early (e.g. the process exited). */
   stillAlive(): Promise<string | null>;
+  /** Aborted when the deploy is cancelled or out of time: waits end at once, stillAlive then says why. */
+  signal?: AbortSignal;
+  /** A check failed an attempt and waits to retry (a newer push may cancel such a deploy). */
+  retrying?(): void;
 }
 
 /**

@@ -116,3 +116,16 @@ export class ImageJanitor implements AppImages {
     return { registry: this.registryAddress, repositories: repositories.length, images, blobs: sizes.size, bytes };
   }
 }
+
+/**
+ * The repository, inside Slipway's registry, of an image reference a build recorded
+ * (`<registry>/<repository>:<tag>` or `…@sha256:…`); null for an image from elsewhere (an image
+ * deploy of another registry's image), which the janitor must never delete.
+ */
+export function imageRepository(image: string | null, registryAddress: string): string | null {
+  if (!image || !image.startsWith(`${registryAddress}/`)) return null;
+  const rest = image.slice(registryAddress.length + 1);
+  const end = rest.search(/[:@]/);
+  const repository = end === -1 ? rest : rest.slice(0, end);
+  return repository === '' ? null : repository;
+}

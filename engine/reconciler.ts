@@ -4,12 +4,12 @@
  * removed by hand, a failed rollout that had retired old instances. Healthy instances are left
  * alone. Fetch → compare → apply, one app at a time, under the app's deploy lock.
  */
-import type { AppLocks } from '../lib/app-locks';
 import type { Logger } from '../lib/log';
 import { runCheck } from './checks';
 import { instanceSpecs, isFormationInstance, safeAppJson, type Deployer } from './deployer';
 import { probeHttp } from './health';
 import type { RoutePublisher } from './publisher';
+import type { LockService } from './locks';
 import type { Instance, InstanceSpec, RuntimeDriver } from './runtime-driver';
 import type { AppsRepo } from './store/apps-repo';
 import type { BuildsRepo } from './store/builds-repo';
@@ -55,7 +55,7 @@ export class Reconciler {
     private readonly driver: RuntimeDriver,
     private readonly publisher: RoutePublisher,
     private readonly deployer: Deployer,
-    private readonly locks: AppLocks,
+    private readonly locks: LockService,
     private readonly containerPort: number,
     private readonly logger: Logger,
   ) {}
@@ -102,8 +102,8 @@ export class Reconciler {
    * charge then); `wait` queues behind it instead (ps:scale must converge before it answers).
    */
   async reconcile(name: string, options: { wait?: boolean } = {}): Promise<void> {
-    if (!options.wait && this.locks.isLocked(name)) return;
-    const unlock = await this.locks.acquire(name);
+    if (!options.wait && this.locks.isLocked(name, 'deploy')) return;
+    const unlock = await this.locks.acquire(name, 'deploy');
     try {
       await this.converge(name);
     } catch (error) {

@@ -7,11 +7,13 @@
  * deploy fails is marked failed and changes neither, so a failed config change or rollback leaves
  * the app's config as it was.
  */
-import { AppLocks } from '../lib/app-locks';
 import { isSlipwayError, SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import type { AppJson } from './app-json';
+import { AppWork } from './app-work';
 import { configKeys, previousGoodRelease, rollbackDescription, rollbackRefusal } from './config-vars';
 import type { Deployer, Progress } from './deployer';
+import { InProcessLocks, type LockService } from './locks';
 import { deployDescription, type App, type Build, type ConfigVars, type Release } from './model';
 import type { AppsRepo } from './store/apps-repo';
 import type { BuildsRepo } from './store/builds-repo';
@@ -34,53 +36,77 @@ export interface CurrentBuild {
   build: Build;
 }
 
+/** How a release's deploy runs: the parsed app.json of its build, cancellation, the wait hook. */
+export interface ReleaseOptions {
+  appJson?: AppJson;
+  signal?: AbortSignal;
+  onWaiting?: () => void;
+}
+
 /** Highest number of releases looked at when choosing a rollback target. */
 const HISTORY_LIMIT = 10_000;
 
 export class ReleaseService {
-  /** This service's own per-app lock (not the push lock nor the deployer's): one release being made at a time. */
-  private readonly locks = new AppLocks();
-
   constructor(
     private readonly apps: AppsRepo,
     private readonly releases: ReleasesRepo,
     private readonly builds: BuildsRepo,
     private readonly deployer: ReleaseDeployer,
     private readonly logger: Logger,
+    /** The control plane's lock service (scope `release`); its own when not given (tests). */
+    private readonly locks: LockService = new InProcessLocks(),
+    private readonly work: AppWork = new AppWork(),
   ) {}
 
   /**
-   * Runs `task` while no other release of the app is being made (push, config change, rollback).
-   * Whatever reads the app's config to make a release must read it inside.
+   * Runs `task` with the app as it is now, while no other release of it is being made (push,
+   * config change, rollback). The app is named before waiting and checked again after: work queued
+   * behind a destroy fails with app_not_found instead of acting on a new app of the same name, and
+   * work of an app being destroyed is refused with the cancellation's reason.
    */
-  async exclusive<T>(app: string, task: () => Promise<T>): Promise<T> {
-    const unlock = await this.locks.acquire(app);
+  async withApp<T>(appName: string, task: (app: App, signal: AbortSignal) => Promise<T>, expectedId?: number): Promise<T> {
+    const before = await this.apps.get(appName);
+    const id = expectedId ?? before.id;
+    const signal = this.work.signalFor(id);
+    const unlock = await this.locks.acquire(appName, 'release');
     try {
-      return await task();
+      const app = await this.apps.find(appName);
+      if (!app || app.id !== id) {
+        throw new SlipwayError('app_not_found', `${appName} was destroyed while this change waited, so nothing was changed.`);
+      }
+      // The app's own signal aborts only when it is destroyed.
+      if (signal.aborted) throw new SlipwayError('app_not_found', `${appName} is being destroyed, so nothing was changed.`);
+      return await task(app, signal);
     } finally {
       unlock();
     }
   }
 
+  /** `withApp` for callers that read the app themselves. */
+  exclusive<T>(appName: string, task: () => Promise<T>): Promise<T> {
+    return this.withApp(appName, () => task());
+  }
+
   /** Creates release vN (the build + a snapshot of the app's config) and deploys it. Throws deploy_failed. */
-  async releaseBuild(app: App, build: Build, progress: Progress): Promise<Release> {
-    return this.exclusive(app.name, async () => {
-      const current = await this.apps.get(app.name);
-      return this.deployRelease(current, build, current.config, deployDescription(build.commit), progress);
-    });
+  async releaseBuild(app: App, build: Build, progress: Progress, options: ReleaseOptions = {}): Promise<Release> {
+    return this.withApp(app.name, async (current, signal) => this.deployRelease(current, build, current.config, deployDescription(build.commit),
+      progress, { ...options, signal: options.signal ?? signal }), app.id);
   }
 
   /**
    * Creates release vN of `build` with `config` and deploys it; on success the app's config is
    * `config`. Call it inside `exclusive`. Throws deploy_failed (the release is then marked failed).
    */
-  async deployRelease(app: App, build: Build, config: ConfigVars, description: string, progress?: Progress): Promise<Release> {
+  async deployRelease(app: App, build: Build, config: ConfigVars, description: string, progress?: Progress, options: ReleaseOptions = {}): Promise<Release> {
     const release = await this.releases.create({ appId: app.id, buildId: build.id, config, description });
     this.logger.info({ app: app.name, release: release.version, build: build.id, configKeys: configKeys(config), description },
       'release created');
     const formation = await this.apps.formation(app.id);
     try {
-      await this.deployer.deploy({ app: app.name, release, build, formation }, progress ?? this.progressLog(app.name));
+      await this.deployer.deploy({
+        app: app.name, release, build, formation,
+        appJson: options.appJson, signal: options.signal ?? this.work.signalFor(app.id), onWaiting: options.onWaiting,
+      }, progress ?? this.progressLog(app.name));
     } catch (error) {
       await this.failIfPending(app.name, release, error);
       throw error;
@@ -111,8 +137,7 @@ export class ReleaseService {
    * releases without a build.
    */
   async rollback(appName: string, version: number | null, progress?: Progress): Promise<Release> {
-    return this.exclusive(appName, async () => {
-      const app = await this.apps.get(appName);
+    return this.withApp(appName, async (app) => {
       const target = await this.rollbackTarget(app, version);
       const build = target.buildId === null ? null : await this.builds.get(target.buildId);
       if (!build || !runnable(build)) {

@@ -67,7 +67,7 @@ export interface Config {
   readonly buildpacksDir: string;
   readonly stackBuildImage: string;
   readonly stackRunImage: string;
-  /** How long a new web process has to accept HTTP on $PORT before the deploy fails. */
+  /** How long a new instance has, in all, to accept HTTP on $PORT (web) and pass its app.json startup and readiness checks. */
   readonly bootTimeoutMs: number;
   /** SIGTERM grace period before SIGKILL when stopping an instance. */
   readonly stopGraceSeconds: number;

@@ -11,10 +11,15 @@ import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
 import { createApi, listen } from '../api/server';
 import { attachUpgradeHandler } from '../api/attach-server';
-import { AppsService } from '../engine/apps-service';
+import { AppsService, type AppImages } from '../engine/apps-service';
 import { createImageJanitor } from '../engine/drivers/docker-images';
+import { imageRepository } from '../engine/image-janitor';
 import { ConfigService } from '../engine/config-service';
-import { Deployer, safeAppJson } from '../engine/deployer';
+import { AppRenamer } from '../engine/app-rename';
+import { AppWork } from '../engine/app-work';
+import { Deployer } from '../engine/deployer';
+import { DeployService } from '../engine/deploy-service';
+import { InProcessLocks } from '../engine/locks';
 import { Reconciler } from '../engine/reconciler';
 import { FormationService } from '../engine/formation-service';
 import { DockerDriver } from '../engine/drivers/docker-driver';
@@ -38,7 +43,6 @@ import { secretsOf } from '../engine/store/secret-columns';
 import { secureStateDir } from '../lib/state-dir';
 import { IdentityRepo } from '../engine/store/identity-repo';
 import { ReleasesRepo } from '../engine/store/releases-repo';
-import { AppLocks } from '../lib/app-locks';
 import { DockerBuildCaches } from '../builder/build-caches';
 import { createBuildSystem } from '../builder/build-system';
 import { HookServer } from '../builder/hook-server';
@@ -83,11 +87,13 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const driver = new DockerDriver(docker, platformId(config));
   const publisher = new EtcdPublisher(etcd, config.etcdPrefix, secretsOf(db));
   void publisher.resealCerts().catch((error: unknown) => logger.warn({ err: error }, 'could not re-seal the certificate values in etcd; they are re-sealed at the next start'));
-  const deployLocks = new AppLocks();
+  // The one lock service and the record of each app's running work, shared by every part below.
+  const locks = new InProcessLocks();
+  const work = new AppWork();
   const oneOffRunner = new DockerOneOff(docker, platformId(config));
   const releaseTasks = new ReleaseTasks(oneOffRunner, CONTAINER_PORT, logger.child({ part: 'release-phase' }));
   let reconciler: Reconciler | null = null;
-  const deployer = new Deployer(driver, publisher, releasesRepo, deployLocks, {
+  const deployer = new Deployer(driver, publisher, releasesRepo, locks, {
     bootTimeoutMs: config.bootTimeoutMs,
     stopGraceSeconds: config.stopGraceSeconds,
     containerPort: CONTAINER_PORT,
@@ -98,18 +104,36 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     capacity: { reservedMemoryMb: config.reservedMemoryMb, cpuOvercommit: config.cpuOvercommit },
   }, logger.child({ part: 'deployer' }), (app) => { void reconciler?.reconcile(app); },
   (request, progress) => releaseTasks.releasePhase(request.app, request.release, request.build, progress));
-  reconciler = new Reconciler(appsRepo, releasesRepo, buildsRepo, driver, publisher, deployer, deployLocks, CONTAINER_PORT, logger.child({ part: 'reconciler' }));
+  reconciler = new Reconciler(appsRepo, releasesRepo, buildsRepo, driver, publisher, deployer, locks, CONTAINER_PORT, logger.child({ part: 'reconciler' }));
   const formation = new FormationService(appsRepo, releasesRepo, buildsRepo, driver, deployer, reconciler, logger.child({ part: 'formation' }));
   const repositories = new GitRepositories(path.join(config.stateDir, 'repos'), path.join(__dirname, '..', 'builder', 'pre-receive.js'));
   const caches = new DockerBuildCaches(docker, config.stackBuildImage, config.stackRunImage);
   let sshPort = config.sshPort;
   const addresses = addressesFrom(config, () => sshPort);
   const images = createImageJanitor(docker, config.registry, logger.child({ part: 'images' }));
-  const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }), images);
-  const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }));
+  // A renamed app keeps the image names of its old name: its images are found through its builds.
+  const appImages: AppImages = {
+    async removeAppImages(app) {
+      const repositories = new Set([app.name]);
+      for (const build of await buildsRepo.list(app.id, 10_000)) {
+        const repository = imageRepository(build.image, config.registry);
+        if (repository) repositories.add(repository);
+      }
+      for (const repository of repositories) await images.deleteAppImages(repository);
+    },
+  };
+  const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }),
+    locks, work, appImages);
+  const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }), locks, work);
   const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }));
-  const domains = new DomainsService(appsRepo, new DomainsRepo(db), publisher, config.domain, logger.child({ part: 'domains' }));
-  const maintenance = new MaintenanceService(appsRepo, new MaintenanceRepo(db), publisher, logger.child({ part: 'maintenance' }));
+  const domains = new DomainsService(appsRepo, new DomainsRepo(db), publisher, config.domain, logger.child({ part: 'domains' }), undefined, locks);
+  const maintenance = new MaintenanceService(appsRepo, new MaintenanceRepo(db), publisher, logger.child({ part: 'maintenance' }), locks);
+  const renamer = new AppRenamer({
+    apps: appsRepo, repositories, caches, locks, logger: logger.child({ part: 'rename' }),
+    routes: { republish: async (app) => { await domains.republish(app); await maintenance.republish(app); } },
+    converge: (app) => reconciler!.reconcile(app, { wait: true }),
+    teardown: (app) => deployer.teardown(app),
+  });
   const oneOffs = new OneOffService(appsRepo, releasesRepo, buildsRepo, oneOffRunner, {
     containerPort: CONTAINER_PORT, attachTimeoutMs: ATTACH_TIMEOUT_SECONDS * 1000,
   }, logger.child({ part: 'run' }));
@@ -121,21 +145,13 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     docker, db, config, apps: appsRepo, builds: buildsRepo, releases, caches,
     npmRegistry: resolveNpmRegistry(config), logger: logger.child({ part: 'builder' }),
   });
-  const pipeline = buildSystem.pipeline;
-  const pushes = new PushHandler(appsRepo, pipeline, releases, addresses.urlFor, logger.child({ part: 'push' }),
-    (app, build) => formation.applyAppJsonFormation(app, safeAppJson(build.appJson).formation),
-    async (app, release, build, say) => {
-      const script = safeAppJson(build.appJson).scripts.postdeploy;
-      if (!script) return;
-      say(`-----> Running postdeploy script: ${script}`);
-      let partial = '';
-      const code = await releaseTasks.run(app.name, release, build, script, (text) => {
-        const lines = (partial + text).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) say(`       ${line}`);
-      });
-      if (code !== 0) say(` !     The postdeploy script exited with code ${code}; the release stays live.`);
-    }, buildSystem.firstBuildSetup);
+  const deploys = new DeployService(appsRepo, releases, work, {
+    setup: buildSystem.firstBuildSetup,
+    formation,
+    commands: releaseTasks,
+    images: buildSystem.imageImporter,
+  }, addresses.urlFor, logger.child({ part: 'deploy' }));
+  const pushes = new PushHandler(deploys, buildSystem.pipeline, logger.child({ part: 'push' }));
   const hookSocket = path.join(config.stateDir, 'run', `hooks-${process.pid}.sock`);
   const hooks = new HookServer(hookSocket, pushes, logger.child({ part: 'hooks' }));
   await hooks.start();
@@ -143,15 +159,19 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const ssh = new SshGitServer(
     { host: config.sshHost, port: config.sshPort, hostKey: ensureHostKey(config.stateDir), hookSocket },
     { userForFingerprint: (fp) => identity.userForFingerprint(fp) },
-    { exists: (app) => appsRepo.find(app).then((a) => a !== null), repositoryPath: (app) => repositories.pathOf(app) },
-    new AppLocks(), hooks, logger.child({ part: 'ssh' }), oneOffs,
+    {
+      exists: (app) => appsRepo.find(app).then((a) => a !== null),
+      repositoryPath: (app) => repositories.pathOf(app),
+      pushQueued: (app) => { void deploys.supersede(app).catch((error) => logger.warn({ app, err: error }, 'could not tell the running push')); },
+    },
+    locks, hooks, logger.child({ part: 'ssh' }), oneOffs,
   );
   await ssh.start();
   sshPort = ssh.port;
 
   const api = createApi({
     formation,
-    apps, releases, builds: buildsRepo, config: configVars, identity, logger: logger.child({ part: 'api' }),
+    apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
     domains,
@@ -161,7 +181,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       db, etcd, docker, registry: config.registry, version: '0.1.0',
       routerAdminUrl: `http://${['', '0.0.0.0', '::'].includes(config.routerAdminHost) ? '127.0.0.1' : config.routerAdminHost}:${config.routerAdminPort}`,
     })),
-    buildpacks: buildSystem.api,
+    buildpacks: { ...buildSystem.api, imageDeploys: { deploy: (app: string, image: unknown) => deploys.deployImage(app, image) } },
     registry: { registryInfo: () => images.registryInfo() },
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,

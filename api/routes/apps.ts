@@ -1,6 +1,7 @@
 /** Thin routes: validate, call a service, answer. */
 import { Router, type Request } from 'express';
 import { SlipwayError } from '../../lib/errors';
+import type { AppRenamer } from '../../engine/app-rename';
 import type { AppsService } from '../../engine/apps-service';
 import type { BuildsRepo } from '../../engine/store/builds-repo';
 import type { ReleaseService } from '../../engine/release-service';
@@ -10,13 +11,15 @@ export interface AppRoutesDeps {
   apps: AppsService;
   releases: ReleaseService;
   builds: BuildsRepo;
+  /** `PATCH /apps/:app {"name": NEW}` (apps:rename). */
+  renamer?: Pick<AppRenamer, 'rename'>;
 }
 
 function param(req: Request, name: string): string {
   return String(req.params[name] ?? '');
 }
 
-export function appRoutes({ apps, releases, builds }: AppRoutesDeps): Router {
+export function appRoutes({ apps, releases, builds, renamer }: AppRoutesDeps): Router {
   const router = Router();
   const addresses = apps.addresses;
 
@@ -34,6 +37,13 @@ export function appRoutes({ apps, releases, builds }: AppRoutesDeps): Router {
     const info = await apps.info(param(req, 'app'));
     const build = info.release?.buildId ? await builds.get(info.release.buildId) : null;
     res.json(appInfoJson(info, addresses, build?.commit ?? null));
+  });
+
+  router.patch('/apps/:app', async (req, res) => {
+    const name = (req.body as { name?: unknown } | undefined)?.name;
+    if (typeof name !== 'string') throw new SlipwayError('invalid_request', 'Give the new name: {"name": "new-name"}.');
+    if (!renamer) throw new SlipwayError('invalid_request', 'Renaming apps is not available on this installation.');
+    res.json(appJson(await renamer.rename(param(req, 'app'), name), addresses));
   });
 
   router.delete('/apps/:app', async (req, res) => {

@@ -24,6 +24,19 @@ export class AppsRepo {
     });
   }
 
+  /** Gives the app a new name (apps:rename); a name another app has fails with app_exists. */
+  async rename(appId: number, name: string): Promise<App> {
+    return this.db.transaction(async (trx) => {
+      if (await trx('apps').where({ name }).first()) {
+        throw new SlipwayError('app_exists', `An app named "${name}" already exists. Pick another name.`);
+      }
+      await trx('apps').where({ id: appId }).update({ name });
+      const row = await trx('apps').where({ id: appId }).first();
+      if (!row) throw new SlipwayError('app_not_found', `The app to rename (id ${appId}) does not exist any more.`);
+      return this.fromRow(row);
+    });
+  }
+
   async find(name: string): Promise<App | null> {
     const row = await this.db('apps').where({ name }).first();
     return row ? this.fromRow(row) : null;

@@ -109,7 +109,7 @@ describe('engine/app-setup: app.json env and buildpacks on the first deploy', ()
 
     it('refuses the first deploy naming the missing vars, changing nothing', async () => {
       const { state, service, say } = fakes(app);
-      const error = await service.beforeFirstBuild('shop', appJson, say).catch((e: unknown) => e);
+      const error = await service.beforeFirstBuild('shop', parseAppJsonSetup(appJson), say).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(SlipwayError);
       expect((error as Error).message).to.include('shop does not have: NEEDED (needed)');
       expect(state.app.config).to.deep.equal({});
@@ -118,7 +118,7 @@ describe('engine/app-setup: app.json env and buildpacks on the first deploy', ()
 
     it('stores defaults, a generated secret and app.json\'s buildpacks, saying so without values', async () => {
       const { state, service, say } = fakes({ ...app, config: { NEEDED: 'yes' } });
-      const result = await service.beforeFirstBuild('shop', appJson, say);
+      const result = await service.beforeFirstBuild('shop', parseAppJsonSetup(appJson), say);
       expect(result.config).to.include({ NEEDED: 'yes', MODE: 'fast' });
       expect(result.config.TOKEN).to.match(/^[0-9a-f]{64}$/);
       expect(state.buildpacks).to.deep.equal(['nodejs']);
@@ -132,11 +132,11 @@ describe('engine/app-setup: app.json env and buildpacks on the first deploy', ()
 
     it('keeps buildpacks already set on the app, and does nothing once the app has a release', async () => {
       const withBuildpacks = fakes({ ...app, config: { NEEDED: 'yes' } }, ['python']);
-      await withBuildpacks.service.beforeFirstBuild('shop', appJson, withBuildpacks.say);
+      await withBuildpacks.service.beforeFirstBuild('shop', parseAppJsonSetup(appJson), withBuildpacks.say);
       expect(withBuildpacks.state.buildpacks).to.deep.equal(['python']);
 
       const deployed = fakes({ ...app, currentRelease: 3 });
-      const result = await deployed.service.beforeFirstBuild('shop', appJson, deployed.say);
+      const result = await deployed.service.beforeFirstBuild('shop', parseAppJsonSetup(appJson), deployed.say);
       expect(result.config).to.deep.equal({});
       expect(deployed.state.said).to.deep.equal([]);
     });

@@ -135,7 +135,7 @@ export class FakePublisher implements RoutePublisher {
     return [...this.of(app).keys()].sort();
   }
 
-  async publishDomain(): Promise<void> {
+  async publishDomain(_app: string, _host: string): Promise<void> {
     // Domains play no part in rollouts.
   }
 

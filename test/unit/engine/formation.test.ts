@@ -7,7 +7,7 @@ import {
 import { MAX_QUANTITY, parseScaleArgs } from '../../../engine/formation-service';
 import { DEFAULT_SIZE, type Build, type FormationEntry, type ProcessTypes, type Release } from '../../../engine/model';
 import type { Instance } from '../../../engine/runtime-driver';
-import { AppLocks } from '../../../lib/app-locks';
+import { InProcessLocks } from '../../../engine/locks';
 import { SlipwayError } from '../../../lib/errors';
 import { silentLogger } from '../../../lib/log';
 import { freePort } from '../../support/slipway';
@@ -194,7 +194,7 @@ describe('engine/deployer Deployer', () => {
     const releases = new FakeReleases(events);
     const afterFailure: string[] = [];
     const progress: string[] = [];
-    const locks = new AppLocks();
+    const locks = new InProcessLocks();
     const deployer = new Deployer(driver, publisher, releases.asRepo(), locks, {
       bootTimeoutMs: 2000, stopGraceSeconds: 7, containerPort: 5000, logLines: 2, surge: 1, maxUnavailable: 0, drainMs: 5,
       capacity: { reservedMemoryMb: 1024, cpuOvercommit: 4 }, ...options,
@@ -215,7 +215,7 @@ describe('engine/deployer Deployer', () => {
           (line) => progress.push(line),
         );
         // Old instances are stopped behind the answer, under the app's lock: the next operation waits for them.
-        (await locks.acquire('shop'))();
+        (await locks.acquire('shop', 'deploy'))();
       },
     };
   }
@@ -371,6 +371,47 @@ describe('engine/deployer Deployer', () => {
       expect(events.list().filter((e) => e.startsWith('publish'))).to.deep.equal([]);
       expect(r.publisher.published('shop')).to.deep.equal(['old-web.1']);
       expect(r.releases.failed).to.have.length(1);
+    });
+
+    it('gives all of an instance\'s checks SLIPWAY_BOOT_TIMEOUT in total, however long they would retry, and says how to raise it', async () => {
+      answer = (_id, path) => ({ status: path === '/nope' ? 404 : 200, body: 'hello' });
+      const r = rig({ bootTimeoutMs: 300 });
+      r.seed('web', 1);
+      const error = await rejection(r.deploy([entry('web', 1)], {
+        healthchecks: { web: [{ type: 'startup', path: '/nope', content: 'x', attempts: 3, wait: 30, timeout: 1 }] },
+      }));
+      expect(error.code).to.equal('deploy_failed');
+      expect(error.message).to.match(/^startup check \/nope: the checks did not pass within 0.3 s, the limit for all of an instance's checks; raise SLIPWAY_BOOT_TIMEOUT/);
+      expect(r.publisher.published('shop')).to.deep.equal(['old-web.1']);
+      expect(r.releases.failed.map((f) => f.version)).to.deep.equal([2]);
+    });
+
+    it('ends at once when cancelled while a check waits to retry, removing what it started and saying why', async () => {
+      answer = (_id, path) => ({ status: path === '/nope' ? 404 : 200, body: 'hello' });
+      const r = rig({ bootTimeoutMs: 600_000 });
+      r.seed('web', 1);
+      const cancel = new AbortController();
+      const appJson = { healthchecks: { web: [{ type: 'startup', path: '/nope', attempts: 3, wait: 300, timeout: 1 }] } };
+      const error = await rejection(r.deployer.deploy({
+        app: 'shop', release: release(2), build: build({ web: 'npm start' }, appJson), formation: [entry('web', 1)],
+        signal: cancel.signal,
+        onWaiting: () => cancel.abort(new SlipwayError('deploy_failed', 'Deploy cancelled: shop is being destroyed.')),
+      }, () => undefined));
+      expect(error.message).to.equal('Deploy cancelled: shop is being destroyed.');
+      expect(events.list()).to.include.members(['withdraw web.v2.1', 'stop web.v2.1', 'failed v2']);
+      expect([...r.driver.instances.keys()]).to.deep.equal(['old-web.1']);
+      expect(r.releases.failed).to.deep.equal([{ version: 2, reason: 'Deploy cancelled: shop is being destroyed.' }]);
+    });
+
+    it('starts nothing when it was cancelled before its turn', async () => {
+      const r = rig();
+      const cancel = new AbortController();
+      cancel.abort(new SlipwayError('deploy_failed', 'Deploy cancelled: shop is being destroyed.'));
+      const error = await rejection(r.deployer.deploy({
+        app: 'shop', release: release(2), build: build({ web: 'npm start' }), formation: [entry('web', 1)], signal: cancel.signal,
+      }, () => undefined));
+      expect(error.message).to.equal('Deploy cancelled: shop is being destroyed.');
+      expect(events.list()).to.deep.equal(['failed v2']);
     });
 
     it('withdraws already routed new instances when a later type fails, and asks the reconciler to restore the old ones', async () => {

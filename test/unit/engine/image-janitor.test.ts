@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ImageJanitor, type HostImages, type RegistryApi } from '../../../engine/image-janitor';
+import { imageRepository, ImageJanitor, type HostImages, type RegistryApi } from '../../../engine/image-janitor';
 import { SlipwayError } from '../../../lib/errors';
 
 /** A registry in memory: repository → tag → digest, digest → blobs. Records deletes. */
@@ -95,5 +95,16 @@ describe('engine/image-janitor ImageJanitor', () => {
     expect(await janitor.registryInfo()).to.deep.equal({
       registry: '127.0.0.1:5000', repositories: 2, images: 4, blobs: 4, bytes: 1000 + 10 + 20 + 5,
     });
+  });
+});
+
+describe('engine/image-janitor imageRepository', () => {
+  it('reads the repository of an image Slipway built, by tag or digest, and ignores images of other registries', () => {
+    expect(imageRepository('127.0.0.1:5000/shop:12', '127.0.0.1:5000')).to.equal('shop');
+    expect(imageRepository('127.0.0.1:5000/old-name@sha256:abc', '127.0.0.1:5000')).to.equal('old-name');
+    expect(imageRepository('127.0.0.1:5000/shop', '127.0.0.1:5000')).to.equal('shop');
+    expect(imageRepository('127.0.0.1:50000/shop:1', '127.0.0.1:5000')).to.equal(null);
+    expect(imageRepository('other.example/shop:1', '127.0.0.1:5000')).to.equal(null);
+    expect(imageRepository(null, '127.0.0.1:5000')).to.equal(null);
   });
 });

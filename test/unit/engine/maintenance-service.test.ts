@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { InProcessLocks } from '../../../engine/locks';
 import { MaintenanceService } from '../../../engine/maintenance-service';
 import type { MaintenancePublisher } from '../../../engine/publisher';
 import { AppsRepo } from '../../../engine/store/apps-repo';
@@ -46,6 +47,31 @@ describe('engine/maintenance-service', function () {
   afterEach(async () => {
     await db.destroy();
     fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('republishes the flag under the app\'s current name (apps:rename moves the key), and nothing when off', async () => {
+    await service.set('shop', true);
+    publisher.on.clear();
+    await new AppsRepo(db).rename((await new AppsRepo(db).get('shop')).id, 'store');
+    await service.republish('store');
+    await service.republish('blog');
+    expect([...publisher.on]).to.deep.equal(['store']);
+  });
+
+  it('refuses a change queued behind a destroy instead of acting on a new app of the same name', async () => {
+    const locks = new InProcessLocks();
+    const apps = new AppsRepo(db);
+    const guarded = new MaintenanceService(apps, new MaintenanceRepo(db), publisher, silentLogger(), locks);
+    const unlock = await locks.acquire('shop', 'domains');
+    const queued = guarded.set('shop', true);
+    const old = await apps.get('shop');
+    await apps.delete(old.id);
+    await apps.create('shop');
+    unlock();
+    const error = await queued.then(() => null, (e: unknown) => e);
+    expect(error).to.be.instanceOf(SlipwayError);
+    expect((error as SlipwayError).code).to.equal('app_not_found');
+    expect([...publisher.on]).to.deep.equal([]);
   });
 
   it('is off for a new app; on stores the flag and publishes the key, off removes it, per app', async () => {
