@@ -346,13 +346,15 @@ export function parseResponseHead(buffer: Buffer, headRequest: boolean): Respons
   for (let i = 13; i < statusEnd; i += 1) if (VALUE_CHARS[text.charCodeAt(i)] !== 1) return invalid('status line');
   const status = Number(text.slice(9, 12));
   if (status < 100) return invalid('status code');
-  if (status < 200) {
-    // 101 only answers an Upgrade, which never takes the fast path.
-    return status === 101 ? invalid(UNREQUESTED_SWITCH) : { kind: 'interim', headBytes: end + 4 };
-  }
-  const http10 = minor === 0x30;
+  // 101 only answers an Upgrade, which never takes the fast path.
+  if (status === 101) return invalid(UNREQUESTED_SWITCH);
+  // An interim head is dropped, but read to the same grammar first: a broken one (or a status
+  // line where a field line should be) means the app and a strict parser disagree about where
+  // its messages end, so nothing after it can be trusted.
   const lines = readHeaderLines(text, statusEnd + 2, MAX_HEAD_BYTES);
   if (typeof lines === 'string') return invalid(lines);
+  if (status < 200) return { kind: 'interim', headBytes: end + 4 };
+  const http10 = minor === 0x30;
   let contentLength: string | undefined;
   let transferEncoding: string | undefined;
   let connectionTokens: string[] | null = null;

@@ -139,7 +139,12 @@ export const REQUEST_CASES: readonly RequestCase[] = [
     rule: 'upgrade',
     bytes: `GET /ws HTTP/1.1\r\n${HOST}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   },
-  { name: 'an upgrade with a body', rule: 'upgrade', bytes: `POST /ws HTTP/1.1\r\n${HOST}Connection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\nhi` },
+  {
+    name: 'an upgrade with a body',
+    rule: 'upgrade',
+    bytes: `POST /ws HTTP/1.1\r\n${HOST}Connection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\nhi`,
+    routerMayRefuse: 'node:http hands an upgrade over before its body is read, so where the body ends is not sure: 400 R400 (docs/router.md)',
+  },
   // Smuggling: CL.TE, TE.CL, TE.TE
   { name: 'CL.TE', rule: 'smuggling CL.TE', bytes: `POST / HTTP/1.1\r\n${HOST}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n${HOST}\r\n` },
   { name: 'TE.CL', rule: 'smuggling TE.CL', bytes: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n` },

@@ -133,6 +133,13 @@ describe('router/http1', () => {
       expect(parseResponseHead(Buffer.from('HTTP/1.1 101 Switching Protocols\r\n\r\n'), false).kind).to.equal('invalid');
     });
 
+    it('reads an interim head to the same grammar before dropping it (a broken one is invalid)', () => {
+      expect(parseResponseHead(Buffer.from('HTTP/1.1 103 Early Hints\r\nLink: </a.c\r\nss>\r\n\r\nHTTP/1.1 200 OK\r\n\r\n'), false).kind).to.equal('invalid');
+      expect(parseResponseHead(Buffer.from('HTTP/1.1 103 Early Hints\r\nHTTP/1.1 103 Early Hints\r\n\r\n'), false).kind).to.equal('invalid');
+      expect(parseResponseHead(Buffer.from('HTTP/1.1 100 Continue\r\nX-A: \x01\r\n\r\n'), false).kind).to.equal('invalid');
+      expect(parseResponseHead(Buffer.from('HTTP/1.1 100 Continue\r\n\r\n'), false).kind).to.equal('interim');
+    });
+
     it('frames a body by Content-Length and keeps the connection', () => {
       const head = response('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello');
       expect(head).to.deep.include({ status: 200, framing: { kind: 'length', length: 5 }, reusable: true });
