@@ -147,7 +147,8 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     const page = renderErrorPage(code, message, exchange.head?.accept);
     const headers: Record<string, string> = { ...page.headers, 'x-request-id': exchange.requestId };
     // An unread body would have to be read (and thrown away) to keep the connection: close it.
-    if (!exchange.req.complete) headers.connection = 'close';
+    // (A request without a body is not complete yet while its head is being handled: nothing to read.)
+    if (!exchange.req.complete && (exchange.head === undefined || hasBody(exchange))) headers.connection = 'close';
     res.writeHead(page.status, headers);
     res.end(exchange.req.method === 'HEAD' ? undefined : page.body);
   }
