@@ -15,3 +15,16 @@ export const TOKEN_CHARS = charTable((code) => code > 0x20 && code < 0x7f && !'"
 export const VALUE_CHARS = charTable((code) => code === 0x09 || (code >= 0x20 && code !== 0x7f));
 /** An origin-form request target (`/path?query`): visible ASCII only. */
 export const TARGET_CHARS = charTable((code) => code > 0x20 && code < 0x7f);
+
+/**
+ * Whether `text` (a reason phrase or a field value as Node decoded it, latin1) is field text:
+ * VALUE_CHARS only. llhttp lets control bytes through in a reason phrase, and node:http throws
+ * when asked to send one; what an app sends is checked with this before it reaches a writeHead.
+ */
+export function isFieldText(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code > 0xff || VALUE_CHARS[code] !== 1) return false;
+  }
+  return true;
+}

@@ -131,26 +131,20 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
   if (end < 0) {
     if (buffer.length > MAX_HEAD_BYTES) return fallback('head over the limit');
     // A head with lines ended by a bare LF never gets its CRLF CRLF: llhttp refuses it at once.
-    return hasBareLf(buffer) ? fallback('bare LF') : INCOMPLETE;
+    if (hasBareLf(buffer)) return fallback('bare LF');
+    // Nor does llhttp wait for the end of a head whose lines so far it refuses (a method it does
+    // not know is refused at its first byte): what the fast path would hand over anyway goes now,
+    // so the client gets its 400 at once instead of waiting for a head that never ends.
+    const broken = brokenSoFar(buffer);
+    return broken === null ? INCOMPLETE : fallback(broken);
   }
   if (end + 4 > MAX_HEAD_BYTES) return fallback('head over the limit');
   const text = buffer.toString('latin1', 0, end);
   let lineEnd = text.indexOf('\r\n');
   if (lineEnd < 0) lineEnd = text.length;
-  if (lineEnd > MAX_LINE_BYTES) return fallback('request line over the limit');
-  let i = 0;
-  while (i < lineEnd && TOKEN_CHARS[text.charCodeAt(i)] === 1) i += 1;
-  if (i === 0 || text.charCodeAt(i) !== 0x20) return fallback('request line');
-  const method = text.slice(0, i);
-  // Only methods llhttp knows, in their case (`get`, `MKCOLA` are refused there): what the
-  // fast path carries, both parsers must read the same way.
-  if (!CARRIED_METHODS.has(method)) return fallback('method');
-  const targetStart = i + 1;
-  i = targetStart;
-  while (i < lineEnd && TARGET_CHARS[text.charCodeAt(i)] === 1) i += 1;
-  if (text.charCodeAt(targetStart) !== 0x2f /* / */ || text.charCodeAt(i) !== 0x20) return fallback('request line');
-  const target = text.slice(targetStart, i);
-  if (lineEnd - i - 1 !== 8 || !text.startsWith('HTTP/1.1', i + 1)) return fallback('not HTTP/1.1');
+  const line = readRequestLine(text, lineEnd);
+  if (typeof line === 'string') return fallback(line);
+  const { method, target } = line;
 
   const lines = readHeaderLines(text, lineEnd + 2, MAX_LINE_BYTES);
   if (typeof lines === 'string') return fallback(lines);
@@ -237,6 +231,48 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
   };
 }
 
+/** `METHOD SP /origin-form SP HTTP/1.1`, the line being text[0, lineEnd); a string says what was wrong. */
+function readRequestLine(text: string, lineEnd: number): { readonly method: string; readonly target: string } | string {
+  if (lineEnd > MAX_LINE_BYTES) return 'request line over the limit';
+  let i = 0;
+  while (i < lineEnd && TOKEN_CHARS[text.charCodeAt(i)] === 1) i += 1;
+  if (i === 0 || text.charCodeAt(i) !== 0x20) return 'request line';
+  const method = text.slice(0, i);
+  // Only methods llhttp knows, in their case (`get`, `MKCOLA` are refused there): what the
+  // fast path carries, both parsers must read the same way.
+  if (!CARRIED_METHODS.has(method)) return 'method';
+  const targetStart = i + 1;
+  i = targetStart;
+  while (i < lineEnd && TARGET_CHARS[text.charCodeAt(i)] === 1) i += 1;
+  if (text.charCodeAt(targetStart) !== 0x2f /* / */ || text.charCodeAt(i) !== 0x20) return 'request line';
+  if (lineEnd - i - 1 !== 8 || !text.startsWith('HTTP/1.1', i + 1)) return 'not HTTP/1.1';
+  return { method, target: text.slice(targetStart, i) };
+}
+
+/**
+ * Why the start of a head not yet complete will be handed over, or null while it may still be
+ * carried: its complete lines (request line, header lines) are checked as they will be once the
+ * head is whole, and a method is checked as soon as the space after it has arrived.
+ */
+function brokenSoFar(buffer: Buffer): string | null {
+  for (let cr = buffer.indexOf(0x0d); cr >= 0 && cr + 1 < buffer.length; cr = buffer.indexOf(0x0d, cr + 1)) if (buffer[cr + 1] !== 0x0a) return 'bare CR';
+  const complete = buffer.lastIndexOf(LINE_END);
+  if (complete < 0) {
+    const space = buffer.indexOf(0x20);
+    if (space < 0) return null;
+    const method = buffer.toString('latin1', 0, space);
+    return CARRIED_METHODS.has(method) ? null : 'method';
+  }
+  const text = buffer.toString('latin1', 0, complete);
+  let lineEnd = text.indexOf('\r\n');
+  if (lineEnd < 0) lineEnd = text.length;
+  const line = readRequestLine(text, lineEnd);
+  if (typeof line === 'string') return line;
+  const lines = readHeaderLines(text, lineEnd + 2, MAX_LINE_BYTES);
+  return typeof lines === 'string' ? lines : null;
+}
+
+const LINE_END = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 /** The methods llhttp parses, but CONNECT (a tunnel, which the router refuses: router/proxy.ts). */
 const CARRIED_METHODS: ReadonlySet<string> = new Set(METHODS.filter((method) => method !== 'CONNECT'));
@@ -346,13 +382,15 @@ export function parseResponseHead(buffer: Buffer, headRequest: boolean): Respons
   for (let i = 13; i < statusEnd; i += 1) if (VALUE_CHARS[text.charCodeAt(i)] !== 1) return invalid('status line');
   const status = Number(text.slice(9, 12));
   if (status < 100) return invalid('status code');
-  if (status < 200) {
-    // 101 only answers an Upgrade, which never takes the fast path.
-    return status === 101 ? invalid(UNREQUESTED_SWITCH) : { kind: 'interim', headBytes: end + 4 };
-  }
-  const http10 = minor === 0x30;
+  // 101 only answers an Upgrade, which never takes the fast path.
+  if (status === 101) return invalid(UNREQUESTED_SWITCH);
+  // An interim head is dropped, but read to the same grammar first: a broken one (or a status
+  // line where a field line should be) means the app and a strict parser disagree about where
+  // its messages end, so nothing after it can be trusted.
   const lines = readHeaderLines(text, statusEnd + 2, MAX_HEAD_BYTES);
   if (typeof lines === 'string') return invalid(lines);
+  if (status < 200) return { kind: 'interim', headBytes: end + 4 };
+  const http10 = minor === 0x30;
   let contentLength: string | undefined;
   let transferEncoding: string | undefined;
   let connectionTokens: string[] | null = null;

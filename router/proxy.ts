@@ -33,6 +33,7 @@ import type { RequestMetrics } from './metrics';
 import { overflowCode, requestIdFor, requestLineTooLong, scanRequestHead, type RequestHead } from './request-head';
 import type { BackendEntry } from './route-table';
 import { readRequestTarget } from './request-target';
+import { isFieldText } from './http-grammar';
 import { rawHead, rawResponse, resolveApp } from './routing';
 
 export { DEFAULT_PROXY_SETTINGS, type ProxySettings } from './proxy-policy';
@@ -94,13 +95,29 @@ class Exchange extends ExchangeFacts {
   }
 }
 
-type SocketWithExchange = Duplex & { [EXCHANGE]?: Exchange };
+/** The answer to the latest request read on a client connection (the full proxy answers in order). */
+const LATEST_ANSWER = Symbol('slipway.latestAnswer');
+
+const BROKEN_REQUEST = 'The request could not be parsed as HTTP/1.1.';
+
+type SocketWithExchange = Duplex & { [EXCHANGE]?: Exchange; [LATEST_ANSWER]?: http.ServerResponse };
+
+/**
+ * Whether the connection ends after `res` (already finished): it said `Connection: close`, or the
+ * connection is closing anyway. `_last` is where node:http keeps that decision; it is set when the
+ * head is written (for an HTTP/1.0 answer without a length too, which no header of ours says).
+ */
+function endsConnection(res: http.ServerResponse, socket: Duplex): boolean {
+  return (res as http.ServerResponse & { _last?: boolean })._last === true || !socket.writable || socket.destroyed;
+}
 
 export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
   const { routes, logger, agent } = options;
   const metrics = options.metrics;
   const settings: ProxySettings = { ...DEFAULT_PROXY_SETTINGS, ...options.settings };
   let inFlight = 0;
+  /** Requests whose body llhttp could not read, answered 400 when their turn comes. */
+  const brokenRequests = new WeakSet<http.IncomingMessage>();
 
   // ---------------------------------------------------------------- logging and metrics
 
@@ -130,7 +147,8 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     const page = renderErrorPage(code, message, exchange.head?.accept);
     const headers: Record<string, string> = { ...page.headers, 'x-request-id': exchange.requestId };
     // An unread body would have to be read (and thrown away) to keep the connection: close it.
-    if (!exchange.req.complete) headers.connection = 'close';
+    // (A request without a body is not complete yet while its head is being handled: nothing to read.)
+    if (!exchange.req.complete && (exchange.head === undefined || hasBody(exchange))) headers.connection = 'close';
     res.writeHead(page.status, headers);
     res.end(exchange.req.method === 'HEAD' ? undefined : page.body);
   }
@@ -162,7 +180,7 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     if (head.oversizeHeader !== undefined) {
       return { code: 'R431', message: `The ${head.oversizeHeader} header line is longer than 8192 bytes.` };
     }
-    const target = readRequestTarget(req.url ?? '');
+    const target = readRequestTarget(req.url ?? '', req.method ?? '');
     if (!target.ok) return { code: 'R400', message: target.message };
     exchange.path = target.path;
     exchange.authority = target.authority;
@@ -206,7 +224,27 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
 
   // ---------------------------------------------------------------- plain requests
 
+  /**
+   * Pipelined requests are taken one at a time, as nginx does: node:http parses and hands over
+   * each as it arrives, but one may only be passed on once the answer before it is out and has not
+   * closed the connection. Otherwise a request behind a refusal that closes (or an app's answer
+   * with `Connection: close`) would still reach an app, though the client never gets its answer.
+   */
   function handleRequest(req: http.IncomingMessage, res: http.ServerResponse, expectContinue = false): void {
+    const socket = req.socket as SocketWithExchange;
+    const previous = socket[LATEST_ANSWER];
+    socket[LATEST_ANSWER] = res;
+    if (previous === undefined || previous.writableFinished) {
+      if (previous === undefined || !endsConnection(previous, socket)) handleInTurn(req, res, expectContinue);
+      return;
+    }
+    previous.once('close', () => {
+      if (previous.writableFinished && !endsConnection(previous, socket)) handleInTurn(req, res, expectContinue);
+      else logger.debug({ method: req.method, path: req.url }, 'pipelined request dropped: the connection closes after the answer before it');
+    });
+  }
+
+  function handleInTurn(req: http.IncomingMessage, res: http.ServerResponse, expectContinue: boolean): void {
     if (isHealthCheck(req)) {
       if (expectContinue) res.writeContinue();
       answerHealth(req, res);
@@ -232,7 +270,7 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       logAccess(exchange, res.headersSent ? res.statusCode : finished ? res.statusCode : 499, finished ? undefined : { clientAborted: true });
     });
 
-    const refused = route(exchange);
+    const refused = route(exchange) ?? (brokenRequests.has(req) ? { code: 'R400' as const, message: BROKEN_REQUEST } : null);
     if (refused) {
       sendError(exchange, res, refused.code, refused.message);
       return;
@@ -367,15 +405,22 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       return;
     }
     clearTimer(exchange);
+    if (!isFieldText(proxyRes.statusMessage ?? '')) {
+      // llhttp lets control bytes through in a reason phrase; RFC 9112 §4 does not, nor does writeHead.
+      invalidResponseHead(exchange, res, 'reason phrase');
+      return;
+    }
     exchange.phase = 'responding';
     exchange.firstByteAt = performance.now();
     try {
       res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, clientResponseHeaders(proxyRes.rawHeaders, exchange.requestId));
     } catch (error) {
       // A header Node refuses to send on (an invalid character): the answer cannot be passed on.
-      logger.warn({ app: exchange.app, backend: exchange.backend?.url, err: error, code: 'R502' }, 'backend sent an invalid response head');
-      abortBackend(exchange);
-      sendError(exchange, res, 'R502', `${exchange.app as string} sent a response the router cannot pass on`);
+      // writeHead keeps what it was given before it threw; none of it may reach the error page.
+      res.statusMessage = '';
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      exchange.phase = 'waiting';
+      invalidResponseHead(exchange, res, error instanceof Error ? error.message : 'header');
       return;
     }
     proxyRes.on('data', (chunk: Buffer) => {
@@ -385,7 +430,17 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     res.on('drain', () => proxyRes.resume());
     proxyRes.once('end', () => {
       // Trailer fields only for a client that said TE: trailers, as on the fast path.
-      if (exchange.head.trailers && proxyRes.rawTrailers.length > 0) res.addTrailers(pairs(proxyRes.rawTrailers));
+      if (exchange.head.trailers && proxyRes.rawTrailers.length > 0) {
+        try {
+          res.addTrailers(pairs(proxyRes.rawTrailers));
+        } catch (error) {
+          // A trailer Node refuses to send: the answer is cut off, as any broken body is.
+          exchange.code = 'R502';
+          logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502', reason: error instanceof Error ? error.message : 'trailer' }, 'backend sent a broken chunked body');
+          res.destroy();
+          return;
+        }
+      }
       res.end();
     });
     // Node reports a backend that died halfway as 'error' then 'close' on the response; without
@@ -397,6 +452,14 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502' }, 'backend closed the connection mid-response');
       res.destroy();
     });
+  }
+
+  /** A response head that cannot be passed on: a 502, and the backend connection is thrown away. */
+  function invalidResponseHead(exchange: Exchange, res: http.ServerResponse, reason: string): void {
+    logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502', reason }, 'backend sent an invalid response head');
+    abortBackend(exchange);
+    detachBody(exchange);
+    sendError(exchange, res, 'R502', `${exchange.app as string} sent a response the router cannot pass on`);
   }
 
   /** The backend switched protocols unasked: nothing it sends can be passed on, and it is not retried. */
@@ -492,20 +555,55 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     sendError(exchange, res, code, message);
   }
 
+  /**
+   * For the server's 'clientError': bytes llhttp cannot read (or a limit broken). Requests read
+   * before them are answered first, in turn; then the client gets a 400 (or 408, 414, 431) and
+   * the connection closes, unless an answer before it already said `Connection: close`: after
+   * that nothing more is written. A broken body of a request being passed on is that request's
+   * own 400.
+   */
   function handleClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): void {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    if (error.code === 'HPE_CLOSED_CONNECTION') {
-      // Bytes after a request that closes the connection (HTTP/1.0 without keep-alive): they are
-      // not read, and that request's own answer goes out, then the connection closes. A 400 here
-      // would take the answer's place.
-      if ((socket as SocketWithExchange)[EXCHANGE] === undefined) socket.end();
+    const latest = (socket as SocketWithExchange)[LATEST_ANSWER];
+    if (latest !== undefined && !latest.writableFinished) {
+      if (!latest.req.complete) {
+        brokenBody(socket as SocketWithExchange, latest);
+        return;
+      }
+      latest.once('close', () => answerClientError(error, socket, latest));
+      return;
+    }
+    answerClientError(error, socket, latest);
+  }
+
+  /** The request being read when llhttp gave up was itself broken (in its body): 400 for it. */
+  function brokenBody(socket: SocketWithExchange, res: http.ServerResponse): void {
+    brokenRequests.add(res.req);
+    const exchange = socket[EXCHANGE];
+    if (exchange === undefined || exchange.req !== res.req) return; // not its turn yet: handleInTurn answers it
+    if (res.headersSent) {
+      // The app answered before the body was complete: its answer goes out, then the connection closes.
+      res.once('close', () => socket.end());
+      return;
+    }
+    abortBackend(exchange);
+    detachBody(exchange);
+    sendError(exchange, res, 'R400', BROKEN_REQUEST);
+  }
+
+  function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex, latest: http.ServerResponse | undefined): void {
+    if (!socket.writable || socket.destroyed) return;
+    if (error.code === 'HPE_CLOSED_CONNECTION' || (latest !== undefined && endsConnection(latest, socket))) {
+      // Bytes after a request that closes the connection (HTTP/1.0 without keep-alive, or an
+      // answer that said close): not read, and not answered.
+      socket.end();
       return;
     }
     let code: RouterErrorCode = 'R400';
-    let message = 'The request could not be parsed as HTTP/1.1.';
+    let message = BROKEN_REQUEST;
     if (error.code === 'HPE_HEADER_OVERFLOW') {
       code = overflowCode(error.rawPacket);
       message = code === 'R414' ? 'The request line is longer than 8192 bytes.' : 'The request head is larger than 65536 bytes.';
@@ -561,6 +659,13 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     const refused = route(exchange);
     if (refused) {
       rejectUpgrade(exchange, socket, refused.code, refused.message);
+      return;
+    }
+    if (hasBody(exchange)) {
+      // node:http hands an upgrade over as soon as its head is read, with part of the body read
+      // into `req` and the rest still on the socket: no sure way to tell where the body ends and
+      // the new protocol starts. So it is refused, with an answer (docs/router.md, "Parsing and framing").
+      rejectUpgrade(exchange, socket, 'R400', 'An upgrade request with a body is not carried: send the body without Upgrade, or after the upgrade.');
       return;
     }
     exchange.outHeaders = outgoingHeaders(exchange, true);
@@ -635,6 +740,11 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
         backendSocket.destroy();
         return;
       }
+      if (!isFieldText(proxyRes.statusMessage ?? '')) {
+        backendSocket.destroy();
+        badUpgradeAnswer(exchange, socket);
+        return;
+      }
       exchange.phase = 'responding';
       exchange.firstByteAt = performance.now();
       exchange.upgradeStatus = proxyRes.statusCode ?? 101;
@@ -647,6 +757,11 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     });
     proxyReq.once('response', (proxyRes: http.IncomingMessage) => {
       // The backend answered without upgrading (a 400, a 404…): pass that answer on, then close.
+      if (!isFieldText(proxyRes.statusMessage ?? '')) {
+        proxyRes.resume();
+        badUpgradeAnswer(exchange, socket);
+        return;
+      }
       exchange.phase = 'responding';
       exchange.firstByteAt = performance.now();
       exchange.upgradeStatus = proxyRes.statusCode ?? 502;
@@ -671,6 +786,15 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     client.once('close', () => backend.destroySoon());
     backend.pipe(client);
     client.pipe(backend);
+  }
+
+  /** An answer to an upgrade whose head cannot be passed on (a control byte in its reason phrase). */
+  function badUpgradeAnswer(exchange: Exchange, socket: Duplex): void {
+    const proxyReq = exchange.proxyReq;
+    exchange.proxyReq = null;
+    proxyReq?.destroy();
+    logger.warn({ app: exchange.app, backend: exchange.backend?.url, requestId: exchange.requestId, code: 'R502', reason: 'reason phrase' }, 'backend sent an invalid response head');
+    rejectUpgrade(exchange, socket, 'R502', `${exchange.app as string} sent a response the router cannot pass on`);
   }
 
   function rejectUpgrade(exchange: Exchange, socket: Duplex, code: RouterErrorCode, message: string): void {

@@ -139,7 +139,12 @@ export const REQUEST_CASES: readonly RequestCase[] = [
     rule: 'upgrade',
     bytes: `GET /ws HTTP/1.1\r\n${HOST}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   },
-  { name: 'an upgrade with a body', rule: 'upgrade', bytes: `POST /ws HTTP/1.1\r\n${HOST}Connection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\nhi` },
+  {
+    name: 'an upgrade with a body',
+    rule: 'upgrade',
+    bytes: `POST /ws HTTP/1.1\r\n${HOST}Connection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\nhi`,
+    routerMayRefuse: 'node:http hands an upgrade over before its body is read, so where the body ends is not sure: 400 R400 (docs/router.md)',
+  },
   // Smuggling: CL.TE, TE.CL, TE.TE
   { name: 'CL.TE', rule: 'smuggling CL.TE', bytes: `POST / HTTP/1.1\r\n${HOST}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n${HOST}\r\n` },
   { name: 'TE.CL', rule: 'smuggling TE.CL', bytes: `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n` },
@@ -173,6 +178,10 @@ export const REQUEST_CASES: readonly RequestCase[] = [
   { name: 'a bare LF ending the last field line, an empty value', rule: 'fuzzer: §2.2 bare LF', bytes: `GET /a HTTP/1.1\r\n${HOST}Accept: \n\r\n` },
   { name: 'a token glued before the method', rule: 'fuzzer: §3.1', bytes: `chunkedGET /a HTTP/1.1\r\n${HOST}\r\n` },
   { name: 'HTTP/0.9-style request line (no version)', rule: 'fuzzer: §3', bytes: `GET /\r\n\r\nGET /2 HTTP/1.1\r\n${HOST}\r\n`, routerMayRefuse: 'HTTP/0.9 is not served (node:http refuses it too)' },
+  // fuzzer: seed 9 (CI's run)
+  { name: 'an unknown method in a head that never ends', rule: 'fuzzer: §3.1', bytes: `ET /a?b=c HTTP/1.1\r\n${HOST}Accept: */*\r\n` },
+  { name: 'a bare CR where the blank line should be, and no more', rule: 'fuzzer: §2.2 bare CR', bytes: `GET /a?b=c HTTP/1.1\r\n${HOST}Accept: */*\r\n\r\r` },
+  { name: 'a refused request (unknown host), then a pipelined one for another app', rule: 'fuzzer: pipelining', bytes: `GET /1 HTTP/1.1\r\nHost: shop.tet\r\n\r\nGET /2 HTTP/1.1\r\nHost: other.test\r\n\r\n` },
   { name: 'an expectation the router does not know', rule: 'fuzzer: Expect', bytes: `PUT /x HTTP/1.1\r\n${HOST}Expect: 100-conue\r\nContent-Length: 3\r\n\r\nabc`, routerMayRefuse: 'RFC 9110 §10.1.1: 417 for an expectation it cannot meet' },
 ];
 

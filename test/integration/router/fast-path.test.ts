@@ -455,5 +455,79 @@ for (const sockets of ['native', 'node'] as const) {
         expect(finals[1]?.endsWith('GET /two ')).to.equal(true);
       });
     });
+
+    describe('findings of the differential suite (test/integration/router/differential-corpus.ts)', () => {
+      it('answers 502 R502 for an interim 103 whose head breaks the grammar, and passes nothing after it', async () => {
+        const backend = await rawBackend('HTTP/1.1 103 Early Hints\r\nLink: </a.c\r\nss>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 'close');
+        const router = await startRouterFor(backend.url);
+        const raw = await rawExchange(router.port, 'GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
+        expect(raw).to.match(/^HTTP\/1\.1 502 /);
+        expect(raw).to.include('x-slipway-error: R502');
+        expect(raw).to.not.include('200 OK');
+      });
+
+      it('answers 502 R502 for a control byte in the reason phrase on both paths, and keeps serving', async () => {
+        const backend = await scriptedBackend([
+          (socket) => socket.write('HTTP/1.1 200 O\x01K\r\nContent-Length: 2\r\n\r\nok'),
+          (socket) => socket.write('HTTP/1.1 200 O\x01K\r\nContent-Length: 2\r\n\r\nok'),
+        ]);
+        const router = await startRouterFor(backend.url);
+        // HTTP/1.0 takes the full proxy (where writeHead used to throw and end the process); HTTP/1.1 the fast path.
+        for (const version of ['1.0', '1.1']) {
+          const raw = await rawExchange(router.port, `GET / HTTP/${version}\r\nHost: shop.test\r\nConnection: close\r\n\r\n`);
+          expect(raw, version).to.match(/^HTTP\/1\.1 502 /);
+          expect(raw, version).to.include('x-slipway-error: R502');
+        }
+        const next = await rawExchange(router.port, 'GET /after HTTP/1.0\r\nHost: shop.test\r\n\r\n');
+        expect(next).to.match(/^HTTP\/1\.1 200 /);
+        expect(next.endsWith('/after')).to.equal(true);
+      });
+
+      it('passes OPTIONS * on as it is, routed by Host', async () => {
+        const backend = await scriptedBackend([]);
+        const router = await startRouterFor(backend.url);
+        const raw = await rawExchange(router.port, 'OPTIONS * HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n');
+        expect(raw).to.match(/^HTTP\/1\.1 200 /);
+        expect(raw.endsWith('\r\n\r\n*')).to.equal(true);
+      });
+
+      it('answers an upgrade request with a body with 400 R400 instead of hanging', async () => {
+        const backend = await scriptedBackend([]);
+        const router = await startRouterFor(backend.url);
+        const raw = await rawExchange(router.port, 'POST /ws HTTP/1.1\r\nHost: shop.test\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\nhi');
+        expect(raw).to.match(/^HTTP\/1\.1 400 /);
+        expect(raw).to.include('x-slipway-error: R400');
+        expect(backend.requests()).to.equal(0);
+      });
+
+      it('passes nothing on after a refusal that closes the connection', async () => {
+        const backend = await scriptedBackend([]);
+        const router = await startRouterFor(backend.url);
+        // The 404 comes before the body is read, so it closes; the full proxy (HTTP/1.0) has
+        // already parsed the request after it by then.
+        const raw = await rawExchange(
+          router.port,
+          'POST /old HTTP/1.0\r\nHost: unknown.test\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhelloGET /next HTTP/1.1\r\nHost: shop.test\r\n\r\n',
+        );
+        expect(answers(raw)).to.have.length(1);
+        expect(raw).to.match(/^HTTP\/1\.1 404 /);
+        expect(backend.requests()).to.equal(0);
+      });
+
+      it('writes nothing after an answer that said Connection: close, not even a 400 for bytes after it', async () => {
+        const backend = await scriptedBackend([]);
+        const router = await startRouterFor(backend.url);
+        const raw = await rawExchange(router.port, 'POST /up HTTP/1.1\r\nHost: unknown.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\f\nX-T: 1\r\n\r\n');
+        expect(answers(raw)).to.have.length(1);
+        expect(raw).to.match(/^HTTP\/1\.1 404 /);
+      });
+
+      it('answers an unknown method at once, before the head is complete', async () => {
+        const backend = await scriptedBackend([]);
+        const router = await startRouterFor(backend.url);
+        const raw = await rawExchange(router.port, 'ET /a HTTP/1.1\r\nHost: shop.test\r\n');
+        expect(raw).to.match(/^HTTP\/1\.1 400 /);
+      });
+    });
   });
 }

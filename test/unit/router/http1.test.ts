@@ -23,6 +23,8 @@ describe('router/http1', () => {
   describe('request heads the fast path carries', () => {
     it('waits for the blank line that ends the head', () => {
       expect(parseRequestHead(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n')).kind).to.equal('incomplete');
+      expect(parseRequestHead(Buffer.from('GE')).kind).to.equal('incomplete');
+      expect(parseRequestHead(Buffer.from('GET /a HTTP/1.1\r\nHost: a\r\nX-Long: 12')).kind).to.equal('incomplete');
     });
 
     it('reads method, target, host and length, and says how many bytes the head took', () => {
@@ -103,6 +105,10 @@ describe('router/http1', () => {
       ['a Content-Length with whitespace after it', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\t\r\n\r\n'],
       ['a Content-Length without a space before it', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length:1\r\n\r\n'],
       ['a head whose lines end in bare LFs (at once, not when it is complete)', 'GET / HTTP/1.1\nHost: a\n'],
+      ['an unknown method before the head is complete (llhttp refuses it at its first byte)', 'ET /a?b=c HTTP/1.1\r\nHost: shop.test\r\nAccept: */*\r\n'],
+      ['an unknown method as soon as the space after it arrives', 'ET /a'],
+      ['a bare CR where the blank line should be, before the head is complete', 'GET /a HTTP/1.1\r\nHost: a\r\n\r\r'],
+      ['a broken header line before the head is complete', 'GET / HTTP/1.1\r\nHo st: a\r\nX: 1'],
       ['a space in the target', 'GET /a b HTTP/1.1\r\nHost: a\r\n\r\n'],
       ['a request line over 8 KB', `GET /${'a'.repeat(8200)} HTTP/1.1\r\nHost: a\r\n\r\n`],
       ['a header line over 8 KB', `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'b'.repeat(8200)}\r\n\r\n`],
@@ -131,6 +137,13 @@ describe('router/http1', () => {
       const result = parseResponseHead(Buffer.from('HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\n'), false);
       expect(result).to.deep.equal({ kind: 'interim', headBytes: 'HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n'.length });
       expect(parseResponseHead(Buffer.from('HTTP/1.1 101 Switching Protocols\r\n\r\n'), false).kind).to.equal('invalid');
+    });
+
+    it('reads an interim head to the same grammar before dropping it (a broken one is invalid)', () => {
+      expect(parseResponseHead(Buffer.from('HTTP/1.1 103 Early Hints\r\nLink: </a.c\r\nss>\r\n\r\nHTTP/1.1 200 OK\r\n\r\n'), false).kind).to.equal('invalid');
+      expect(parseResponseHead(Buffer.from('HTTP/1.1 103 Early Hints\r\nHTTP/1.1 103 Early Hints\r\n\r\n'), false).kind).to.equal('invalid');
+      expect(parseResponseHead(Buffer.from('HTTP/1.1 100 Continue\r\nX-A: \x01\r\n\r\n'), false).kind).to.equal('invalid');
+      expect(parseResponseHead(Buffer.from('HTTP/1.1 100 Continue\r\n\r\n'), false).kind).to.equal('interim');
     });
 
     it('frames a body by Content-Length and keeps the connection', () => {
