@@ -163,12 +163,12 @@ describe('response desync from a hostile app (issue 9, end to end)', function ()
       host(hostile), '/after']);
     expect(client.code, client.output).to.equal(0);
     const [poisoned, next, again] = JSON.parse(client.stdout) as PythonAnswer[];
-    expect(poisoned!.status, JSON.stringify(poisoned)).to.equal(502);
-    expect(poisoned!.headers['x-slipway-error']).to.equal('R502');
-    expect(poisoned!.body).to.not.include('hello');
     expect(next!.status, `the victim's request got ${JSON.stringify(next)}`).to.equal(200);
     expect(next!.headers.location).to.equal(undefined);
     expect(next!.body).to.match(/^Hello from a Dockerfile/);
+    expect(poisoned!.status, JSON.stringify(poisoned)).to.equal(502);
+    expect(poisoned!.headers['x-slipway-error']).to.equal('R502');
+    expect(poisoned!.body).to.not.include('hello');
     expect(again).to.deep.include({ status: 200, body: 'hostile app: /after' });
     // One keep-alive connection carried all three: the router's 502 did not end it.
     expect(new Set([poisoned!.local, next!.local, again!.local]).size).to.equal(1);
@@ -183,7 +183,8 @@ describe('response desync from a hostile app (issue 9, end to end)', function ()
       victims.push(await get(nginx.port, host(victim), '/account'));
     }
     const summary = (answers: Answer[]) => answers.map((a) => `${a.status} ${a.headers.location ?? a.body.slice(0, 40)}`).join(' | ');
-    expect(victims.filter((a) => a.status === 302 || a.headers.location !== undefined), `victim got: ${summary(victims)}`).to.deep.equal([]);
+    const misled = victims.filter((a) => a.status === 302 || a.headers.location !== undefined).length;
+    expect(misled, `the victim got the fake 302 ${misled} times in ${TRIALS}: ${summary(victims)}`).to.equal(0);
     expect(victims.map((a) => a.status), summary(victims)).to.deep.equal(Array<number>(TRIALS).fill(200));
     for (const answer of victims) expect(answer.body).to.match(/^Hello from a Dockerfile/);
     // nginx passes the router's own 502 through, code and all.
