@@ -56,7 +56,10 @@ function appWith(files: Record<string, string>): string {
 const NONE = '---\ndefault_process_types: {}\n';
 const web = (command: string) => `---\ndefault_process_types:\n  web: ${command}\n`;
 
-describe('built-in buildpacks: detection order and matrix', () => {
+describe('built-in buildpacks: detection order and matrix', function () {
+  // Each case runs every bin/detect script as a process (eight of them for "nothing is detected"):
+  // a loaded machine takes longer than mocha's default 2 s to spawn them, which says nothing of detection.
+  this.timeout(30_000);
   const made: string[] = [];
   const app = (files: Record<string, string>) => {
     const dir = appWith(files);
