@@ -11,6 +11,7 @@ import type { Logger } from '../lib/log';
 import { EMPTY_APP_JSON, parseAppJson, type AppJson } from './app-json';
 import { assertCapacity, totalDemand, type CapacityPolicy, type Demand } from './capacity';
 import { checkBeforeRouting } from './checks';
+import { linesToRead, startupOutputText } from './startup-output';
 import type { Build, FormationEntry, Release } from './model';
 import type { RoutePublisher } from './publisher';
 import type { Instance, InstanceSpec, RuntimeDriver } from './runtime-driver';
@@ -205,11 +206,11 @@ export class Deployer {
       started.push(instance);
       return instance;
     }));
-    await Promise.all(instances.map((instance) => this.ensureReady(instance, appJson)));
+    await Promise.all(instances.map((instance, i) => this.ensureReady(instance, appJson, progress, specs[i]!.env.DYNO)));
     return instances;
   }
 
-  async ensureReady(instance: Instance, appJson: AppJson): Promise<void> {
+  async ensureReady(instance: Instance, appJson: AppJson, progress: Progress = () => undefined, label: string = instance.process): Promise<void> {
     const result = await checkBeforeRouting(instance.process, instance.url, appJson.healthchecks[instance.process] ?? [], this.options.bootTimeoutMs, {
       stillAlive: async () => {
         const now = await this.driver.inspect(instance.id);
@@ -217,10 +218,9 @@ export class Deployer {
         if (now.state === 'crashed' || now.state === 'exited' || now.restartCount > 0) return `${instance.process} process exited while starting`;
         return null;
       },
-    });
+    }, (line) => progress(`${label}: ${line}`));
     if (!result.ok) {
-      const logs = (await this.driver.logs(instance.id, this.options.logLines)).trimEnd();
-      const tail = logs ? `\nLast lines of its log:\n${logs}` : '\nIt wrote nothing to its log.';
+      const tail = startupOutputText(await this.driver.logs(instance.id, linesToRead(this.options.logLines)), this.options.logLines);
       throw new SlipwayError('deploy_failed', `${result.reason}${tail}`);
     }
   }
@@ -228,7 +228,7 @@ export class Deployer {
 
 export function safeAppJson(text: string | null): AppJson {
   try {
-    return parseAppJson(text);
+    return parseAppJson(text, 'clamp');
   } catch {
     return EMPTY_APP_JSON; // the build already refused invalid app.json; old builds have none
   }
