@@ -5,6 +5,9 @@
  */
 import { isSlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
+import { ignoredAppJsonParts, parseAppJson } from '../engine/app-json';
+import { deploySummary } from '../engine/deploy-summary';
+import { runnableTypes } from '../engine/deployer';
 import type { App, Build, Release } from '../engine/model';
 import type { AppsRepo } from '../engine/store/apps-repo';
 import type { ReleaseService } from '../engine/release-service';
@@ -65,10 +68,10 @@ export class PushHandler {
     private readonly releases: ReleaseService,
     private readonly appUrl: (app: string) => string,
     private readonly logger: Logger,
-    /** Runs before the first release of an app (app.json formation). */
-    private readonly beforeFirstRelease: (app: App, build: Build) => Promise<void> = async () => undefined,
-    /** Runs after the first release of an app is live (app.json scripts.postdeploy). */
-    private readonly afterFirstRelease: (app: App, release: Release, build: Build, say: (line: string) => void) => Promise<void> = async () => undefined,
+    /** Runs before the first release of an app (app.json formation, undeclared types dropped); answers warnings to say. */
+    private readonly beforeFirstRelease: (app: App, build: Build) => Promise<string[] | void> = async () => undefined,
+    /** Runs after each release of a push is live (app.json scripts.postdeploy on the first, Dokku's postdeploy on each). */
+    private readonly afterRelease: (app: App, release: Release, build: Build, first: boolean, say: (line: string) => void) => Promise<void> = async () => undefined,
     /** Before an app's first build: app.json env (required, defaults, secrets) and buildpacks (engine/app-setup.ts). */
     private readonly setup: FirstBuildSetup | null = null,
   ) {}
@@ -83,9 +86,12 @@ export class PushHandler {
     const commit = choice.update.newSha;
     try {
       let app = await this.apps.get(request.app);
+      // app.json is checked before anything is built: bad health check bounds refuse the push at once.
+      const appJson = await readFileAt(request.repoPath, commit, 'app.json', request.gitEnv);
+      parseAppJson(appJson);
       say(`-----> Building ${app.name} from ${commit.slice(0, 7)} on the Slipway stack`);
+      for (const note of ignoredAppJsonParts(appJson)) say(` !     app.json: ${note}`);
       if (app.currentRelease === null && this.setup) {
-        const appJson = await readFileAt(request.repoPath, commit, 'app.json', request.gitEnv);
         let header = false;
         app = await this.setup.beforeFirstBuild(app.name, appJson, (line) => {
           if (!header) say('-----> Setting the app up from app.json (first deploy)');
@@ -94,13 +100,16 @@ export class PushHandler {
         });
       }
       const build = await this.pipeline.run({ app, repoPath: request.repoPath, commit, gitEnv: request.gitEnv, output: request.output });
-      if (app.currentRelease === null) await this.beforeFirstRelease(app, build);
+      if (app.currentRelease === null) {
+        for (const warning of (await this.beforeFirstRelease(app, build)) ?? []) say(` !     ${warning}`);
+      }
       say('-----> Launching...');
       const first = app.currentRelease === null;
       const release = await this.releases.releaseBuild(app, build, (line) => say(`       ${line}`));
       say(`       Released v${release.version}`);
-      if (first) await this.afterFirstRelease(app, release, build, say);
-      say(`       ${this.appUrl(app.name)} deployed to Slipway`);
+      await this.afterRelease(app, release, build, first, say);
+      const formation = await this.apps.formation(app.id);
+      for (const line of deploySummary({ app: app.name, url: this.appUrl(app.name), formation, types: runnableTypes(build) })) say(`       ${line}`);
       return true;
     } catch (error) {
       const message = isSlipwayError(error) ? error.message : 'internal error, see the platform log';

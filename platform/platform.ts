@@ -14,6 +14,8 @@ import { attachUpgradeHandler } from '../api/attach-server';
 import { AppsService } from '../engine/apps-service';
 import { ConfigService } from '../engine/config-service';
 import { Deployer, safeAppJson } from '../engine/deployer';
+import { postdeployTasks, predeployTasks, runPostdeploy, runPredeploy } from '../engine/dokku-scripts';
+import type { Build, Release } from '../engine/model';
 import { Reconciler } from '../engine/reconciler';
 import { FormationService } from '../engine/formation-service';
 import { DockerDriver } from '../engine/drivers/docker-driver';
@@ -76,6 +78,9 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const deployLocks = new AppLocks();
   const oneOffRunner = new DockerOneOff(docker, platformId(config));
   const releaseTasks = new ReleaseTasks(oneOffRunner, CONTAINER_PORT, logger.child({ part: 'release-phase' }));
+  /** app.json's deploy scripts run as one-offs of the release (engine/dokku-scripts.ts). */
+  const runTask = (release: Release, build: Build, app: string) =>
+    (command: string, output: (text: string) => void) => releaseTasks.run(app, release, build, command, output);
   let reconciler: Reconciler | null = null;
   const deployer = new Deployer(driver, publisher, releasesRepo, deployLocks, {
     bootTimeoutMs: config.bootTimeoutMs,
@@ -87,7 +92,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     drainMs: config.drainMs,
     capacity: { reservedMemoryMb: config.reservedMemoryMb, cpuOvercommit: config.cpuOvercommit },
   }, logger.child({ part: 'deployer' }), (app) => { void reconciler?.reconcile(app); },
-  (request, progress) => releaseTasks.releasePhase(request.app, request.release, request.build, progress));
+  async (request, progress) => {
+    // Dokku's predeploy first (it prepares the image's files, in Dokku), then the Procfile release command.
+    await runPredeploy(predeployTasks(safeAppJson(request.build.appJson).scripts),
+      runTask(request.release, request.build, request.app), progress, request.release.version);
+    await releaseTasks.releasePhase(request.app, request.release, request.build, progress);
+  });
   reconciler = new Reconciler(appsRepo, releasesRepo, buildsRepo, driver, publisher, deployer, deployLocks, CONTAINER_PORT, logger.child({ part: 'reconciler' }));
   const formation = new FormationService(appsRepo, releasesRepo, buildsRepo, driver, deployer, reconciler, logger.child({ part: 'formation' }));
   const repositories = new GitRepositories(path.join(config.stateDir, 'repos'), path.join(__dirname, '..', 'builder', 'pre-receive.js'));
@@ -111,19 +121,10 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   });
   const pipeline = buildSystem.pipeline;
   const pushes = new PushHandler(appsRepo, pipeline, releases, addresses.urlFor, logger.child({ part: 'push' }),
-    (app, build) => formation.applyAppJsonFormation(app, safeAppJson(build.appJson).formation),
-    async (app, release, build, say) => {
-      const script = safeAppJson(build.appJson).scripts.postdeploy;
-      if (!script) return;
-      say(`-----> Running postdeploy script: ${script}`);
-      let partial = '';
-      const code = await releaseTasks.run(app.name, release, build, script, (text) => {
-        const lines = (partial + text).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) say(`       ${line}`);
-      });
-      if (code !== 0) say(` !     The postdeploy script exited with code ${code}; the release stays live.`);
-    }, buildSystem.firstBuildSetup);
+    (app, build) => formation.prepareFirstRelease(app, build, safeAppJson(build.appJson).formation),
+    (app, release, build, first, say) =>
+      runPostdeploy(postdeployTasks(safeAppJson(build.appJson).scripts, first), runTask(release, build, app.name), say),
+    buildSystem.firstBuildSetup);
   const hookSocket = path.join(config.stateDir, 'run', `hooks-${process.pid}.sock`);
   const hooks = new HookServer(hookSocket, pushes, logger.child({ part: 'hooks' }));
   await hooks.start();
