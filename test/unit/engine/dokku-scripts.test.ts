@@ -71,6 +71,20 @@ describe('engine/dokku-scripts', () => {
     });
   });
 
+  it('runPostdeploy goes on, and says the release stays live, when a script cannot be started at all', async () => {
+    const said: string[] = [];
+    const run: TaskRunner = async (command) => {
+      if (command === 'seed') throw new Error('no such image');
+      return 0;
+    };
+    await runPostdeploy(postdeployTasks({ postdeploy: 'seed', dokkuPostdeploy: 'notify' }, true), run, (l) => said.push(l));
+    expect(said).to.deep.equal([
+      '-----> Running postdeploy script: seed',
+      ' !     The postdeploy script could not run (no such image); the release stays live.',
+      '-----> Running Dokku postdeploy script: notify',
+    ]);
+  });
+
   it('lineWriter keeps a partial line until its end arrives', () => {
     const lines: string[] = [];
     const out = lineWriter((l) => lines.push(l), '> ');
