@@ -163,7 +163,7 @@ function parseScripts(raw: unknown): AppJsonScripts {
 /** Keys of app.json that Heroku or Dokku act on and Slipway reads (env and buildpacks: engine/app-setup.ts). */
 const READ_KEYS = new Set(['env', 'buildpacks', 'formation', 'healthchecks', 'scripts']);
 /** Descriptive keys: nothing to act on. */
-const DESCRIPTIVE_KEYS = new Set(['name', 'description', 'keywords', 'website', 'repository', 'logo', 'success_url']);
+const DESCRIPTIVE_KEYS = new Set(['$schema', 'name', 'description', 'keywords', 'website', 'repository', 'logo', 'success_url']);
 const READ_SCRIPTS = new Set(['postdeploy', 'dokku']);
 const READ_DOKKU_SCRIPTS = new Set(['predeploy', 'postdeploy']);
 

@@ -212,7 +212,7 @@ describe('engine/app-json', () => {
   describe('ignoredAppJsonParts', () => {
     it('says nothing of what Slipway reads or what only describes the app', () => {
       const doc = {
-        name: 'x', description: 'y', keywords: ['a'], website: 'w', repository: 'r', logo: 'l', success_url: '/',
+        $schema: 'app.schema.json', name: 'x', description: 'y', keywords: ['a'], website: 'w', repository: 'r', logo: 'l', success_url: '/',
         env: {}, buildpacks: [], formation: {}, healthchecks: {}, scripts: { postdeploy: 'a', dokku: { predeploy: 'b', postdeploy: 'c' } },
       };
       expect(ignoredAppJsonParts(JSON.stringify(doc))).to.deep.equal([]);
