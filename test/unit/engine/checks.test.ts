@@ -126,17 +126,19 @@ describe('engine/checks', () => {
       expect(result).to.deep.equal({ ok: false, reason: 'ready failed: GET /ready answer does not contain "ready" after 2 attempt(s)' });
     });
 
-    it('says "no answer" when nothing listens on the port', async () => {
+    it('says the connection was refused when nothing listens on the port', async () => {
       const url = `http://127.0.0.1:${await freePort()}`;
       const result = await runCheck(healthCheck({ attempts: 1 }), url, watch(null));
-      expect(result).to.deep.equal({ ok: false, reason: 'web check failed: GET /health no answer after 1 attempt(s)' });
+      expect(result).to.deep.equal({
+        ok: false, reason: 'web check failed: GET /health connection refused (nothing listens on the port yet) after 1 attempt(s)',
+      });
     });
 
     it('gives up on an attempt after the check\'s timeout when the process accepts but never answers', async () => {
       const url = await silent();
       const started = Date.now();
       const result = await runCheck(healthCheck({ attempts: 2, timeout: 0.1, wait: 0 }), url, watch(null));
-      expect(result).to.deep.equal({ ok: false, reason: 'web check failed: GET /health no answer after 2 attempt(s)' });
+      expect(result).to.deep.equal({ ok: false, reason: 'web check failed: GET /health no answer within 0.1 s after 2 attempt(s)' });
       expect(Date.now() - started).to.be.lessThan(1500);
     });
 
@@ -178,6 +180,37 @@ describe('engine/checks', () => {
       expect(server.hits).to.have.length(0);
       expect(await runCheck(healthCheck({ path: null, name: 'uptime' }), server.url, watch('worker process exited while starting')))
         .to.deep.equal({ ok: false, reason: 'uptime: worker process exited while starting' });
+    });
+
+    it('reports each failed attempt as n of m with what answered, then the attempt that passes', async () => {
+      const server = await app((n) => (n === 1 ? { status: 500 } : n === 2 ? { status: 200, body: 'starting' } : { status: 200, body: 'ready' }));
+      const lines: string[] = [];
+      const result = await runCheck(healthCheck({ name: 'ready', content: 'ready', attempts: 4, wait: 0 }), server.url, watch(null), (l) => lines.push(l));
+      expect(result).to.deep.equal({ ok: true });
+      expect(lines).to.deep.equal([
+        'ready: attempt 1 of 4: GET /health answered 500, next in 0 s',
+        'ready: attempt 2 of 4: GET /health answer does not contain "ready", next in 0 s',
+        'ready: passed on attempt 3 of 4',
+      ]);
+    });
+
+    it('reports a refused connection and a timeout as such, the last attempt without a "next"', async () => {
+      const refused: string[] = [];
+      await runCheck(healthCheck({ attempts: 2, wait: 0 }), `http://127.0.0.1:${await freePort()}`, watch(null), (l) => refused.push(l));
+      expect(refused).to.deep.equal([
+        'web check: attempt 1 of 2: GET /health connection refused (nothing listens on the port yet), next in 0 s',
+        'web check: attempt 2 of 2: GET /health connection refused (nothing listens on the port yet)',
+      ]);
+      const timedOut: string[] = [];
+      await runCheck(healthCheck({ attempts: 1, timeout: 0.1 }), await silent(), watch(null), (l) => timedOut.push(l));
+      expect(timedOut).to.deep.equal(['web check: attempt 1 of 1: GET /health no answer within 0.1 s']);
+    });
+
+    it('says nothing when the first attempt passes, and announces an initial delay', async () => {
+      const server = await app(() => ({ status: 200 }));
+      const lines: string[] = [];
+      await runCheck(healthCheck({ initialDelay: 0.01 }), server.url, watch(null), (l) => lines.push(l));
+      expect(lines).to.deep.equal(['web check: waiting 0.01 s (initialDelay) before the first attempt']);
     });
 
     it('passes a path check of a process that serves no HTTP (no URL) when it stays up', async () => {

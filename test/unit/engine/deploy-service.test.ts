@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { AppWork } from '../../../engine/app-work';
 import { DeployService, type PushedSource } from '../../../engine/deploy-service';
-import type { App, Build, Release } from '../../../engine/model';
+import type { App, Build, FormationEntry, Release } from '../../../engine/model';
 import type { ReleaseOptions, ReleaseService } from '../../../engine/release-service';
 import type { AppsRepo } from '../../../engine/store/apps-repo';
 import { SlipwayError } from '../../../lib/errors';
@@ -22,12 +22,16 @@ const RELEASE: Release = {
 };
 
 /** Records each step the deploy service takes, in order. */
-function rig(options: { app?: App; appJson?: string | null; release?: (options: ReleaseOptions) => Promise<Release> } = {}) {
+function rig(options: {
+  app?: App; appJson?: string | null; release?: (options: ReleaseOptions) => Promise<Release>;
+  formation?: FormationEntry[]; processTypes?: Record<string, string>; dropped?: string[];
+} = {}) {
   const steps: string[] = [];
   const said: string[] = [];
   const app = options.app ?? APP;
   const work = new AppWork();
-  const apps = { get: async () => ({ ...app }), find: async () => ({ ...app }) } as unknown as AppsRepo;
+  const formation = options.formation ?? [{ type: 'web', quantity: 1, memoryMb: 512, cpu: 1 }];
+  const apps = { get: async () => ({ ...app }), find: async () => ({ ...app }), formation: async () => formation } as unknown as AppsRepo;
   let released: ReleaseOptions | null = null;
   const releases = {
     releaseBuild: async (_app: App, _build: Build, _progress: unknown, opts: ReleaseOptions) => {
@@ -38,7 +42,12 @@ function rig(options: { app?: App; appJson?: string | null; release?: (options: 
   } as unknown as ReleaseService;
   const service = new DeployService(apps, releases, work, {
     setup: { beforeFirstBuild: async (_name, setup) => { steps.push(`setup env=${setup.env.map((v) => v.name).join(',')}`); return app; } },
-    formation: { applyAppJsonFormation: async (_app, formation) => { steps.push(`formation ${JSON.stringify(formation)}`); } },
+    formation: {
+      prepareFirstRelease: async (_app, _build, wanted) => {
+        steps.push(`formation ${JSON.stringify(wanted)}`);
+        return options.dropped ?? [];
+      },
+    },
     commands: { run: async (_app, _release, _build, command) => { steps.push(`run ${command}`); return 0; } },
     images: null,
   }, (name) => `http://${name}.slipway.localhost`, silentLogger());
@@ -46,7 +55,7 @@ function rig(options: { app?: App; appJson?: string | null; release?: (options: 
   const source: PushedSource = {
     commit: 'c'.repeat(40),
     readFile: async (name) => { reads.push(name); return options.appJson ?? null; },
-    build: async ({ appJson }) => { steps.push('build'); return buildOf(appJson); },
+    build: async ({ appJson }) => { steps.push('build'); return { ...buildOf(appJson), processTypes: options.processTypes ?? { web: 'npm start' } }; },
   };
   return { service, source, steps, said, reads, work, released: () => released, say: (line: string) => said.push(line) };
 }
