@@ -213,6 +213,52 @@ describe('engine/checks', () => {
       expect(lines).to.deep.equal(['web check: waiting 0.01 s (initialDelay) before the first attempt']);
     });
 
+    it('reports a failed attempt, then tells the watch it will retry, then waits', async () => {
+      const server = await app((n) => ({ status: n === 1 ? 503 : 200 }));
+      const events: string[] = [];
+      const w = { ...watch(null), retrying: () => { events.push(`retrying after ${server.hits.length} hit(s)`); } };
+      expect(await runCheck(healthCheck({ attempts: 2, wait: 0 }), server.url, w, (l) => events.push(l))).to.deep.equal({ ok: true });
+      expect(events).to.deep.equal([
+        'web check: attempt 1 of 2: GET /health answered 503, next in 0 s',
+        'retrying after 1 hit(s)',
+        'web check: passed on attempt 2 of 2',
+      ]);
+    });
+
+    it('ends the wait between attempts when the deploy is cancelled, with the watch\'s reason', async () => {
+      const server = await app(() => ({ status: 503 }));
+      const cancel = new AbortController();
+      const lines: string[] = [];
+      const w: BootWatch = {
+        signal: cancel.signal,
+        stillAlive: async () => (cancel.signal.aborted ? 'Deploy cancelled: shop is being destroyed.' : null),
+        retrying: () => cancel.abort(),
+      };
+      const result = await runCheck(healthCheck({ attempts: 3, wait: 600 }), server.url, w, (l) => lines.push(l));
+      expect(result).to.deep.equal({ ok: false, reason: 'web check: Deploy cancelled: shop is being destroyed.' });
+      expect(server.hits).to.have.length(1);
+      expect(lines).to.deep.equal(['web check: attempt 1 of 3: GET /health answered 503, next in 600 s']);
+    });
+
+    it('cuts a GET that gets no answer short when the deploy is cancelled, saying nothing of that attempt', async () => {
+      const cancel = new AbortController();
+      const url = await listen(net.createServer((socket) => { sockets.push(socket); cancel.abort(); }));
+      const lines: string[] = [];
+      const w: BootWatch = { signal: cancel.signal, stillAlive: async () => (cancel.signal.aborted ? 'cancelled' : null) };
+      const result = await runCheck(healthCheck({ attempts: 3, timeout: 60, wait: 60 }), url, w, (l) => lines.push(l));
+      expect(result).to.deep.equal({ ok: false, reason: 'web check: cancelled' });
+      expect(lines).to.deep.equal([]);
+    });
+
+    it('ends an initial delay when the deploy is cancelled', async () => {
+      const server = await app(() => ({ status: 200 }));
+      const cancel = new AbortController();
+      const w: BootWatch = { signal: cancel.signal, stillAlive: async () => (cancel.signal.aborted ? 'cancelled' : null) };
+      const result = runCheck(healthCheck({ initialDelay: 600 }), server.url, w, () => cancel.abort());
+      expect(await result).to.deep.equal({ ok: false, reason: 'web check: cancelled' });
+      expect(server.hits).to.have.length(0);
+    });
+
     it('passes a path check of a process that serves no HTTP (no URL) when it stays up', async () => {
       expect(await runCheck(healthCheck({ path: '/health' }), null, watch(null))).to.deep.equal({ ok: true });
     });
