@@ -52,7 +52,8 @@ export function createBuildSystem(deps: BuildSystemDeps) {
     { registry: config.registry, timeoutMs: config.buildTimeoutMs }, logger);
   const buildpacks = new BuildpacksService(deps.apps, buildpacksRepo, buildpackCheck(config.buildpacksDir), logger.child({ part: 'buildpacks' }));
   const firstBuildSetup = new AppSetupService(deps.apps, buildpacksRepo,
-    (app, task) => deps.releases.exclusive(app, task), logger.child({ part: 'app-setup' }));
+    (app, task) => deps.releases.exclusive(app, task), logger.child({ part: 'app-setup' }),
+    async (appId) => (await deps.builds.list(appId, 1)).length > 0);
   const imageImporter = new ImageDeploys(docker, deps.apps, deps.builds, config.registry, logger.child({ part: 'image-deploy' }));
   return {
     pipeline,

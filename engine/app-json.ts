@@ -22,11 +22,36 @@ export interface HealthCheck {
   initialDelay: number;
 }
 
+export interface AppJsonScripts {
+  /** Heroku's: runs once, after the app's first release is live. */
+  postdeploy?: string;
+  /** Dokku's `scripts.dokku.predeploy`: runs in the new image before each release goes live. */
+  dokkuPredeploy?: string;
+  /** Dokku's `scripts.dokku.postdeploy`: runs after each release is live. */
+  dokkuPostdeploy?: string;
+}
+
 export interface AppJson {
   formation: Record<string, { quantity?: number; memoryMb?: number; cpu?: number }>;
   healthchecks: Record<string, HealthCheck[]>;
-  scripts: { postdeploy?: string };
+  scripts: AppJsonScripts;
 }
+
+/**
+ * What a health check may ask for (docs: README "Health checks"). Beyond these a failing check
+ * holds a deploy, and the app's lock, for hours: refused before the build, naming the field.
+ */
+export const CHECK_BOUNDS = {
+  attempts: { min: 1, max: 60, unit: '' },
+  wait: { min: 0, max: 60, unit: ' s' },
+  timeout: { min: 0.1, max: 60, unit: ' s' },
+  initialDelay: { min: 0, max: 600, unit: ' s' },
+} as const;
+
+export type BoundedCheckField = keyof typeof CHECK_BOUNDS;
+
+/** How values out of CHECK_BOUNDS are treated: refused (a push) or brought into range (builds stored before the bounds). */
+export type BoundsMode = 'refuse' | 'clamp';
 
 export const EMPTY_APP_JSON: AppJson = Object.freeze({ formation: {}, healthchecks: {}, scripts: {} }) as AppJson;
 
@@ -42,7 +67,17 @@ function numberField(value: unknown, where: string, fallback: number, min = 0): 
   return value;
 }
 
-function parseCheck(raw: unknown, where: string): HealthCheck {
+function boundedField(value: unknown, where: string, field: BoundedCheckField, fallback: number, mode: BoundsMode): number {
+  if (value === undefined) return fallback;
+  const { min, max, unit } = CHECK_BOUNDS[field];
+  const range = `from ${min} to ${max}${unit}`;
+  if (typeof value !== 'number' || !Number.isFinite(value)) invalid(`${where}.${field} must be a number ${range}`);
+  if (value >= min && value <= max) return value;
+  if (mode === 'clamp') return Math.min(max, Math.max(min, value));
+  return invalid(`${where}.${field} is ${value}, out of range: it must be ${range}. Lower it and push again`);
+}
+
+function parseCheck(raw: unknown, where: string, mode: BoundsMode): HealthCheck {
   if (typeof raw !== 'object' || raw === null) invalid(`${where} must be an object`);
   const check = raw as Record<string, unknown>;
   const type = (check.type ?? 'startup') as CheckType;
@@ -54,10 +89,10 @@ function parseCheck(raw: unknown, where: string): HealthCheck {
     name: typeof check.name === 'string' ? check.name : `${type} check${path ? ` ${path}` : ''}`,
     path,
     content: check.content === undefined ? null : String(check.content),
-    attempts: Math.max(1, Math.floor(numberField(check.attempts, `${where}.attempts`, 3, 1))),
-    wait: numberField(check.wait, `${where}.wait`, 5),
-    timeout: numberField(check.timeout, `${where}.timeout`, 5, 0.1),
-    initialDelay: numberField(check.initialDelay, `${where}.initialDelay`, 0),
+    attempts: Math.max(1, Math.floor(boundedField(check.attempts, where, 'attempts', 3, mode))),
+    wait: boundedField(check.wait, where, 'wait', 5, mode),
+    timeout: boundedField(check.timeout, where, 'timeout', 5, mode),
+    initialDelay: boundedField(check.initialDelay, where, 'initialDelay', 0, mode),
   };
 }
 
@@ -73,8 +108,11 @@ function memoryField(value: unknown, where: string): number {
   }
 }
 
-/** Parses app.json text; a file that is not valid JSON fails the build with a clear message. */
-export function parseAppJson(text: string | null): AppJson {
+/**
+ * Parses app.json text; a file that is not valid JSON, or asks for what Slipway refuses, fails
+ * with build_failed and a clear message. `mode` 'clamp' reads builds stored before the bounds.
+ */
+export function parseAppJson(text: string | null, mode: BoundsMode = 'refuse'): AppJson {
   if (text === null || text.trim() === '') return EMPTY_APP_JSON;
   let raw: unknown;
   try {
@@ -101,15 +139,67 @@ export function parseAppJson(text: string | null): AppJson {
   if (!isObject(doc.healthchecks ?? {})) invalid('healthchecks must be an object like {"web": [ … ]}');
   for (const [type, checks] of Object.entries((doc.healthchecks ?? {}) as Record<string, unknown>)) {
     if (!Array.isArray(checks)) invalid(`healthchecks.${type} must be a list of checks`);
-    healthchecks[type] = checks.map((check, index) => parseCheck(check, `healthchecks.${type}[${index}]`));
+    healthchecks[type] = checks.map((check, index) => parseCheck(check, `healthchecks.${type}[${index}]`, mode));
   }
 
-  const scripts = (doc.scripts ?? {}) as Record<string, unknown>;
-  return {
-    formation,
-    healthchecks,
-    scripts: typeof scripts.postdeploy === 'string' && scripts.postdeploy.trim() ? { postdeploy: scripts.postdeploy } : {},
+  return { formation, healthchecks, scripts: parseScripts(doc.scripts) };
+}
+
+function script(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() ? value : undefined;
+}
+
+function parseScripts(raw: unknown): AppJsonScripts {
+  const scripts = (isObject(raw) ? raw : {}) as Record<string, unknown>;
+  const dokku = (isObject(scripts.dokku) ? scripts.dokku : {}) as Record<string, unknown>;
+  const found: AppJsonScripts = {
+    postdeploy: script(scripts.postdeploy),
+    dokkuPredeploy: script(dokku.predeploy),
+    dokkuPostdeploy: script(dokku.postdeploy),
   };
+  return Object.fromEntries(Object.entries(found).filter(([, value]) => value !== undefined)) as AppJsonScripts;
+}
+
+/** Keys of app.json that Heroku or Dokku act on and Slipway reads (env and buildpacks: engine/app-setup.ts). */
+const READ_KEYS = new Set(['env', 'buildpacks', 'formation', 'healthchecks', 'scripts']);
+/** Descriptive keys: nothing to act on. */
+const DESCRIPTIVE_KEYS = new Set(['$schema', 'name', 'description', 'keywords', 'website', 'repository', 'logo', 'success_url']);
+const READ_SCRIPTS = new Set(['postdeploy', 'dokku']);
+const READ_DOKKU_SCRIPTS = new Set(['predeploy', 'postdeploy']);
+
+/**
+ * What app.json asks for that Slipway does not do, one line each, to be said at push time (never
+ * silently dropped). Pure; text that does not parse gives none (parseAppJson refuses it).
+ */
+export function ignoredAppJsonParts(text: string | null): string[] {
+  if (text === null || text.trim() === '') return [];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!isObject(doc)) return [];
+  const notes: string[] = [];
+  const top = doc as Record<string, unknown>;
+  for (const key of Object.keys(top)) {
+    if (!READ_KEYS.has(key) && !DESCRIPTIVE_KEYS.has(key)) notes.push(`${key} is not supported by Slipway and is ignored`);
+  }
+  if (isObject(top.scripts)) {
+    const scripts = top.scripts as Record<string, unknown>;
+    for (const [key, value] of Object.entries(scripts)) {
+      if (!READ_SCRIPTS.has(key)) notes.push(`scripts.${key} is not run by Slipway and is ignored`);
+      else if (key === 'postdeploy' && value !== undefined && script(value) === undefined) notes.push('scripts.postdeploy is not a command (a non-empty string) and is ignored');
+    }
+    if (scripts.dokku !== undefined && !isObject(scripts.dokku)) notes.push('scripts.dokku is not an object like {"predeploy": "…"} and is ignored');
+    if (isObject(scripts.dokku)) {
+      for (const [key, value] of Object.entries(scripts.dokku as Record<string, unknown>)) {
+        if (!READ_DOKKU_SCRIPTS.has(key)) notes.push(`scripts.dokku.${key} is not run by Slipway and is ignored (predeploy and postdeploy are)`);
+        else if (script(value) === undefined) notes.push(`scripts.dokku.${key} is not a command (a non-empty string) and is ignored`);
+      }
+    }
+  }
+  return notes;
 }
 
 /** "512m", "1g", "256" (MB) → megabytes. */

@@ -4,8 +4,10 @@
  *
  * On an app's first deploy (no current release): required vars that are not set refuse the deploy
  * naming them; a var with a `value` that is not set gets it; a `generator: "secret"` var that is not
- * set gets a random value, stored in the app's config, so it is generated once; app.json's
- * `buildpacks` become the app's buildpacks when none are set.
+ * set gets a random value, stored in the app's config, so it is generated once. app.json's
+ * `buildpacks` become the app's buildpacks on its very first build only, and only when the user has
+ * set none: after that the user's own setting (`buildpacks:set`, `buildpacks:clear`) wins, and the
+ * push says so when app.json asks for something else.
  */
 import crypto from 'node:crypto';
 import { SlipwayError } from '../lib/errors';
@@ -118,6 +120,32 @@ export function missingVarsMessage(app: string, missing: readonly AppJsonEnvVar[
     + `Set them before the first deploy: slipway config:set ${app} ${missing.map((v) => `${v.name}=…`).join(' ')}`;
 }
 
+export interface BuildpacksDecision {
+  apply: boolean;
+  /** What to tell the pusher, or null when app.json's buildpacks are applied or already in effect. */
+  note: string | null;
+}
+
+/**
+ * Whether app.json's buildpacks become the app's: only on its first build (`builtBefore` false)
+ * and when none are set. Otherwise the app's own (possibly cleared) setting wins. Pure.
+ */
+export function appJsonBuildpacksDecision(fromAppJson: readonly string[], current: readonly string[], builtBefore: boolean): BuildpacksDecision {
+  if (fromAppJson.length === 0) return { apply: false, note: null };
+  const wanted = fromAppJson.join(', ');
+  if (current.length > 0) {
+    if (current.length === fromAppJson.length && current.every((b, i) => b === fromAppJson[i])) return { apply: false, note: null };
+    return { apply: false, note: `buildpacks ${wanted} not applied: the app's own buildpacks (${current.join(', ')}) win; change them with slipway buildpacks:set` };
+  }
+  if (builtBefore) {
+    return {
+      apply: false,
+      note: `buildpacks ${wanted} not applied: app.json's buildpacks apply to an app's first build only, and this app has none set now (buildpacks:clear), so the build chooses by itself; set them with slipway buildpacks:set`,
+    };
+  }
+  return { apply: true, note: null };
+}
+
 /** The app's stored buildpacks (engine/store/buildpacks-repo.ts). */
 export interface AppBuildpackStore {
   list(appId: number): Promise<string[]>;
@@ -131,11 +159,13 @@ export class AppSetupService {
     /** Serialises with config changes and releases of the app (ReleaseService.exclusive). */
     private readonly exclusive: <T>(app: string, task: () => Promise<T>) => Promise<T>,
     private readonly logger: Logger,
+    /** Whether the app has had a build before (of any outcome): app.json's buildpacks apply to the first only. */
+    private readonly builtBefore: (appId: number) => Promise<boolean> = async () => false,
   ) {}
 
   /**
-   * Applies app.json's env and buildpacks (parsed once by the deploy service) before an app's first build; answers the app as it is now
-   * (its config with the additions). Throws build_failed naming missing required vars. `say` gets
+   * Applies app.json's env and buildpacks (parsed once by the deploy service) before an app's first
+   * build; answers the app as it is now (its config with the additions). Throws build_failed naming missing required vars. `say` gets
    * one line per thing done (names only, never values).
    */
   async beforeFirstBuild(appName: string, setup: AppJsonSetup, say: (line: string) => void): Promise<App> {
@@ -153,9 +183,14 @@ export class AppSetupService {
         if (generated.length > 0) say(`app.json: generated a secret for ${generated.join(', ')}`);
         this.logger.info({ app: app.name, keys: added }, 'app.json config vars set for the first deploy');
       }
-      if (setup.buildpacks.length > 0 && (await this.buildpacks.list(app.id)).length === 0) {
-        await this.buildpacks.replace(app.id, setup.buildpacks);
-        say(`app.json: buildpacks set to ${setup.buildpacks.join(', ')}`);
+      if (setup.buildpacks.length > 0) {
+        const decision = appJsonBuildpacksDecision(setup.buildpacks, await this.buildpacks.list(app.id), await this.builtBefore(app.id));
+        if (decision.apply) {
+          await this.buildpacks.replace(app.id, setup.buildpacks);
+          say(`app.json: buildpacks set to ${setup.buildpacks.join(', ')}`);
+        } else if (decision.note) {
+          say(`app.json: ${decision.note}`);
+        }
       }
       return this.apps.get(appName);
     });

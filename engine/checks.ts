@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { HealthCheck } from './app-json';
-import { waitUntilServing, type BootWatch } from './health';
+import { describeProbeError, formatSeconds, waitUntilServing, type BootWatch, type CheckReport } from './health';
 
 export type CheckResult = { ok: true } | { ok: false; reason: string };
 
@@ -13,21 +13,46 @@ export interface ProbeAnswer {
   body: string;
 }
 
-/** One GET with a deadline; null when nothing answered. */
-export function httpGet(url: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeAnswer | null> {
+/** What one GET got: an answer, or why there was none ("connection refused", "no answer within 5 s"). */
+export type ProbeOutcome = { answer: ProbeAnswer } | { failure: string };
+
+/** One GET with a deadline, cut short when `signal` aborts (the deploy was cancelled or ran out of time). */
+export function httpProbe(url: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
+    let settled = false;
+    const settle = (outcome: ProbeOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      resolve(outcome);
+    };
+    // Cut short by the signal: no answer, whatever error the abort surfaced as.
+    const failed = (error: unknown): void => settle({ failure: signal?.aborted ? 'no answer' : describeProbeError(error, timeoutMs) });
     // The whole attempt is bounded, not just each idle gap: a streaming endpoint must not hang a deploy.
-    const deadline = setTimeout(() => { request.destroy(); resolve(null); }, timeoutMs);
-    const settle = (answer: ProbeAnswer | null): void => { clearTimeout(deadline); resolve(answer); };
+    const deadline = setTimeout(() => {
+      request.destroy();
+      settle({ failure: `no answer within ${formatSeconds(timeoutMs)}` });
+    }, timeoutMs);
     const request = http.get(url, { agent: false, signal }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => { if (body.length < 65536) body += chunk; });
-      response.on('end', () => settle({ status: response.statusCode ?? 0, body }));
-      response.on('error', () => settle(null));
+      response.on('end', () => settle({ answer: { status: response.statusCode ?? 0, body } }));
+      response.on('error', (error) => failed(error));
     });
-    request.on('error', () => settle(null));
+    request.on('error', failed);
   });
+}
+
+/** One GET with a deadline; null when nothing answered. */
+export async function httpGet(url: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeAnswer | null> {
+  const outcome = await httpProbe(url, timeoutMs, signal);
+  return 'answer' in outcome ? outcome.answer : null;
+}
+
+/** Why what a probe got does not satisfy the check, or null when it does. Pure. */
+export function outcomeProblem(check: HealthCheck, outcome: ProbeOutcome): string | null {
+  return 'failure' in outcome ? outcome.failure : answerProblem(check, outcome.answer);
 }
 
 /** Why an answer does not satisfy the check, or null when it does. Pure. */
@@ -48,17 +73,32 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Runs one check with its attempts; stops early when the instance died. */
-export async function runCheck(check: HealthCheck, baseUrl: string | null, watch: BootWatch): Promise<CheckResult> {
-  if (check.initialDelay > 0) await delay(check.initialDelay * 1000, watch.signal);
+/**
+ * Runs one check with its attempts; stops early when the instance died, or when `watch.signal`
+ * aborts (cancelled, or out of SLIPWAY_BOOT_TIMEOUT: stillAlive then says why). `report` hears each
+ * attempt that fails (n of m, and what answered) and the one that passes after a failure.
+ */
+export async function runCheck(check: HealthCheck, baseUrl: string | null, watch: BootWatch, report: CheckReport = () => undefined): Promise<CheckResult> {
+  const probed = check.path !== null && baseUrl !== null;
+  if (check.initialDelay > 0) {
+    if (probed) report(`${check.name}: waiting ${formatSeconds(check.initialDelay * 1000)} (initialDelay) before the first attempt`);
+    await delay(check.initialDelay * 1000, watch.signal);
+  }
   let lastProblem = 'not tried';
   for (let attempt = 1; attempt <= check.attempts; attempt += 1) {
     const death = await watch.stillAlive();
     if (death) return { ok: false, reason: `${check.name}: ${death}` };
-    if (check.path === null || baseUrl === null) return { ok: true }; // staying up was all it asked
-    const problem = answerProblem(check, await httpGet(`${baseUrl}${check.path}`, check.timeout * 1000, watch.signal));
-    if (!problem) return { ok: true };
+    if (!probed) return { ok: true }; // staying up was all it asked
+    const problem = outcomeProblem(check, await httpProbe(`${baseUrl}${check.path}`, check.timeout * 1000, watch.signal));
+    if (!problem) {
+      if (attempt > 1) report(`${check.name}: passed on attempt ${attempt} of ${check.attempts}`);
+      return { ok: true };
+    }
     lastProblem = problem;
+    // An attempt cut short says nothing of the app: the next stillAlive (or the caller) says why it stopped.
+    if (watch.signal?.aborted) continue;
+    const next = attempt < check.attempts ? `, next in ${formatSeconds(check.wait * 1000)}` : '';
+    report(`${check.name}: attempt ${attempt} of ${check.attempts}: GET ${check.path} ${problem}${next}`);
     if (attempt < check.attempts) {
       watch.retrying?.();
       await delay(check.wait * 1000, watch.signal);
@@ -73,14 +113,15 @@ export async function runCheck(check: HealthCheck, baseUrl: string | null, watch
  */
 export async function checkBeforeRouting(
   process: string, url: string | null, checks: readonly HealthCheck[], bootTimeoutMs: number, watch: BootWatch,
+  report: CheckReport = () => undefined,
 ): Promise<CheckResult> {
   if (process === 'web') {
     if (!url) return { ok: false, reason: 'web process has no published port' };
-    const boot = await waitUntilServing(url, bootTimeoutMs, watch);
+    const boot = await waitUntilServing(url, bootTimeoutMs, watch, undefined, report);
     if (!boot.ok) return boot;
   }
   for (const check of checks.filter((c) => c.type === 'startup' || c.type === 'readiness')) {
-    const result = await runCheck(check, url, watch);
+    const result = await runCheck(check, url, watch, report);
     if (!result.ok) return result;
   }
   if (process !== 'web') {

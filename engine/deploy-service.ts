@@ -6,8 +6,11 @@
  * source once, parses it once (refusing an invalid one before anything is built), and carries the
  * parsed document through its named steps:
  *
- *   readAppJson → setUp (first deploy: app.json env, buildpacks) → build (the builder: source → image)
- *   → applyFormation (first deploy) → release (vN, rolled out by the Deployer) → postdeploy (first deploy)
+ *   readAppJson (refused before the build; its ignored parts named) → setUp (first deploy: app.json
+ *   env, buildpacks) → build (the builder: source → image) → applyFormation (first deploy: app.json's
+ *   formation, undeclared types dropped) → release (vN; inside the Deployer's rollout, releasePhase:
+ *   Dokku's predeploy, then the Procfile release command) → postdeploy (Heroku's on the first
+ *   deploy, Dokku's on each) → summary (the URL, or which processes run when no web does)
  *
  * Exclusion comes from the one lock service (engine/locks.ts, docs/contracts/locks.md): the push
  * transport holds `push`, making the release takes `release`, the rollout `deploy`. Cancellation
@@ -16,10 +19,12 @@
  */
 import { SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
-import { parseAppJson, type AppJson } from './app-json';
+import { ignoredAppJsonParts, parseAppJson, type AppJson } from './app-json';
 import { parseAppJsonSetup, type AppJsonSetup } from './app-setup';
 import { abortReason, type AppWork } from './app-work';
-import type { Progress } from './deployer';
+import { deploySummary } from './deploy-summary';
+import { runnableTypes, safeAppJson, type DeployRequest, type Progress } from './deployer';
+import { postdeployTasks, predeployTasks, runPostdeploy, runPredeploy } from './dokku-scripts';
 import type { App, Build, Release } from './model';
 import type { ReleaseService } from './release-service';
 import type { AppsRepo } from './store/apps-repo';
@@ -29,11 +34,13 @@ export interface DeployAppJson {
   text: string | null;
   json: AppJson;
   setup: AppJsonSetup;
+  /** What it asks for that Slipway does not do, one note each, said at push time. */
+  ignored: string[];
 }
 
-/** Parses app.json text once for the whole deploy; throws build_failed naming what is wrong. */
+/** Parses app.json text once for the whole deploy; throws build_failed naming what is wrong (health check bounds too). */
 export function readDeployAppJson(text: string | null): DeployAppJson {
-  return { text, json: parseAppJson(text), setup: parseAppJsonSetup(text) };
+  return { text, json: parseAppJson(text), setup: parseAppJsonSetup(text), ignored: ignoredAppJsonParts(text) };
 }
 
 /** One pushed commit, as the builder's transport hands it over. */
@@ -55,14 +62,38 @@ export interface FirstDeploySetup {
   beforeFirstBuild(appName: string, setup: AppJsonSetup, say: (line: string) => void): Promise<App>;
 }
 
-/** app.json's formation, applied before an app's first release (engine/formation-service.ts). */
+/**
+ * Before an app's first release (engine/formation-service.ts): app.json's formation, then the types
+ * the build does not declare dropped; answers a warning to say for each drop.
+ */
 export interface FirstFormation {
-  applyAppJsonFormation(app: App, formation: AppJson['formation']): Promise<void>;
+  prepareFirstRelease(app: App, build: Build, formation: AppJson['formation']): Promise<string[]>;
 }
 
 /** Runs a command once in a one-off container of a release (engine/release-phase.ts). */
 export interface ReleaseCommands {
   run(app: string, release: Release, build: Build, command: string, output: (text: string) => void): Promise<number>;
+}
+
+/** The release phase's commands (engine/release-phase.ts ReleaseTasks): one-offs and the Procfile `release` command. */
+export interface ReleasePhaseCommands extends ReleaseCommands {
+  releasePhase(app: string, release: Release, build: Build, progress: Progress): Promise<void>;
+}
+
+/**
+ * Step inside release, run by the Deployer under the app's deploy lock before any instance starts
+ * (its releasePhase hook, for every deploy of a release): Dokku's `scripts.dokku.predeploy` first
+ * (in Dokku it prepares the image's files), then the Procfile `release` command. Either failing
+ * stops the deploy. Reads the app.json this deploy parsed; deploys that parsed none (config:set,
+ * rollback) read the build's stored one, clamped to the bounds.
+ */
+export function releasePhaseStep(commands: ReleasePhaseCommands): (request: DeployRequest, progress: Progress) => Promise<void> {
+  return async (request, progress) => {
+    const { app, release, build } = request;
+    const scripts = (request.appJson ?? safeAppJson(build.appJson)).scripts;
+    await runPredeploy(predeployTasks(scripts), (command, output) => commands.run(app, release, build, command, output), progress, release.version);
+    await commands.releasePhase(app, release, build, progress);
+  };
 }
 
 export interface DeployServiceSteps {
@@ -98,19 +129,21 @@ export class DeployService {
     try {
       const signal = push.signal;
       checkpoint(signal); // a push queued behind a destroy of its app goes no further
-      say(`-----> Building ${app.name} from ${source.commit.slice(0, 7)} on the Slipway stack`);
+      // app.json is checked before anything is built or said: bad health check bounds refuse the push at once.
       const appJson = await this.readAppJson(source);
+      say(`-----> Building ${app.name} from ${source.commit.slice(0, 7)} on the Slipway stack`);
+      for (const note of appJson.ignored) say(` !     app.json: ${note}`);
       const first = app.currentRelease === null;
       if (first) app = await this.setUp(app, appJson, say);
       checkpoint(signal);
       const build = await source.build({ app, appJson: appJson.text, signal });
       checkpoint(signal);
-      if (first) await this.applyFormation(app, appJson);
+      if (first) await this.applyFormation(app, build, appJson, say);
       say('-----> Launching...');
       const release = await this.release(app, build, appJson, (line) => say(`       ${line}`), signal, () => push.waiting());
       say(`       Released v${release.version}`);
-      if (first) await this.postdeploy(app, release, build, appJson, say);
-      say(`       ${this.appUrl(app.name)} deployed to Slipway`);
+      await this.postdeploy(app, release, build, appJson, first, say);
+      await this.summary(app, build, say);
       return release;
     } finally {
       push.done();
@@ -134,7 +167,7 @@ export class DeployService {
     if (app) this.work.supersede(app.id);
   }
 
-  /** Step: app.json read from the pushed commit and parsed, once; an invalid one refuses the push before the build. */
+  /** Step: app.json read from the pushed commit and parsed, once; an invalid one (or out of bounds) refuses the push before the build. */
   private async readAppJson(source: PushedSource): Promise<DeployAppJson> {
     return readDeployAppJson(await source.readFile('app.json'));
   }
@@ -150,9 +183,9 @@ export class DeployService {
     });
   }
 
-  /** Step (first deploy): app.json's formation, before the first release starts anything. */
-  private async applyFormation(app: App, appJson: DeployAppJson): Promise<void> {
-    await this.steps.formation.applyAppJsonFormation(app, appJson.json.formation);
+  /** Step (first deploy): app.json's formation and the build's undeclared types dropped, before the first release starts anything. */
+  private async applyFormation(app: App, build: Build, appJson: DeployAppJson, say: (line: string) => void): Promise<void> {
+    for (const warning of await this.steps.formation.prepareFirstRelease(app, build, appJson.json.formation)) say(` !     ${warning}`);
   }
 
   /** Step: release vN of the build with the app's config, rolled out under the deploy's signal. */
@@ -160,19 +193,23 @@ export class DeployService {
     return this.releases.releaseBuild(app, build, progress, { appJson: appJson.json, signal, onWaiting });
   }
 
-  /** Step (first deploy): app.json's scripts.postdeploy, once the first release is live. */
-  private async postdeploy(app: App, release: Release, build: Build, appJson: DeployAppJson, say: (line: string) => void): Promise<void> {
-    const script = appJson.json.scripts.postdeploy;
-    if (!script) return;
-    say(`-----> Running postdeploy script: ${script}`);
-    let partial = '';
-    const code = await this.steps.commands.run(app.name, release, build, script, (text) => {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) say(`       ${line}`);
-    });
-    if (code !== 0) say(` !     The postdeploy script exited with code ${code}; the release stays live.`);
-    this.logger.info({ app: app.name, release: release.version, code }, 'postdeploy script ran');
+  /**
+   * Step: once the release is live, app.json's scripts.postdeploy (first deploy only) and Dokku's
+   * scripts.dokku.postdeploy (every push); one that fails is said, and the release stays live.
+   */
+  private async postdeploy(
+    app: App, release: Release, build: Build, appJson: DeployAppJson, first: boolean, say: (line: string) => void,
+  ): Promise<void> {
+    const tasks = postdeployTasks(appJson.json.scripts, first);
+    if (tasks.length === 0) return;
+    await runPostdeploy(tasks, (command, output) => this.steps.commands.run(app.name, release, build, command, output), say);
+    this.logger.info({ app: app.name, release: release.version, scripts: tasks.map((t) => t.what) }, 'postdeploy scripts ran');
+  }
+
+  /** Step: the push's last lines: the app's URL, or which processes run and that no URL serves them. */
+  private async summary(app: App, build: Build, say: (line: string) => void): Promise<void> {
+    const formation = await this.apps.formation(app.id);
+    for (const line of deploySummary({ app: app.name, url: this.appUrl(app.name), formation, types: runnableTypes(build) })) say(`       ${line}`);
   }
 }
 

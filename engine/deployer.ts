@@ -12,6 +12,7 @@ import { EMPTY_APP_JSON, parseAppJson, type AppJson } from './app-json';
 import { assertCapacity, totalDemand, type CapacityPolicy, type Demand } from './capacity';
 import { checkBeforeRouting } from './checks';
 import type { LockService } from './locks';
+import { linesToRead, startupOutputText } from './startup-output';
 import type { Build, FormationEntry, Release } from './model';
 import type { RoutePublisher } from './publisher';
 import type { Instance, InstanceSpec, RuntimeDriver } from './runtime-driver';
@@ -224,15 +225,19 @@ export class Deployer {
       started.push(instance);
       return instance;
     }));
-    await Promise.all(instances.map((instance) => this.ensureReady(instance, appJson, control)));
+    await Promise.all(instances.map((instance, i) => this.ensureReady(instance, appJson, control, progress, specs[i]!.env.DYNO)));
     return instances;
   }
 
   /**
-   * Waits for the instance's checks, all within SLIPWAY_BOOT_TIMEOUT; throws deploy_failed with the
-   * reason and its last log lines, or the cancellation's reason when the deploy was cancelled.
+   * Waits for the instance's checks, all within SLIPWAY_BOOT_TIMEOUT, saying what they get on
+   * `progress` ("web.1: …"); throws deploy_failed with the reason and the app's last output lines,
+   * or the cancellation's reason when the deploy was cancelled.
    */
-  async ensureReady(instance: Instance, appJson: AppJson, control: ReadyControl = {}): Promise<void> {
+  async ensureReady(
+    instance: Instance, appJson: AppJson, control: ReadyControl = {},
+    progress: Progress = () => undefined, label: string = instance.process,
+  ): Promise<void> {
     const deadline = AbortSignal.timeout(this.options.bootTimeoutMs);
     const signal = control.signal ? AbortSignal.any([control.signal, deadline]) : deadline;
     const checks = appJson.healthchecks[instance.process] ?? [];
@@ -253,14 +258,13 @@ export class Deployer {
         if (now.state === 'crashed' || now.state === 'exited' || now.restartCount > 0) return `${instance.process} process exited while starting`;
         return null;
       },
-    });
+    }, (line) => progress(`${label}: ${line}`));
     throwIfCancelled(control.signal);
     if (!result.ok) {
       // A check's last attempt cut short by the limit ends without asking stillAlive: say why here.
       const reason = deadline.aborted && !ranOut && gated
         ? `${result.reason} (${overTime(this.options.bootTimeoutMs)})` : result.reason;
-      const logs = (await this.driver.logs(instance.id, this.options.logLines)).trimEnd();
-      const tail = logs ? `\nLast lines of its log:\n${logs}` : '\nIt wrote nothing to its log.';
+      const tail = startupOutputText(await this.driver.logs(instance.id, linesToRead(this.options.logLines)), this.options.logLines);
       throw new SlipwayError('deploy_failed', `${reason}${tail}`);
     }
   }
@@ -279,7 +283,7 @@ export function overTime(bootTimeoutMs: number): string {
 
 export function safeAppJson(text: string | null): AppJson {
   try {
-    return parseAppJson(text);
+    return parseAppJson(text, 'clamp');
   } catch {
     return EMPTY_APP_JSON; // the build already refused invalid app.json; old builds have none
   }

@@ -3,7 +3,7 @@ import { SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { totalDemand } from './capacity';
 import { isFormationInstance, runnableTypes, type Deployer, type DeployRequest } from './deployer';
-import type { App, FormationEntry } from './model';
+import type { App, Build, FormationEntry } from './model';
 import type { Reconciler } from './reconciler';
 import type { Instance, RuntimeDriver } from './runtime-driver';
 import type { AppsRepo } from './store/apps-repo';
@@ -26,6 +26,24 @@ export function parseScaleArgs(args: readonly string[]): ScaleChange[] {
     if (!match) throw new SlipwayError('invalid_request', `"${arg}" is not TYPE=QUANTITY, like web=2.`);
     return { type: match[1]!, quantity: Number(match[2]) };
   });
+}
+
+/**
+ * Entries of the formation that a build cannot run: types its Procfile does not declare, set by
+ * `ps:scale` or app.json before the Procfile was known. The default `web` entry is not one of them
+ * (it waits, harmless, for a build that declares web). Pure.
+ */
+export function undeclaredFormation(formation: readonly FormationEntry[], types: Readonly<Record<string, unknown>>): FormationEntry[] {
+  return formation.filter((entry) => !(entry.type in types) && entry.type !== 'web');
+}
+
+/** The warning said when a first deploy drops undeclared types from the formation. Pure. */
+export function droppedTypesWarning(dropped: readonly FormationEntry[], types: Readonly<Record<string, unknown>>): string {
+  const declared = Object.keys(types);
+  const list = dropped.map((e) => `${e.type}=${e.quantity}`).join(', ');
+  const one = dropped.length === 1;
+  return `The formation had ${list}, but this build declares no such process type${one ? '' : 's'} `
+    + `(it declares ${declared.join(', ') || 'none'}): dropped ${one ? 'it' : 'them'}. Add ${one ? 'it' : 'them'} to the Procfile to run ${one ? 'it' : 'them'}.`;
 }
 
 export interface PsView {
@@ -111,6 +129,20 @@ export class FormationService {
     if (changes.length > 0) await this.apps.updateFormation(app.id, changes);
   }
 
+  /**
+   * Before an app's first release: app.json's formation, then the types the build does not declare
+   * dropped from the formation. Answers the warnings to say (one per drop).
+   */
+  async prepareFirstRelease(app: App, build: Build, formation: Record<string, { quantity?: number; memoryMb?: number; cpu?: number }>): Promise<string[]> {
+    await this.applyAppJsonFormation(app, formation);
+    const types = runnableTypes(build);
+    const dropped = undeclaredFormation(await this.apps.formation(app.id), types);
+    if (dropped.length === 0) return [];
+    await this.apps.removeFormation(app.id, dropped.map((e) => e.type));
+    this.logger.info({ app: app.name, dropped: dropped.map((e) => e.type) }, 'undeclared process types dropped from the formation');
+    return [droppedTypesWarning(dropped, types)];
+  }
+
   private async currentRequest(app: App): Promise<DeployRequest> {
     if (app.currentRelease === null) {
       throw new SlipwayError('no_release', `${app.name} has no release yet. Deploy it first with: git push slipway main`);
@@ -121,10 +153,16 @@ export class FormationService {
     return { app: app.name, release, build, formation: await this.apps.formation(app.id) };
   }
 
-  /** Before the first deploy any type may be set (app.json style); after it, only the types the build declares. */
+  /**
+   * Only the types the build declares: the current release's build, or before the first deploy the
+   * latest build that succeeded. Before any build any type may be set (app.json style); the first
+   * deploy drops those its build does not declare (prepareFirstRelease).
+   */
   private async assertTypesExist(app: App, types: readonly string[]): Promise<void> {
-    if (app.currentRelease === null) return;
-    const { build } = await this.currentRequest(app);
+    const build = app.currentRelease === null
+      ? (await this.builds.list(app.id, 20)).find((b) => b.status === 'succeeded') ?? null
+      : (await this.currentRequest(app)).build;
+    if (!build) return;
     const known = Object.keys(runnableTypes(build));
     const unknown = types.filter((t) => !known.includes(t));
     if (unknown.length > 0) {

@@ -18,7 +18,7 @@ import { ConfigService } from '../engine/config-service';
 import { AppRenamer } from '../engine/app-rename';
 import { AppWork } from '../engine/app-work';
 import { Deployer } from '../engine/deployer';
-import { DeployService } from '../engine/deploy-service';
+import { DeployService, releasePhaseStep } from '../engine/deploy-service';
 import { InProcessLocks } from '../engine/locks';
 import { Reconciler } from '../engine/reconciler';
 import { FormationService } from '../engine/formation-service';
@@ -103,7 +103,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     drainMs: config.drainMs,
     capacity: { reservedMemoryMb: config.reservedMemoryMb, cpuOvercommit: config.cpuOvercommit },
   }, logger.child({ part: 'deployer' }), (app) => { void reconciler?.reconcile(app); },
-  (request, progress) => releaseTasks.releasePhase(request.app, request.release, request.build, progress));
+  // The deploy service's release-phase step: Dokku's predeploy, then the Procfile release command.
+  releasePhaseStep(releaseTasks));
   reconciler = new Reconciler(appsRepo, releasesRepo, buildsRepo, driver, publisher, deployer, locks, CONTAINER_PORT, logger.child({ part: 'reconciler' }));
   const formation = new FormationService(appsRepo, releasesRepo, buildsRepo, driver, deployer, reconciler, logger.child({ part: 'formation' }));
   const repositories = new GitRepositories(path.join(config.stateDir, 'repos'), path.join(__dirname, '..', 'builder', 'pre-receive.js'));

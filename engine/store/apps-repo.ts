@@ -84,6 +84,12 @@ export class AppsRepo {
     return this.formation(appId);
   }
 
+  /** Deletes the formation entries of these process types (types a build does not declare). */
+  async removeFormation(appId: number, types: readonly string[]): Promise<FormationEntry[]> {
+    if (types.length > 0) await this.db('formation').where({ app_id: appId }).whereIn('type', [...types]).delete();
+    return this.formation(appId);
+  }
+
   /** Deletes the app and, through foreign keys, its builds, releases and formation. */
   async delete(appId: number): Promise<void> {
     await this.db.transaction(async (trx) => {

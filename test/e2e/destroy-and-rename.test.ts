@@ -11,9 +11,9 @@ import { httpGet, makeSshKey, startTestSlipway, uniqueName, WorkingCopy, type Te
 
 interface ReleaseJson { version: number; status: string }
 
-/** The app.json: a startup check that never passes, retried for ten minutes. */
+/** The app.json, within the check bounds: a startup check that never passes, retried for an hour. */
 const FAILING_CHECK = JSON.stringify({
-  healthchecks: { web: [{ type: 'startup', path: '/nope', content: 'x', attempts: 3, wait: 300, timeout: 1 }] },
+  healthchecks: { web: [{ type: 'startup', path: '/nope', content: 'x', attempts: 60, wait: 60, timeout: 1 }] },
 });
 
 describe('apps:destroy during a hanging deploy, and apps:rename (end to end)', function () {

@@ -50,9 +50,9 @@ class FakeRepositories implements SourceRepositories {
   }
 }
 
-/** The app.json: a startup check that never passes and would retry for ten minutes. */
+/** The app.json, within the check bounds: a startup check that never passes and would retry for an hour. */
 const FAILING_CHECK = JSON.stringify({
-  healthchecks: { web: [{ type: 'startup', path: '/nope', content: 'x', attempts: 3, wait: 300, timeout: 1 }] },
+  healthchecks: { web: [{ type: 'startup', path: '/nope', content: 'x', attempts: 60, wait: 60, timeout: 1 }] },
 });
 
 describe('destroying an app while its deploy waits on a failing check (engine on SQLite)', () => {

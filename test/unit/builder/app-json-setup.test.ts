@@ -88,7 +88,7 @@ describe('engine/app-setup: app.json env and buildpacks on the first deploy', ()
   });
 
   describe('AppSetupService.beforeFirstBuild', () => {
-    function fakes(app: App, buildpacks: string[] = []) {
+    function fakes(app: App, buildpacks: string[] = [], builtBefore = false) {
       const state = { app: { ...app }, buildpacks: [...buildpacks], said: [] as string[] };
       const apps = {
         get: async () => ({ ...state.app }),
@@ -98,7 +98,7 @@ describe('engine/app-setup: app.json env and buildpacks on the first deploy', ()
         list: async () => [...state.buildpacks],
         replace: async (_id: number, list: readonly string[]) => { state.buildpacks = [...list]; },
       };
-      const service = new AppSetupService(apps, store, (_name, task) => task(), silentLogger());
+      const service = new AppSetupService(apps, store, (_name, task) => task(), silentLogger(), async () => builtBefore);
       return { state, service, say: (line: string) => state.said.push(line) };
     }
     const app: App = { id: 1, name: 'shop', config: {}, currentRelease: null, createdAt: new Date() };
@@ -135,10 +135,31 @@ describe('engine/app-setup: app.json env and buildpacks on the first deploy', ()
       await withBuildpacks.service.beforeFirstBuild('shop', parseAppJsonSetup(appJson), withBuildpacks.say);
       expect(withBuildpacks.state.buildpacks).to.deep.equal(['python']);
 
+      expect(withBuildpacks.state.said).to.deep.equal([
+        'app.json: set MODE to the default it gives',
+        'app.json: generated a secret for TOKEN',
+        "app.json: buildpacks nodejs not applied: the app's own buildpacks (python) win; change them with slipway buildpacks:set",
+      ]);
+
       const deployed = fakes({ ...app, currentRelease: 3 });
       const result = await deployed.service.beforeFirstBuild('shop', parseAppJsonSetup(appJson), deployed.say);
       expect(result.config).to.deep.equal({});
       expect(deployed.state.said).to.deep.equal([]);
+    });
+
+    it('does not apply app.json\'s buildpacks again after the first build, so buildpacks:clear wins, and says so', async () => {
+      const cleared = fakes({ ...app, config: { NEEDED: 'yes' } }, [], true);
+      await cleared.service.beforeFirstBuild('shop', parseAppJsonSetup(appJson), cleared.say);
+      expect(cleared.state.buildpacks).to.deep.equal([]);
+      expect(cleared.state.said).to.include(
+        'app.json: buildpacks nodejs not applied: app.json\'s buildpacks apply to an app\'s first build only, and this app has none set now (buildpacks:clear), so the build chooses by itself; set them with slipway buildpacks:set');
+    });
+
+    it('says nothing of buildpacks that app.json set before and that are still the app\'s', async () => {
+      const again = fakes({ ...app, config: { NEEDED: 'yes' } }, ['nodejs'], true);
+      await again.service.beforeFirstBuild('shop', parseAppJsonSetup(appJson), again.say);
+      expect(again.state.buildpacks).to.deep.equal(['nodejs']);
+      expect(again.state.said.filter((l) => l.includes('buildpacks'))).to.deep.equal([]);
     });
   });
 });

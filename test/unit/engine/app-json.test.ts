@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EMPTY_APP_JSON, parseAppJson, parseMemory, type HealthCheck } from '../../../engine/app-json';
+import { EMPTY_APP_JSON, ignoredAppJsonParts, parseAppJson, parseMemory, type HealthCheck } from '../../../engine/app-json';
 import { SlipwayError } from '../../../lib/errors';
 
 function failure(fn: () => unknown): SlipwayError {
@@ -144,18 +144,43 @@ describe('engine/app-json', () => {
         .to.equal('app.json: healthchecks.web[1].path must start with /');
     });
 
-    it('refuses numbers out of range or of the wrong type, naming the field and its minimum', () => {
+    it('refuses numbers of the wrong type, naming the field and its range', () => {
       const cases: Array<[Record<string, unknown>, string]> = [
-        [{ attempts: 0 }, 'app.json: healthchecks.web[0].attempts must be a number ≥ 1'],
-        [{ attempts: '3' }, 'app.json: healthchecks.web[0].attempts must be a number ≥ 1'],
-        [{ wait: -1 }, 'app.json: healthchecks.web[0].wait must be a number ≥ 0'],
-        [{ timeout: 0 }, 'app.json: healthchecks.web[0].timeout must be a number ≥ 0.1'],
-        [{ initialDelay: -5 }, 'app.json: healthchecks.web[0].initialDelay must be a number ≥ 0'],
-        [{ initialDelay: null }, 'app.json: healthchecks.web[0].initialDelay must be a number ≥ 0'],
+        [{ attempts: '3' }, 'app.json: healthchecks.web[0].attempts must be a number from 1 to 60'],
+        [{ initialDelay: null }, 'app.json: healthchecks.web[0].initialDelay must be a number from 0 to 600 s'],
+        [{ timeout: 'Infinity' }, 'app.json: healthchecks.web[0].timeout must be a number from 0.1 to 60 s'],
       ];
       for (const [fields, message] of cases) {
         expect(refused({ healthchecks: { web: [{ path: '/', ...fields }] } }), JSON.stringify(fields)).to.equal(message);
       }
+    });
+
+    it('refuses absurd attempts, wait, timeout and initialDelay, naming the field, its value and the allowed range', () => {
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{ attempts: 1e6 }, 'healthchecks.web[0].attempts is 1000000, out of range: it must be from 1 to 60'],
+        [{ attempts: 0 }, 'healthchecks.web[0].attempts is 0, out of range: it must be from 1 to 60'],
+        [{ wait: 1e5 }, 'healthchecks.web[0].wait is 100000, out of range: it must be from 0 to 60 s'],
+        [{ wait: -1 }, 'healthchecks.web[0].wait is -1, out of range: it must be from 0 to 60 s'],
+        [{ timeout: 1e5 }, 'healthchecks.web[0].timeout is 100000, out of range: it must be from 0.1 to 60 s'],
+        [{ timeout: 0 }, 'healthchecks.web[0].timeout is 0, out of range: it must be from 0.1 to 60 s'],
+        [{ initialDelay: 86400 }, 'healthchecks.web[0].initialDelay is 86400, out of range: it must be from 0 to 600 s'],
+      ];
+      for (const [fields, message] of cases) {
+        expect(refused({ healthchecks: { web: [{ path: '/', ...fields }] } }), JSON.stringify(fields))
+          .to.equal(`app.json: ${message}. Lower it and push again`);
+      }
+    });
+
+    it('accepts the bounds themselves', () => {
+      expect(check({ path: '/', attempts: 60, wait: 60, timeout: 60, initialDelay: 600 }))
+        .to.include({ attempts: 60, wait: 60, timeout: 60, initialDelay: 600 });
+      expect(check({ path: '/', attempts: 1, wait: 0, timeout: 0.1, initialDelay: 0 }))
+        .to.include({ attempts: 1, wait: 0, timeout: 0.1, initialDelay: 0 });
+    });
+
+    it('brings absurd values into range when reading a build stored before the bounds (clamp mode)', () => {
+      const text = JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 1e6, wait: 1e5, timeout: 1e5, initialDelay: -1 }] } });
+      expect(parseAppJson(text, 'clamp').healthchecks.web![0]).to.include({ attempts: 60, wait: 60, timeout: 60, initialDelay: 0 });
     });
 
     it('refuses checks that are not a list, and a check that is not an object', () => {
@@ -174,6 +199,43 @@ describe('engine/app-json', () => {
       expect(parse({ scripts: { postdeploy: '   ' } }).scripts).to.deep.equal({});
       expect(parse({ scripts: { postdeploy: ['npm', 'run'] } }).scripts).to.deep.equal({});
       expect(parse({ scripts: { 'pr-predestroy': 'x', test: 'npm test' } }).scripts).to.deep.equal({});
+    });
+
+    it('reads Dokku\'s scripts.dokku.predeploy and postdeploy beside Heroku\'s postdeploy', () => {
+      expect(parse({ scripts: { postdeploy: 'seed', dokku: { predeploy: 'migrate', postdeploy: 'notify' } } }).scripts)
+        .to.deep.equal({ postdeploy: 'seed', dokkuPredeploy: 'migrate', dokkuPostdeploy: 'notify' });
+      expect(parse({ scripts: { dokku: { predeploy: ' ', postdeploy: 3 } } }).scripts).to.deep.equal({});
+      expect(parse({ scripts: { dokku: 'migrate' } }).scripts).to.deep.equal({});
+    });
+  });
+
+  describe('ignoredAppJsonParts', () => {
+    it('says nothing of what Slipway reads or what only describes the app', () => {
+      const doc = {
+        $schema: 'app.schema.json', name: 'x', description: 'y', keywords: ['a'], website: 'w', repository: 'r', logo: 'l', success_url: '/',
+        env: {}, buildpacks: [], formation: {}, healthchecks: {}, scripts: { postdeploy: 'a', dokku: { predeploy: 'b', postdeploy: 'c' } },
+      };
+      expect(ignoredAppJsonParts(JSON.stringify(doc))).to.deep.equal([]);
+      expect(ignoredAppJsonParts(null)).to.deep.equal([]);
+      expect(ignoredAppJsonParts('{not json')).to.deep.equal([]);
+    });
+
+    it('names each part that Heroku or Dokku would act on and Slipway ignores', () => {
+      const doc = {
+        addons: ['heroku-postgresql'], cron: [{ command: 'x', schedule: '@daily' }], stack: 'heroku-22',
+        scripts: { test: 'npm test', postdeploy: '  ', dokku: { predeploy: 'migrate', prebuild: 'x', postdeploy: '' } },
+      };
+      expect(ignoredAppJsonParts(JSON.stringify(doc))).to.deep.equal([
+        'addons is not supported by Slipway and is ignored',
+        'cron is not supported by Slipway and is ignored',
+        'stack is not supported by Slipway and is ignored',
+        'scripts.test is not run by Slipway and is ignored',
+        'scripts.postdeploy is not a command (a non-empty string) and is ignored',
+        'scripts.dokku.prebuild is not run by Slipway and is ignored (predeploy and postdeploy are)',
+        'scripts.dokku.postdeploy is not a command (a non-empty string) and is ignored',
+      ]);
+      expect(ignoredAppJsonParts(JSON.stringify({ scripts: { dokku: 'migrate' } })))
+        .to.deep.equal(['scripts.dokku is not an object like {"predeploy": "…"} and is ignored']);
     });
   });
 

@@ -126,17 +126,19 @@ describe('engine/checks', () => {
       expect(result).to.deep.equal({ ok: false, reason: 'ready failed: GET /ready answer does not contain "ready" after 2 attempt(s)' });
     });
 
-    it('says "no answer" when nothing listens on the port', async () => {
+    it('says the connection was refused when nothing listens on the port', async () => {
       const url = `http://127.0.0.1:${await freePort()}`;
       const result = await runCheck(healthCheck({ attempts: 1 }), url, watch(null));
-      expect(result).to.deep.equal({ ok: false, reason: 'web check failed: GET /health no answer after 1 attempt(s)' });
+      expect(result).to.deep.equal({
+        ok: false, reason: 'web check failed: GET /health connection refused (nothing listens on the port yet) after 1 attempt(s)',
+      });
     });
 
     it('gives up on an attempt after the check\'s timeout when the process accepts but never answers', async () => {
       const url = await silent();
       const started = Date.now();
       const result = await runCheck(healthCheck({ attempts: 2, timeout: 0.1, wait: 0 }), url, watch(null));
-      expect(result).to.deep.equal({ ok: false, reason: 'web check failed: GET /health no answer after 2 attempt(s)' });
+      expect(result).to.deep.equal({ ok: false, reason: 'web check failed: GET /health no answer within 0.1 s after 2 attempt(s)' });
       expect(Date.now() - started).to.be.lessThan(1500);
     });
 
@@ -178,6 +180,83 @@ describe('engine/checks', () => {
       expect(server.hits).to.have.length(0);
       expect(await runCheck(healthCheck({ path: null, name: 'uptime' }), server.url, watch('worker process exited while starting')))
         .to.deep.equal({ ok: false, reason: 'uptime: worker process exited while starting' });
+    });
+
+    it('reports each failed attempt as n of m with what answered, then the attempt that passes', async () => {
+      const server = await app((n) => (n === 1 ? { status: 500 } : n === 2 ? { status: 200, body: 'starting' } : { status: 200, body: 'ready' }));
+      const lines: string[] = [];
+      const result = await runCheck(healthCheck({ name: 'ready', content: 'ready', attempts: 4, wait: 0 }), server.url, watch(null), (l) => lines.push(l));
+      expect(result).to.deep.equal({ ok: true });
+      expect(lines).to.deep.equal([
+        'ready: attempt 1 of 4: GET /health answered 500, next in 0 s',
+        'ready: attempt 2 of 4: GET /health answer does not contain "ready", next in 0 s',
+        'ready: passed on attempt 3 of 4',
+      ]);
+    });
+
+    it('reports a refused connection and a timeout as such, the last attempt without a "next"', async () => {
+      const refused: string[] = [];
+      await runCheck(healthCheck({ attempts: 2, wait: 0 }), `http://127.0.0.1:${await freePort()}`, watch(null), (l) => refused.push(l));
+      expect(refused).to.deep.equal([
+        'web check: attempt 1 of 2: GET /health connection refused (nothing listens on the port yet), next in 0 s',
+        'web check: attempt 2 of 2: GET /health connection refused (nothing listens on the port yet)',
+      ]);
+      const timedOut: string[] = [];
+      await runCheck(healthCheck({ attempts: 1, timeout: 0.1 }), await silent(), watch(null), (l) => timedOut.push(l));
+      expect(timedOut).to.deep.equal(['web check: attempt 1 of 1: GET /health no answer within 0.1 s']);
+    });
+
+    it('says nothing when the first attempt passes, and announces an initial delay', async () => {
+      const server = await app(() => ({ status: 200 }));
+      const lines: string[] = [];
+      await runCheck(healthCheck({ initialDelay: 0.01 }), server.url, watch(null), (l) => lines.push(l));
+      expect(lines).to.deep.equal(['web check: waiting 0.01 s (initialDelay) before the first attempt']);
+    });
+
+    it('reports a failed attempt, then tells the watch it will retry, then waits', async () => {
+      const server = await app((n) => ({ status: n === 1 ? 503 : 200 }));
+      const events: string[] = [];
+      const w = { ...watch(null), retrying: () => { events.push(`retrying after ${server.hits.length} hit(s)`); } };
+      expect(await runCheck(healthCheck({ attempts: 2, wait: 0 }), server.url, w, (l) => events.push(l))).to.deep.equal({ ok: true });
+      expect(events).to.deep.equal([
+        'web check: attempt 1 of 2: GET /health answered 503, next in 0 s',
+        'retrying after 1 hit(s)',
+        'web check: passed on attempt 2 of 2',
+      ]);
+    });
+
+    it('ends the wait between attempts when the deploy is cancelled, with the watch\'s reason', async () => {
+      const server = await app(() => ({ status: 503 }));
+      const cancel = new AbortController();
+      const lines: string[] = [];
+      const w: BootWatch = {
+        signal: cancel.signal,
+        stillAlive: async () => (cancel.signal.aborted ? 'Deploy cancelled: shop is being destroyed.' : null),
+        retrying: () => cancel.abort(),
+      };
+      const result = await runCheck(healthCheck({ attempts: 3, wait: 600 }), server.url, w, (l) => lines.push(l));
+      expect(result).to.deep.equal({ ok: false, reason: 'web check: Deploy cancelled: shop is being destroyed.' });
+      expect(server.hits).to.have.length(1);
+      expect(lines).to.deep.equal(['web check: attempt 1 of 3: GET /health answered 503, next in 600 s']);
+    });
+
+    it('cuts a GET that gets no answer short when the deploy is cancelled, saying nothing of that attempt', async () => {
+      const cancel = new AbortController();
+      const url = await listen(net.createServer((socket) => { sockets.push(socket); cancel.abort(); }));
+      const lines: string[] = [];
+      const w: BootWatch = { signal: cancel.signal, stillAlive: async () => (cancel.signal.aborted ? 'cancelled' : null) };
+      const result = await runCheck(healthCheck({ attempts: 3, timeout: 60, wait: 60 }), url, w, (l) => lines.push(l));
+      expect(result).to.deep.equal({ ok: false, reason: 'web check: cancelled' });
+      expect(lines).to.deep.equal([]);
+    });
+
+    it('ends an initial delay when the deploy is cancelled', async () => {
+      const server = await app(() => ({ status: 200 }));
+      const cancel = new AbortController();
+      const w: BootWatch = { signal: cancel.signal, stillAlive: async () => (cancel.signal.aborted ? 'cancelled' : null) };
+      const result = runCheck(healthCheck({ initialDelay: 600 }), server.url, w, () => cancel.abort());
+      expect(await result).to.deep.equal({ ok: false, reason: 'web check: cancelled' });
+      expect(server.hits).to.have.length(0);
     });
 
     it('passes a path check of a process that serves no HTTP (no URL) when it stays up', async () => {

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { AppWork } from '../../../engine/app-work';
-import { DeployService, type PushedSource } from '../../../engine/deploy-service';
-import type { App, Build, Release } from '../../../engine/model';
+import { DeployService, releasePhaseStep, type PushedSource } from '../../../engine/deploy-service';
+import type { DeployRequest } from '../../../engine/deployer';
+import { parseAppJson } from '../../../engine/app-json';
+import type { App, Build, FormationEntry, Release } from '../../../engine/model';
 import type { ReleaseOptions, ReleaseService } from '../../../engine/release-service';
 import type { AppsRepo } from '../../../engine/store/apps-repo';
 import { SlipwayError } from '../../../lib/errors';
@@ -22,12 +24,16 @@ const RELEASE: Release = {
 };
 
 /** Records each step the deploy service takes, in order. */
-function rig(options: { app?: App; appJson?: string | null; release?: (options: ReleaseOptions) => Promise<Release> } = {}) {
+function rig(options: {
+  app?: App; appJson?: string | null; release?: (options: ReleaseOptions) => Promise<Release>;
+  formation?: FormationEntry[]; processTypes?: Record<string, string>; dropped?: string[];
+} = {}) {
   const steps: string[] = [];
   const said: string[] = [];
   const app = options.app ?? APP;
   const work = new AppWork();
-  const apps = { get: async () => ({ ...app }), find: async () => ({ ...app }) } as unknown as AppsRepo;
+  const formation = options.formation ?? [{ type: 'web', quantity: 1, memoryMb: 512, cpu: 1 }];
+  const apps = { get: async () => ({ ...app }), find: async () => ({ ...app }), formation: async () => formation } as unknown as AppsRepo;
   let released: ReleaseOptions | null = null;
   const releases = {
     releaseBuild: async (_app: App, _build: Build, _progress: unknown, opts: ReleaseOptions) => {
@@ -38,7 +44,12 @@ function rig(options: { app?: App; appJson?: string | null; release?: (options: 
   } as unknown as ReleaseService;
   const service = new DeployService(apps, releases, work, {
     setup: { beforeFirstBuild: async (_name, setup) => { steps.push(`setup env=${setup.env.map((v) => v.name).join(',')}`); return app; } },
-    formation: { applyAppJsonFormation: async (_app, formation) => { steps.push(`formation ${JSON.stringify(formation)}`); } },
+    formation: {
+      prepareFirstRelease: async (_app, _build, wanted) => {
+        steps.push(`formation ${JSON.stringify(wanted)}`);
+        return options.dropped ?? [];
+      },
+    },
     commands: { run: async (_app, _release, _build, command) => { steps.push(`run ${command}`); return 0; } },
     images: null,
   }, (name) => `http://${name}.slipway.localhost`, silentLogger());
@@ -46,7 +57,7 @@ function rig(options: { app?: App; appJson?: string | null; release?: (options: 
   const source: PushedSource = {
     commit: 'c'.repeat(40),
     readFile: async (name) => { reads.push(name); return options.appJson ?? null; },
-    build: async ({ appJson }) => { steps.push('build'); return buildOf(appJson); },
+    build: async ({ appJson }) => { steps.push('build'); return { ...buildOf(appJson), processTypes: options.processTypes ?? { web: 'npm start' } }; },
   };
   return { service, source, steps, said, reads, work, released: () => released, say: (line: string) => said.push(line) };
 }
@@ -82,6 +93,54 @@ describe('engine/deploy-service DeployService', () => {
     expect((error as SlipwayError).code).to.equal('build_failed');
     expect((error as Error).message).to.include('app.json: healthchecks.web[0].path must start with /');
     expect(r.steps).to.deep.equal([]);
+  });
+
+  it('refuses out-of-bounds health checks before saying or building anything, naming field, value and range', async () => {
+    const r = rig({ appJson: '{"healthchecks": {"web": [{"path": "/nope", "attempts": 1000000}]}}' });
+    const error = await r.service.push('shop', r.source, r.say).catch((e: unknown) => e);
+    expect((error as SlipwayError).code).to.equal('build_failed');
+    expect((error as Error).message).to.include('healthchecks.web[0].attempts is 1000000, out of range: it must be from 1 to 60');
+    expect(r.said).to.deep.equal([]);
+    expect(r.steps).to.deep.equal([]);
+  });
+
+  it('names the parts of app.json it ignores, after the build line', async () => {
+    const r = rig({ app: { ...APP, currentRelease: 3 }, appJson: '{"addons": ["heroku-postgresql"], "scripts": {"test": "npm test"}}' });
+    await r.service.push('shop', r.source, r.say);
+    expect(r.said.slice(0, 3)).to.deep.equal([
+      '-----> Building shop from ccccccc on the Slipway stack',
+      ' !     app.json: addons is not supported by Slipway and is ignored',
+      ' !     app.json: scripts.test is not run by Slipway and is ignored',
+    ]);
+  });
+
+  it('says the warnings of the first release\'s formation step', async () => {
+    const r = rig({ appJson, dropped: ['The formation had nosuchtype=1, but this build declares no such process type (it declares web): dropped it.'] });
+    await r.service.push('shop', r.source, r.say);
+    expect(r.said).to.include(' !     The formation had nosuchtype=1, but this build declares no such process type (it declares web): dropped it.');
+    expect(r.said.indexOf('-----> Launching...')).to.be.greaterThan(r.said.findIndex((l) => l.includes('nosuchtype')));
+  });
+
+  it('runs Heroku\'s postdeploy on the first deploy only and Dokku\'s on every push, after the release', async () => {
+    const scripts = JSON.stringify({ scripts: { postdeploy: 'node seed.js', dokku: { postdeploy: 'node warm.js' } } });
+    const first = rig({ appJson: scripts });
+    await first.service.push('shop', first.source, first.say);
+    expect(first.steps.slice(-3)).to.deep.equal(['release', 'run node seed.js', 'run node warm.js']);
+    const later = rig({ appJson: scripts, app: { ...APP, currentRelease: 3 } });
+    await later.service.push('shop', later.source, later.say);
+    expect(later.steps).to.deep.equal(['build', 'release', 'run node warm.js']);
+  });
+
+  it('ends an app without a web process by saying what runs and that no URL serves it', async () => {
+    const r = rig({
+      app: { ...APP, currentRelease: 3 }, processTypes: { worker: 'node worker.js' },
+      formation: [{ type: 'worker', quantity: 1, memoryMb: 512, cpu: 1 }],
+    });
+    await r.service.push('shop', r.source, r.say);
+    expect(r.said.slice(-2)).to.deep.equal([
+      '       Deployed to Slipway: worker=1 running.',
+      '       No URL serves shop: only a web process receives HTTP, and the Procfile declares none (add a "web:" line to serve http://shop.slipway.localhost).',
+    ]);
   });
 
   it('lets a newer push cancel the deploy that waits to retry a failing check, and only that one', async () => {
@@ -127,5 +186,51 @@ describe('engine/deploy-service DeployService', () => {
     const error = await r.service.push('shop', r.source, r.say).catch((e: Error) => e);
     expect((error as Error).message).to.equal('Deploy cancelled: shop is being destroyed.');
     expect(r.steps).to.deep.equal([]);
+  });
+});
+
+describe('engine/deploy-service releasePhaseStep', () => {
+  function request(appJson: string | null, parsed?: string): DeployRequest {
+    return {
+      app: 'shop', release: RELEASE, build: buildOf(appJson), formation: [],
+      ...(parsed === undefined ? {} : { appJson: parseAppJson(parsed) }),
+    };
+  }
+
+  function commands(codes: Record<string, number> = {}) {
+    const ran: string[] = [];
+    return {
+      ran,
+      run: async (_app: string, _release: Release, _build: Build, command: string, output: (text: string) => void) => {
+        ran.push(command);
+        output(`${command} said hi\n`);
+        return codes[command] ?? 0;
+      },
+      releasePhase: async () => { ran.push('release command'); },
+    };
+  }
+
+  it('runs Dokku\'s predeploy, from the app.json the deploy parsed, before the Procfile release command', async () => {
+    const c = commands();
+    const progress: string[] = [];
+    await releasePhaseStep(c)(request(null, '{"scripts": {"dokku": {"predeploy": "node prepare.js"}}}'), (l) => progress.push(l));
+    expect(c.ran).to.deep.equal(['node prepare.js', 'release command']);
+    expect(progress[0]).to.equal('Running Dokku predeploy script: node prepare.js');
+    expect(progress).to.include('  node prepare.js said hi');
+  });
+
+  it('reads the build\'s stored app.json for a deploy that parsed none (config:set, rollback)', async () => {
+    const c = commands();
+    await releasePhaseStep(c)(request('{"scripts": {"dokku": {"predeploy": "node prepare.js"}}}'), () => undefined);
+    expect(c.ran).to.deep.equal(['node prepare.js', 'release command']);
+  });
+
+  it('stops the deploy, before the release command, when the predeploy script fails', async () => {
+    const c = commands({ 'node prepare.js': 3 });
+    const error = await releasePhaseStep(c)(request(null, '{"scripts": {"dokku": {"predeploy": "node prepare.js"}}}'), () => undefined)
+      .catch((e: unknown) => e);
+    expect((error as SlipwayError).code).to.equal('deploy_failed');
+    expect((error as Error).message).to.equal('the Dokku predeploy script (node prepare.js) exited with code 3, so v1 was not deployed');
+    expect(c.ran).to.deep.equal(['node prepare.js']);
   });
 });

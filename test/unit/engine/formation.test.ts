@@ -391,7 +391,7 @@ describe('engine/deployer Deployer', () => {
       const r = rig({ bootTimeoutMs: 600_000 });
       r.seed('web', 1);
       const cancel = new AbortController();
-      const appJson = { healthchecks: { web: [{ type: 'startup', path: '/nope', attempts: 3, wait: 300, timeout: 1 }] } };
+      const appJson = { healthchecks: { web: [{ type: 'startup', path: '/nope', attempts: 3, wait: 60, timeout: 1 }] } };
       const error = await rejection(r.deployer.deploy({
         app: 'shop', release: release(2), build: build({ web: 'npm start' }, appJson), formation: [entry('web', 1)],
         signal: cancel.signal,

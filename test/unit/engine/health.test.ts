@@ -88,6 +88,31 @@ describe('engine/health', () => {
       expect(asked).to.equal(1);
     });
 
+    it('says what it waits for and what the probes get, and when the process answers at last', async () => {
+      const port = await freePort();
+      const server = httpServer(200);
+      let asked = 0;
+      const lines: string[] = [];
+      const result = await waitUntilServing(`http://127.0.0.1:${port}/`, 60_000, {
+        stillAlive: async () => {
+          asked += 1;
+          if (asked === 3) await listen(server, port);
+          return null;
+        },
+      }, 5, (line) => lines.push(line));
+      expect(result).to.deep.equal({ ok: true });
+      expect(lines[0]).to.equal('waiting for it to answer HTTP on $PORT (up to 60 s): connection refused (nothing listens on the port yet)');
+      expect(lines).to.have.length(2); // the same refusal again is not repeated within 10 s
+      expect(lines[1]).to.match(/^answers HTTP on \$PORT after \d+(\.\d+)? s$/);
+    });
+
+    it('says nothing when the process already serves', async () => {
+      const port = await listen(httpServer(200));
+      const lines: string[] = [];
+      await waitUntilServing(`http://127.0.0.1:${port}/`, 60_000, { stillAlive: async () => null }, 5, (line) => lines.push(line));
+      expect(lines).to.deep.equal([]);
+    });
+
     it('fails after the boot timeout when the process never binds $PORT', async () => {
       const port = await freePort();
       const started = Date.now();
