@@ -182,6 +182,10 @@ export const REQUEST_CASES: readonly RequestCase[] = [
   { name: 'an unknown method in a head that never ends', rule: 'fuzzer: §3.1', bytes: `ET /a?b=c HTTP/1.1\r\n${HOST}Accept: */*\r\n` },
   { name: 'a bare CR where the blank line should be, and no more', rule: 'fuzzer: §2.2 bare CR', bytes: `GET /a?b=c HTTP/1.1\r\n${HOST}Accept: */*\r\n\r\r` },
   { name: 'a refused request (unknown host), then a pipelined one for another app', rule: 'fuzzer: pipelining', bytes: `GET /1 HTTP/1.1\r\nHost: shop.tet\r\n\r\nGET /2 HTTP/1.1\r\nHost: other.test\r\n\r\n` },
+  // The 404 echoes the Host; with a byte past 0x7f in it, its Content-Length (UTF-8 bytes) and the
+  // bytes native sockets wrote (latin1) differed by one: the client waited for a byte that never came.
+  { name: 'a served request, then one whose Host has an obs-text byte (404 echoing it)', rule: 'fuzzer: field value obs-text', bytes: `GET /1 HTTP/1.1\r\n${HOST}\r\nGET /2 HTTP/1.1\r\nHost:\x80other.test\r\n\r\n` },
+  { name: 'a 404 echoing an obs-text Host, then a served request', rule: 'fuzzer: field value obs-text', bytes: `GET /1 HTTP/1.1\r\nHost: \xff\xe9.test\r\n\r\n${GET_CLOSE}` },
   { name: 'an expectation the router does not know', rule: 'fuzzer: Expect', bytes: `PUT /x HTTP/1.1\r\n${HOST}Expect: 100-conue\r\nContent-Length: 3\r\n\r\nabc`, routerMayRefuse: 'RFC 9110 §10.1.1: 417 for an expectation it cannot meet' },
 ];
 
