@@ -186,6 +186,10 @@ export const REQUEST_CASES: readonly RequestCase[] = [
   // bytes native sockets wrote (latin1) differed by one: the client waited for a byte that never came.
   { name: 'a served request, then one whose Host has an obs-text byte (404 echoing it)', rule: 'fuzzer: field value obs-text', bytes: `GET /1 HTTP/1.1\r\n${HOST}\r\nGET /2 HTTP/1.1\r\nHost:\x80other.test\r\n\r\n` },
   { name: 'a 404 echoing an obs-text Host, then a served request', rule: 'fuzzer: field value obs-text', bytes: `GET /1 HTTP/1.1\r\nHost: \xff\xe9.test\r\n\r\n${GET_CLOSE}` },
+  // Node's server answered a request without Host itself (400, Connection: close) where the router
+  // could not see it, and the router answered the bytes after it with a second 400.
+  { name: 'no Host (a misspelt field), an unmet Expect, then bytes llhttp refuses', rule: 'fuzzer: §3.2 Host', bytes: `PUT /x HTTP/1.1\r\nost: shop.test\r\nExpect: 100-continue\r\nontent-Length: 3\r\n\r\nabc` },
+  { name: 'no Host, then bytes llhttp refuses', rule: 'fuzzer: §3.2 Host', bytes: `PUT /x HTTP/1.1\r\nost: shop.test\r\nontent-Length: 3\r\n\r\nabc` },
   { name: 'an expectation the router does not know', rule: 'fuzzer: Expect', bytes: `PUT /x HTTP/1.1\r\n${HOST}Expect: 100-conue\r\nContent-Length: 3\r\n\r\nabc`, routerMayRefuse: 'RFC 9110 §10.1.1: 417 for an expectation it cannot meet' },
 ];
 

@@ -542,6 +542,28 @@ for (const sockets of ['native', 'node'] as const) {
         expect(next).to.match(/\r\n\r\n\/2$/);
       });
 
+      // Seed 9 of the fuzzer, next: Node's server answered a Host-less request itself (400,
+      // Connection: close, unseen by the router), and the router then answered the bytes after it
+      // with a second 400, after a Connection: close. Now the router answers it (R400); with an
+      // unmet Expect node:http closes after that answer (nothing follows), without, the bytes after
+      // it get their own 400.
+      for (const [what, expect100, count] of [[' with Expect: 100-continue', 'Expect: 100-continue\r\n', 1], ['', '', 2]] as const) {
+        it(`answers a request without Host${what} with its own 400 R400, and nothing after an answer that closes`, async () => {
+          let served = 0;
+          const { router } = await serve((_req, res) => {
+            served += 1;
+            res.end('no');
+          });
+          const raw = await rawExchange(router.port, `PUT /x HTTP/1.1\r\nost: shop.test\r\n${expect100}ontent-Length: 3\r\n\r\nabc`);
+          const all = answers(raw);
+          expect(all).to.have.length(count);
+          expect(all[0]).to.match(/^HTTP\/1\.1 400 [^]*x-slipway-error: R400\r\n/i);
+          if (count === 2) expect(all[1]).to.match(/^HTTP\/1\.1 400 /);
+          for (const answer of all.slice(0, -1)) expect(answer).not.to.match(/connection: close/i);
+          expect(served).to.equal(0);
+        });
+      }
+
       it('answers an unknown method at once, before the head is complete', async () => {
         const backend = await scriptedBackend([]);
         const router = await startRouterFor(backend.url);
