@@ -259,7 +259,9 @@ function brokenSoFar(buffer: Buffer): string | null {
   const complete = buffer.lastIndexOf(LINE_END);
   if (complete < 0) {
     const space = buffer.indexOf(0x20);
-    if (space < 0) return null;
+    // llhttp refuses a method at its first byte that no method it knows continues with (`abc`),
+    // so that is known before the space comes, and may never come.
+    if (space < 0) return METHOD_PREFIXES.has(buffer.toString('latin1', 0, Math.min(buffer.length, LONGEST_METHOD + 1))) ? null : 'method';
     const method = buffer.toString('latin1', 0, space);
     return CARRIED_METHODS.has(method) ? null : 'method';
   }
@@ -276,6 +278,9 @@ const LINE_END = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 /** The methods llhttp parses, but CONNECT (a tunnel, which the router refuses: router/proxy.ts). */
 const CARRIED_METHODS: ReadonlySet<string> = new Set(METHODS.filter((method) => method !== 'CONNECT'));
+/** Every start of a method llhttp parses (CONNECT too: llhttp reads it, the router answers it). */
+const METHOD_PREFIXES: ReadonlySet<string> = new Set(METHODS.flatMap((method) => Array.from({ length: method.length }, (_, n) => method.slice(0, n + 1))));
+const LONGEST_METHOD = Math.max(...METHODS.map((method) => method.length));
 
 function hasBareLf(buffer: Buffer): boolean {
   for (let lf = buffer.indexOf(0x0a); lf >= 0; lf = buffer.indexOf(0x0a, lf + 1)) if (lf === 0 || buffer[lf - 1] !== 0x0d) return true;

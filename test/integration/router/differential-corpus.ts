@@ -190,6 +190,7 @@ export const REQUEST_CASES: readonly RequestCase[] = [
   // could not see it, and the router answered the bytes after it with a second 400.
   { name: 'no Host (a misspelt field), an unmet Expect, then bytes llhttp refuses', rule: 'fuzzer: §3.2 Host', bytes: `PUT /x HTTP/1.1\r\nost: shop.test\r\nExpect: 100-continue\r\nontent-Length: 3\r\n\r\nabc` },
   { name: 'no Host, then bytes llhttp refuses', rule: 'fuzzer: §3.2 Host', bytes: `PUT /x HTTP/1.1\r\nost: shop.test\r\nontent-Length: 3\r\n\r\nabc` },
+  { name: 'a served request, then bytes no method starts with, and no space after them', rule: 'fuzzer: §3.1', bytes: `GET /a HTTP/1.1\r\n${HOST}\r\nabc` },
   { name: 'an expectation the router does not know', rule: 'fuzzer: Expect', bytes: `PUT /x HTTP/1.1\r\n${HOST}Expect: 100-conue\r\nContent-Length: 3\r\n\r\nabc`, routerMayRefuse: 'RFC 9110 §10.1.1: 417 for an expectation it cannot meet' },
 ];
 
