@@ -263,7 +263,8 @@ function brokenSoFar(buffer: Buffer): string | null {
     // so that is known before the space comes, and may never come.
     if (space < 0) return METHOD_PREFIXES.has(buffer.toString('latin1', 0, Math.min(buffer.length, LONGEST_METHOD + 1))) ? null : 'method';
     const method = buffer.toString('latin1', 0, space);
-    return CARRIED_METHODS.has(method) ? null : 'method';
+    if (!CARRIED_METHODS.has(method)) return 'method';
+    return partialRequestLine(buffer.toString('latin1', space + 1, Math.min(buffer.length, MAX_LINE_BYTES + 2)));
   }
   const text = buffer.toString('latin1', 0, complete);
   let lineEnd = text.indexOf('\r\n');
@@ -273,6 +274,23 @@ function brokenSoFar(buffer: Buffer): string | null {
   const lines = readHeaderLines(text, lineEnd + 2, MAX_LINE_BYTES);
   return typeof lines === 'string' ? lines : null;
 }
+
+/**
+ * The rest of a request line not yet ended (after the method and its space): null while it may
+ * still become `/origin-form SP HTTP/1.1`, else why not (llhttp refuses a bad version at its
+ * first wrong byte, so the client would otherwise wait for a line end that never comes).
+ */
+function partialRequestLine(rest: string): string | null {
+  if (rest.length === 0) return null;
+  if (rest.charCodeAt(0) !== 0x2f /* / */) return 'request line';
+  let i = 1;
+  while (i < rest.length && TARGET_CHARS[rest.charCodeAt(i)] === 1) i += 1;
+  if (i === rest.length) return null;
+  if (rest.charCodeAt(i) !== 0x20) return 'request line';
+  const version = rest.slice(i + 1);
+  return VERSION_LINE_END.startsWith(version) ? null : 'not HTTP/1.1';
+}
+const VERSION_LINE_END = 'HTTP/1.1\r';
 
 const LINE_END = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
