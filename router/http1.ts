@@ -272,7 +272,26 @@ function brokenSoFar(buffer: Buffer): string | null {
   const line = readRequestLine(text, lineEnd);
   if (typeof line === 'string') return line;
   const lines = readHeaderLines(text, lineEnd + 2, MAX_LINE_BYTES);
-  return typeof lines === 'string' ? lines : null;
+  if (typeof lines === 'string') return lines;
+  return partialHeaderLine(buffer.toString('latin1', complete + 2, Math.min(buffer.length, complete + 2 + MAX_LINE_BYTES + 2)));
+}
+
+/**
+ * A header line not yet ended: null while it may still become `token ":" value` (or the blank
+ * line), else why not (llhttp refuses a bad name or value at its first wrong byte).
+ */
+function partialHeaderLine(line: string): string | null {
+  let i = 0;
+  while (i < line.length && TOKEN_CHARS[line.charCodeAt(i)] === 1) i += 1;
+  if (i === line.length) return null;
+  if (i === 0) return line === '\r' ? null : 'header name';
+  if (line.charCodeAt(i) !== 0x3a /* : */) return 'header name';
+  for (i += 1; i < line.length; i += 1) {
+    if (VALUE_CHARS[line.charCodeAt(i)] === 1) continue;
+    if (i === line.length - 1 && line.charCodeAt(i) === 0x0d) return null;
+    return 'header value';
+  }
+  return null;
 }
 
 /**

@@ -25,7 +25,7 @@ describe('router/http1', () => {
       expect(parseRequestHead(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n')).kind).to.equal('incomplete');
       expect(parseRequestHead(Buffer.from('GE')).kind).to.equal('incomplete');
       expect(parseRequestHead(Buffer.from('GET /a HTTP/1.1\r\nHost: a\r\nX-Long: 12')).kind).to.equal('incomplete');
-      for (const start of ['G', 'GE', 'PROPF', 'CONN', 'M-SEA', 'GET ', 'GET /a', 'GET /a ', 'GET /a HTTP/1.', 'GET /a HTTP/1.1\r']) expect(parseRequestHead(Buffer.from(start)).kind, start).to.equal('incomplete');
+      for (const start of ['G', 'GE', 'PROPF', 'CONN', 'M-SEA', 'GET ', 'GET /a', 'GET /a ', 'GET /a HTTP/1.', 'GET /a HTTP/1.1\r', 'GET /a HTTP/1.1\r\nHo', 'GET /a HTTP/1.1\r\nHost:', 'GET /a HTTP/1.1\r\nHost: a\r', 'GET /a HTTP/1.1\r\nHost: a\r\n\r']) expect(parseRequestHead(Buffer.from(start)).kind, start).to.equal('incomplete');
     });
 
     it('reads method, target, host and length, and says how many bytes the head took', () => {
@@ -112,6 +112,8 @@ describe('router/http1', () => {
       ['a method longer than any llhttp knows, with no space yet', 'GETGETGETGETGETGETGET'],
       ['a version llhttp refuses, before the line ends', 'GET /2 HTTP/1.Host: other.test\r'],
       ['a control byte in the target, before the line ends', 'GET /a\x01'],
+      ['a space in a field name, before the line ends', 'GET /2 HTTP/1.1\r\nHo other.test\r'],
+      ['a control byte in a field value, before the line ends', 'GET /2 HTTP/1.1\r\nHost: a\x01'],
       ['a bare CR where the blank line should be, before the head is complete', 'GET /a HTTP/1.1\r\nHost: a\r\n\r\r'],
       ['a broken header line before the head is complete', 'GET / HTTP/1.1\r\nHo st: a\r\nX: 1'],
       ['a space in the target', 'GET /a b HTTP/1.1\r\nHost: a\r\n\r\n'],
