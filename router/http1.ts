@@ -62,6 +62,12 @@ function readHeaderLines(text: string, from: number, maxLine: number): HeaderLin
   return lines;
 }
 
+/** `Content-Length: 123`: one space, digits only, nothing after them. */
+function plainContentLength(text: string, line: HeaderLine): boolean {
+  if (line.valueStart !== line.colon + 2 || text.charCodeAt(line.colon + 1) !== 0x20 || line.valueEnd !== line.end) return false;
+  return isDigits(text, line.valueStart, line.valueEnd);
+}
+
 function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x09;
 }
@@ -170,8 +176,7 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
       case 'content-length':
         // Only `Content-Length: 123` (one space, no other whitespace): llhttp takes some
         // whitespace around the value and refuses other, so anything else is its to judge.
-        if (contentLength !== undefined || line.valueStart !== line.colon + 2 || text.charCodeAt(line.colon + 1) !== 0x20 || line.valueEnd !== line.end) return fallback('Content-Length');
-        if (!isDigits(text, line.valueStart, line.valueEnd)) return fallback('Content-Length');
+        if (contentLength !== undefined || !plainContentLength(text, line)) return fallback('Content-Length');
         contentLength = value();
         break;
       case 'transfer-encoding':
@@ -273,6 +278,9 @@ function brokenSoFar(buffer: Buffer): string | null {
   if (typeof line === 'string') return line;
   const lines = readHeaderLines(text, lineEnd + 2, MAX_LINE_BYTES);
   if (typeof lines === 'string') return lines;
+  // A Content-Length the fast path would hand over anyway goes now: llhttp refuses some at once
+  // (an empty one at its line end), before the head is complete.
+  for (const line of lines) if (interestingName(text, line) === 'content-length' && !plainContentLength(text, line)) return 'Content-Length';
   return partialHeaderLine(buffer.toString('latin1', complete + 2, Math.min(buffer.length, complete + 2 + MAX_LINE_BYTES + 2)));
 }
 

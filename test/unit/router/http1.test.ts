@@ -113,6 +113,7 @@ describe('router/http1', () => {
       ['a version llhttp refuses, before the line ends', 'GET /2 HTTP/1.Host: other.test\r'],
       ['a control byte in the target, before the line ends', 'GET /a\x01'],
       ['a space in a field name, before the line ends', 'GET /2 HTTP/1.1\r\nHo other.test\r'],
+      ['an empty Content-Length, before the head is complete (llhttp refuses it at its line end)', 'POST /form HTTP/1.1\r\nHost: a\r\nContent-Length:\r\nhello'],
       ['a control byte in a field value, before the line ends', 'GET /2 HTTP/1.1\r\nHost: a\x01'],
       ['a bare CR where the blank line should be, before the head is complete', 'GET /a HTTP/1.1\r\nHost: a\r\n\r\r'],
       ['a broken header line before the head is complete', 'GET / HTTP/1.1\r\nHo st: a\r\nX: 1'],
