@@ -62,6 +62,16 @@ function readHeaderLines(text: string, from: number, maxLine: number): HeaderLin
   return lines;
 }
 
+/** The value of a Content-Length line not yet ended, from `from` (after the colon): null while it may still be ` 123`. */
+function partialPlainLength(line: string, from: number): string | null {
+  if (from === line.length) return null;
+  if (line.charCodeAt(from) !== 0x20) return 'Content-Length';
+  let i = from + 1;
+  while (i < line.length && line.charCodeAt(i) >= 0x30 && line.charCodeAt(i) <= 0x39) i += 1;
+  if (i === line.length) return null;
+  return i > from + 1 && i === line.length - 1 && line.charCodeAt(i) === 0x0d ? null : 'Content-Length';
+}
+
 /** `Content-Length: 123`: one space, digits only, nothing after them. */
 function plainContentLength(text: string, line: HeaderLine): boolean {
   if (line.valueStart !== line.colon + 2 || text.charCodeAt(line.colon + 1) !== 0x20 || line.valueEnd !== line.end) return false;
@@ -294,6 +304,7 @@ function partialHeaderLine(line: string): string | null {
   if (i === line.length) return null;
   if (i === 0) return line === '\r' ? null : 'header name';
   if (line.charCodeAt(i) !== 0x3a /* : */) return 'header name';
+  if (i === 14 && line.slice(0, 14).toLowerCase() === 'content-length') return partialPlainLength(line, 15);
   for (i += 1; i < line.length; i += 1) {
     if (VALUE_CHARS[line.charCodeAt(i)] === 1) continue;
     if (i === line.length - 1 && line.charCodeAt(i) === 0x0d) return null;

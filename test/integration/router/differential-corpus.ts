@@ -194,6 +194,7 @@ export const REQUEST_CASES: readonly RequestCase[] = [
   { name: 'a served request, then a request line with a broken version that never ends', rule: 'fuzzer: §2.3 version', bytes: `GET /1 HTTP/1.1\r\n${HOST}\r\nGET /2 HTTP/1.Host: other.test\r` },
   { name: 'a served request, then a field name with a space in it, in a line that never ends', rule: 'fuzzer: §5.1 field name', bytes: `GET /1 HTTP/1.1\r\n${HOST}\r\nGET /2 HTTP/1.1\r\nHo other.test\r` },
   { name: 'an empty Content-Length, and a head that never ends', rule: 'fuzzer: §6.3 Content-Length', bytes: `POST /form HTTP/1.1\r\n${HOST}Content-Type: text/plain\r\nContent-Length:\r\nhello` },
+  { name: 'a letter in a Content-Length whose line never ends', rule: 'fuzzer: §6.3 Content-Length', bytes: `POST /form HTTP/1.1\r\n${HOST}Content-Type: text/plain\r\nContent-Length: 5hello` },
   { name: 'an expectation the router does not know', rule: 'fuzzer: Expect', bytes: `PUT /x HTTP/1.1\r\n${HOST}Expect: 100-conue\r\nContent-Length: 3\r\n\r\nabc`, routerMayRefuse: 'RFC 9110 §10.1.1: 417 for an expectation it cannot meet' },
 ];
 

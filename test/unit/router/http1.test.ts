@@ -25,7 +25,7 @@ describe('router/http1', () => {
       expect(parseRequestHead(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n')).kind).to.equal('incomplete');
       expect(parseRequestHead(Buffer.from('GE')).kind).to.equal('incomplete');
       expect(parseRequestHead(Buffer.from('GET /a HTTP/1.1\r\nHost: a\r\nX-Long: 12')).kind).to.equal('incomplete');
-      for (const start of ['G', 'GE', 'PROPF', 'CONN', 'M-SEA', 'GET ', 'GET /a', 'GET /a ', 'GET /a HTTP/1.', 'GET /a HTTP/1.1\r', 'GET /a HTTP/1.1\r\nHo', 'GET /a HTTP/1.1\r\nHost:', 'GET /a HTTP/1.1\r\nHost: a\r', 'GET /a HTTP/1.1\r\nHost: a\r\n\r']) expect(parseRequestHead(Buffer.from(start)).kind, start).to.equal('incomplete');
+      for (const start of ['G', 'GE', 'PROPF', 'CONN', 'M-SEA', 'GET ', 'GET /a', 'GET /a ', 'GET /a HTTP/1.', 'GET /a HTTP/1.1\r', 'GET /a HTTP/1.1\r\nHo', 'GET /a HTTP/1.1\r\nHost:', 'GET /a HTTP/1.1\r\nHost: a\r', 'GET /a HTTP/1.1\r\nHost: a\r\n\r', 'POST /a HTTP/1.1\r\nContent-Length:', 'POST /a HTTP/1.1\r\ncontent-length: 12', 'POST /a HTTP/1.1\r\nContent-Length: 12\r']) expect(parseRequestHead(Buffer.from(start)).kind, start).to.equal('incomplete');
     });
 
     it('reads method, target, host and length, and says how many bytes the head took', () => {
@@ -113,6 +113,7 @@ describe('router/http1', () => {
       ['a version llhttp refuses, before the line ends', 'GET /2 HTTP/1.Host: other.test\r'],
       ['a control byte in the target, before the line ends', 'GET /a\x01'],
       ['a space in a field name, before the line ends', 'GET /2 HTTP/1.1\r\nHo other.test\r'],
+      ['a letter in a Content-Length, before its line ends', 'POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 5hello'],
       ['an empty Content-Length, before the head is complete (llhttp refuses it at its line end)', 'POST /form HTTP/1.1\r\nHost: a\r\nContent-Length:\r\nhello'],
       ['a control byte in a field value, before the line ends', 'GET /2 HTTP/1.1\r\nHost: a\x01'],
       ['a bare CR where the blank line should be, before the head is complete', 'GET /a HTTP/1.1\r\nHost: a\r\n\r\r'],
