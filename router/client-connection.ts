@@ -582,7 +582,9 @@ export class ClientConnection implements BackendConnectionUser {
     const body = exchange?.head.method === 'HEAD' ? undefined : page.body;
     const response = rawResponse(page.status, headers, body);
     if (exchange !== undefined && body !== undefined) exchange.bytesOut += Buffer.byteLength(body);
-    this.socket.write(response);
+    // The page's Content-Length counts its UTF-8 bytes (it may echo a Host with bytes past 0x7f,
+    // read as latin1 characters), so it goes out as those bytes, on either kind of socket.
+    this.socket.write(Buffer.from(response, 'utf8'));
     return page.status;
   }
 

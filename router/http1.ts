@@ -62,6 +62,22 @@ function readHeaderLines(text: string, from: number, maxLine: number): HeaderLin
   return lines;
 }
 
+/** The value of a Content-Length line not yet ended, from `from` (after the colon): null while it may still be ` 123`. */
+function partialPlainLength(line: string, from: number): string | null {
+  if (from === line.length) return null;
+  if (line.charCodeAt(from) !== 0x20) return 'Content-Length';
+  let i = from + 1;
+  while (i < line.length && line.charCodeAt(i) >= 0x30 && line.charCodeAt(i) <= 0x39) i += 1;
+  if (i === line.length) return null;
+  return i > from + 1 && i === line.length - 1 && line.charCodeAt(i) === 0x0d ? null : 'Content-Length';
+}
+
+/** `Content-Length: 123`: one space, digits only, nothing after them. */
+function plainContentLength(text: string, line: HeaderLine): boolean {
+  if (line.valueStart !== line.colon + 2 || text.charCodeAt(line.colon + 1) !== 0x20 || line.valueEnd !== line.end) return false;
+  return isDigits(text, line.valueStart, line.valueEnd);
+}
+
 function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x09;
 }
@@ -170,8 +186,7 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
       case 'content-length':
         // Only `Content-Length: 123` (one space, no other whitespace): llhttp takes some
         // whitespace around the value and refuses other, so anything else is its to judge.
-        if (contentLength !== undefined || line.valueStart !== line.colon + 2 || text.charCodeAt(line.colon + 1) !== 0x20 || line.valueEnd !== line.end) return fallback('Content-Length');
-        if (!isDigits(text, line.valueStart, line.valueEnd)) return fallback('Content-Length');
+        if (contentLength !== undefined || !plainContentLength(text, line)) return fallback('Content-Length');
         contentLength = value();
         break;
       case 'transfer-encoding':
@@ -259,9 +274,12 @@ function brokenSoFar(buffer: Buffer): string | null {
   const complete = buffer.lastIndexOf(LINE_END);
   if (complete < 0) {
     const space = buffer.indexOf(0x20);
-    if (space < 0) return null;
+    // llhttp refuses a method at its first byte that no method it knows continues with (`abc`),
+    // so that is known before the space comes, and may never come.
+    if (space < 0) return METHOD_PREFIXES.has(buffer.toString('latin1', 0, Math.min(buffer.length, LONGEST_METHOD + 1))) ? null : 'method';
     const method = buffer.toString('latin1', 0, space);
-    return CARRIED_METHODS.has(method) ? null : 'method';
+    if (!CARRIED_METHODS.has(method)) return 'method';
+    return partialRequestLine(buffer.toString('latin1', space + 1, Math.min(buffer.length, MAX_LINE_BYTES + 2)));
   }
   const text = buffer.toString('latin1', 0, complete);
   let lineEnd = text.indexOf('\r\n');
@@ -269,13 +287,56 @@ function brokenSoFar(buffer: Buffer): string | null {
   const line = readRequestLine(text, lineEnd);
   if (typeof line === 'string') return line;
   const lines = readHeaderLines(text, lineEnd + 2, MAX_LINE_BYTES);
-  return typeof lines === 'string' ? lines : null;
+  if (typeof lines === 'string') return lines;
+  // A Content-Length the fast path would hand over anyway goes now: llhttp refuses some at once
+  // (an empty one at its line end), before the head is complete.
+  for (const line of lines) if (interestingName(text, line) === 'content-length' && !plainContentLength(text, line)) return 'Content-Length';
+  return partialHeaderLine(buffer.toString('latin1', complete + 2, Math.min(buffer.length, complete + 2 + MAX_LINE_BYTES + 2)));
 }
+
+/**
+ * A header line not yet ended: null while it may still become `token ":" value` (or the blank
+ * line), else why not (llhttp refuses a bad name or value at its first wrong byte).
+ */
+function partialHeaderLine(line: string): string | null {
+  let i = 0;
+  while (i < line.length && TOKEN_CHARS[line.charCodeAt(i)] === 1) i += 1;
+  if (i === line.length) return null;
+  if (i === 0) return line === '\r' ? null : 'header name';
+  if (line.charCodeAt(i) !== 0x3a /* : */) return 'header name';
+  if (i === 14 && line.slice(0, 14).toLowerCase() === 'content-length') return partialPlainLength(line, 15);
+  for (i += 1; i < line.length; i += 1) {
+    if (VALUE_CHARS[line.charCodeAt(i)] === 1) continue;
+    if (i === line.length - 1 && line.charCodeAt(i) === 0x0d) return null;
+    return 'header value';
+  }
+  return null;
+}
+
+/**
+ * The rest of a request line not yet ended (after the method and its space): null while it may
+ * still become `/origin-form SP HTTP/1.1`, else why not (llhttp refuses a bad version at its
+ * first wrong byte, so the client would otherwise wait for a line end that never comes).
+ */
+function partialRequestLine(rest: string): string | null {
+  if (rest.length === 0) return null;
+  if (rest.charCodeAt(0) !== 0x2f /* / */) return 'request line';
+  let i = 1;
+  while (i < rest.length && TARGET_CHARS[rest.charCodeAt(i)] === 1) i += 1;
+  if (i === rest.length) return null;
+  if (rest.charCodeAt(i) !== 0x20) return 'request line';
+  const version = rest.slice(i + 1);
+  return VERSION_LINE_END.startsWith(version) ? null : 'not HTTP/1.1';
+}
+const VERSION_LINE_END = 'HTTP/1.1\r';
 
 const LINE_END = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 /** The methods llhttp parses, but CONNECT (a tunnel, which the router refuses: router/proxy.ts). */
 const CARRIED_METHODS: ReadonlySet<string> = new Set(METHODS.filter((method) => method !== 'CONNECT'));
+/** Every start of a method llhttp parses (CONNECT too: llhttp reads it, the router answers it). */
+const METHOD_PREFIXES: ReadonlySet<string> = new Set(METHODS.flatMap((method) => Array.from({ length: method.length }, (_, n) => method.slice(0, n + 1))));
+const LONGEST_METHOD = Math.max(...METHODS.map((method) => method.length));
 
 function hasBareLf(buffer: Buffer): boolean {
   for (let lf = buffer.indexOf(0x0a); lf >= 0; lf = buffer.indexOf(0x0a, lf + 1)) if (lf === 0 || buffer[lf - 1] !== 0x0d) return true;

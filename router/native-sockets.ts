@@ -119,6 +119,9 @@ export class NativeSocket extends EventEmitter implements ProxySocket {
     return this;
   }
 
+  /** A string is written as latin1, as net.Socket writes it when told 'latin1' (ProxySocket allows no other). */
+  write(data: Buffer): boolean;
+  write(data: string, encoding: 'latin1'): boolean;
   write(data: string | Buffer, _encoding?: 'latin1'): boolean {
     return this.send(data);
   }
@@ -149,8 +152,8 @@ export class NativeSocket extends EventEmitter implements ProxySocket {
     const parts = this.corked;
     this.corked = null;
     if (parts === null || parts.length === 0) return;
-    if (parts.length === 1) this.write(parts[0] as string | Buffer);
-    else this.write(Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'latin1') : part))));
+    if (parts.length === 1) this.send(parts[0] as string | Buffer);
+    else this.send(Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'latin1') : part))));
   }
 
   pause(): this {

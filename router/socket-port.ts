@@ -20,7 +20,13 @@ export interface ProxySocket {
   removeAllListeners(event?: string): this;
   setNoDelay(noDelay?: boolean): this;
   setTimeout(ms: number): this;
-  write(data: string | Buffer, encoding?: 'latin1'): boolean;
+  /**
+   * Bytes, or a string that says it is latin1 (one byte per character, as heads are read). A
+   * string without an encoding is not allowed: net.Socket would write it as UTF-8 and the native
+   * socket as latin1, so any character past U+007F would differ in bytes (and in length) by kind.
+   */
+  write(data: Buffer): boolean;
+  write(data: string, encoding: 'latin1'): boolean;
   cork(): void;
   uncork(): void;
   pause(): this;

@@ -182,6 +182,19 @@ export const REQUEST_CASES: readonly RequestCase[] = [
   { name: 'an unknown method in a head that never ends', rule: 'fuzzer: §3.1', bytes: `ET /a?b=c HTTP/1.1\r\n${HOST}Accept: */*\r\n` },
   { name: 'a bare CR where the blank line should be, and no more', rule: 'fuzzer: §2.2 bare CR', bytes: `GET /a?b=c HTTP/1.1\r\n${HOST}Accept: */*\r\n\r\r` },
   { name: 'a refused request (unknown host), then a pipelined one for another app', rule: 'fuzzer: pipelining', bytes: `GET /1 HTTP/1.1\r\nHost: shop.tet\r\n\r\nGET /2 HTTP/1.1\r\nHost: other.test\r\n\r\n` },
+  // The 404 echoes the Host; with a byte past 0x7f in it, its Content-Length (UTF-8 bytes) and the
+  // bytes native sockets wrote (latin1) differed by one: the client waited for a byte that never came.
+  { name: 'a served request, then one whose Host has an obs-text byte (404 echoing it)', rule: 'fuzzer: field value obs-text', bytes: `GET /1 HTTP/1.1\r\n${HOST}\r\nGET /2 HTTP/1.1\r\nHost:\x80other.test\r\n\r\n` },
+  { name: 'a 404 echoing an obs-text Host, then a served request', rule: 'fuzzer: field value obs-text', bytes: `GET /1 HTTP/1.1\r\nHost: \xff\xe9.test\r\n\r\n${GET_CLOSE}` },
+  // Node's server answered a request without Host itself (400, Connection: close) where the router
+  // could not see it, and the router answered the bytes after it with a second 400.
+  { name: 'no Host (a misspelt field), an unmet Expect, then bytes llhttp refuses', rule: 'fuzzer: §3.2 Host', bytes: `PUT /x HTTP/1.1\r\nost: shop.test\r\nExpect: 100-continue\r\nontent-Length: 3\r\n\r\nabc` },
+  { name: 'no Host, then bytes llhttp refuses', rule: 'fuzzer: §3.2 Host', bytes: `PUT /x HTTP/1.1\r\nost: shop.test\r\nontent-Length: 3\r\n\r\nabc` },
+  { name: 'a served request, then bytes no method starts with, and no space after them', rule: 'fuzzer: §3.1', bytes: `GET /a HTTP/1.1\r\n${HOST}\r\nabc` },
+  { name: 'a served request, then a request line with a broken version that never ends', rule: 'fuzzer: §2.3 version', bytes: `GET /1 HTTP/1.1\r\n${HOST}\r\nGET /2 HTTP/1.Host: other.test\r` },
+  { name: 'a served request, then a field name with a space in it, in a line that never ends', rule: 'fuzzer: §5.1 field name', bytes: `GET /1 HTTP/1.1\r\n${HOST}\r\nGET /2 HTTP/1.1\r\nHo other.test\r` },
+  { name: 'an empty Content-Length, and a head that never ends', rule: 'fuzzer: §6.3 Content-Length', bytes: `POST /form HTTP/1.1\r\n${HOST}Content-Type: text/plain\r\nContent-Length:\r\nhello` },
+  { name: 'a letter in a Content-Length whose line never ends', rule: 'fuzzer: §6.3 Content-Length', bytes: `POST /form HTTP/1.1\r\n${HOST}Content-Type: text/plain\r\nContent-Length: 5hello` },
   { name: 'an expectation the router does not know', rule: 'fuzzer: Expect', bytes: `PUT /x HTTP/1.1\r\n${HOST}Expect: 100-conue\r\nContent-Length: 3\r\n\r\nabc`, routerMayRefuse: 'RFC 9110 §10.1.1: 417 for an expectation it cannot meet' },
 ];
 

@@ -522,6 +522,48 @@ for (const sockets of ['native', 'node'] as const) {
         expect(raw).to.match(/^HTTP\/1\.1 404 /);
       });
 
+      it('frames its own error page by the bytes it sends: a Host with a non-ASCII byte gets a 404 of its exact length, and the next request its answer', async () => {
+        // Seed 9 of the fuzzer: the 404 echoes the Host (here U+0080, read as latin1) in a body
+        // whose Content-Length counts UTF-8 bytes; native sockets wrote the string as latin1, one
+        // byte short, so the client waited for a byte that never came and would have read the
+        // next answer's first byte as the 404's last.
+        const { router } = await serve((req, res) => res.end(`${req.url}`));
+        const raw = await rawExchange(
+          router.port,
+          Buffer.from('GET /1 HTTP/1.1\r\nHost:\x80other.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n', 'latin1'),
+        );
+        const [refusal, next] = answers(raw);
+        expect(refusal).to.match(/^HTTP\/1\.1 404 /);
+        const length = Number(/content-length: (\d+)/i.exec(refusal as string)?.[1]);
+        const body = Buffer.from((refusal as string).slice((refusal as string).indexOf('\r\n\r\n') + 4), 'latin1');
+        expect(body.length).to.equal(length);
+        expect(body.toString('utf8')).to.equal('R404 No app is served at \u0080other.test\n');
+        expect(next).to.match(/^HTTP\/1\.1 200 /);
+        expect(next).to.match(/\r\n\r\n\/2$/);
+      });
+
+      // Seed 9 of the fuzzer, next: Node's server answered a Host-less request itself (400,
+      // Connection: close, unseen by the router), and the router then answered the bytes after it
+      // with a second 400, after a Connection: close. Now the router answers it (R400); with an
+      // unmet Expect node:http closes after that answer (nothing follows), without, the bytes after
+      // it get their own 400.
+      for (const [what, expect100, count] of [[' with Expect: 100-continue', 'Expect: 100-continue\r\n', 1], ['', '', 2]] as const) {
+        it(`answers a request without Host${what} with its own 400 R400, and nothing after an answer that closes`, async () => {
+          let served = 0;
+          const { router } = await serve((_req, res) => {
+            served += 1;
+            res.end('no');
+          });
+          const raw = await rawExchange(router.port, `PUT /x HTTP/1.1\r\nost: shop.test\r\n${expect100}ontent-Length: 3\r\n\r\nabc`);
+          const all = answers(raw);
+          expect(all).to.have.length(count);
+          expect(all[0]).to.match(/^HTTP\/1\.1 400 [^]*x-slipway-error: R400\r\n/i);
+          if (count === 2) expect(all[1]).to.match(/^HTTP\/1\.1 400 /);
+          for (const answer of all.slice(0, -1)) expect(answer).not.to.match(/connection: close/i);
+          expect(served).to.equal(0);
+        });
+      }
+
       it('answers an unknown method at once, before the head is complete', async () => {
         const backend = await scriptedBackend([]);
         const router = await startRouterFor(backend.url);

@@ -304,6 +304,21 @@ describe('router native sockets (router/native/sockets.c)', function () {
     expect(passed).to.equal(node);
   });
 
+  it('writes a string as latin1, one byte per character, as net.Socket does when told latin1 (never UTF-8)', async () => {
+    // The fast path writes heads it read as latin1 strings; the same string must be the same
+    // bytes on either kind of socket, or a Content-Length computed for one is wrong for the other.
+    const listening = nativeListen();
+    const client = connectNode(listening.port);
+    const [server] = await Promise.all([listening.next(), once(client, 'connect')]);
+    const atClient = new Received(client);
+    const text = 'caf\u00e9 \u0080\u00ff';
+    expect(server.write(text, 'latin1')).to.equal(true);
+    await atClient.atLeast(text.length);
+    expect(atClient.bytes()).to.deep.equal(Buffer.from(text, 'latin1'));
+    client.destroy();
+    server.destroy();
+  });
+
   // ---------------------------------------------------------------- half-close
 
   for (const clientKind of ['native', 'node'] as const) {
@@ -316,14 +331,14 @@ describe('router native sockets (router/native/sockets.c)', function () {
       const serverClosed = nativeClosed.get(server) as Promise<boolean>;
       const clientClosed = closed(client);
 
-      client.write('the question');
+      client.write('the question', 'latin1');
       client.end();
       await atServer.end();
       expect(atServer.text()).to.equal('the question');
       expect(server.destroyed).to.equal(false);
       expect(atServer.closed).to.equal(false);
 
-      expect(server.write('the answer')).to.equal(true);
+      expect(server.write('the answer', 'latin1')).to.equal(true);
       await atClient.atLeast('the answer'.length);
       expect(atClient.ended).to.equal(false);
       server.end();
@@ -340,11 +355,11 @@ describe('router native sockets (router/native/sockets.c)', function () {
     const { client, server } = await nativePair();
     const atServer = new Received(server);
     const atClient = new Received(client);
-    server.write('last words');
+    server.write('last words', 'latin1');
     server.end();
     await atClient.end();
     expect(atClient.text()).to.equal('last words');
-    expect(client.write('a reply after the end')).to.equal(true);
+    expect(client.write('a reply after the end', 'latin1')).to.equal(true);
     await atServer.atLeast('a reply after the end'.length);
     client.end();
     expect(await Promise.all([nativeClosed.get(server), nativeClosed.get(client)])).to.deep.equal([false, false]);
@@ -427,7 +442,7 @@ describe('router native sockets (router/native/sockets.c)', function () {
     const listening = await nodeListen();
     const client = connectTracked(listening.port);
     expect(client.connecting).to.equal(true);
-    const flowing = client.write('sent before connect, ');
+    const flowing = client.write('sent before connect, ', 'latin1');
     client.write(Buffer.from('in order'));
     const drained = flowing ? null : once(client, 'drain');
     const server = await listening.next();
@@ -499,7 +514,7 @@ describe('router native sockets (router/native/sockets.c)', function () {
     expect(error?.code).to.equal('ECONNREFUSED');
     expect(error?.syscall).to.equal('connect');
     expect(client.destroyed).to.equal(true);
-    expect(client.write('too late')).to.equal(false);
+    expect(client.write('too late', 'latin1')).to.equal(false);
   });
 
   it("connect refused without an 'error' listener: nothing is thrown, 'close' comes with hadError", async () => {
@@ -534,7 +549,7 @@ describe('router native sockets (router/native/sockets.c)', function () {
     server.destroy();
     expect(server.destroyed).to.equal(true);
     expect(closes, "'close' is not emitted synchronously").to.equal(0);
-    expect(server.write('after destroy')).to.equal(false);
+    expect(server.write('after destroy', 'latin1')).to.equal(false);
     expect(server.write(Buffer.from('after destroy'))).to.equal(false);
     server.end();
     server.pause();
@@ -694,7 +709,7 @@ describe('router native sockets (router/native/sockets.c)', function () {
     expect(emitted.slice(seenBefore), 'events from the NativeSocket after the hand-over').to.deep.equal([]);
     expect(atNative.length).to.equal('POST /upload HTTP/1.1\r\nHost: x\r\n'.length);
     // Calls on the old object are harmless no-ops.
-    expect(native.write('stray')).to.equal(false);
+    expect(native.write('stray', 'latin1')).to.equal(false);
     native.end();
     native.destroy();
   });

@@ -25,6 +25,7 @@ describe('router/http1', () => {
       expect(parseRequestHead(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n')).kind).to.equal('incomplete');
       expect(parseRequestHead(Buffer.from('GE')).kind).to.equal('incomplete');
       expect(parseRequestHead(Buffer.from('GET /a HTTP/1.1\r\nHost: a\r\nX-Long: 12')).kind).to.equal('incomplete');
+      for (const start of ['G', 'GE', 'PROPF', 'CONN', 'M-SEA', 'GET ', 'GET /a', 'GET /a ', 'GET /a HTTP/1.', 'GET /a HTTP/1.1\r', 'GET /a HTTP/1.1\r\nHo', 'GET /a HTTP/1.1\r\nHost:', 'GET /a HTTP/1.1\r\nHost: a\r', 'GET /a HTTP/1.1\r\nHost: a\r\n\r', 'POST /a HTTP/1.1\r\nContent-Length:', 'POST /a HTTP/1.1\r\ncontent-length: 12', 'POST /a HTTP/1.1\r\nContent-Length: 12\r']) expect(parseRequestHead(Buffer.from(start)).kind, start).to.equal('incomplete');
     });
 
     it('reads method, target, host and length, and says how many bytes the head took', () => {
@@ -107,6 +108,14 @@ describe('router/http1', () => {
       ['a head whose lines end in bare LFs (at once, not when it is complete)', 'GET / HTTP/1.1\nHost: a\n'],
       ['an unknown method before the head is complete (llhttp refuses it at its first byte)', 'ET /a?b=c HTTP/1.1\r\nHost: shop.test\r\nAccept: */*\r\n'],
       ['an unknown method as soon as the space after it arrives', 'ET /a'],
+      ['bytes no method starts with, before any space (llhttp refuses them at the first such byte)', 'abc'],
+      ['a method longer than any llhttp knows, with no space yet', 'GETGETGETGETGETGETGET'],
+      ['a version llhttp refuses, before the line ends', 'GET /2 HTTP/1.Host: other.test\r'],
+      ['a control byte in the target, before the line ends', 'GET /a\x01'],
+      ['a space in a field name, before the line ends', 'GET /2 HTTP/1.1\r\nHo other.test\r'],
+      ['a letter in a Content-Length, before its line ends', 'POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 5hello'],
+      ['an empty Content-Length, before the head is complete (llhttp refuses it at its line end)', 'POST /form HTTP/1.1\r\nHost: a\r\nContent-Length:\r\nhello'],
+      ['a control byte in a field value, before the line ends', 'GET /2 HTTP/1.1\r\nHost: a\x01'],
       ['a bare CR where the blank line should be, before the head is complete', 'GET /a HTTP/1.1\r\nHost: a\r\n\r\r'],
       ['a broken header line before the head is complete', 'GET / HTTP/1.1\r\nHo st: a\r\nX: 1'],
       ['a space in the target', 'GET /a b HTTP/1.1\r\nHost: a\r\n\r\n'],
