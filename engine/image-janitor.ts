@@ -129,3 +129,24 @@ export function imageRepository(image: string | null, registryAddress: string): 
   const repository = end === -1 ? rest : rest.slice(0, end);
   return repository === '' ? null : repository;
 }
+
+/**
+ * What destroying an app calls (engine/apps-service.ts AppImages): every repository the app's builds
+ * pushed to, besides its current name, because a renamed app keeps the image names of its old name.
+ */
+export function appImagesOf(
+  janitor: AppImages,
+  builds: { list(appId: number, limit: number): Promise<Array<{ image: string | null }>> },
+  registryAddress: string,
+): { removeAppImages(app: { id: number; name: string }): Promise<void> } {
+  return {
+    async removeAppImages(app) {
+      const repositories = new Set([app.name]);
+      for (const build of await builds.list(app.id, 10_000)) {
+        const repository = imageRepository(build.image, registryAddress);
+        if (repository) repositories.add(repository);
+      }
+      for (const repository of repositories) await janitor.deleteAppImages(repository);
+    },
+  };
+}

@@ -10,3 +10,8 @@ export function addressesFrom(config: Config, sshPort: () => number): AppAddress
     gitUrlFor: (app) => `ssh://git@${config.publicHost}:${sshPort()}/${app}.git`,
   };
 }
+
+/** The URL this host reaches a service of its own at: a wildcard listen address means loopback. */
+export function localUrl(host: string, port: number): string {
+  return `http://${['', '0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host}:${port}`;
+}

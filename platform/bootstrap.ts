@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { utils } from 'ssh2';
 import type { Config } from '../lib/config';
+import { localUrl } from './addresses';
 import type { IdentityService } from '../engine/identity-service';
 
 export function ensureHostKey(stateDir: string): Buffer {
@@ -28,7 +29,7 @@ export function credentialsPath(stateDir: string): string {
 export async function ensureAdmin(config: Config, identity: IdentityService): Promise<void> {
   const admin = await identity.bootstrapAdmin();
   if (!admin) return;
-  const apiUrl = `http://${config.apiHost === '0.0.0.0' ? '127.0.0.1' : config.apiHost}:${config.apiPort}`;
+  const apiUrl = localUrl(config.apiHost, config.apiPort);
   fs.writeFileSync(credentialsPath(config.stateDir),
     JSON.stringify({ apiUrl, token: admin.token, user: admin.user.name }, null, 2) + '\n', { mode: 0o600 });
 }

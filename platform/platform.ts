@@ -11,9 +11,9 @@ import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
 import { createApi, listen } from '../api/server';
 import { attachUpgradeHandler } from '../api/attach-server';
-import { AppsService, type AppImages } from '../engine/apps-service';
+import { AppsService } from '../engine/apps-service';
 import { createImageJanitor } from '../engine/drivers/docker-images';
-import { imageRepository } from '../engine/image-janitor';
+import { appImagesOf } from '../engine/image-janitor';
 import { ConfigService } from '../engine/config-service';
 import { AppRenamer } from '../engine/app-rename';
 import { AppWork } from '../engine/app-work';
@@ -49,7 +49,7 @@ import { HookServer } from '../builder/hook-server';
 import { PushHandler } from '../builder/push-handler';
 import { GitRepositories } from '../builder/repositories';
 import { SshGitServer } from '../builder/ssh-server';
-import { addressesFrom } from './addresses';
+import { addressesFrom, localUrl } from './addresses';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
 
 export interface Platform {
@@ -112,19 +112,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   let sshPort = config.sshPort;
   const addresses = addressesFrom(config, () => sshPort);
   const images = createImageJanitor(docker, config.registry, logger.child({ part: 'images' }));
-  // A renamed app keeps the image names of its old name: its images are found through its builds.
-  const appImages: AppImages = {
-    async removeAppImages(app) {
-      const repositories = new Set([app.name]);
-      for (const build of await buildsRepo.list(app.id, 10_000)) {
-        const repository = imageRepository(build.image, config.registry);
-        if (repository) repositories.add(repository);
-      }
-      for (const repository of repositories) await images.deleteAppImages(repository);
-    },
-  };
   const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }),
-    locks, work, appImages);
+    locks, work, appImagesOf(images, buildsRepo, config.registry));
   const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }), locks, work);
   const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }));
   const domains = new DomainsService(appsRepo, new DomainsRepo(db), publisher, config.domain, logger.child({ part: 'domains' }), undefined, locks);
@@ -180,7 +169,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     killer: new InstanceKiller(appsRepo, driver, publisher, { reconcile: (app, options) => reconciler?.reconcile(app, options) ?? Promise.resolve() }, config.stopGraceSeconds, logger.child({ part: 'ps' })),
     status: new PlatformStatus(statusProbes({
       db, etcd, docker, registry: config.registry, version: '0.1.0',
-      routerAdminUrl: `http://${['', '0.0.0.0', '::'].includes(config.routerAdminHost) ? '127.0.0.1' : config.routerAdminHost}:${config.routerAdminPort}`,
+      routerAdminUrl: localUrl(config.routerAdminHost, config.routerAdminPort),
     })),
     buildpacks: { ...buildSystem.api, imageDeploys: { deploy: (app: string, image: unknown) => deploys.deployImage(app, image) } },
     registry: { registryInfo: () => images.registryInfo() },
