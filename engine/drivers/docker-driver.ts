@@ -6,7 +6,7 @@ import { pidsLimitFor } from '../pids-limit';
 import type { HostCapacity, Instance, InstanceSpec, InstanceState, RuntimeDriver } from '../runtime-driver';
 import { ContainerUsers } from './container-user';
 import { DockerNetworks } from './docker-networks';
-import { createTenantContainer } from './tenant-container';
+import { startTenantContainer } from './tenant-container';
 
 export const LABELS = {
   app: 'slipway.app',
@@ -36,7 +36,7 @@ export class DockerDriver implements RuntimeDriver {
     const portKey = `${spec.port}/tcp`;
     const serves = spec.process === 'web';
     const placement = { image: spec.image, teamId: spec.teamId, aliases: instanceAliases(spec.app, spec.process) };
-    const container = await createTenantContainer(this.docker, this.networks, this.users, placement, (tenant) => ({
+    await startTenantContainer(this.docker, this.networks, this.users, placement, (tenant) => ({
       name: `slipway-${id}`,
       // Unprivileged: the image's user unless that is root (engine/drivers/container-user.ts).
       User: tenant.User,
@@ -73,7 +73,6 @@ export class DockerDriver implements RuntimeDriver {
         PidsLimit: pidsLimitFor(spec.memoryMb),
       },
     }));
-    await container.start();
     const instance = await this.inspect(id);
     if (!instance) throw new Error(`instance ${id} disappeared right after starting`);
     return instance;

@@ -23,8 +23,10 @@ interface NetworkShape {
 }
 
 export class DockerNetworks {
-  /** Networks known to exist as we want them; forgotten when a container create says it is gone. */
-  private readonly known = new Set<string>();
+  /**
+   * Checks in flight, so that concurrent starts of one team ask dockerd once. Nothing is remembered
+   * beyond that: the network may be removed between two starts (scripts/gc), so each start checks.
+   */
   private readonly pending = new Map<string, Promise<void>>();
 
   constructor(private readonly docker: Docker) {}
@@ -47,19 +49,13 @@ export class DockerNetworks {
     return BUILD_NETWORK;
   }
 
-  /** Forgets a network (a create said it is missing: someone removed it); the next ensure re-creates it. */
-  forget(name: string): void {
-    this.known.delete(name);
-  }
-
   /**
    * Removes a team's network if no container uses it any more; false when it is still in use or
    * already gone. Docker refuses to remove a network with containers attached, so this cannot cut
-   * off a running app; a deploy racing with it re-creates the network (DockerDriver retries once).
+   * off a running app; a start racing with it re-creates the network (DockerDriver retries once).
    */
   async removeTeamIfUnused(teamId: number): Promise<boolean> {
     const name = teamNetworkName(teamId);
-    this.known.delete(name);
     try {
       await this.docker.getNetwork(name).remove();
       return true;
@@ -70,14 +66,12 @@ export class DockerNetworks {
   }
 
   private async ensure(shape: NetworkShape): Promise<void> {
-    if (this.known.has(shape.name)) return;
     let pending = this.pending.get(shape.name);
     if (!pending) {
       pending = this.create(shape).finally(() => this.pending.delete(shape.name));
       this.pending.set(shape.name, pending);
     }
     await pending;
-    this.known.add(shape.name);
   }
 
   private async create(shape: NetworkShape): Promise<void> {

@@ -5,7 +5,7 @@ import { SlipwayError } from '../../lib/errors';
 import { pidsLimitFor } from '../pids-limit';
 import { ContainerUsers } from './container-user';
 import { DockerNetworks } from './docker-networks';
-import { createTenantContainer, type TenantSettings } from './tenant-container';
+import { tenantSettings, type TenantSettings } from './tenant-container';
 import {
   ONE_OFF_LABELS, ONE_OFF_PROCESS, oneOffContainerName, oneOffEntrypoint, oneOffInstanceId,
   type AttachedOneOff, type OneOffInfo, type OneOffRunner, type OneOffSpec, type TerminalSize,
@@ -180,13 +180,13 @@ export class DockerOneOff implements OneOffRunner {
     });
     const placement = { image: spec.image, teamId: spec.teamId, aliases: [] };
     try {
-      return await createTenantContainer(this.docker, this.networks, this.users, placement, options);
+      return await this.docker.createContainer(options(await tenantSettings(this.networks, this.users, placement)));
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
     }
     // The image is not on this host (pruned, or another host built it): fetch it from the registry.
     await this.pull(spec.image);
-    return createTenantContainer(this.docker, this.networks, this.users, placement, options);
+    return this.docker.createContainer(options(await tenantSettings(this.networks, this.users, placement)));
   }
 
   private async pull(image: string): Promise<void> {

@@ -37,22 +37,25 @@ export async function tenantSettings(networks: DockerNetworks, users: ContainerU
 }
 
 /**
- * Creates a tenant container; when its network vanished between the check and the create (removed
- * by scripts/gc as the team's last app went), makes the network again and retries once.
+ * Creates and starts a tenant container. dockerd checks the network when the container starts: if
+ * it vanished since it was ensured (scripts/gc removed the team's network as its last app went),
+ * the container is removed, the network made again and the container created and started once more.
  */
-export async function createTenantContainer(
+export async function startTenantContainer(
   docker: Docker,
   networks: DockerNetworks,
   users: ContainerUsers,
   placement: TenantPlacement,
   options: (settings: TenantSettings) => Docker.ContainerCreateOptions,
 ): Promise<Docker.Container> {
-  const settings = await tenantSettings(networks, users, placement);
-  try {
-    return await docker.createContainer(options(settings));
-  } catch (error) {
-    if (!isMissingNetwork(error)) throw error;
-    networks.forget(settings.HostConfig.NetworkMode ?? '');
-    return docker.createContainer(options(await tenantSettings(networks, users, placement)));
+  for (let attempt = 1; ; attempt += 1) {
+    const container = await docker.createContainer(options(await tenantSettings(networks, users, placement)));
+    try {
+      await container.start();
+      return container;
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => undefined);
+      if (attempt >= 2 || !isMissingNetwork(error)) throw error;
+    }
   }
 }
