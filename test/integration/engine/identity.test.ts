@@ -419,6 +419,108 @@ for (const backend of backends) describe(`engine identity services on ${backend.
     });
   });
 
+  describe('access control (the policy with its facts)', () => {
+    /** acme (alice admin, bob member, vic viewer) owns shop; carol collaborates on shop with deploy; dan is outside. */
+    async function world() {
+      const root = await admin();
+      const [alice, bob, vic, carol, dan] = [await user('alice', root), await user('bob', root), await user('vic', root), await user('carol', root), await user('dan', root)];
+      const acme = await s.teams.createTeam(alice, 'acme');
+      await s.teams.addMember(alice, 'acme', 'bob', 'member');
+      await s.teams.addMember(alice, 'acme', 'vic', 'viewer');
+      const apps = new AppsRepo(store());
+      const shop = await apps.create('shop', new Date(now), acme.id);
+      const blog = await apps.create('blog', new Date(now), (await s.teams.teamForNewApp(dan)).id);
+      await s.appAccess.addCollaborator(alice, 'shop', 'carol', ['deploy']);
+      return { root, alice, bob, vic, carol, dan, shop, blog };
+    }
+
+    async function refusedWith(promise: Promise<unknown>, code: ErrorCode, missing?: string): Promise<void> {
+      const error = await rejection(promise, code);
+      if (missing) expect(error.message).to.include(missing);
+    }
+
+    it('gives team admins every permission, members the team\'s, viewers view, collaborators theirs, and others a 404', async () => {
+      const { root, alice, bob, vic, carol, dan } = await world();
+      const check = (p: UserPrincipal, action: 'app:view' | 'app:config:read' | 'app:deploy' | 'app:operate' | 'app:manage') => s.access.check(p, { action, app: 'shop' });
+      for (const action of ['app:view', 'app:config:read', 'app:deploy', 'app:operate', 'app:manage'] as const) {
+        await check(root, action);
+        await check(alice, action);
+      }
+      for (const action of ['app:view', 'app:config:read', 'app:deploy', 'app:operate'] as const) await check(bob, action);
+      await refusedWith(check(bob, 'app:manage'), 'forbidden', 'manage');
+      await check(vic, 'app:view');
+      await refusedWith(check(vic, 'app:config:read'), 'forbidden');
+      await refusedWith(check(vic, 'app:deploy'), 'forbidden', 'deploy');
+      await check(carol, 'app:view');
+      await check(carol, 'app:deploy');
+      await refusedWith(check(carol, 'app:operate'), 'forbidden', 'operate');
+      const hidden = await rejection(check(dan, 'app:view'), 'app_not_found');
+      const missing = await rejection(s.access.check(dan, { action: 'app:view', app: 'no-such-app' }), 'app_not_found');
+      expect(hidden.message.replace('shop', 'X')).to.equal(missing.message.replace('no-such-app', 'X'));
+    });
+
+    it('holds a token to its scope: a read token cannot deploy, even a platform admin\'s', async () => {
+      const { root, alice } = await world();
+      const read = await s.identity.authenticate((await s.identity.createToken(alice, { scope: 'read' })).token);
+      await s.access.check(read, { action: 'app:view', app: 'shop' });
+      await refusedWith(s.access.check(read, { action: 'app:deploy', app: 'shop' }), 'forbidden', 'deploy');
+      const rootRead = await s.identity.authenticate((await s.identity.createToken(root, { scope: 'read' })).token);
+      await refusedWith(s.access.check(rootRead, { action: 'app:deploy', app: 'shop' }), 'forbidden');
+    });
+
+    it('decides team actions by role: members create apps, viewers do not, outsiders get a 404', async () => {
+      const { alice, bob, vic, dan } = await world();
+      await s.access.check(alice, { action: 'team:manage', team: 'acme' });
+      await s.access.check(bob, { action: 'team:create-app', team: 'acme' });
+      await refusedWith(s.access.check(bob, { action: 'team:manage', team: 'acme' }), 'forbidden');
+      await refusedWith(s.access.check(vic, { action: 'team:create-app', team: 'acme' }), 'forbidden');
+      await s.access.check(vic, { action: 'team:view', team: 'acme' });
+      await rejection(s.access.check(dan, { action: 'team:view', team: 'acme' }), 'team_not_found');
+      await s.access.check(dan, { action: 'team:create-app', team: 'dan' }); // the personal team
+    });
+
+    it('audits each refusal, without naming the team of an app the caller may not see', async () => {
+      const { bob, dan } = await world();
+      await rejection(s.access.check(bob, { action: 'app:manage', app: 'shop' }), 'forbidden');
+      await rejection(s.access.check(dan, { action: 'app:deploy', app: 'shop' }), 'app_not_found');
+      const refused = (await s.audit.query(PLATFORM, {})).entries.filter((e) => e.result === 'refused');
+      expect(refused.map((e) => [e.userName, e.action, e.app, e.team, e.detail])).to.deep.equal([
+        ['dan', 'app:deploy', 'shop', null, { reason: 'unknown_app' }],
+        ['bob', 'app:manage', 'shop', 'acme', { missing: 'manage' }],
+      ]);
+      // The team's admin sees the refusal in their team's log; dan sees his own attempt.
+      expect((await s.audit.query(await s.identity.authenticate((await s.identity.login('alice', 'alice-password-1')).token), { app: 'shop' }))
+        .entries.map((e) => e.userName)).to.include('bob');
+      expect((await s.audit.query(dan, { app: 'shop' })).entries.map((e) => e.action)).to.deep.equal(['app:deploy']);
+    });
+
+    it('lists the apps each principal may view, and checks transfers on both teams', async () => {
+      const { root, alice, bob, carol, dan } = await world();
+      const names = async (p: UserPrincipal) => (await s.access.visibleApps(p)).map((a) => a.name);
+      expect(await names(root)).to.deep.equal(['blog', 'shop']);
+      expect(await names(alice)).to.deep.equal(['shop']);
+      expect(await names(bob)).to.deep.equal(['shop']);
+      expect(await names(carol)).to.deep.equal(['shop']);
+      expect(await names(dan)).to.deep.equal(['blog']);
+      expect(await s.access.visibleApps(PLATFORM)).to.have.length(2);
+
+      await rejection(s.access.checkTransfer(alice, 'shop', 'dan'), 'team_not_found');
+      await rejection(s.access.checkTransfer(dan, 'shop', 'dan'), 'app_not_found');
+      await s.teams.addMember(dan, 'dan', 'alice', 'admin');
+      await s.access.checkTransfer(alice, 'shop', 'dan');
+      await s.access.checkTransfer(root, 'blog', 'acme');
+    });
+
+    it('records changes from transports with the app\'s team and plain details only', async () => {
+      const { bob } = await world();
+      await s.audit.recordChange({ principal: bob, address: '10.1.1.1', action: 'config.set', app: 'shop', result: 'ok',
+        detail: { keys: ['A'], nested: { value: 'x' }, password: 'p', count: 2 } });
+      const [entry] = (await s.audit.query(PLATFORM, { app: 'shop' }, 1)).entries;
+      expect(entry).to.include({ team: 'acme', address: '10.1.1.1', action: 'config.set' });
+      expect(entry!.detail).to.deep.equal({ keys: ['A'], count: 2 });
+    });
+  });
+
   describe('who did it', () => {
     it('records the user who caused a build and a release, and null for the platform', async () => {
       const apps = new AppsRepo(store());
