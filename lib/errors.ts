@@ -35,7 +35,7 @@ export const ERROR_CODES = {
   registry_unavailable: 502,
   registry_delete_disabled: 502,
   secrets_unreadable: 500,
-  // Accounts, tokens, teams (issue 11): docs/contracts/api.md "Accounts and access".
+  // Accounts, tokens, teams (issue 11): docs/contracts/api.md "Accounts and access (issue 11)".
   login_failed: 401,
   login_throttled: 429,
   token_expired: 401,
