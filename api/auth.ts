@@ -1,6 +1,5 @@
 /** Who is calling: the Bearer token of a request, turned into a principal by the identity service. */
 import type { IncomingMessage } from 'node:http';
-import { SlipwayError } from '../lib/errors';
 import type { IdentityService } from '../engine/identity-service';
 import type { Principal } from '../engine/policy';
 import type { Authenticator } from './route-table';
@@ -15,9 +14,7 @@ export function tokenAuthenticator(identity: Pick<IdentityService, 'authenticate
   return async (req: IncomingMessage, address: string): Promise<Principal | null> => {
     const token = bearerToken(req.headers.authorization);
     if (!token) return null;
-    const user = await identity.authenticate(token);
-    if (!user) throw new SlipwayError('unauthorized', 'This API token is not valid. Run `slipway login`, or use a token from `slipway tokens:create`.');
-    // Until accounts carry their own roles (migration 006), the one user is the platform's admin.
-    return { kind: 'user', userId: user.id, userName: user.name, platformAdmin: true, scope: 'admin', via: 'token', credential: '', address };
+    // A principal read fresh from the store, or a 401 saying what to do (unknown, revoked or expired token, disabled user).
+    return identity.authenticate(token, address);
   };
 }

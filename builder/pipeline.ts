@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { explicitBuildpacks } from '../engine/buildpacks';
-import type { App, Build, ProcessTypes } from '../engine/model';
+import type { App, Build, ProcessTypes, Actor } from '../engine/model';
 import type { BuildsRepo } from '../engine/store/builds-repo';
 import { formatBytes } from './buildpack-builder';
 import { readFileAt, rootEntries, type GitObjectEnv } from './git';
@@ -26,6 +26,8 @@ export interface PipelineInput {
   appJson: string | null;
   /** Cancels the build (apps:destroy). */
   signal?: AbortSignal;
+  /** Who caused the build (the pushing user); null: the platform. */
+  actor?: Actor;
 }
 
 export interface PipelineOptions {
@@ -76,7 +78,7 @@ export class BuildPipeline {
       log += text;
       input.output(text);
     };
-    await this.builds.start(buildId, input.app.id, input.commit);
+    await this.builds.start(buildId, input.app.id, input.commit, new Date(), input.actor ?? null);
     this.logger.info({ app: input.app.name, build: buildId, commit: input.commit }, 'build started');
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new SlipwayError('build_failed', timeoutMessage(this.options.timeoutMs))), this.options.timeoutMs);

@@ -8,7 +8,7 @@
 import { isSlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import type { DeployService } from '../engine/deploy-service';
-import type { Principal } from '../engine/policy';
+import { actorOf, PLATFORM, type Principal } from '../engine/policy';
 import { readFileAt, type GitObjectEnv } from './git';
 import type { BuildPipeline } from './pipeline';
 
@@ -75,8 +75,8 @@ export class PushHandler {
       await this.deploys.push(request.app, {
         commit,
         readFile: (name) => readFileAt(repoPath, commit, name, gitEnv),
-        build: ({ app, appJson, signal }) => this.pipeline.run({ app, repoPath, commit, gitEnv, output, appJson, signal }),
-      }, say);
+        build: ({ app, appJson, signal, actor }) => this.pipeline.run({ app, repoPath, commit, gitEnv, output, appJson, signal, actor }),
+      }, say, actorOf(request.principal ?? PLATFORM));
       return true;
     } catch (error) {
       const message = isSlipwayError(error) ? error.message : 'internal error, see the platform log';

@@ -7,7 +7,7 @@
 import type { Logger } from '../lib/log';
 import { applyConfigChanges, assertConfigSize, configChangeDescription, parseConfigChanges, sameConfig } from './config-vars';
 import type { Progress } from './deployer';
-import type { ConfigVars, Release } from './model';
+import type { Actor, ConfigVars, Release } from './model';
 import { failedChange, type ReleaseService } from './release-service';
 import type { AppsRepo } from './store/apps-repo';
 
@@ -34,7 +34,7 @@ export class ConfigService {
    * anything is touched. Throws invalid_request (nothing changed) or deploy_failed (the failed
    * release is recorded; the config and the running release are unchanged).
    */
-  async update(appName: string, body: unknown, progress?: Progress): Promise<ConfigChangeResult> {
+  async update(appName: string, body: unknown, progress?: Progress, actor: Actor = null): Promise<ConfigChangeResult> {
     const changes = parseConfigChanges(body);
     const keys = Object.keys(changes);
     return this.releases.exclusive(appName, async () => {
@@ -53,7 +53,7 @@ export class ConfigService {
       }
       let release: Release;
       try {
-        release = await this.releases.deployRelease(app, current.build, config, configChangeDescription(changes), progress);
+        release = await this.releases.deployRelease(app, current.build, config, configChangeDescription(changes), progress, { actor });
       } catch (error) {
         this.logger.warn({ app: app.name, keys }, 'config change not applied: its release failed');
         throw failedChange(error, `Changing ${keys.join(', ')} failed`, app);

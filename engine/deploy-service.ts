@@ -25,7 +25,7 @@ import { abortReason, type AppWork } from './app-work';
 import { deploySummary } from './deploy-summary';
 import { runnableTypes, safeAppJson, type DeployRequest, type Progress } from './deployer';
 import { postdeployTasks, predeployTasks, runPostdeploy, runPredeploy } from './dokku-scripts';
-import type { App, Build, Release } from './model';
+import type { Actor, App, Build, Release } from './model';
 import type { ReleaseService } from './release-service';
 import type { AppsRepo } from './store/apps-repo';
 
@@ -49,7 +49,7 @@ export interface PushedSource {
   /** A file of the commit, or null when it has none. */
   readFile(name: string): Promise<string | null>;
   /** The builder: turns this source into an image and a succeeded build record, or throws build_failed. */
-  build(request: { app: App; appJson: string | null; signal: AbortSignal }): Promise<Build>;
+  build(request: { app: App; appJson: string | null; signal: AbortSignal; actor: Actor }): Promise<Build>;
 }
 
 /** The builder's image import (`deploy --image`): an existing image recorded as a build. */
@@ -123,7 +123,7 @@ export class DeployService {
    * own). Resolves with the live release; throws (a SlipwayError with what to do) otherwise,
    * and the running release is then unchanged.
    */
-  async push(appName: string, source: PushedSource, say: (line: string) => void): Promise<Release> {
+  async push(appName: string, source: PushedSource, say: (line: string) => void, actor: Actor = null): Promise<Release> {
     let app = await this.apps.get(appName);
     const push = this.work.beginPush(app.id, app.name);
     try {
@@ -136,11 +136,11 @@ export class DeployService {
       const first = app.currentRelease === null;
       if (first) app = await this.setUp(app, appJson, say);
       checkpoint(signal);
-      const build = await source.build({ app, appJson: appJson.text, signal });
+      const build = await source.build({ app, appJson: appJson.text, signal, actor });
       checkpoint(signal);
       if (first) await this.applyFormation(app, build, appJson, say);
       say('-----> Launching...');
-      const release = await this.release(app, build, appJson, (line) => say(`       ${line}`), signal, () => push.waiting());
+      const release = await this.release(app, build, appJson, (line) => say(`       ${line}`), signal, () => push.waiting(), actor);
       say(`       Released v${release.version}`);
       await this.postdeploy(app, release, build, appJson, first, say);
       await this.summary(app, build, say);
@@ -151,13 +151,13 @@ export class DeployService {
   }
 
   /** Deploys an existing image: imported by the builder, then released like a push. */
-  async deployImage(appName: string, image: unknown, progress?: Progress): Promise<ImageDeployResult> {
+  async deployImage(appName: string, image: unknown, progress?: Progress, actor: Actor = null): Promise<ImageDeployResult> {
     if (!this.steps.images) throw new SlipwayError('invalid_request', 'Image deploys are not available on this installation.');
     const app = await this.apps.get(appName);
     const { build, description } = await this.steps.images.importImage(app.name, image, (line) => progress?.(line));
     const appJson = readDeployAppJson(build.appJson);
     const release = await this.releases.withApp(app.name, (current, signal) =>
-      this.releases.deployRelease(current, build, current.config, description, progress, { appJson: appJson.json, signal }), app.id);
+      this.releases.deployRelease(current, build, current.config, description, progress, { appJson: appJson.json, signal, actor }), app.id);
     return { build, release };
   }
 
@@ -189,8 +189,8 @@ export class DeployService {
   }
 
   /** Step: release vN of the build with the app's config, rolled out under the deploy's signal. */
-  private release(app: App, build: Build, appJson: DeployAppJson, progress: Progress, signal: AbortSignal, onWaiting: () => void): Promise<Release> {
-    return this.releases.releaseBuild(app, build, progress, { appJson: appJson.json, signal, onWaiting });
+  private release(app: App, build: Build, appJson: DeployAppJson, progress: Progress, signal: AbortSignal, onWaiting: () => void, actor: Actor): Promise<Release> {
+    return this.releases.releaseBuild(app, build, progress, { appJson: appJson.json, signal, onWaiting, actor });
   }
 
   /**

@@ -41,6 +41,11 @@ export type Principal = UserPrincipal | PlatformPrincipal;
 
 export const PLATFORM: PlatformPrincipal = Object.freeze({ kind: 'platform' });
 
+/** Who builds and releases record as their cause: the user, or null for the platform. */
+export function actorOf(principal: Principal): { userId: number; name: string } | null {
+  return principal.kind === 'user' ? { userId: principal.userId, name: principal.userName } : null;
+}
+
 /**
  * What a caller asks to do. App actions name the permission they need; `app:config:read` (config
  * values) needs any permission beyond view, because each of deploy (push code that prints its

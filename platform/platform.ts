@@ -33,7 +33,7 @@ import { statusProbes } from './status-probes';
 import { MaintenanceRepo } from '../engine/store/maintenance-repo';
 import { OneOffService } from '../engine/one-off-service';
 import { ReleaseTasks } from '../engine/release-phase';
-import { IdentityService } from '../engine/identity-service';
+import { createIdentityServices, type IdentityServices } from '../engine/identity-services';
 import { EtcdPublisher } from '../engine/publisher';
 import { ReleaseService } from '../engine/release-service';
 import { AppsRepo } from '../engine/store/apps-repo';
@@ -42,7 +42,6 @@ import { DomainsRepo } from '../engine/store/domains-repo';
 import { openDatabase, type Database } from '../engine/store/database';
 import { secretsOf } from '../engine/store/secret-columns';
 import { secureStateDir } from '../lib/state-dir';
-import { IdentityRepo } from '../engine/store/identity-repo';
 import { ReleasesRepo } from '../engine/store/releases-repo';
 import { DockerBuildCaches } from '../builder/build-caches';
 import { createBuildSystem } from '../builder/build-system';
@@ -50,7 +49,7 @@ import { HookServer } from '../builder/hook-server';
 import { PushHandler } from '../builder/push-handler';
 import { GitRepositories } from '../builder/repositories';
 import { SshGitServer } from '../builder/ssh-server';
-import { factlessAccess } from '../engine/access-refusal';
+import { ERROR_CODES, isSlipwayError } from '../lib/errors';
 import { addressesFrom, localUrl } from './addresses';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
 
@@ -58,6 +57,8 @@ export interface Platform {
   apiPort: number;
   sshPort: number;
   db: Database;
+  /** Users, tokens, teams, collaborators and the audit log (engine/identity-services.ts). */
+  accounts: IdentityServices;
   /** Settles when the start-up reconcile pass is done. */
   firstReconcile: Promise<void>;
   /** Runs one reconcile pass over every app now. */
@@ -83,7 +84,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const appsRepo = new AppsRepo(db);
   const buildsRepo = new BuildsRepo(db);
   const releasesRepo = new ReleasesRepo(db);
-  const identity = new IdentityService(new IdentityRepo(db));
+  const accounts = createIdentityServices(db);
+  const identity = accounts.identity;
   await ensureAdmin(config, identity);
 
   const driver = new DockerDriver(docker, platformId(config));
@@ -151,29 +153,33 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const ssh = new SshGitServer(
     { host: config.sshHost, port: config.sshPort, hostKey: ensureHostKey(config.stateDir), hookSocket },
     {
-      // Until accounts carry roles (migration 006) the one user is the platform's admin.
-      principalForKey: async (fingerprint, address) => {
-        const user = await identity.userForFingerprint(fingerprint);
-        return user === null ? null : { kind: 'user', userId: Number(user), userName: 'admin', platformAdmin: true, scope: 'admin', via: 'ssh-key', credential: fingerprint, address };
-      },
+      // Read fresh at every connection: a removed key or a disabled user stops at once.
+      principalForKey: (fingerprint, address) => identity.authenticateKey(fingerprint, address).catch((error: unknown) => {
+        if (isSlipwayError(error) && ERROR_CODES[error.code] === 401) return null;
+        throw error;
+      }),
     },
     {
       exists: (app) => appsRepo.find(app).then((a) => a !== null),
       repositoryPath: (app) => repositories.pathOf(app),
       pushQueued: (app) => { void deploys.supersede(app).catch((error) => logger.warn({ app, err: error }, 'could not tell the running push')); },
     },
-    locks, hooks, logger.child({ part: 'ssh' }), factlessAccess, oneOffs,
+    locks, hooks, logger.child({ part: 'ssh' }), accounts.access, oneOffs,
+    { record: async (record) => { await accounts.audit.recordChange(record); } },
   );
   await ssh.start();
   sshPort = ssh.port;
 
   // One way to identify callers and one policy, for every route and the attach protocol.
   const authenticate = tokenAuthenticator(identity);
-  const access = factlessAccess;
+  const access = accounts.access;
   const api = createApi({
-    authenticate, access,
+    authenticate,
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
+    // The policy with its facts, and the audit log (engine/access.ts, engine/audit.ts).
+    access: accounts.access,
+    audit: async (record) => { await accounts.audit.recordChange(record); },
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
     domains,
@@ -198,6 +204,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     apiPort,
     sshPort: ssh.port,
     db,
+    accounts,
     firstReconcile,
     reconcile: () => reconciler!.reconcileAll(),
     async close() {
