@@ -16,6 +16,8 @@ export interface App {
   gitUrl: string;
   createdAt: string;
   currentRelease: number | null;
+  /** The team that owns the app (absent from an API older than teams). */
+  team?: string;
 }
 
 export interface FormationEntry {
@@ -42,6 +44,8 @@ export interface Release {
   commit: string | null;
   failureReason: string | null;
   createdAt: string;
+  /** The user who caused it (a push, a config change, a rollback); null for the platform or before users were recorded. */
+  createdBy?: string | null;
 }
 
 export interface AppInfo extends App {
@@ -64,6 +68,8 @@ export interface Build {
   sourceImage?: string | null;
   buildpacks?: string[];
   createdAt: string;
+  /** The user who pushed or deployed it; null when unknown. */
+  createdBy?: string | null;
 }
 
 export interface Key {
