@@ -54,7 +54,7 @@ export class AccountsApi {
     return this.client.call('POST', '/tokens', options);
   }
 
-  revokeToken(id: string): Promise<void> {
+  revokeToken(id: string): Promise<TokenView> {
     return this.client.call('DELETE', `/tokens/${seg(id)}`);
   }
 
@@ -106,7 +106,7 @@ export class AccountsApi {
     return this.client.call('DELETE', `/apps/${seg(app)}/access/${seg(user)}`);
   }
 
-  audit(filter: AuditFilter, before?: string): Promise<AuditPage> {
+  audit(filter: AuditFilter, before?: number): Promise<AuditPage> {
     return this.client.call('GET', `/audit${queryString({ ...filter, before })}`);
   }
 }

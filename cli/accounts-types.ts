@@ -14,7 +14,7 @@ export const APP_PERMISSIONS: readonly AppPermission[] = ['view', 'deploy', 'ope
 /** POST /login: a new session token for the user. */
 export interface LoginResult {
   token: string;
-  tokenId: string;
+  tokenId: number;
   user: { name: string; email: string };
   expiresAt: string | null;
 }
@@ -44,8 +44,10 @@ export interface CreatedUser {
 
 /** GET /tokens: the caller's tokens, never their secret. */
 export interface TokenView {
-  id: string;
-  description: string;
+  id: number;
+  /** `login`: made by `slipway login`; `api`: by tokens:create. */
+  kind: 'login' | 'api';
+  description: string | null;
   scope: TokenScope;
   createdAt: string;
   expiresAt: string | null;
@@ -66,6 +68,8 @@ export interface TeamView {
   role: TeamRole | null;
   /** A user's own team, named after them. */
   personal: boolean;
+  /** What members (role `member`) may do on the team's apps. */
+  memberPermissions: AppPermission[];
   createdAt: string;
 }
 
@@ -94,25 +98,28 @@ export interface AppAccess {
 
 /** One entry of the audit log (GET /audit, and each event of GET /audit/stream). */
 export interface AuditEvent {
-  id: string;
+  /** Increasing: the stream's event id, and the cursor of pages. */
+  id: number;
   time: string;
-  /** The user who acted; null for the platform itself or an unknown caller. */
+  /** The user who acted (as named then); null for the platform itself. */
   user: string | null;
-  via: 'token' | 'session' | 'ssh-key' | 'platform' | null;
+  /** `password`: a login attempt. */
+  via: 'token' | 'session' | 'ssh-key' | 'password' | 'platform';
+  /** The token's id, or the SSH key's fingerprint: never a secret. */
+  credential: string | null;
+  address: string | null;
   action: string;
   app: string | null;
   team: string | null;
-  result: 'success' | 'refused' | 'failed';
-  address: string | null;
-  keyFingerprint: string | null;
-  /** Why it was refused or failed (an error code), else null. */
-  reason: string | null;
+  result: 'ok' | 'refused' | 'failed';
+  /** What changed, never a secret (config keys, not values); `reason` for a refusal. */
+  detail: Record<string, unknown>;
 }
 
 /** GET /audit: newest first; `next` fetches older ones (`?before=next`). */
 export interface AuditPage {
   events: AuditEvent[];
-  next: string | null;
+  next: number | null;
 }
 
 export interface AuditFilter {

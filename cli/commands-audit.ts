@@ -65,7 +65,7 @@ export async function audit(ctx: AccountContext, opts: AuditOptions): Promise<vo
   for (const event of [...page.events].reverse()) print(event);
   const streamQuery = queryString({ app: filter.app, team: filter.team, user: filter.user });
   await follow({
-    lastEventId: page.events[0]?.id ?? null,
+    lastEventId: page.events[0] === undefined ? null : String(page.events[0].id),
     open: (lastEventId, signal) => client.openStream(`/audit/stream${streamQuery}`, lastEventId === null ? {} : { 'last-event-id': lastEventId }, signal),
     onEvent: (event) => {
       if (event.event !== 'audit') return;

@@ -40,8 +40,8 @@ export function tokensTable(tokens: readonly TokenView[], options: Options): str
   return format.table(
     ['ID', 'Description', 'Scope', 'Created', 'Expires', 'Last used'],
     tokens.map((t) => [
-      t.current ? `${t.id} (current)` : t.id,
-      t.description,
+      t.current ? `${t.id} (current)` : String(t.id),
+      t.description ?? (t.kind === 'login' ? 'slipway login' : ''),
       t.scope,
       format.relativeTime(t.createdAt, options.now),
       expiry(t.expiresAt, options),
@@ -96,9 +96,9 @@ export function auditTime(iso: string): string {
 
 function auditResult(event: AuditEvent, color: boolean): string {
   const c = format.colors(color);
-  if (event.result === 'success') return c.green('success');
-  const text = event.reason ? `${event.result}: ${event.reason}` : event.result;
-  return c.red(text);
+  if (event.result === 'ok') return c.green('ok');
+  const reason = event.detail.reason;
+  return c.red(typeof reason === 'string' && reason !== '' ? `${event.result}: ${reason}` : event.result);
 }
 
 function auditTarget(event: AuditEvent): string {
@@ -106,13 +106,14 @@ function auditTarget(event: AuditEvent): string {
   return event.team !== null ? `team ${event.team}` : '';
 }
 
+/** Where it came from: the SSH key's fingerprint for a push or `run` over SSH, else the address. */
 function auditSource(event: AuditEvent): string {
-  if (event.keyFingerprint !== null) return event.keyFingerprint;
+  if (event.via === 'ssh-key' && event.credential !== null) return event.credential;
   return event.address ?? '';
 }
 
 function auditRow(event: AuditEvent, color: boolean): string[] {
-  return [auditTime(event.time), event.user ?? '-', event.via ?? '-', event.action, auditTarget(event), auditResult(event, color), auditSource(event)];
+  return [auditTime(event.time), event.user ?? '-', event.via, event.action, auditTarget(event), auditResult(event, color), auditSource(event)];
 }
 
 /** The audit log as a table, oldest first (the API answers newest first). */

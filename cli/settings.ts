@@ -81,7 +81,7 @@ function readCredentials(file: string): ReadResult {
   const credentials: Credentials = {};
   if (typeof record.token === 'string' && record.token.trim() !== '') credentials.token = record.token.trim();
   if (typeof record.apiUrl === 'string' && record.apiUrl.trim() !== '') credentials.apiUrl = record.apiUrl.trim();
-  if (typeof record.tokenId === 'string' && record.tokenId.trim() !== '') credentials.tokenId = record.tokenId.trim();
+  if (typeof record.tokenId === 'number' || (typeof record.tokenId === 'string' && record.tokenId.trim() !== '')) credentials.tokenId = String(record.tokenId).trim();
   return { kind: 'found', credentials };
 }
 
@@ -165,8 +165,8 @@ export interface StoredLogin {
   apiUrl: string;
   token: string;
   user: string;
-  /** The token's id, so that `tokens` can tell it and a failed `logout` can name it. */
-  tokenId?: string;
+  /** The token's id, so that a failed `logout` can name it. */
+  tokenId?: number;
 }
 
 /** Checks an API URL given on the command line (`login --api-url`), without its trailing slash. */

@@ -32,8 +32,8 @@ interface RunOptions {
 
 function auditEvent(id: number, overrides: Partial<AuditEvent> = {}): AuditEvent {
   return {
-    id: String(id), time: `2026-12-05T10:00:${String(id).padStart(2, '0')}.123Z`, user: 'alice', via: 'token', action: 'app:config:set',
-    app: 'shop', team: 'acme', result: 'success', address: '203.0.113.9', keyFingerprint: null, reason: null, ...overrides,
+    id, time: `2026-12-05T10:00:${String(id).padStart(2, '0')}.123Z`, user: 'alice', via: 'token', credential: '12', action: 'config:set',
+    app: 'shop', team: 'acme', result: 'ok', address: '203.0.113.9', detail: { keys: ['GREETING'] }, ...overrides,
   };
 }
 
@@ -111,7 +111,7 @@ describe('cli accounts commands', function () {
     sleeps = [];
     api.accounts.users.set('alice', { name: 'alice', email: 'alice@example.com', platformAdmin: false, disabled: false, createdAt: new Date().toISOString(), password: 's3cret pass' });
     api.accounts.members.set('acme', [{ user: 'alice', email: 'alice@example.com', role: 'admin' }]);
-    api.accounts.teams.set('acme', { name: 'acme', role: 'admin', personal: false, createdAt: new Date().toISOString() });
+    api.accounts.teams.set('acme', { name: 'acme', role: 'admin', personal: false, memberPermissions: ['view', 'deploy', 'operate'], createdAt: new Date().toISOString() });
   });
 
   afterEach(async () => {
@@ -188,9 +188,9 @@ describe('cli accounts commands', function () {
 
     it('forgets the login even when the API cannot be reached, and says how to revoke it later', async () => {
       fs.mkdirSync(path.dirname(loginFile()), { recursive: true });
-      fs.writeFileSync(loginFile(), JSON.stringify({ apiUrl: 'http://127.0.0.1:1', token: 'slp_x', user: 'alice', tokenId: 'tok_9' }));
+      fs.writeFileSync(loginFile(), JSON.stringify({ apiUrl: 'http://127.0.0.1:1', token: 'slp_x', user: 'alice', tokenId: 9 }));
       const result = await run(['logout'], { env: {} });
-      expectError(result, /could not revoke it on the server.*revoke token tok_9 with slipway tokens:revoke/);
+      expectError(result, /could not revoke it on the server.*revoke token 9 with slipway tokens:revoke/);
       expect(fs.existsSync(loginFile())).to.equal(false);
     });
   });
@@ -256,7 +256,7 @@ describe('cli accounts commands', function () {
       expect(result.code, result.stderr).to.equal(0);
       expect(api.requests[0]!.body).to.deep.equal({ scope: 'deploy', description: 'CI deploys', expiresIn: 30 * 86_400 });
       expect(result.stdout).to.match(/^slp_\d+\n$/);
-      expect(result.stderr).to.match(/Created token tok_\d+ \(scope deploy, expires in 29 days\)/);
+      expect(result.stderr).to.match(/Created token \d+ \(scope deploy, expires in 29 days\)/);
       expect(result.stderr).to.match(/Copy it now: it will not be shown again\./);
     });
 
@@ -268,7 +268,7 @@ describe('cli accounts commands', function () {
 
     it('tokens lists them, never the secret; tokens:revoke revokes one', async () => {
       await run(['tokens:create', '--description', 'laptop']);
-      const id = api.accounts.tokens[0]!.id;
+      const id = String(api.accounts.tokens[0]!.id);
       const list = await run(['tokens']);
       expect(list.stdout).to.match(new RegExp(`│ ${id}\\s+│ laptop\\s+│ admin\\s+│ just now\\s+│ never\\s+│ never\\s+│`));
       expect(list.stdout).not.to.include(api.accounts.tokens[0]!.secret);
@@ -366,8 +366,8 @@ describe('cli accounts commands', function () {
   describe('audit', () => {
     beforeEach(() => {
       api.accounts.audit.push(
-        auditEvent(3, { result: 'refused', reason: 'forbidden', user: 'bob', via: 'ssh-key', action: 'app:deploy', address: null, keyFingerprint: 'SHA256:abc' }),
-        auditEvent(2, { app: null, action: 'team:member:add' }),
+        auditEvent(3, { result: 'refused', detail: { reason: 'forbidden' }, user: 'bob', via: 'ssh-key', action: 'app:deploy', address: '198.51.100.7', credential: 'SHA256:abc' }),
+        auditEvent(2, { app: null, action: 'members:add' }),
         auditEvent(1),
       );
     });
@@ -379,8 +379,8 @@ describe('cli accounts commands', function () {
       const lines = result.stdout.split('\n');
       expect(lines[1]).to.match(/Time\s+│ User\s+│ Via\s+│ Action\s+│ App\/Team\s+│ Result\s+│ Address or key/);
       const rows = lines.filter((l) => l.includes('2026-12-05'));
-      expect(rows[0]).to.match(/│ 2026-12-05T10:00:01Z │ alice │ token\s+│ app:config:set\s+│ shop \(acme\) │ success\s+│ 203\.0\.113\.9\s+│/);
-      expect(rows[1]).to.match(/│ team:member:add\s+│ team acme\s+│/);
+      expect(rows[0]).to.match(/│ 2026-12-05T10:00:01Z │ alice │ token\s+│ config:set\s+│ shop \(acme\) │ ok\s+│ 203\.0\.113\.9\s+│/);
+      expect(rows[1]).to.match(/│ members:add\s+│ team acme\s+│/);
       expect(rows[2]).to.match(/│ bob\s+│ ssh-key │ app:deploy\s+│ shop \(acme\) │ refused: forbidden │ SHA256:abc\s+│/);
     });
 
@@ -416,7 +416,7 @@ describe('cli accounts commands', function () {
 
       expect(result.code, result.stderr).to.equal(0);
       const actions = result.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('  ')[3]);
-      expect(actions).to.deep.equal(['app:config:set', 'app:deploy', 'app:scale', 'app:restart']);
+      expect(actions).to.deep.equal(['config:set', 'app:deploy', 'app:scale', 'app:restart']);
       expect(result.stderr).to.match(/The audit stream stopped .*; reconnecting in 1s\.\.\./);
       expect(sleeps[0]).to.equal(1000);
     });

@@ -35,7 +35,7 @@ export function createFakeAccounts(adminToken: string): FakeAccounts {
     users: new Map([['admin', { name: 'admin', email: 'admin@example.com', platformAdmin: true, disabled: false, createdAt: now, password: 'admin-pass' }]]),
     sessions: new Map([[adminToken, 'admin']]),
     tokens: [],
-    teams: new Map([['admin', { name: 'admin', role: 'admin', personal: true, createdAt: now }]]),
+    teams: new Map([['admin', { name: 'admin', role: 'admin', personal: true, memberPermissions: ['view', 'deploy', 'operate'], createdAt: now }]]),
     members: new Map([['admin', [{ user: 'admin', email: 'admin@example.com', role: 'admin' }]]]),
     access: new Map(),
     audit: [],
@@ -72,7 +72,7 @@ export function handleAccounts(
       }
       const token = `slp_session_${nextId++}`;
       state.sessions.set(token, found.name);
-      send(201, { token, tokenId: `tok_${nextId}`, user: { name: found.name, email: found.email }, expiresAt: null });
+      send(201, { token, tokenId: nextId++, user: { name: found.name, email: found.email }, expiresAt: null });
       return true;
     }
     case 'POST /logout': {
@@ -121,7 +121,7 @@ export function handleAccounts(
       const secret = `slp_${nextId++}`;
       const expiresAt = typeof b.expiresIn === 'number' ? new Date(Date.now() + b.expiresIn * 1000).toISOString() : null;
       const token: CreatedToken = {
-        id: `tok_${nextId++}`, description: typeof b.description === 'string' ? b.description : '', scope: (b.scope as CreatedToken['scope']) ?? 'admin',
+        id: nextId++, kind: 'api', description: typeof b.description === 'string' ? b.description : null, scope: (b.scope as CreatedToken['scope']) ?? 'admin',
         createdAt: new Date().toISOString(), expiresAt, lastUsedAt: null, current: false, token: secret,
       };
       const { token: _secret, ...view } = token;
@@ -130,20 +130,21 @@ export function handleAccounts(
       return true;
     }
     case 'DELETE /tokens/:': {
-      const index = state.tokens.findIndex((t) => t.id === parts[1] && t.owner === user);
+      const index = state.tokens.findIndex((t) => String(t.id) === parts[1] && t.owner === user);
       if (index < 0) {
         fail(404, 'token_not_found', `You have no token ${parts[1]}.`);
         return true;
       }
-      state.tokens.splice(index, 1);
-      send(204);
+      const [revoked] = state.tokens.splice(index, 1);
+      const { owner: _o, secret: _s, ...view } = revoked!;
+      send(200, view);
       return true;
     }
     case 'GET /teams':
       send(200, [...state.teams.values()]);
       return true;
     case 'POST /teams': {
-      const team: TeamView = { name: String(b.name), role: 'admin', personal: false, createdAt: new Date().toISOString() };
+      const team: TeamView = { name: String(b.name), role: 'admin', personal: false, memberPermissions: ['view', 'deploy', 'operate'], createdAt: new Date().toISOString() };
       state.teams.set(team.name, team);
       state.members.set(team.name, [{ user, email: state.users.get(user)!.email, role: 'admin' }]);
       send(201, team);
