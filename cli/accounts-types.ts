@@ -15,14 +15,14 @@ export const APP_PERMISSIONS: readonly AppPermission[] = ['view', 'deploy', 'ope
 export interface LoginResult {
   token: string;
   tokenId: number;
-  user: { name: string; email: string };
+  user: { name: string; email: string | null };
   expiresAt: string | null;
 }
 
 /** GET /account: who the caller is. */
 export interface Account {
   name: string;
-  email: string;
+  email: string | null;
   platformAdmin: boolean;
   teams: Array<{ name: string; role: TeamRole }>;
 }
@@ -30,7 +30,7 @@ export interface Account {
 /** GET /users (platform admins). */
 export interface UserView {
   name: string;
-  email: string;
+  email: string | null;
   platformAdmin: boolean;
   disabled: boolean;
   createdAt: string;
@@ -76,14 +76,12 @@ export interface TeamView {
 /** GET /teams/:team/members. */
 export interface MemberView {
   user: string;
-  email: string;
   role: TeamRole;
 }
 
 /** GET /apps/:app/access: everyone who may act on the app, and what they may do. */
 export interface AccessEntry {
   user: string;
-  email: string;
   /** `team`: by the role in the app's team; `collaborator`: granted on this app alone. */
   via: 'team' | 'collaborator';
   role: TeamRole | null;

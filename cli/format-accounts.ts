@@ -15,7 +15,7 @@ export function whoami(account: Account, options: Options): string {
   const teams = account.teams.length === 0 ? 'none' : account.teams.map((t) => `${t.name} (${t.role})`).join(', ');
   return [
     c.bold(`=== ${account.name}`),
-    ...fields([['Email', account.email], ['Teams', teams], ['Platform admin', account.platformAdmin ? 'yes' : 'no']]),
+    ...fields([['Email', account.email ?? '-'], ['Teams', teams], ['Platform admin', account.platformAdmin ? 'yes' : 'no']]),
   ].join('\n');
 }
 
@@ -24,7 +24,7 @@ export function usersTable(users: readonly UserView[], options: Options): string
   const c = format.colors(options.color);
   return format.table(
     ['Name', 'Email', 'Role', 'Status', 'Created'],
-    users.map((u) => [u.name, u.email, u.platformAdmin ? 'platform admin' : 'user', u.disabled ? c.red('disabled') : c.green('active'), format.relativeTime(u.createdAt, options.now)]),
+    users.map((u) => [u.name, u.email ?? '', u.platformAdmin ? 'platform admin' : 'user', u.disabled ? c.red('disabled') : c.green('active'), format.relativeTime(u.createdAt, options.now)]),
     options.color,
   );
 }
@@ -62,7 +62,7 @@ export function teamsTable(teams: readonly TeamView[], options: Options): string
 
 export function membersTable(team: string, members: readonly MemberView[], options: Options): string {
   if (members.length === 0) return `${team} has no members.`;
-  return format.table(['User', 'Email', 'Role'], members.map((m) => [m.user, m.email, m.role]), options.color);
+  return format.table(['User', 'Role'], members.map((m) => [m.user, m.role]), options.color);
 }
 
 export function accessTable(access: AppAccess, options: Options): string {
@@ -70,8 +70,8 @@ export function accessTable(access: AppAccess, options: Options): string {
   const header = c.bold(`=== ${access.app} (team ${access.team})`);
   if (access.entries.length === 0) return `${header}\nNobody but platform admins may act on ${access.app}.`;
   return `${header}\n${format.table(
-    ['User', 'Email', 'Role', 'Permissions'],
-    access.entries.map((e) => [e.user, e.email, e.via === 'collaborator' ? 'collaborator' : (e.role ?? ''), e.permissions.join(', ')]),
+    ['User', 'Role', 'Permissions'],
+    access.entries.map((e) => [e.user, e.via === 'collaborator' ? 'collaborator' : (e.role ?? ''), e.permissions.join(', ')]),
     options.color,
   )}`;
 }

@@ -36,7 +36,7 @@ export function createFakeAccounts(adminToken: string): FakeAccounts {
     sessions: new Map([[adminToken, 'admin']]),
     tokens: [],
     teams: new Map([['admin', { name: 'admin', role: 'admin', personal: true, memberPermissions: ['view', 'deploy', 'operate'], createdAt: now }]]),
-    members: new Map([['admin', [{ user: 'admin', email: 'admin@example.com', role: 'admin' }]]]),
+    members: new Map([['admin', [{ user: 'admin', role: 'admin' }]]]),
     access: new Map(),
     audit: [],
     streams: new Set(),
@@ -146,7 +146,7 @@ export function handleAccounts(
     case 'POST /teams': {
       const team: TeamView = { name: String(b.name), role: 'admin', personal: false, memberPermissions: ['view', 'deploy', 'operate'], createdAt: new Date().toISOString() };
       state.teams.set(team.name, team);
-      state.members.set(team.name, [{ user, email: state.users.get(user)!.email, role: 'admin' }]);
+      state.members.set(team.name, [{ user, role: 'admin' }]);
       send(201, team);
       return true;
     }
@@ -162,7 +162,7 @@ export function handleAccounts(
       if (route.startsWith('GET')) {
         send(200, members);
       } else if (route.startsWith('POST')) {
-        const member: MemberView = { user: String(b.user), email: `${String(b.user)}@example.com`, role: b.role as MemberView['role'] };
+        const member: MemberView = { user: String(b.user), role: b.role as MemberView['role'] };
         members.push(member);
         send(201, member);
       } else {

@@ -131,7 +131,7 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
         case 'POST /apps/:/access': {
           if (!app) return noApp();
           const { user: who, permissions } = (body ?? {}) as { user?: string; permissions?: AccessEntry['permissions'] };
-          const entry: AccessEntry = { user: String(who), email: `${String(who)}@example.com`, via: 'collaborator', role: null, permissions: permissions ?? [] };
+          const entry: AccessEntry = { user: String(who), via: 'collaborator', role: null, permissions: permissions ?? [] };
           state.accounts.access.set(appName, [...(state.accounts.access.get(appName) ?? []), entry]);
           return send(res, 201, entry);
         }
