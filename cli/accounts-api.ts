@@ -90,7 +90,7 @@ export class AccountsApi {
     return this.client.call('POST', '/apps', team === undefined ? { name } : { name, team });
   }
 
-  transferApp(app: string, team: string): Promise<App> {
+  transferApp(app: string, team: string): Promise<{ app: string; team: string }> {
     return this.client.call('POST', `/apps/${seg(app)}/transfer`, { team });
   }
 

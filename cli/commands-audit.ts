@@ -13,7 +13,7 @@ import * as format from './format';
 import { auditLine, auditTable } from './format-accounts';
 
 export const AUDIT_DEFAULT_COUNT = 50;
-export const AUDIT_MAX_COUNT = 1000;
+export const AUDIT_MAX_COUNT = 500;
 
 export interface AuditOptions {
   app?: string;

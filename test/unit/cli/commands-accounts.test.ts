@@ -388,7 +388,7 @@ describe('cli accounts commands', function () {
       await run(['audit', '-a', 'shop', '--team', 'acme', '--user', 'alice', '--since', '1h', '-n', '5']);
       expect(sent()).to.deep.equal(['GET /api/v1/audit?app=shop&team=acme&user=alice&since=1h&limit=5']);
       expectError(await run(['audit', '--since', 'yesterday']), /--since yesterday is neither a duration/);
-      expectError(await run(['audit', '-n', '0']), /-n 0 is not a number of events from 1 to 1000/);
+      expectError(await run(['audit', '-n', '0']), /-n 0 is not a number of events from 1 to 500/);
       expect(sent()).to.have.length(1);
     });
 

@@ -124,7 +124,7 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
           const team = (body as { team?: unknown } | undefined)?.team;
           if (typeof team !== 'string' || !state.accounts.teams.has(team)) return fail(res, 404, 'team_not_found', `There is no team ${String(team)}.`);
           app.team = team;
-          return send(res, 200, summary(app));
+          return send(res, 200, { app: appName, team });
         }
         case 'GET /apps/:/access':
           return app ? send(res, 200, { app: appName, team: app.team ?? 'admin', entries: state.accounts.access.get(appName) ?? [] }) : noApp();
