@@ -164,6 +164,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const api = createApi({
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
+    accounts: { teams: accounts.teams, appAccess: accounts.appAccess, audit: accounts.audit },
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
     domains,
