@@ -1,8 +1,9 @@
 /**
  * Sign-in, users, tokens, teams, members, app access, transfers and the audit log (issue 11).
  * Thin: the schemas check the input, the policy decides from `access`, AccountsHandlers calls
- * the identity services. Those services append to the audit log inside their own transactions,
- * so these routes carry no `audit` name of their own (one entry per change, not two).
+ * the identity services. Those services also append to the audit log inside their own
+ * transactions (login attempts too, refused ones included); the `audit` names here are the route
+ * table's, as for every change.
  */
 import { z } from 'zod';
 import type { AccessChecker, AccessRequest } from '../../engine/policy';
@@ -58,6 +59,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Route[] {
     }),
     defineRoute({
       method: 'post', path: '/logout', tag: 'account', summary: 'Revoke the token of this request',
+      audit: 'session.logout',
       access: () => ({ action: 'account' }),
       handler: async ({ principal }) => { await handlers.logout(principal); },
     }),
@@ -75,12 +77,14 @@ export function accountRoutes(deps: AccountRoutesDeps): Route[] {
       method: 'post', path: '/users', tag: 'users', summary: 'Create a user and their personal team; without a password, a one-time one is returned once',
       body: CreateUserBody, response: CreatedUserSchema, status: 201,
       errors: ['user_exists', 'invalid_user_name', 'invalid_email', 'invalid_password'],
+      audit: 'user.create',
       access: () => ({ action: 'platform:admin' }),
       handler: ({ principal, body }) => handlers.createUser(principal, body),
     }),
     defineRoute({
       method: 'patch', path: '/users/:name', tag: 'users', summary: 'Disable (or enable) a user: their tokens and keys stop at once',
       params: UserParams, body: UpdateUserBody, response: UserSchema, errors: ['user_not_found'],
+      audit: 'user.update',
       access: () => ({ action: 'platform:admin' }),
       handler: ({ principal, params, body }) => handlers.updateUser(principal, params.name, body),
     }),
@@ -92,12 +96,14 @@ export function accountRoutes(deps: AccountRoutesDeps): Route[] {
     defineRoute({
       method: 'post', path: '/tokens', tag: 'account', summary: 'Create an API token; its secret is in this answer only',
       body: CreateTokenBody, response: CreatedTokenSchema, status: 201, errors: ['invalid_token_request'],
+      audit: 'token.create',
       access: () => ({ action: 'account:credentials' }),
       handler: ({ principal, body }) => handlers.createToken(principal, body),
     }),
     defineRoute({
       method: 'delete', path: '/tokens/:id', tag: 'account', summary: 'Revoke one of your tokens',
       params: TokenParams, response: TokenSchema, errors: ['token_not_found'],
+      audit: 'token.revoke',
       access: () => ({ action: 'account:credentials' }),
       handler: ({ principal, params }) => handlers.revokeToken(principal, params.id),
     }),
@@ -110,6 +116,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Route[] {
       method: 'post', path: '/teams', tag: 'teams', summary: 'Create a team; you become its admin',
       body: CreateTeamBody, response: TeamSchema, status: 201, errors: ['team_exists', 'invalid_team_name'],
       // Creating a team is an account change a read or deploy token must not make.
+      audit: 'team.create',
       access: () => ({ action: 'account:credentials' }),
       handler: ({ principal, body }) => handlers.createTeam(principal, body),
     }),
@@ -122,18 +129,21 @@ export function accountRoutes(deps: AccountRoutesDeps): Route[] {
     defineRoute({
       method: 'post', path: '/teams/:team/members', tag: 'teams', summary: 'Add a member with a role',
       params: TeamParams, body: AddMemberBody, response: MemberSchema, status: 201, errors: ['user_not_found', 'member_exists'],
+      audit: 'member.add',
       access: ({ params }) => ({ action: 'team:manage', team: params.team }),
       handler: ({ principal, params, body }) => handlers.addMember(principal, params.team, body),
     }),
     defineRoute({
       method: 'patch', path: '/teams/:team/members/:user', tag: 'teams', summary: 'Change a member\'s role',
       params: MemberParams, body: SetMemberBody, response: MemberSchema, errors: ['user_not_found', 'member_not_found', 'last_team_admin'],
+      audit: 'member.set',
       access: ({ params }) => ({ action: 'team:manage', team: params.team }),
       handler: ({ principal, params, body }) => handlers.setMember(principal, params.team, params.user, body),
     }),
     defineRoute({
       method: 'delete', path: '/teams/:team/members/:user', tag: 'teams', summary: 'Remove a member',
       params: MemberParams, errors: ['user_not_found', 'member_not_found', 'last_team_admin'],
+      audit: 'member.remove',
       access: ({ params }) => ({ action: 'team:manage', team: params.team }),
       handler: async ({ principal, params }) => { await handlers.removeMember(principal, params.team, params.user); },
     }),
@@ -146,18 +156,21 @@ export function accountRoutes(deps: AccountRoutesDeps): Route[] {
     defineRoute({
       method: 'post', path: '/apps/:app/access', tag: 'teams', summary: 'Give a user outside the team permissions on the app',
       params: AppParams, body: AddAccessBody, response: AccessEntrySchema, status: 201, errors: ['user_not_found', 'invalid_permissions'],
+      audit: 'access.add',
       access: ({ params }) => ({ action: 'app:manage', app: params.app }),
       handler: ({ principal, params, body }) => handlers.addAccess(principal, params.app, body),
     }),
     defineRoute({
       method: 'delete', path: '/apps/:app/access/:user', tag: 'teams', summary: 'Remove a collaborator',
       params: AccessParams, errors: ['collaborator_not_found'],
+      audit: 'access.remove',
       access: ({ params }) => ({ action: 'app:manage', app: params.app }),
       handler: async ({ principal, params }) => { await handlers.removeAccess(principal, params.app, params.user); },
     }),
     defineRoute({
       method: 'post', path: '/apps/:app/transfer', tag: 'teams', summary: 'Move the app to another team (admin of both teams)',
       params: AppParams, body: TransferBody, response: TransferResultSchema, errors: ['team_not_found'],
+      audit: 'app.transfer',
       access: ({ params }) => ({ action: 'app:manage', app: params.app }),
       handler: async ({ principal, params, body }) => {
         // Manage on the app is not enough: the app leaves its team (admin of it) for another (admin of it too).
