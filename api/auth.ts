@@ -9,14 +9,12 @@ export function bearerToken(header: string | undefined): string | null {
   return /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() || null;
 }
 
-/**
- * Identifies the caller by its API token: null without one (401). A bad token is a 401 from
- * IdentityService.authenticate saying which (unknown, revoked, expired, disabled user).
- */
+/** Identifies the caller by its API token: null without one (401), a clear 401 for a bad one. */
 export function tokenAuthenticator(identity: Pick<IdentityService, 'authenticate'>): Authenticator {
   return async (req: Request, address: string): Promise<Principal | null> => {
     const token = bearerToken(req.header('authorization'));
     if (!token) return null;
+    // A principal read fresh from the store, or a 401 saying what to do (unknown, revoked or expired token, disabled user).
     return identity.authenticate(token, address);
   };
 }

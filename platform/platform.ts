@@ -165,6 +165,9 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
     accounts: { teams: accounts.teams, appAccess: accounts.appAccess, audit: accounts.audit },
+    // The policy with its facts, and the audit log (engine/access.ts, engine/audit.ts).
+    access: accounts.access,
+    audit: async (record) => { await accounts.audit.recordChange(record); },
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
     domains,
