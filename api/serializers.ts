@@ -23,6 +23,7 @@ export function releaseJson(release: Release, currentVersion: number | null, com
     commit,
     failureReason: release.failureReason,
     createdAt: release.createdAt.toISOString(),
+    createdBy: release.createdBy ?? null,
   };
 }
 
@@ -60,6 +61,7 @@ export function buildJson(build: Build) {
     sourceImage: build.sourceImage ?? null,
     buildpacks: build.buildpacks ?? [],
     createdAt: build.createdAt.toISOString(),
+    createdBy: build.createdBy ?? null,
   };
 }
 

@@ -29,6 +29,8 @@ import { statusRoutes } from './routes/status';
 import { releaseRoutes } from './routes/releases';
 import { runRoutes, type RunRoutesDeps } from './routes/run';
 import { registryRoutes, type RegistryRoutesDeps } from './routes/registry';
+import { accountRoutes } from './routes/accounts';
+import type { AccountsDeps } from './accounts-handlers';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -55,6 +57,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   access?: AccessChecker;
   /** Appends changes to the audit log. */
   audit?: (record: AuditRecord) => Promise<void>;
+  /** Sign-in, users, tokens, teams, members, app access, transfers, the audit log (api/routes/accounts.ts). */
+  accounts?: Pick<AccountsDeps, 'teams' | 'appAccess' | 'audit'>;
 }
 
 /** Every route of the API, declared once (api/route-table.ts). */
@@ -80,6 +84,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(deps.registry ? registryRoutes(deps.registry) : []),
     ...(deps.maintenance ? maintenanceRoutes(deps.maintenance) : []),
     ...(deps.status ? statusRoutes(deps.status) : []),
+    ...(deps.accounts ? accountRoutes({ ...deps.accounts, identity: deps.identity, apps: deps.apps, access: deps.access ?? adminsOnly }) : []),
   ];
   routes.push(defineRoute({
     method: 'get', path: '/openapi.json', tag: 'platform', summary: 'This API described in OpenAPI 3.1', access: 'public',

@@ -15,7 +15,8 @@ export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
 export interface ApiClientOptions {
   /** e.g. http://127.0.0.1:5080 — the client adds /api/v1. */
   apiUrl: string;
-  token: string;
+  /** null: no Authorization header (`login`). */
+  token: string | null;
   /** Per-request time limit. */
   timeoutMs?: number;
   fetch?: FetchLike;
@@ -72,7 +73,7 @@ function innermostMessage(error: unknown): string {
 
 export class ApiClient {
   readonly apiUrl: string;
-  private readonly token: string;
+  private readonly token: string | null;
   private readonly timeoutMs: number;
   private readonly fetchImpl: FetchLike;
 
@@ -91,8 +92,9 @@ export class ApiClient {
     return this.request<App[]>('GET', '/apps');
   }
 
-  createApp(name: string): Promise<App> {
-    return this.request<App>('POST', '/apps', { name });
+  /** In `team`, else in the caller's personal team. */
+  createApp(name: string, team?: string): Promise<App> {
+    return this.request<App>('POST', '/apps', team === undefined ? { name } : { name, team });
   }
 
   getApp(name: string): Promise<AppInfo> {
@@ -268,12 +270,43 @@ export class ApiClient {
     return this.request<ImageDeploy>('POST', `/apps/${encodeURIComponent(app)}/builds`, { image }, DEPLOY_TIMEOUT_MS);
   }
 
+  /** One call of the API by method and path (after /api/v1): for the command modules' own typed wrappers. */
+  call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.request<T>(method, path, body);
+  }
+
+  /**
+   * Opens a streaming GET (Server-Sent Events) without a time limit: the caller reads the body
+   * and aborts with `signal`. An API error becomes a CliError as for any other call.
+   */
+  async openStream(path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.apiUrl}/api/v1${path}`, { method: 'GET', headers: { ...this.headers('text/event-stream'), ...headers }, signal });
+    } catch (error) {
+      throw this.networkError(error);
+    }
+    if (!response.ok) {
+      let text = '';
+      try {
+        text = await response.text();
+      } catch {
+        // The status alone is described below.
+      }
+      throw this.httpError('GET', path, response, text);
+    }
+    return response;
+  }
+
+  private headers(accept: string): Record<string, string> {
+    const headers: Record<string, string> = { accept };
+    if (this.token !== null) headers.authorization = `Bearer ${this.token}`;
+    return headers;
+  }
+
   private async request<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     const url = `${this.apiUrl}/api/v1${path}`;
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      authorization: `Bearer ${this.token}`,
-    };
+    const headers = this.headers('application/json');
     if (body !== undefined) headers['content-type'] = 'application/json';
 
     let response: Response;

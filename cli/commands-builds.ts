@@ -25,9 +25,9 @@ export function buildsTable(app: string, builds: readonly Build[], opts: format.
   if (builds.length === 0) return `${app} has no builds yet. Deploy with: git push slipway HEAD:main`;
   const rows = builds.map((build) => [
     build.id, format.releaseStatus(build.status, opts.color), format.shortCommit(build.commit), builtWith(build),
-    duration(build.durationMs), format.relativeTime(build.createdAt, opts.now),
+    build.createdBy ?? '', duration(build.durationMs), format.relativeTime(build.createdAt, opts.now),
   ]);
-  return format.table(['Id', 'Status', 'Commit', 'Built with', 'Took', 'Created'], rows, opts.color);
+  return format.table(['Id', 'Status', 'Commit', 'Built with', 'By', 'Took', 'Created'], rows, opts.color);
 }
 
 export function buildInfo(app: string, build: Build, opts: format.FormatOptions): string {
@@ -38,6 +38,7 @@ export function buildInfo(app: string, build: Build, opts: format.FormatOptions)
     `Status:        ${format.releaseStatus(build.status, opts.color)}`,
     `Commit:        ${build.commit || '(none: an image deploy)'}`,
     `Built with:    ${builtWith(build) || '-'}`,
+    `By:            ${build.createdBy ?? '-'}`,
     `Image:         ${build.image ?? '-'}${build.digest ? ` @ ${build.digest}` : ''}`,
     `Image size:    ${typeof build.imageSize === 'number' ? humanBytes(build.imageSize) : '-'}`,
     `Took:          ${duration(build.durationMs) || '-'}`,

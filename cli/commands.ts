@@ -35,21 +35,25 @@ function options(ctx: CommandContext): format.FormatOptions {
 /** Tries this many random names before giving up (each taken name is a 409 app_exists). */
 const RANDOM_NAME_ATTEMPTS = 5;
 
-async function createWithRandomName(ctx: CommandContext): Promise<App> {
+async function createWithRandomName(ctx: CommandContext, team: string | undefined): Promise<App> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await ctx.client().createApp(ctx.randomName?.() ?? randomAppName());
+      return await ctx.client().createApp(ctx.randomName?.() ?? randomAppName(), team);
     } catch (error) {
       if (!(error instanceof CliError && error.code === 'app_exists') || attempt >= RANDOM_NAME_ATTEMPTS) throw error;
     }
   }
 }
 
-/** With a name, that app; without one, a readable random name (Heroku's `adjective-noun-1234`). */
-export async function appsCreate(ctx: CommandContext, name: string | undefined): Promise<void> {
-  const app = name === undefined ? await createWithRandomName(ctx) : await ctx.client().createApp(name);
+/**
+ * With a name, that app; without one, a readable random name (Heroku's `adjective-noun-1234`).
+ * In `team`, else in the caller's personal team (the API decides).
+ */
+export async function appsCreate(ctx: CommandContext, name: string | undefined, team?: string): Promise<void> {
+  const app = name === undefined ? await createWithRandomName(ctx, team) : await ctx.client().createApp(name, team);
   const c = format.colors(ctx.color);
-  ctx.out(`Creating ${c.bold(app.name)}... ${c.green('done')}`);
+  const where = team === undefined ? '' : ` in team ${app.team ?? team}`;
+  ctx.out(`Creating ${c.bold(app.name)}${where}... ${c.green('done')}`);
   ctx.out(`${app.url} | ${app.gitUrl}`);
   ctx.out(`Next: slipway git:remote ${app.name}, then git push slipway HEAD:main`);
 }

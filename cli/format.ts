@@ -182,11 +182,12 @@ export function releasesTable(app: string, releases: readonly Release[], options
       version,
       releaseStatus(release.status, options.color),
       description,
+      release.createdBy ?? '',
       shortCommit(release.commit),
       relativeTime(release.createdAt, options.now),
     ];
   });
-  return table(['Version', 'Status', 'Description', 'Commit', 'Created'], rows, options.color);
+  return table(['Version', 'Status', 'Description', 'By', 'Commit', 'Created'], rows, options.color);
 }
 
 export function keysTable(keys: readonly Key[], options: FormatOptions): string {

@@ -23,12 +23,18 @@ import { configEdit, editorCommand } from './config-edit';
 import { appsRename } from './commands-rename';
 import { colorEnabled, errorLine, type Env } from './format';
 import { resolveSettings } from './settings';
+import type { AccountContext } from './commands-auth';
+import * as teamCommands from './commands-teams';
+import { terminalPrompter, type TerminalInput } from './prompt';
+import { registerAccountCommands } from './register-accounts';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: Env;
   cwd: string;
+  /** For `login`'s questions and `--password-stdin`; default: process.stdin. */
+  stdin?: TerminalInput;
 }
 
 function packageVersion(): string {
@@ -45,7 +51,7 @@ function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 }
 
-export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
+export function buildProgram(ctx: AccountContext, io: CliIo): Command {
   const errColor = colorEnabled(io.stderr, io.env);
   const program = new Command();
   program
@@ -115,8 +121,9 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
     .command('apps:create')
     .description('create an app (without a name: a random one, like autumn-river-4821)')
     .argument('[name]', 'lowercase letters, digits and dashes; a letter first, not a dash last; 30 characters at most')
-    .addHelpText('after', examples('slipway apps:create my-app', 'slipway apps:create'))
-    .action((name: string | undefined) => commands.appsCreate(ctx, name));
+    .option('-t, --team <team>', 'the team that owns it (default: your personal team)')
+    .addHelpText('after', examples('slipway apps:create my-app', 'slipway apps:create', 'slipway apps:create my-app --team acme'))
+    .action((name: string | undefined, opts: { team?: string }) => commands.appsCreate(ctx, name, opts.team));
 
   program
     .command('open')
@@ -181,10 +188,11 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
 
   program
     .command('apps')
-    .description('list apps')
+    .description('list the apps you may see, with their team')
+    .option('-t, --team <team>', "only this team's apps")
     .option('--json', 'print JSON')
-    .addHelpText('after', examples('slipway apps', 'slipway apps --json'))
-    .action((opts: commands.JsonOption) => commands.appsList(ctx, opts));
+    .addHelpText('after', examples('slipway apps', 'slipway apps --team acme', 'slipway apps --json'))
+    .action((opts: commands.JsonOption & { team?: string }) => teamCommands.appsList(ctx, opts));
 
   program
     .command('apps:info')
@@ -363,6 +371,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
     .action((name: string, hostname: string | undefined) => domainCommands.certsRemove(ctx, name, hostname));
 
   registerBuildpackCommands(program, ctx);
+  registerAccountCommands(program, ctx);
 
   // `run APP CMD…` passes CMD's own options through, so program options go before the command name.
   program.enablePositionalOptions();
@@ -406,7 +415,7 @@ export async function runCli(
   io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() },
 ): Promise<number> {
   let client: ApiClient | null = null;
-  const ctx: commands.CommandContext = {
+  const ctx: AccountContext = {
     client() {
       if (client === null) {
         const settings = resolveSettings({ env: io.env });
@@ -421,11 +430,26 @@ export async function runCli(
     now: () => new Date(),
     cwd: io.cwd,
     homeDir: os.homedir(),
+    env: io.env,
+    prompt: terminalPrompter(io.stdin ?? process.stdin, io.stderr),
+    makeClient: (apiUrl, token) => new ApiClient({ apiUrl, token }),
+    warn: (text) => {
+      io.stderr.write(`${text}\n`);
+    },
+    sleep: (ms, signal) => new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    }),
   };
 
+  return runProgram(ctx, io, argv, appSource(io));
+}
+
+/** Parses argv and runs the command with `ctx`; errors become one line on stderr. Resolves to the exit code. */
+export async function runProgram(ctx: AccountContext, io: CliIo, argv: readonly string[], apps: AppSource): Promise<number> {
   const program = buildProgram(ctx, io);
   try {
-    await program.parseAsync(await placeAppInArgv(program, argv, appSource(io)));
+    await program.parseAsync(await placeAppInArgv(program, argv, apps));
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode; // commander has printed it

@@ -177,6 +177,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     authenticate,
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
+    accounts: { teams: accounts.teams, appAccess: accounts.appAccess, audit: accounts.audit },
     // The policy with its facts, and the audit log (engine/access.ts, engine/audit.ts).
     access: accounts.access,
     audit: async (record) => { await accounts.audit.recordChange(record); },

@@ -10,6 +10,8 @@ export const AppSchema = z.object({
   gitUrl: z.string(),
   createdAt: Timestamp,
   currentRelease: z.number().int().nullable(),
+  /** The team that owns the app. */
+  team: z.string().optional(),
 });
 export type App = z.infer<typeof AppSchema>;
 
@@ -25,6 +27,8 @@ export const ReleaseSchema = z.object({
   commit: z.string().nullable(),
   failureReason: z.string().nullable(),
   createdAt: Timestamp,
+  /** The user whose push, config change or rollback made it; null when the platform did. */
+  createdBy: z.string().nullable().optional(),
 });
 export type Release = z.infer<typeof ReleaseSchema>;
 
@@ -82,6 +86,8 @@ export const BuildSchema = z.object({
   sourceImage: z.string().nullable().optional(),
   buildpacks: z.array(z.string()).optional(),
   createdAt: Timestamp,
+  /** The user who pushed or deployed it; null when the platform did. */
+  createdBy: z.string().nullable().optional(),
 });
 export type Build = z.infer<typeof BuildSchema>;
 

@@ -20,18 +20,21 @@ const fullDeps = () => apiDeps({
   buildpacks: { buildpacks: untouchable, buildCaches: untouchable, appExists: untouchable, imageDeploys: untouchable } as never,
   domains: untouchable as never, registry: untouchable as never, maintenance: untouchable as never,
   killer: untouchable as never, status: untouchable as never,
+  accounts: { teams: untouchable, appAccess: untouchable, audit: untouchable } as never,
 });
 
 /** A concrete URL for a route: parameters filled with plausible values. */
 function concretePath(route: Route): string {
-  return route.path.replace(/:([a-z]+)/gi, (_m, name: string) => (name === 'app' ? 'shop' : name === 'version' ? '3' : name === 'index' ? '1' : 'x'));
+  return route.path.replace(/:([a-z]+)/gi, (_m, name: string) => (name === 'app' ? 'shop' : name === 'version' ? '3' : name === 'index' || name === 'id' ? '1' : 'x'));
 }
 
 /** A body each route accepts, so refusals come from the policy and not from validation. */
 function plausibleBody(route: Route): unknown {
   if (!route.body) return undefined;
   for (const candidate of [{}, { name: 'shop' }, { hostname: 'www.example.com' }, { maintenance: true }, { redirectHttps: true },
-    { instance: 'web.1' }, { publicKey: 'ssh-ed25519 AAAA' }, { certificate: 'x', privateKey: 'y' }]) {
+    { instance: 'web.1' }, { publicKey: 'ssh-ed25519 AAAA' }, { certificate: 'x', privateKey: 'y' },
+    { name: 'alice', email: 'alice@example.com' }, { disabled: true }, { user: 'bob', role: 'member' }, { role: 'viewer' },
+    { user: 'bob', permissions: ['view'] }, { team: 'acme' }]) {
     if (route.body.safeParse(candidate).success) return candidate;
   }
   throw new Error(`no plausible body for ${route.method} ${route.path}`);
@@ -44,7 +47,7 @@ describe('api/route-table (every route, from the table)', function () {
 
   it('declares an access rule naming a policy action for every route but the public ones', () => {
     const publicRoutes = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.path}`);
-    expect(publicRoutes).to.have.members(['get /health', 'get /openapi.json']);
+    expect(publicRoutes).to.have.members(['get /health', 'get /openapi.json', 'post /login']);
     for (const route of routes) {
       if (route.access === 'public') continue;
       const asked = route.access({ params: { app: 'shop', team: 't' }, query: {}, body: {} }) as AccessRequest;
@@ -79,7 +82,9 @@ describe('api/route-table (every route, from the table)', function () {
     expect(missing).to.deep.equal([]);
   });
 
-  describe('over HTTP', () => {
+  describe('over HTTP', function () {
+    // One request per route and credential: seconds on a shared machine.
+    this.timeout(30_000);
     let api: Awaited<ReturnType<typeof startApi>>;
     const refusals: AccessRequest[] = [];
     before(async () => {

@@ -318,6 +318,7 @@ describe('slipway CLI (child process)', function () {
           commit: '9f8e7d6c5b4a',
           failureReason: 'web crashed on boot',
           createdAt: new Date(Date.now() - 3 * 60_000 - 5_000).toISOString(),
+          createdBy: 'alice',
         },
         {
           version: 1,
@@ -351,11 +352,11 @@ describe('slipway CLI (child process)', function () {
 
     it('prints tables without colour when stdout is not a TTY', async () => {
       const apps = await run(['apps'], { env: env({ NO_COLOR: undefined }) });
-      expect(apps.stdout).to.match(/│ shop\s+│ v2\s+│ http:\/\/shop\.slipway\.test\s+│/);
+      expect(apps.stdout).to.match(/│ shop\s+│ admin │ v2\s+│ http:\/\/shop\.slipway\.test\s+│/);
       expect(apps.stdout).not.to.include('\u001b[');
 
       const releases = await run(['releases', 'shop']);
-      expect(releases.stdout).to.match(/│ v2\s+│ failed\s+│ Deploy 9f8e7d6\s+│ 9f8e7d6 │ 3 minutes ago │/);
+      expect(releases.stdout).to.match(/│ v2\s+│ failed\s+│ Deploy 9f8e7d6\s+│ alice │ 9f8e7d6 │ 3 minutes ago │/);
       expect(releases.stdout).to.include('failed: web crashed on boot');
       expect(releases.stdout).to.match(/│ v1 \(current\) │ succeeded │/);
     });

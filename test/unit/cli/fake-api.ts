@@ -4,13 +4,16 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AccessEntry } from '../../../cli/accounts-types';
 import type { App, AppInfo, Build, ConfigVars, Info, Key, PlatformStatusView, Release } from '../../../cli/api-types';
+import { createFakeAccounts, handleAccounts, type FakeAccounts } from './fake-accounts';
 
 export interface RecordedRequest {
   method: string;
   url: string;
   authorization: string | undefined;
   contentType: string | undefined;
+  lastEventId: string | undefined;
   body: unknown;
 }
 
@@ -29,6 +32,8 @@ export interface FakeApi {
   maintenance: Set<string>;
   configs: Map<string, ConfigVars>;
   status: PlatformStatusView;
+  /** Users, tokens, teams, access and the audit log (fake-accounts.ts). */
+  accounts: FakeAccounts;
   close(): Promise<void>;
 }
 
@@ -48,7 +53,7 @@ function fail(res: http.ServerResponse, status: number, code: string, message: s
 }
 
 function summary(app: AppInfo): App {
-  return { name: app.name, url: app.url, gitUrl: app.gitUrl, createdAt: app.createdAt, currentRelease: app.currentRelease };
+  return { name: app.name, url: app.url, gitUrl: app.gitUrl, createdAt: app.createdAt, currentRelease: app.currentRelease, team: app.team ?? 'admin' };
 }
 
 export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
@@ -63,6 +68,7 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
     configs: new Map<string, ConfigVars>(),
     status: { ok: true, components: [{ component: 'api', ok: true, detail: 'answering' }] } as PlatformStatusView,
     info: { domain: 'slipway.test', sshHost: 'git.slipway.test', sshPort: 2222, version: '0.1.0' } satisfies Info,
+    accounts: createFakeAccounts(token),
   };
   let nextKey = 1;
 
@@ -86,15 +92,22 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
         url: `${url.pathname}${url.search}`,
         authorization: req.headers.authorization,
         contentType: req.headers['content-type'],
+        lastEventId: req.headers['last-event-id'] as string | undefined,
         body,
       });
 
       if (!url.pathname.startsWith('/api/v1/')) return fail(res, 404, 'not_found', 'Not found.');
-      if (req.headers.authorization !== `Bearer ${token}`) {
-        return fail(res, 401, 'unauthorized', 'The API token is missing or wrong.');
-      }
       const parts = url.pathname.slice('/api/v1/'.length).split('/').map(decodeURIComponent);
       const route = `${method} /${parts.map((p, i) => (i % 2 === 1 ? ':' : p)).join('/')}`;
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const user = bearer === undefined ? null : (state.accounts.sessions.get(bearer) ?? null);
+      const reply = (status: number, replyBody?: unknown) => send(res, status, replyBody);
+      const refuse = (status: number, code: string, message: string) => fail(res, status, code, message);
+      if (route === 'POST /login' && handleAccounts(state.accounts, route, parts, url, body, user, req, res, reply, refuse)) return;
+      if (user === null) {
+        return fail(res, 401, 'unauthorized', 'The API token is missing or wrong.');
+      }
+      if (handleAccounts(state.accounts, route, parts, url, body, user, req, res, reply, refuse)) return;
       const appName = parts[1];
       const app = appName === undefined ? undefined : state.apps.get(appName);
       const noApp = () => fail(res, 404, 'app_not_found', `Couldn't find that app: ${appName}.`);
@@ -102,10 +115,36 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
       switch (route) {
         case 'GET /info':
           return send(res, 200, state.info);
-        case 'GET /apps':
-          return send(res, 200, [...state.apps.values()].map(summary));
+        case 'GET /apps': {
+          const team = url.searchParams.get('team');
+          return send(res, 200, [...state.apps.values()].map(summary).filter((a) => team === null || a.team === team));
+        }
+        case 'POST /apps/:/transfer': {
+          if (!app) return noApp();
+          const team = (body as { team?: unknown } | undefined)?.team;
+          if (typeof team !== 'string' || !state.accounts.teams.has(team)) return fail(res, 404, 'team_not_found', `There is no team ${String(team)}.`);
+          app.team = team;
+          return send(res, 200, { app: appName, team });
+        }
+        case 'GET /apps/:/access':
+          return app ? send(res, 200, { app: appName, team: app.team ?? 'admin', entries: state.accounts.access.get(appName) ?? [] }) : noApp();
+        case 'POST /apps/:/access': {
+          if (!app) return noApp();
+          const { user: who, permissions } = (body ?? {}) as { user?: string; permissions?: AccessEntry['permissions'] };
+          const entry: AccessEntry = { user: String(who), via: 'collaborator', role: null, permissions: permissions ?? [] };
+          state.accounts.access.set(appName, [...(state.accounts.access.get(appName) ?? []), entry]);
+          return send(res, 201, entry);
+        }
+        case 'DELETE /apps/:/access/:': {
+          if (!app) return noApp();
+          const entries = state.accounts.access.get(appName) ?? [];
+          if (!entries.some((e) => e.user === parts[3])) return fail(res, 404, 'collaborator_not_found', `${parts[3]} is not a collaborator on ${appName}.`);
+          state.accounts.access.set(appName, entries.filter((e) => e.user !== parts[3]));
+          return send(res, 204);
+        }
         case 'POST /apps': {
           const name = (body as { name?: unknown } | undefined)?.name;
+          const team = (body as { team?: unknown } | undefined)?.team;
           if (typeof name !== 'string') return fail(res, 400, 'invalid_request', 'name is required.');
           if (state.apps.has(name)) return fail(res, 409, 'app_exists', `The app ${name} already exists: pick another name.`);
           const created: AppInfo = {
@@ -117,6 +156,7 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
             formation: [],
             instances: [],
             release: null,
+            team: typeof team === 'string' ? team : 'admin',
           };
           state.apps.set(name, created);
           return send(res, 201, summary(created));
@@ -225,10 +265,12 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
     buildOutput: state.buildOutput,
     maintenance: state.maintenance,
     configs: state.configs,
+    accounts: state.accounts,
     get status() { return state.status; },
     set status(value: PlatformStatusView) { state.status = value; },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const stream of state.accounts.streams) stream.destroy();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),

@@ -113,14 +113,14 @@ describe('cli/format', () => {
         failureReason: 'web did not answer HTTP on $PORT within 60s',
         createdAt: ago(2 * 3600_000),
       }),
-      release({ version: 1, current: true, createdAt: ago(3 * 60_000 + 5_000) }),
+      release({ version: 1, current: true, createdAt: ago(3 * 60_000 + 5_000), createdBy: 'alice' }),
     ];
 
-    it('shows vN, status, description, short commit and relative time', () => {
+    it('shows vN, status, description, who made it, short commit and relative time', () => {
       const text = releasesTable('shop', releases, plain);
-      expect(text).to.match(/Version\s+│ Status\s+│ Description\s+│ Commit\s+│ Created/);
-      expect(text).to.match(/│ v1 \(current\) │ succeeded │ Deploy 1a2b3c4\s+│ 1a2b3c4 │ 3 minutes ago\s+│/);
-      expect(text).to.match(/│ v3\s+│ pending\s+│ Deploy 9f8e7d6\s+│ 9f8e7d6 │ 30 seconds ago\s+│/);
+      expect(text).to.match(/Version\s+│ Status\s+│ Description\s+│ By\s+│ Commit\s+│ Created/);
+      expect(text).to.match(/│ v1 \(current\) │ succeeded │ Deploy 1a2b3c4\s+│ alice │ 1a2b3c4 │ 3 minutes ago\s+│/);
+      expect(text).to.match(/│ v3\s+│ pending\s+│ Deploy 9f8e7d6\s+│\s+│ 9f8e7d6 │ 30 seconds ago\s+│/);
       expect(text).not.to.include('1a2b3c4d');
     });
 

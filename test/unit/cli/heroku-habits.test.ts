@@ -102,7 +102,7 @@ describe('slipway CLI: Heroku habits (in-process, fake API)', function () {
     it('builds lists them newest first, with status, commit, buildpacks and duration', async () => {
       const result = await slipway(['builds', '-a', 'shop']);
       expect(result.code, result.stderr).to.equal(0);
-      expect(result.stdout).to.match(/Id\W+Status\W+Commit\W+Built with\W+Took\W+Created/);
+      expect(result.stdout).to.match(/Id\W+Status\W+Commit\W+Built with\W+By\W+Took\W+Created/);
       expect(result.stdout.indexOf('mip3x1k2-a1b2c3')).to.be.lessThan(result.stdout.indexOf('mip2aaaa-000001'));
       expect(result.stdout).to.include('nodejs').and.include('42s').and.include('failed');
     });
