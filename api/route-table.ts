@@ -35,7 +35,7 @@ export interface RouteContext<P, Q, B> extends RouteInput<P, Q, B> {
 }
 
 /** `public`: anyone, no credentials (login, health). Otherwise a function of the validated input. */
-export type RouteAccess<P, Q, B> = 'public' | ((input: RouteInput<P, Q, B>) => AccessRequest);
+export type RouteAccess<P, Q, B> = 'public' | ((input: RouteInput<P, Q, B>, principal: Principal) => AccessRequest);
 
 type Schema = z.ZodType;
 type Out<S> = S extends Schema ? z.output<S> : undefined;
@@ -59,6 +59,11 @@ export interface RouteSpec<P extends Schema | undefined, Q extends Schema | unde
   access: RouteAccess<Out<P>, Out<Q>, Out<B>>;
   /** The audit log's name for the change this route makes (`config.set`); absent for reads. */
   audit?: string;
+  /**
+   * `service`: the service behind the route writes the audit entry itself, in the change's own
+   * transaction (accounts, keys); the route table then records nothing, so each action appears once.
+   */
+  auditedBy?: 'service';
   /** Error codes this route answers beyond the ones every route may (documented in the spec). */
   errors?: readonly ErrorCode[];
   handler(ctx: RouteContext<Out<P>, Out<Q>, Out<B>>): Promise<R extends Schema ? z.input<R> : void> | (R extends Schema ? z.input<R> : void);
@@ -76,8 +81,9 @@ export interface Route {
   response?: Schema;
   status?: number;
   produces?: string;
-  access: 'public' | ((input: RouteInput) => AccessRequest);
+  access: 'public' | ((input: RouteInput, principal: Principal) => AccessRequest);
   audit?: string;
+  auditedBy?: 'service';
   errors?: readonly ErrorCode[];
   handler(ctx: RouteContext<unknown, unknown, unknown>): unknown;
 }
@@ -145,12 +151,12 @@ export function mountRoutes(router: Router, routes: readonly Route[], deps: Rout
         query: parsePart(route.query, req.query, 'query'),
         body: parsePart(route.body, req.body, 'body'),
       };
-      const access = route.access === 'public' ? null : route.access(input);
+      const access = route.access === 'public' || !principal ? null : route.access(input, principal);
       if (access && principal) await deps.access.check({ ...principal, ...(principal.kind === 'user' ? { address } : {}) } as Principal, access);
 
       const caller = principal ?? ANONYMOUS;
       const record = async (result: 'ok' | 'failed', detail?: Record<string, unknown>) => {
-        if (!route.audit || !deps.audit) return;
+        if (!route.audit || route.auditedBy === 'service' || !deps.audit) return;
         await deps.audit({ principal: caller, address, action: route.audit, ...auditTarget(input, access), result, ...(detail ? { detail } : {}) });
       };
 

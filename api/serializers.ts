@@ -3,9 +3,10 @@ import type { AppAddresses, AppInfo } from '../engine/apps-service';
 import type { App, Build, Release, SshKey } from '../engine/model';
 import type { Instance } from '../engine/runtime-driver';
 
-export function appJson(app: App, addresses: AppAddresses) {
+export function appJson(app: App, addresses: AppAddresses, team?: string) {
   return {
     name: app.name,
+    ...(team ? { team } : {}),
     url: addresses.urlFor(app.name),
     gitUrl: addresses.gitUrlFor(app.name),
     createdAt: app.createdAt.toISOString(),

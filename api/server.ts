@@ -84,7 +84,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(deps.registry ? registryRoutes(deps.registry) : []),
     ...(deps.maintenance ? maintenanceRoutes(deps.maintenance) : []),
     ...(deps.status ? statusRoutes(deps.status) : []),
-    ...(deps.accounts ? accountRoutes({ ...deps.accounts, identity: deps.identity, apps: deps.apps, access: deps.access ?? adminsOnly }) : []),
+    ...(deps.accounts ? accountRoutes({ ...deps.accounts, identity: deps.identity, apps: deps.apps, access: deps.access ?? factlessAccess }) : []),
   ];
   routes.push(defineRoute({
     method: 'get', path: '/openapi.json', tag: 'platform', summary: 'This API described in OpenAPI 3.1', access: 'public',

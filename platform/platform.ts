@@ -49,6 +49,7 @@ import { HookServer } from '../builder/hook-server';
 import { PushHandler } from '../builder/push-handler';
 import { GitRepositories } from '../builder/repositories';
 import { SshGitServer } from '../builder/ssh-server';
+import { TeamsRepo } from '../engine/store/teams-repo';
 import { ERROR_CODES, isSlipwayError } from '../lib/errors';
 import { addressesFrom, localUrl } from './addresses';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
@@ -86,6 +87,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const releasesRepo = new ReleasesRepo(db);
   const accounts = createIdentityServices(db);
   const identity = accounts.identity;
+  const teamsRepo = new TeamsRepo(db);
   await ensureAdmin(config, identity);
 
   const driver = new DockerDriver(docker, platformId(config));
@@ -178,6 +180,11 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
     accounts: { teams: accounts.teams, appAccess: accounts.appAccess, audit: accounts.audit },
+    tenancy: {
+      visibleApps: (principal) => accounts.access.visibleApps(principal),
+      teamForNewApp: (principal, team) => accounts.teams.teamForNewApp(principal, team),
+      teamNames: async () => new Map((await teamsRepo.list(null)).map((team) => [team.id, team.name])),
+    },
     // The policy with its facts, and the audit log (engine/access.ts, engine/audit.ts).
     access: accounts.access,
     audit: async (record) => { await accounts.audit.recordChange(record); },

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import type { AppRenamer } from '../../engine/app-rename';
 import type { AppsService } from '../../engine/apps-service';
+import type { App } from '../../engine/model';
+import type { Principal } from '../../engine/policy';
 import type { BuildsRepo } from '../../engine/store/builds-repo';
 import type { ReleaseService } from '../../engine/release-service';
 import { defineRoute, type Route } from '../route-table';
@@ -16,25 +18,49 @@ export interface AppRoutesDeps {
   builds: BuildsRepo;
   /** `PATCH /apps/:app {"name": NEW}` (apps:rename). */
   renamer?: Pick<AppRenamer, 'rename'>;
+  /** Teams: which apps a caller sees, where a new app goes, and the teams' names. */
+  tenancy?: AppTenancy;
+}
+
+export interface AppTenancy {
+  /** The apps the principal may view (one query; everything for platform admins). */
+  visibleApps(principal: Principal): Promise<App[]>;
+  /** The team a new app goes to: the one named, or the caller's personal team. */
+  teamForNewApp(principal: Principal, team?: string | null): Promise<{ id: number; name: string }>;
+  /** Every team's name by id. */
+  teamNames(): Promise<Map<number, string>>;
 }
 
 const nameError = 'Give the app a name: {"name": "my-app"}';
 
-export function appRoutes({ apps, releases, builds, renamer }: AppRoutesDeps): Route[] {
+export function appRoutes({ apps, releases, builds, renamer, tenancy }: AppRoutesDeps): Route[] {
   const addresses = apps.addresses;
   const routes: Route[] = [
     defineRoute({
-      method: 'get', path: '/apps', tag: 'apps', summary: 'List the apps you can see',
+      method: 'get', path: '/apps', tag: 'apps', summary: 'List the apps you can see (?team=T: of one team)',
+      query: z.object({ team: z.string().max(64).optional() }),
       response: z.array(AppSchema),
       access: () => ({ action: 'account' }),
-      handler: async () => (await apps.list()).map((app) => appJson(app, addresses)),
+      handler: async ({ principal, query }) => {
+        if (!tenancy) return (await apps.list()).map((app) => appJson(app, addresses));
+        const [visible, names] = await Promise.all([tenancy.visibleApps(principal), tenancy.teamNames()]);
+        return visible
+          .map((app) => ({ app, team: app.teamId === undefined ? undefined : names.get(app.teamId) }))
+          .filter(({ team }) => query.team === undefined || team === query.team)
+          .map(({ app, team }) => appJson(app, addresses, team));
+      },
     }),
     defineRoute({
       method: 'post', path: '/apps', tag: 'apps', summary: 'Create an app',
-      body: z.object({ name: z.string(hint(nameError)) }, hint(nameError)),
-      response: AppSchema, status: 201, audit: 'app.create', errors: ['invalid_app_name', 'app_exists'],
-      access: () => ({ action: 'account' }),
-      handler: async ({ body }) => appJson(await apps.create(body.name), addresses),
+      body: z.object({ name: z.string(hint(nameError)), team: z.string().min(1).max(64).optional() }, hint(nameError)),
+      response: AppSchema, status: 201, audit: 'app.create', errors: ['invalid_app_name', 'app_exists', 'team_not_found'],
+      // A personal team has its user's name, so the policy can check it before anything is made.
+      access: ({ body }, principal) => ({ action: 'team:create-app', team: body.team ?? (principal.kind === 'user' ? principal.userName : '') }),
+      handler: async ({ body, principal }) => {
+        if (!tenancy) return appJson(await apps.create(body.name), addresses);
+        const team = await tenancy.teamForNewApp(principal, body.team ?? null);
+        return appJson(await apps.create(body.name, team.id), addresses, team.name);
+      },
     }),
     defineRoute({
       method: 'get', path: '/apps/:app', tag: 'apps', summary: 'An app with its formation, instances and current release',

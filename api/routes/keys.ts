@@ -26,22 +26,22 @@ export function keyRoutes(identity: IdentityService): Route[] {
     defineRoute({
       method: 'post', path: '/keys', tag: 'account', summary: 'Add an SSH key for git push and ssh run',
       body: z.object({ publicKey: z.string(hint(keyError)), name: z.string().max(200).optional() }, hint(keyError)),
-      response: KeySchema, status: 201, audit: 'key.add', errors: ['invalid_key', 'key_exists'],
+      response: KeySchema, status: 201, audit: 'key.add', auditedBy: 'service', errors: ['invalid_key', 'key_exists'],
       access: () => ({ action: 'account:credentials' }),
       handler: async ({ principal, body }) => {
         if (principal.kind !== 'user') throw new SlipwayError('forbidden', 'Only a user can own an SSH key.');
-        return keyJson(await identity.addKey({ id: principal.userId, name: principal.userName }, body.publicKey, body.name));
+        return keyJson(await identity.addKey({ id: principal.userId, name: principal.userName }, body.publicKey, body.name, principal));
       },
     }),
     defineRoute({
       method: 'delete', path: '/keys/:id', tag: 'account', summary: 'Remove one of your SSH keys (by id or fingerprint)',
-      params: z.object({ id: z.string().min(1).max(200) }), audit: 'key.remove', errors: ['key_not_found'],
+      params: z.object({ id: z.string().min(1).max(200) }), audit: 'key.remove', auditedBy: 'service', errors: ['key_not_found'],
       access: () => ({ action: 'account:credentials' }),
       handler: async ({ principal, params }) => {
         const key = (await identity.keys()).find((k) => String(k.id) === params.id || k.fingerprint === params.id);
         // Another user's key is "not found" too: its existence is not the caller's to know.
         if (!key || !sees(principal, key)) throw new SlipwayError('key_not_found', `No SSH key of yours matches "${params.id}". Run \`slipway keys\` to list them.`);
-        await identity.removeKey(String(key.id));
+        await identity.removeKey(String(key.id), principal);
       },
     }),
   ];

@@ -50,7 +50,7 @@ describe('api/route-table (every route, from the table)', function () {
     expect(publicRoutes).to.have.members(['get /health', 'get /openapi.json', 'post /login']);
     for (const route of routes) {
       if (route.access === 'public') continue;
-      const asked = route.access({ params: { app: 'shop', team: 't' }, query: {}, body: {} }) as AccessRequest;
+      const asked = route.access({ params: { app: 'shop', team: 't' }, query: {}, body: {} }, { kind: 'user', userId: 2, userName: 'ann', platformAdmin: false, scope: 'admin', via: 'token', credential: '1' }) as AccessRequest;
       expect(ACTIONS, `${route.method} ${route.path}`).to.include(asked.action);
       if (route.path.includes(':app')) expect(asked.app, `${route.method} ${route.path} names its app`).to.equal('shop');
     }
