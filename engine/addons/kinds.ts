@@ -22,10 +22,10 @@ export function isAddonPlan(value: unknown): value is AddonPlan {
 }
 
 /**
- * One set of credentials. PostgreSQL and MySQL: a login `user` with `password` on `database`.
- * Redis: only `password` counts (the URL authenticates Redis's default user); `user` and
- * `database` are kept as given. Rotation makes a new set with a new `user` so that the old and the
- * new work side by side until the old is revoked.
+ * One set of credentials: a login `user` with `password` on `database`. Redis has users too (ACL,
+ * Redis 6+; the URL carries the user, `redis://user:password@host:6379`), and ignores `database`.
+ * Rotation makes a new set with a new `user` (generateCredentials with the same database) so that
+ * the old and the new work side by side until the old is revoked, which also disconnects it.
  */
 export interface AddonCredentials {
   user: string;
@@ -149,7 +149,7 @@ export function connectionUrl(kind: AddonKind, endpoint: AddonEndpoint, credenti
     case 'mysql':
       return `mysql://${encodeURIComponent(credentials.user)}:${password}@${host}/${encodeURIComponent(credentials.database)}`;
     case 'redis':
-      return `redis://:${password}@${host}`;
+      return `redis://${encodeURIComponent(credentials.user)}:${password}@${host}`;
   }
 }
 
