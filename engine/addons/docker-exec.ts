@@ -117,7 +117,9 @@ export function dockerExec(docker: Docker): ExecFn {
         // Destroyed upstream (a broken gzip stream, say) without an error of its own: the command
         // must not wait for the rest of its stdin forever.
         input.once('close', () => { if (!ended) fail(new Error('the input stream closed before its end')); });
-        input.pipe(socket as NodeJS.WritableStream);
+        // It may have failed already, while the exec was being set up.
+        if (input.destroyed && !input.readableEnded) fail(input.errored ?? new Error('the input stream closed before its end'));
+        else input.pipe(socket as NodeJS.WritableStream);
       } else {
         // No stdin: close our side so the stream ends when the command does.
       }
