@@ -35,6 +35,7 @@ async function runClient(kind: AddonKind, network: string, cmd: string[]): Promi
     Image: `slipway/addon-${kind}:latest`,
     Cmd: cmd,
     User: 'nobody',
+    WorkingDir: '/tmp',
     HostConfig: { NetworkMode: network, AutoRemove: false },
     Labels: { [ADDON_LABELS.platform]: PLATFORM },
   });
@@ -92,12 +93,12 @@ const clients: Record<AddonKind, KindClient> = {
     probe: (address, c) => [...mariadb(address, c), '-e', 'SELECT 1'],
   },
   redis: {
-    write: (host, c, rows) => ['sh', '-c', 'for i in $(seq 1 "$1"); do echo "SET item:$$:$i v$i"; done | redis-cli --no-auth-warning -u "$0" >/dev/null',
+    write: (host, c, rows) => ['sh', '-c', `for i in $(seq 1 "$1"); do echo "SET item:${crypto.randomBytes(4).toString('hex')}:$i v$i"; done | redis-cli --no-auth-warning -u "$0" >/dev/null`,
       url('redis', host, c), String(rows)],
     count: (host, c) => ['redis-cli', '--no-auth-warning', '-u', url('redis', host, c), 'DBSIZE'],
     drop: (host, c) => ['sh', '-c', 'redis-cli --no-auth-warning -u "$0" --scan --pattern "item:*" | xargs redis-cli --no-auth-warning -u "$0" DEL',
       url('redis', host, c)],
-    bulk: (host, c) => ['sh', '-c', 'seq 1 200000 | awk \'{ printf "SET bulk:%d %064d%d\\n", $1, $1 * 7919, $1 }\' | redis-cli --no-auth-warning -u "$0" >/dev/null',
+    bulk: (host, c) => ['sh', '-c', 'seq 1 400000 | awk \'BEGIN { srand() } { printf "SET bulk:%d %s%s%s%s%s\\n", $1, rand(), rand(), rand(), rand(), rand() }\' | redis-cli --no-auth-warning -u "$0" >/dev/null',
       url('redis', host, c)],
     probe: (address, c) => ['timeout', '5', 'redis-cli', '--no-auth-warning', '-u', `redis://${c.user}:${c.password}@${address}:6379`, 'PING'],
   },
