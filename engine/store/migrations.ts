@@ -7,6 +7,7 @@ import { formationSizesAndAppJson } from './migration-002';
 import { domainsAndCerts } from './migration-003';
 import { buildpacksAndImageSizes } from './migration-004';
 import { appMaintenance } from './migration-005';
+import { addons } from './migration-007';
 
 export interface Migration {
   name: string;
@@ -105,7 +106,7 @@ const initial: Migration = {
   },
 };
 
-const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance];
+const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance, addons];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,
