@@ -167,13 +167,17 @@ export class BackupsService {
   /** The adapter writes the dump into a stream that goes to the file; both must finish. */
   private async dump(spec: ServerSpec, addon: Addon, backup: Backup): Promise<void> {
     const through = new PassThrough();
-    const written = pipeline(through, this.files.createWriteStream(addon.id, backup.number));
+    const file = this.files.createWriteStream(addon.id, backup.number);
+    // Settles once the file is closed, even when destroyed before it was opened: only then can a failed dump's file be removed.
+    const closed = new Promise<void>((resolve) => file.once('close', () => resolve()));
+    const written = pipeline(through, file);
     try {
       await this.servers.backup(spec, through);
       if (!through.writableEnded) through.end();
     } catch (error) {
       through.destroy(error instanceof Error ? error : new Error(String(error)));
       await written.catch(() => undefined);
+      await closed;
       throw error;
     }
     await written;
