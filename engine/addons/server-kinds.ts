@@ -1,0 +1,379 @@
+/**
+ * How each kind of server is driven from inside its container (docker exec): readiness, users,
+ * dumps, restores and counts. Every command is an argument array; SQL and Redis commands travel on
+ * stdin, so passwords never appear on a command line, in `docker inspect` or in a process list.
+ * Credentials reach this module already checked against a strict alphabet (validCredentials), so
+ * they are placed into statements without quoting games.
+ */
+import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ExecFn, ExecRequest, ExecResult } from './docker-exec';
+import { MysqlDumpCounter, PgDumpCounter, RdbCounter } from './dump-counts';
+import type { AddonCredentials, AddonKind, DataCounts } from './kinds';
+
+export const DATA_DIR = '/var/lib/slipway-addon';
+/** Written once the add-on's database and first credentials exist (ensure does it only once). */
+export const INIT_MARKER = `${DATA_DIR}/.slipway-initialised`;
+const SPOOL = `${DATA_DIR}/.slipway-restore`;
+
+export interface DumpOutcome {
+  counts: DataCounts;
+  format: string;
+}
+
+export interface ServerKind {
+  kind: AddonKind;
+  /** The server's unprivileged user, which the container and most execs run as. */
+  user: string;
+  port: number;
+  /** Docker's HEALTHCHECK command. */
+  healthcheck: string[];
+  ready(container: string): Promise<boolean>;
+  /** Creates the database and the first credentials; safe to repeat. */
+  initialise(container: string, database: string, credentials: AddonCredentials): Promise<void>;
+  addCredentials(container: string, database: string, credentials: AddonCredentials): Promise<void>;
+  revokeCredentials(container: string, database: string, credentials: AddonCredentials): Promise<void>;
+  /** Streams the dump (uncompressed) into `out` and counts it; rejects unless it completed. */
+  dump(container: string, database: string, out: Writable): Promise<DumpOutcome>;
+  /** Replaces the data with the (uncompressed) dump; rejects an incomplete dump before touching data. */
+  restore(container: string, database: string, dump: Readable): Promise<void>;
+  counts(container: string, database: string): Promise<DataCounts>;
+}
+
+/** Runs a command and fails with its stderr (secrets in it redacted) unless it exits with 0. */
+async function run(exec: ExecFn, container: string, request: ExecRequest, what: string, secrets: string[] = []): Promise<ExecResult> {
+  const result = await exec(container, request);
+  if (result.exitCode !== 0) {
+    let detail = result.stderr.trim() || result.stdout.trim().slice(-2000);
+    for (const secret of secrets) if (secret) detail = detail.split(secret).join('[redacted]');
+    throw new Error(`${what} failed (exit ${result.exitCode}): ${detail.slice(-2000)}`);
+  }
+  return result;
+}
+
+/** Writes `dump` into the volume through `counter`, which must find the tool's completion line. */
+async function spool(
+  exec: ExecFn, container: string, user: string, dump: Readable,
+  counter: Transform & { complete: boolean }, what: string,
+): Promise<void> {
+  const passing = new PassThrough();
+  const feeding = pipeline(dump, counter, passing);
+  const writing = run(exec, container, { user, cmd: ['sh', '-c', 'umask 077; cat > "$1"', 'sh', SPOOL], stdin: passing }, `${what}: uploading the backup`);
+  const [fed, written] = await Promise.allSettled([feeding, writing]);
+  if (fed.status === 'rejected') throw new Error(`${what}: the backup could not be read: ${(fed.reason as Error).message}`);
+  if (written.status === 'rejected') throw written.reason;
+  if (!counter.complete) {
+    await removeSpool(exec, container, user);
+    throw new Error(`${what}: the backup is incomplete (it does not end with its dump tool's completion mark)`);
+  }
+}
+
+async function removeSpool(exec: ExecFn, container: string, user: string): Promise<void> {
+  await exec(container, { user, cmd: ['rm', '-f', SPOOL] });
+}
+
+/** Runs a dump command with its stdout counted into `out` (not ended here); checks exit code and completeness. */
+async function dumpThrough(
+  exec: ExecFn, container: string, request: Omit<ExecRequest, 'stdout'>, counter: Transform & { complete: boolean },
+  out: Writable, what: string,
+): Promise<void> {
+  counter.pipe(out, { end: false });
+  const drained = new Promise<void>((resolve, reject) => {
+    counter.once('end', resolve);
+    counter.once('error', reject);
+  });
+  const result = await exec(container, { ...request, stdout: counter });
+  counter.end();
+  await drained;
+  counter.unpipe(out);
+  if (result.exitCode !== 0) throw new Error(`${what} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-2000)}`);
+  if (!counter.complete) throw new Error(`${what} did not complete (the dump ended before its completion mark)`);
+}
+
+export function postgresql(exec: ExecFn): ServerKind {
+  const user = 'postgres';
+  const psql = (database: string, extra: string[] = []): string[] =>
+    ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '/run/postgresql', '-d', database, ...extra];
+  const sql = (container: string, database: string, text: string, what: string, secrets: string[] = []): Promise<ExecResult> =>
+    run(exec, container, { user, cmd: psql(database, ['-At']), stdin: text }, what, secrets);
+  const exists = (table: string, column: string, name: string): string =>
+    `NOT EXISTS (SELECT FROM ${table} WHERE ${column} = '${name}')`;
+
+  const kind: ServerKind = {
+    kind: 'postgresql',
+    user,
+    port: 5432,
+    healthcheck: ['pg_isready', '-q', '-h', '/run/postgresql'],
+    async ready(container) {
+      return (await exec(container, { user, cmd: ['pg_isready', '-q', '-h', '/run/postgresql'] })).exitCode === 0;
+    },
+    async initialise(container, database, credentials) {
+      // The database belongs to a role nobody logs in as; each credential's role acts as it
+      // (SET role at login), so objects survive the rotation of the roles that created them.
+      await sql(container, 'postgres', [
+        `SELECT 'CREATE ROLE slipway_owner NOLOGIN' WHERE ${exists('pg_roles', 'rolname', 'slipway_owner')}\\gexec`,
+        `SELECT 'CREATE DATABASE ${database} OWNER slipway_owner' WHERE ${exists('pg_database', 'datname', database)}\\gexec`,
+        `REVOKE ALL ON DATABASE ${database} FROM PUBLIC;`,
+        'REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;',
+        'REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;',
+        '',
+      ].join('\n'), 'creating the database');
+      await kind.addCredentials(container, database, credentials);
+    },
+    async addCredentials(container, _database, credentials) {
+      await sql(container, 'postgres', [
+        `SELECT 'CREATE ROLE ${credentials.user} LOGIN IN ROLE slipway_owner' WHERE ${exists('pg_roles', 'rolname', credentials.user)}\\gexec`,
+        `ALTER ROLE ${credentials.user} WITH LOGIN PASSWORD '${credentials.password}';`,
+        `ALTER ROLE ${credentials.user} SET role = 'slipway_owner';`,
+        '',
+      ].join('\n'), 'adding credentials', [credentials.password]);
+    },
+    async revokeCredentials(container, database, credentials) {
+      const role = credentials.user;
+      const guard = `WHERE EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}')`;
+      await sql(container, database, [
+        `SELECT 'ALTER ROLE ${role} NOLOGIN' ${guard}\\gexec`,
+        `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = '${role}';`,
+        `SELECT 'REASSIGN OWNED BY ${role} TO slipway_owner' ${guard}\\gexec`,
+        `SELECT 'DROP OWNED BY ${role}' ${guard}\\gexec`,
+        `SELECT 'DROP ROLE ${role}' ${guard}\\gexec`,
+        '',
+      ].join('\n'), 'revoking credentials');
+    },
+    async dump(container, database, out) {
+      const counter = new PgDumpCounter();
+      await dumpThrough(exec, container, {
+        user,
+        cmd: ['pg_dump', '-h', '/run/postgresql', '--format=plain', '--no-owner', '--no-privileges', '--encoding=UTF8', '-d', database],
+      }, counter, out, 'pg_dump');
+      return { counts: counter.counts, format: 'pg_dump-plain+gzip' };
+    },
+    async restore(container, database, dump) {
+      await spool(exec, container, user, dump, new PgDumpCounter(), 'restore');
+      const staging = `${database}__restore`;
+      try {
+        // Loaded beside the live database first: a dump that fails to load changes nothing.
+        await sql(container, 'postgres', [
+          `DROP DATABASE IF EXISTS ${staging} WITH (FORCE);`,
+          `CREATE DATABASE ${staging} OWNER slipway_owner;`,
+          `REVOKE ALL ON DATABASE ${staging} FROM PUBLIC;`,
+          '',
+        ].join('\n'), 'restore: preparing');
+        await run(exec, container, {
+          user, cmd: psql(staging, ['--single-transaction', '-c', 'SET ROLE slipway_owner', '-f', SPOOL]),
+        }, 'restore: loading the dump');
+        await sql(container, 'postgres', [
+          `ALTER DATABASE ${database} ALLOW_CONNECTIONS false;`,
+          `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '${database}';`,
+          `ALTER DATABASE ${database} RENAME TO ${database}__old;`,
+          `ALTER DATABASE ${staging} RENAME TO ${database};`,
+          `DROP DATABASE ${database}__old WITH (FORCE);`,
+          '',
+        ].join('\n'), 'restore: switching to the restored database');
+      } finally {
+        await removeSpool(exec, container, user);
+      }
+    },
+    async counts(container, database) {
+      const result = await run(exec, container, { user, cmd: psql(database, ['-At', '-F', '\t']), stdin:
+        "SELECT format('SELECT %L, count(*) FROM %I.%I', format('%I.%I', n.nspname, c.relname), n.nspname, c.relname) " +
+        'FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace ' +
+        "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') " +
+        "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'\\gexec\n" }, 'counting rows');
+      return parseTabbedCounts(result.stdout);
+    },
+  };
+  return kind;
+}
+
+export function mysql(exec: ExecFn): ServerKind {
+  const user = 'mysql';
+  // The OS user mysql logs in as the database account mysql@localhost (unix_socket), made at init.
+  const client = (database?: string, extra: string[] = []): string[] =>
+    ['mariadb', '--no-defaults', '--protocol=socket', '--socket=/run/mysqld/mysqld.sock', '-u', 'mysql', '-N', '-B', ...extra, ...(database ? ['-D', database] : [])];
+  const sql = (container: string, text: string, what: string, database?: string, secrets: string[] = []): Promise<ExecResult> =>
+    run(exec, container, { user, cmd: client(database), stdin: text }, what, secrets);
+
+  const kind: ServerKind = {
+    kind: 'mysql',
+    user,
+    port: 3306,
+    healthcheck: ['mariadb-admin', '--no-defaults', '--socket=/run/mysqld/mysqld.sock', 'ping', '--silent'],
+    async ready(container) {
+      return (await exec(container, { user, cmd: ['mariadb-admin', '--no-defaults', '--socket=/run/mysqld/mysqld.sock', 'ping', '--silent'] })).exitCode === 0;
+    },
+    async initialise(container, database, credentials) {
+      // As the OS root (root@localhost by unix_socket, capabilities dropped): the account the
+      // other execs use, no anonymous accounts, no test database, the add-on's database.
+      await run(exec, container, {
+        user: 'root',
+        cmd: ['mariadb', '--no-defaults', '--protocol=socket', '--socket=/run/mysqld/mysqld.sock', '-u', 'root'],
+        stdin: [
+          "CREATE USER IF NOT EXISTS 'mysql'@'localhost' IDENTIFIED VIA unix_socket;",
+          "GRANT ALL PRIVILEGES ON *.* TO 'mysql'@'localhost' WITH GRANT OPTION;",
+          "DELETE FROM mysql.global_priv WHERE User = '';",
+          'DROP DATABASE IF EXISTS test;',
+          `CREATE DATABASE IF NOT EXISTS \`${database}\`;`,
+          'FLUSH PRIVILEGES;',
+          '',
+        ].join('\n'),
+      }, 'creating the database');
+      await kind.addCredentials(container, database, credentials);
+    },
+    async addCredentials(container, database, credentials) {
+      const account = `'${credentials.user}'@'%'`;
+      await sql(container, [
+        `CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY '${credentials.password}';`,
+        `ALTER USER ${account} IDENTIFIED BY '${credentials.password}' ACCOUNT UNLOCK;`,
+        `GRANT ALL PRIVILEGES ON \`${database}\`.* TO ${account};`,
+        '',
+      ].join('\n'), 'adding credentials', undefined, [credentials.password]);
+    },
+    async revokeCredentials(container, _database, credentials) {
+      const account = `'${credentials.user}'@'%'`;
+      await sql(container, `ALTER USER IF EXISTS ${account} ACCOUNT LOCK;\n`, 'revoking credentials');
+      const sessions = await sql(container,
+        `SELECT id FROM information_schema.processlist WHERE user = '${credentials.user}';\n`, 'revoking credentials');
+      const ids = sessions.stdout.split('\n').map((line) => line.trim()).filter((line) => /^\d+$/.test(line));
+      if (ids.length > 0) {
+        // A session may end by itself meanwhile: --force goes on past "unknown thread".
+        await exec(container, { user, cmd: client(undefined, ['--force']), stdin: ids.map((id) => `KILL ${id};`).join('\n') + '\n' });
+      }
+      await sql(container, `DROP USER IF EXISTS ${account};\n`, 'revoking credentials');
+    },
+    async dump(container, database, out) {
+      const counter = new MysqlDumpCounter();
+      await dumpThrough(exec, container, {
+        user,
+        cmd: ['mariadb-dump', '--no-defaults', '--socket=/run/mysqld/mysqld.sock', '-u', 'mysql', '--single-transaction',
+          '--skip-extended-insert', '--no-autocommit', '--routines', '--triggers', '--events', '--hex-blob',
+          '--default-character-set=utf8mb4', database],
+      }, counter, out, 'mariadb-dump');
+      return { counts: counter.counts, format: 'mysqldump+gzip' };
+    },
+    async restore(container, database, dump) {
+      await spool(exec, container, user, dump, new MysqlDumpCounter(), 'restore');
+      try {
+        await sql(container, `DROP DATABASE IF EXISTS \`${database}\`;\nCREATE DATABASE \`${database}\`;\n`, 'restore: preparing');
+        await run(exec, container, {
+          user,
+          cmd: ['sh', '-c', 'exec "$@" < "$0"', SPOOL, ...client(database)],
+        }, 'restore: loading the dump');
+      } finally {
+        await removeSpool(exec, container, user);
+      }
+    },
+    async counts(container, database) {
+      const statements = await sql(container,
+        "SELECT CONCAT('SELECT ', QUOTE(table_name), ', COUNT(*) FROM `', REPLACE(table_name, '`', '``'), '`;') " +
+        "FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE';\n",
+        'counting rows', database);
+      if (statements.stdout.trim() === '') return {};
+      const result = await sql(container, statements.stdout, 'counting rows', database);
+      return parseTabbedCounts(result.stdout);
+    },
+  };
+  return kind;
+}
+
+export function redis(exec: ExecFn): ServerKind {
+  const user = 'redis';
+  const cli = (args: string[] = []): string[] => ['slipway-redis-cli', ...args];
+  const commands = async (container: string, lines: string[], what: string, secrets: string[] = []): Promise<string[]> => {
+    const result = await run(exec, container, { user, cmd: cli(), stdin: lines.join('\n') + '\n' }, what, secrets);
+    const replies = result.stdout.split('\n').filter((line) => line !== '');
+    const failed = replies.find((line) => /^(ERR|WRONGTYPE|NOPERM|NOAUTH|\(error\))/.test(line));
+    if (failed) {
+      let detail = failed;
+      for (const secret of secrets) detail = detail.split(secret).join('[redacted]');
+      throw new Error(`${what} failed: ${detail}`);
+    }
+    return replies;
+  };
+  const info = async (container: string, section: string): Promise<Record<string, string>> => {
+    const result = await run(exec, container, { user, cmd: cli(['INFO', section]) }, 'reading INFO');
+    const fields: Record<string, string> = {};
+    for (const line of result.stdout.split(/\r?\n/)) {
+      const at = line.indexOf(':');
+      if (at > 0) fields[line.slice(0, at)] = line.slice(at + 1);
+    }
+    return fields;
+  };
+
+  const kind: ServerKind = {
+    kind: 'redis',
+    user,
+    port: 6379,
+    healthcheck: ['slipway-redis-cli', 'ping'],
+    async ready(container) {
+      const result = await exec(container, { user, cmd: cli(['PING']) });
+      return result.exitCode === 0 && result.stdout.trim() === 'PONG';
+    },
+    async initialise(container, database, credentials) {
+      await kind.addCredentials(container, database, credentials);
+    },
+    async addCredentials(container, _database, credentials) {
+      // One ACL user per credential: revoking one (ACL DELUSER) also disconnects its clients.
+      await commands(container, [
+        `ACL SETUSER ${credentials.user} on >${credentials.password} ~* &* +@all -@admin`,
+        'ACL SAVE',
+      ], 'adding credentials', [credentials.password]);
+    },
+    async revokeCredentials(container, _database, credentials) {
+      await commands(container, [`ACL DELUSER ${credentials.user}`, 'ACL SAVE'], 'revoking credentials');
+    },
+    async dump(container, _database, out) {
+      const counter = new RdbCounter();
+      await dumpThrough(exec, container, { user, cmd: cli(['--rdb', '-']) }, counter, out, 'redis-cli --rdb');
+      return { counts: counter.counts, format: 'redis-rdb+gzip' };
+    },
+    async restore(container, _database, dump) {
+      await spool(exec, container, user, dump, new RdbCounter(), 'restore');
+      try {
+        await run(exec, container, { user, cmd: ['redis-check-rdb', SPOOL] }, 'restore: checking the RDB file');
+        // Loaded from the uploaded file itself: a snapshot written meanwhile cannot take its place.
+        const spoolName = SPOOL.slice(DATA_DIR.length + 1);
+        await commands(container, [
+          `CONFIG SET dbfilename ${spoolName}`,
+          'DEBUG RELOAD NOSAVE',
+          'CONFIG SET dbfilename dump.rdb',
+          'BGREWRITEAOF',
+          'BGSAVE SCHEDULE',
+        ], 'restore: loading the RDB file');
+      } finally {
+        await removeSpool(exec, container, user);
+      }
+    },
+    async counts(container) {
+      const keyspace = await info(container, 'keyspace');
+      const persistence = await info(container, 'persistence');
+      const counts: DataCounts = {};
+      for (const [name, value] of Object.entries(keyspace)) {
+        const keys = /keys=(\d+)/.exec(value);
+        if (/^db\d+$/.test(name) && keys) counts[name] = Number(keys[1]);
+      }
+      // Keys whose TTL ran out between the capture and the load are not loaded, but were in the
+      // backup: count them where they can only have been (a dataset of one database).
+      const expired = Number(persistence.rdb_last_load_keys_expired ?? 0);
+      const names = Object.keys(counts);
+      if (expired > 0 && names.length <= 1) counts[names[0] ?? 'db0'] = (counts[names[0] ?? 'db0'] ?? 0) + expired;
+      return counts;
+    },
+  };
+  return kind;
+}
+
+function parseTabbedCounts(output: string): DataCounts {
+  const counts: DataCounts = {};
+  for (const line of output.split('\n')) {
+    const at = line.lastIndexOf('\t');
+    if (at <= 0) continue;
+    const count = Number(line.slice(at + 1));
+    if (Number.isInteger(count)) counts[line.slice(0, at)] = count;
+  }
+  return counts;
+}
+
+export function serverKinds(exec: ExecFn): Record<AddonKind, ServerKind> {
+  return { postgresql: postgresql(exec), mysql: mysql(exec), redis: redis(exec) };
+}
