@@ -12,13 +12,13 @@ import { InProcessLocks, withLock, type LockService } from '../locks';
 import type { App } from '../model';
 import type { AppsRepo } from '../store/apps-repo';
 import type { AddonsRepo } from '../store/addons-repo';
+import { connectionUrl, generateCredentials, type AddonServers, type AddonServerSpec } from './kinds';
 import {
-  attachmentKeys, databaseNameOf, defaultAttachmentName, externalDefaultName, generateAddonName, generateCredentials,
+  attachmentKeys, defaultAttachmentName, externalDefaultName, generateAddonName,
   isServerKind, parseAttachmentName, parseExternalUrl, parseKind, parsePlan, redactUrl,
   type Addon, type AddonSecret, type Attachment,
 } from './model';
 import type { AppBindings, AppTeams } from './ports';
-import type { AddonServers, ServerSpec } from './servers';
 
 export interface CreateAddon {
   kind: unknown;
@@ -98,7 +98,7 @@ export class AddonsService {
     const configKeys = await this.freeKeys(app, attachmentName, usual);
     for (let attempt = 1; ; attempt += 1) {
       const name = generateAddonName(kind);
-      const secret: AddonSecret = external ?? { kind: 'server', current: generateCredentials(databaseNameOf(name)), previous: null };
+      const secret: AddonSecret = external ?? { kind: 'server', current: generateCredentials(name), previous: null, endpoint: null };
       try {
         const addon = await this.deps.repo.create({ name, kind, plan, teamId, state: kind === 'external' ? 'available' : 'provisioning', secret },
           { appId: app.id, name: attachmentName, configKeys }, this.now());
@@ -198,19 +198,33 @@ export class AddonsService {
   }
 
   /** The server's spec with the add-on's current credentials; null for an external service. */
-  async spec(addon: Addon): Promise<ServerSpec | null> {
+  async spec(addon: Addon): Promise<AddonServerSpec | null> {
     if (!isServerKind(addon.kind)) return null;
     const secret = await this.deps.repo.secret(addon.id);
     if (secret.kind !== 'server') throw new SlipwayError('internal', `The credentials of ${addon.name} are not a server's.`);
-    return { name: addon.name, kind: addon.kind, plan: addon.plan, teamId: addon.teamId, credentials: secret.current };
+    return { addonName: addon.name, kind: addon.kind, plan: addon.plan, teamId: addon.teamId, credentials: secret.current };
   }
 
-  /** The URL attached apps get (with the secret). */
-  async urlOf(addon: Addon): Promise<string> {
+  /** The URL attached apps get (with the secret); null while the server has no address yet. */
+  async urlOf(addon: Addon): Promise<string | null> {
     const secret = await this.deps.repo.secret(addon.id);
     if (secret.kind === 'external') return secret.url;
+    if (!isServerKind(addon.kind) || secret.endpoint === null) return null;
+    return connectionUrl(addon.kind, secret.endpoint, secret.current);
+  }
+
+  /**
+   * Makes the server run (AddonServers.ensure: idempotent, keeps the volume) and records where apps
+   * reach it; `onProgress` gets its steps. Call it holding the add-on's lock.
+   */
+  async ensureServer(addon: Addon, onProgress?: (message: string) => void): Promise<void> {
     const spec = await this.spec(addon);
-    return this.deps.servers.connectionUrl(spec!);
+    if (!spec) return;
+    const endpoint = await this.deps.servers.ensure(spec, (progress) => onProgress?.(progress.message));
+    const secret = await this.deps.repo.secret(addon.id);
+    if (secret.kind === 'server' && (secret.endpoint?.host !== endpoint.host || secret.endpoint?.port !== endpoint.port)) {
+      await this.deps.repo.setSecret(addon.id, { ...secret, endpoint });
+    }
   }
 
   /** Gives every attachment of the add-on its current URL (a release per app whose config differs). Throws the first failure. */
@@ -241,7 +255,9 @@ export class AddonsService {
       if (addon.state === 'deprovisioning') return this.deprovision(addon);
       if (addon.state === 'provisioning') {
         try {
-          await this.deps.servers.ensure((await this.spec(addon))!);
+          await this.ensureServer(addon, (message) => {
+            void this.deps.repo.setState(addon.id, 'provisioning', message).catch(() => undefined);
+          });
         } catch (error) {
           const reason = `the server did not start: ${error instanceof Error ? error.message : String(error)}`;
           await this.deps.repo.setState(addon.id, 'failed', reason);
@@ -277,6 +293,7 @@ export class AddonsService {
 
   private async bind(addon: Addon, attachment: Attachment, appName: string): Promise<void> {
     const url = await this.urlOf(addon);
+    if (url === null) return;
     const app = await this.deps.apps.get(appName);
     const changes = Object.fromEntries(attachment.configKeys.filter((key) => app.config[key] !== url).map((key) => [key, url] as const));
     if (Object.keys(changes).length === 0) return;
@@ -298,7 +315,7 @@ export class AddonsService {
       if (appName) await this.unbind(addon, attachment, appName);
       else await this.deps.repo.detach(attachment.id);
     }
-    if (isServerKind(addon.kind)) await this.deps.servers.remove(addon.name);
+    if (isServerKind(addon.kind)) await this.deps.servers.remove(addon.name, { keepVolume: false });
     await this.deps.removeBackups?.(addon);
     await this.deps.repo.delete(addon.id);
     this.deps.logger.info({ addon: addon.name }, 'add-on destroyed');
@@ -330,7 +347,7 @@ export class AddonsService {
     const current = (await this.deps.repo.byId(addon.id)) ?? addon;
     const attachments = await this.deps.repo.attachments(addon.id);
     const names = await this.deps.repo.appNames(attachments.map((a) => a.appId));
-    const url = current.state === 'provisioning' && current.kind !== 'external' ? null : await this.urlOf(current).catch(() => null);
+    const url = await this.urlOf(current);
     const views: AttachmentView[] = [];
     for (const attachment of attachments) {
       const appName = names.get(attachment.appId) ?? `app ${attachment.appId}`;

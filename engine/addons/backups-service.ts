@@ -15,7 +15,7 @@ import type { AddonsService } from './addons-service';
 import type { BackupFiles } from './backup-files';
 import { backupLabel, isServerKind, parseBackupId, type Addon, type Backup, type BackupSchedule } from './model';
 import { backupsToPrune, parseAt, parseKeep } from './schedule';
-import type { AddonServers, ServerSpec } from './servers';
+import type { AddonServers, AddonServerSpec as ServerSpec, BackupResult } from './kinds';
 
 export interface CapturedBackup {
   backup: Backup;
@@ -80,7 +80,7 @@ export class BackupsService {
       const spec = await this.serverSpec(addon);
       const backup = await this.usable(addon, id);
       try {
-        await this.servers.restore(spec, this.files.createReadStream(addon.id, backup.number));
+        await this.servers.restore(spec.addonName, this.files.createReadStream(addon.id, backup.number));
       } catch (error) {
         throw new SlipwayError('backup_failed', `Restoring ${backupLabel(backup.number)} into ${name} failed: ${reasonOf(error)}. The server may hold part of it: restore again, or restore another backup.`, { cause: error });
       }
@@ -144,16 +144,16 @@ export class BackupsService {
     let step = 'capture';
     try {
       await this.repo.update(backup.id, { status: 'running', startedAt });
-      await this.dump(spec, addon, backup);
+      const dumped = await this.dump(spec, addon, backup);
       const sizeBytes = this.files.sizeOf(addon.id, backup.number) ?? 0;
       const durationMs = this.now().getTime() - startedAt.getTime();
       if (sizeBytes === 0) throw new Error('the dump is empty');
-      await this.repo.update(backup.id, { status: 'succeeded', sizeBytes, durationMs });
+      await this.repo.update(backup.id, { status: 'succeeded', sizeBytes, durationMs, counts: dumped.counts });
       step = 'verify';
-      const result = await this.servers.verify(spec, this.files.createReadStream(addon.id, backup.number));
-      if (!result.ok) throw new Error(result.detail);
+      const result = await this.servers.verify(spec.kind, this.files.createReadStream(addon.id, backup.number), dumped.counts);
+      if (!result.ok) throw new Error(result.error ?? (result.mismatches.join('; ') || 'the restored data does not match the dump'));
       await this.repo.update(backup.id, { status: 'verified', finishedAt: this.now(), error: null });
-      this.logger.info({ addon: addon.name, backup: label, sizeBytes, durationMs, verified: result.detail }, 'backup verified');
+      this.logger.info({ addon: addon.name, backup: label, sizeBytes, durationMs, counts: dumped.counts }, 'backup verified');
     } catch (error) {
       const reason = step === 'verify' ? `the verify step failed: ${reasonOf(error)}` : `the capture failed: ${reasonOf(error)}`;
       this.files.remove(addon.id, backup.number);
@@ -165,14 +165,15 @@ export class BackupsService {
   }
 
   /** The adapter writes the dump into a stream that goes to the file; both must finish. */
-  private async dump(spec: ServerSpec, addon: Addon, backup: Backup): Promise<void> {
+  private async dump(spec: ServerSpec, addon: Addon, backup: Backup): Promise<BackupResult> {
     const through = new PassThrough();
     const file = this.files.createWriteStream(addon.id, backup.number);
     // Settles once the file is closed, even when destroyed before it was opened: only then can a failed dump's file be removed.
     const closed = new Promise<void>((resolve) => file.once('close', () => resolve()));
     const written = pipeline(through, file);
+    let result: BackupResult;
     try {
-      await this.servers.backup(spec, through);
+      result = await this.servers.backup(spec.addonName, through);
       if (!through.writableEnded) through.end();
     } catch (error) {
       through.destroy(error instanceof Error ? error : new Error(String(error)));
@@ -182,6 +183,7 @@ export class BackupsService {
     }
     await written;
     await finished(through).catch(() => undefined);
+    return result;
   }
 
   private async usable(addon: Addon, id: unknown): Promise<Backup> {

@@ -4,15 +4,17 @@
  */
 import crypto from 'node:crypto';
 import { SlipwayError } from '../../lib/errors';
+import { ADDON_KINDS, ADDON_PLANS, type AddonCredentials, type AddonEndpoint, type AddonKind as ServerKindOfPort, type AddonPlan, type DataCounts } from './kinds';
 
-/** Kinds Slipway runs a server for. */
-export const SERVER_KINDS = ['postgresql', 'mysql', 'redis'] as const;
-export type ServerKind = (typeof SERVER_KINDS)[number];
+/** Kinds Slipway runs a server for (engine/addons/kinds.ts). */
+export const SERVER_KINDS = ADDON_KINDS;
+export type ServerKind = ServerKindOfPort;
 /** `external`: a user-provided service (a URL), bound like an add-on, with no server of ours. */
 export type AddonKind = ServerKind | 'external';
-export const PLANS = ['small', 'medium'] as const;
-export type Plan = (typeof PLANS)[number];
+export const PLANS = ADDON_PLANS;
+export type Plan = AddonPlan;
 export const DEFAULT_PLAN: Plan = 'small';
+export type ServerCredentials = AddonCredentials;
 
 export type AddonState = 'provisioning' | 'available' | 'failed' | 'deprovisioning';
 /** What the last reconcile pass saw of the server (external add-ons are always 'unknown'). */
@@ -31,14 +33,13 @@ export interface Addon {
   createdAt: Date;
 }
 
-/** Credentials of a server: a user that owns the add-on's database, or an external URL. */
-export interface ServerCredentials {
-  username: string;
-  password: string;
-  database: string;
-}
-
-export type AddonSecret = { kind: 'server'; current: ServerCredentials; previous: ServerCredentials | null } | { kind: 'external'; url: string };
+/**
+ * What is sealed in an add-on's record: a server's credentials (the previous ones too while a
+ * rotation is under way) and where apps reach it, or an external service's URL.
+ */
+export type AddonSecret =
+  | { kind: 'server'; current: ServerCredentials; previous: ServerCredentials | null; endpoint: AddonEndpoint | null }
+  | { kind: 'external'; url: string };
 
 export interface Attachment {
   id: number;
@@ -76,6 +77,8 @@ export interface Backup {
   startedAt: Date | null;
   finishedAt: Date | null;
   error: string | null;
+  /** What the dump holds (tables → rows, Redis dbs → keys), as the capture counted it; the verify step compares with it. */
+  counts: DataCounts | null;
   createdAt: Date;
 }
 
@@ -156,20 +159,6 @@ const ADDON_NAME = /^[a-z][a-z0-9-]{2,62}$/;
 
 export function assertAddonName(name: string): void {
   if (!ADDON_NAME.test(name)) throw new SlipwayError('addon_not_found', `There is no add-on named ${JSON.stringify(name)}. Run \`slipway addons\` to list them.`);
-}
-
-/** Strong random credentials for a new server (or a rotation): a fresh user each time, so old and new can coexist. */
-export function generateCredentials(database: string): ServerCredentials {
-  return {
-    username: `u${crypto.randomBytes(6).toString('hex')}`,
-    password: crypto.randomBytes(24).toString('base64url'),
-    database,
-  };
-}
-
-/** The database name inside the server: the add-on's name with `_` (SQL identifiers, no quoting needed). */
-export function databaseNameOf(addonName: string): string {
-  return addonName.replace(/-/g, '_');
 }
 
 /** `b007` for backup 7. */

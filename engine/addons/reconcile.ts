@@ -8,7 +8,7 @@ import type { Logger } from '../../lib/log';
 import type { AddonsRepo } from '../store/addons-repo';
 import type { AddonsService } from './addons-service';
 import { isServerKind, type Addon } from './model';
-import type { AddonServers } from './servers';
+import type { AddonServers } from './kinds';
 
 export class AddonsReconciler {
   constructor(
@@ -38,8 +38,7 @@ export class AddonsReconciler {
     if (status === 'starting') return;
     this.logger.warn({ addon: addon.name, status }, 'add-on server not running: ensuring it again');
     await this.repo.setHealth(addon.id, 'unhealthy', `the server was ${status}; Slipway is starting it again`);
-    const spec = await this.addons.spec(addon);
-    await this.addons.exclusive(addon.name, () => this.servers.ensure(spec!));
+    await this.addons.exclusive(addon.name, () => this.addons.ensureServer(addon));
     await this.repo.setHealth(addon.id, 'healthy');
   }
 }

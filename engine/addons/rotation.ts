@@ -8,8 +8,8 @@ import { SlipwayError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import type { AddonsRepo } from '../store/addons-repo';
 import type { AddonsService } from './addons-service';
-import { generateCredentials, isServerKind } from './model';
-import type { AddonServers } from './servers';
+import { generateCredentials, type AddonServers } from './kinds';
+import { isServerKind } from './model';
 
 export class CredentialsRotation {
   constructor(
@@ -28,11 +28,10 @@ export class CredentialsRotation {
       if (addon.state !== 'available') throw new SlipwayError('addon_not_ready', `${name} is ${addon.state}: credentials are rotated only on an available add-on.`);
       let secret = await this.repo.secret(addon.id);
       if (secret.kind !== 'server') throw new SlipwayError('internal', `The credentials of ${name} are not a server's.`);
-      const spec = { name: addon.name, kind: addon.kind, plan: addon.plan, teamId: addon.teamId };
       if (secret.previous === null) {
-        const next = generateCredentials(secret.current.database);
-        await this.servers.rotateCredentials({ ...spec, credentials: secret.current }, next);
-        secret = { kind: 'server', current: next, previous: secret.current };
+        const next = generateCredentials(addon.name, secret.current.database);
+        await this.servers.rotateCredentials(addon.name, next);
+        secret = { ...secret, current: next, previous: secret.current };
         // Stored before any app gets them: a crash from here on resumes with these, never a third set.
         await this.repo.setSecret(addon.id, secret);
         this.logger.info({ addon: name }, 'new credentials made; releasing the attached apps');
@@ -45,8 +44,8 @@ export class CredentialsRotation {
         throw new SlipwayError('deploy_failed', `The new credentials of ${name} were not rolled out to every attached app, so the old ones still work and were kept. `
           + `Fix the app, then run slipway addons:credentials:rotate ${name} again to finish. ${error instanceof Error ? error.message : ''}`.trim(), { cause: error });
       }
-      await this.servers.revokeCredentials({ ...spec, credentials: secret.current }, secret.previous!);
-      await this.repo.setSecret(addon.id, { kind: 'server', current: secret.current, previous: null });
+      await this.servers.revokeCredentials(addon.name, secret.previous!);
+      await this.repo.setSecret(addon.id, { ...secret, previous: null });
       this.logger.info({ addon: name }, 'old credentials revoked');
     });
   }

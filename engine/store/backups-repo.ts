@@ -1,6 +1,7 @@
 /** Add-on backups and backup schedules (migration 007). */
 import type { Knex } from 'knex';
 import { SlipwayError } from '../../lib/errors';
+import type { DataCounts } from '../addons/kinds';
 import { backupLabel, type Backup, type BackupSchedule, type BackupStatus } from '../addons/model';
 
 type Row = Record<string, unknown>;
@@ -18,7 +19,8 @@ function backupFromRow(row: Row): Backup {
     id: Number(row.id), addonId: Number(row.addon_id), number: Number(row.number), status: String(row.status) as BackupStatus,
     trigger: String(row.origin) as Backup['trigger'], sizeBytes: nullableNumber(row.size_bytes), durationMs: nullableNumber(row.duration_ms),
     startedAt: nullableDate(row.started_at), finishedAt: nullableDate(row.finished_at),
-    error: row.error === null || row.error === undefined ? null : String(row.error), createdAt: date(row.created_at),
+    error: row.error === null || row.error === undefined ? null : String(row.error),
+    counts: row.counts === null || row.counts === undefined ? null : JSON.parse(String(row.counts)) as DataCounts, createdAt: date(row.created_at),
   };
 }
 
@@ -29,6 +31,7 @@ export interface BackupUpdate {
   startedAt?: Date | null;
   finishedAt?: Date | null;
   error?: string | null;
+  counts?: DataCounts | null;
 }
 
 export class BackupsRepo {
@@ -42,10 +45,10 @@ export class BackupsRepo {
       const number = Number(row?.max ?? 0) + 1;
       const [id] = await trx('addon_backups').insert({
         addon_id: addonId, number, status: 'pending', origin: trigger, size_bytes: null, duration_ms: null,
-        started_at: null, finished_at: null, error: null, created_at: now,
+        started_at: null, finished_at: null, error: null, counts: null, created_at: now,
       });
       return { id: Number(id), addonId, number, status: 'pending', trigger, sizeBytes: null, durationMs: null,
-        startedAt: null, finishedAt: null, error: null, createdAt: now };
+        startedAt: null, finishedAt: null, error: null, counts: null, createdAt: now };
     });
   }
 
@@ -56,6 +59,7 @@ export class BackupsRepo {
     if (update.startedAt !== undefined) values.started_at = update.startedAt;
     if (update.finishedAt !== undefined) values.finished_at = update.finishedAt;
     if (update.error !== undefined) values.error = update.error;
+    if (update.counts !== undefined) values.counts = update.counts === null ? null : JSON.stringify(update.counts);
     await this.db('addon_backups').where({ id }).update(values);
   }
 

@@ -25,7 +25,7 @@ export const addons = {
       t.string('state', 16).notNullable();
       t.string('health', 16).notNullable();
       t.text('state_reason').nullable();
-      t.text('secret').notNullable(); // sealed JSON: credentials (current, previous) or an external URL
+      t.text('secret').notNullable(); // sealed JSON: credentials (current, previous) and endpoint, or an external URL
       t.datetime('created_at', { precision: 3 }).notNullable();
       t.index(['team_id']);
       t.index(['state']);
@@ -64,6 +64,7 @@ export const addons = {
       t.datetime('started_at', { precision: 3 }).nullable();
       t.datetime('finished_at', { precision: 3 }).nullable();
       t.text('error').nullable();
+      t.text('counts').nullable(); // JSON: what the dump holds (tables → rows, dbs → keys)
       t.datetime('created_at', { precision: 3 }).notNullable();
       t.unique(['addon_id', 'number']);
     });

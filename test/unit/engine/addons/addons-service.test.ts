@@ -200,9 +200,9 @@ describe('engine/addons/addons-service', function () {
     it('ensures a server found missing again and records its health', async () => {
       const { addon } = await h.service.create('shop', { kind: 'redis' });
       await h.service.converge(addon.id);
-      h.servers.servers.get(addon.name)!.running = false;
+      h.servers.servers.get(addon.name)!.state = 'stopped';
       await new AddonsReconciler(h.repo, h.service, h.servers, silentLogger()).pass();
-      expect(h.servers.servers.get(addon.name)!.running).to.equal(true);
+      expect(h.servers.servers.get(addon.name)!.state).to.equal('running');
       expect((await h.repo.get(addon.name)).health).to.equal('healthy');
       expect(h.servers.created).to.equal(1);
     });

@@ -12,7 +12,7 @@ import { silentLogger } from '../../../../lib/log';
 import { harness, refusal, type Harness } from './harness';
 
 function backup(number: number, status: Backup['status'], trigger: Backup['trigger'] = 'scheduled'): Backup {
-  return { id: number, addonId: 1, number, status, trigger, sizeBytes: 10, durationMs: 5, startedAt: null, finishedAt: null, error: null, createdAt: new Date(0) };
+  return { id: number, addonId: 1, number, status, trigger, sizeBytes: 10, durationMs: 5, startedAt: null, finishedAt: null, error: null, counts: null, createdAt: new Date(0) };
 }
 
 describe('engine/addons backups', function () {
@@ -44,6 +44,7 @@ describe('engine/addons backups', function () {
     const list = await backups.list(addon.name);
     expect(list.map((b) => [b.number, b.status])).to.deep.equal([[2, 'verified'], [1, 'verified']]);
     expect(list[0]!.sizeBytes).to.equal('dump of rows'.length);
+    expect(list[0]!.counts).to.deep.equal({ 'public.items': 3 });
     const file = path.join(root, String(addon.id), '1.dump');
     expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
     expect(fs.statSync(path.dirname(file)).mode & 0o777).to.equal(0o700);
@@ -67,11 +68,11 @@ describe('engine/addons backups', function () {
   });
 
   it('fails a backup whose verify step does not pass', async () => {
-    h.servers.verifyResult = { ok: false, detail: 'table orders: 3 rows in the dump, 0 restored' };
+    h.servers.verifyOk = false;
     const failed = await (await backups.capture(addon.name)).done;
     expect(failed.status).to.equal('failed');
-    expect(failed.error).to.equal('the verify step failed: table orders: 3 rows in the dump, 0 restored');
-    expect(h.events.slice(-2)).to.deep.equal([`backup ${addon.name}`, `verify ${addon.name}`]);
+    expect(failed.error).to.equal('the verify step failed: public.items: expected 3 rows, found 0');
+    expect(h.events.slice(-2)).to.deep.equal([`backup ${addon.name}`, 'verify postgresql']);
   });
 
   it('fails backups a stopped Slipway left running', async () => {

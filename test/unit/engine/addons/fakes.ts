@@ -1,15 +1,17 @@
 /** Fakes of the add-on services' ports: servers that record every call, and bindings that record releases. */
 import type { Readable, Writable } from 'node:stream';
 import type { ConfigChanges } from '../../../../engine/config-vars';
-import type { ServerCredentials } from '../../../../engine/addons/model';
+import type {
+  AddonCredentials, AddonEndpoint, AddonKind, AddonServerInfo, AddonServers, AddonServerSpec, AddonServerState, BackupResult,
+  DataCounts, EnsureProgress, RemoveOptions, VerifyResult,
+} from '../../../../engine/addons/kinds';
 import type { AppBindings } from '../../../../engine/addons/ports';
-import type { AddonServers, ServerSpec, ServerStatus, VerifyResult } from '../../../../engine/addons/servers';
 
 export interface FakeServer {
-  spec: ServerSpec;
-  running: boolean;
-  /** Credentials the server accepts now, by user name. */
-  users: Map<string, ServerCredentials>;
+  spec: AddonServerSpec;
+  state: AddonServerState;
+  /** Credentials the server accepts now, by user. */
+  users: Map<string, AddonCredentials>;
   data: string;
 }
 
@@ -24,72 +26,75 @@ export class FakeServers implements AddonServers {
   /** The next ensure creates the server and then never settles (Slipway "dies" mid-provisioning). */
   hangNextEnsure = false;
   backupError: Error | null = null;
-  verifyResult: VerifyResult = { ok: true, detail: '1 table, 3 rows match' };
+  verifyOk = true;
   restored: string[] = [];
 
   constructor(readonly events: EventLog = []) {}
 
-  async ensure(spec: ServerSpec): Promise<void> {
-    this.events.push(`ensure ${spec.name}`);
+  async ensure(spec: AddonServerSpec, onProgress?: (progress: EnsureProgress) => void): Promise<AddonEndpoint> {
+    this.events.push(`ensure ${spec.addonName}`);
     if (this.ensureError) throw this.ensureError;
-    const existing = this.servers.get(spec.name);
-    if (existing) existing.running = true;
+    onProgress?.({ phase: 'container', message: 'creating the container' });
+    const existing = this.servers.get(spec.addonName);
+    if (existing) existing.state = 'running';
     else {
       this.created += 1;
-      this.servers.set(spec.name, { spec, running: true, users: new Map([[spec.credentials.username, spec.credentials]]), data: 'rows' });
+      this.servers.set(spec.addonName, { spec, state: 'running', users: new Map([[spec.credentials.user, spec.credentials]]), data: 'rows' });
     }
     if (this.hangNextEnsure) {
       this.hangNextEnsure = false;
       await new Promise<never>(() => undefined);
     }
+    return { host: `addon-${spec.addonName}`, port: spec.kind === 'redis' ? 6379 : spec.kind === 'mysql' ? 3306 : 5432 };
   }
 
-  async status(name: string): Promise<ServerStatus> {
-    const server = this.servers.get(name);
-    return server === undefined ? 'missing' : server.running ? 'running' : 'unhealthy';
+  async status(name: string): Promise<AddonServerState> {
+    return this.servers.get(name)?.state ?? 'missing';
   }
 
-  async remove(name: string): Promise<void> {
+  async list(): Promise<AddonServerInfo[]> {
+    return [...this.servers.values()].map((s) => ({ addonName: s.spec.addonName, kind: s.spec.kind, teamId: s.spec.teamId, plan: s.spec.plan, state: s.state }));
+  }
+
+  async remove(name: string, _options: RemoveOptions): Promise<void> {
     this.events.push(`remove ${name}`);
     this.servers.delete(name);
   }
 
-  async rotateCredentials(spec: ServerSpec, next: ServerCredentials): Promise<void> {
-    this.events.push(`rotate ${spec.name}`);
-    this.server(spec.name).users.set(next.username, next);
+  async rotateCredentials(name: string, next: AddonCredentials): Promise<void> {
+    this.events.push(`rotate ${name}`);
+    this.server(name).users.set(next.user, next);
   }
 
-  async revokeCredentials(spec: ServerSpec, old: ServerCredentials): Promise<void> {
-    this.events.push(`revoke ${spec.name} ${old.username}`);
-    this.server(spec.name).users.delete(old.username);
+  async revokeCredentials(name: string, old: AddonCredentials): Promise<void> {
+    this.events.push(`revoke ${name} ${old.user}`);
+    this.server(name).users.delete(old.user);
   }
 
-  async backup(spec: ServerSpec, out: Writable): Promise<void> {
-    this.events.push(`backup ${spec.name}`);
+  async backup(name: string, out: Writable): Promise<BackupResult> {
+    this.events.push(`backup ${name}`);
     if (this.backupError) {
       out.write('partial');
       throw this.backupError;
     }
-    await new Promise<void>((resolve, reject) => out.end(`dump of ${this.server(spec.name).data}`, () => resolve()).on('error', reject));
+    const text = `dump of ${this.server(name).data}`;
+    await new Promise<void>((resolve) => out.end(text, () => resolve()));
+    return { bytes: text.length, durationMs: 1, counts: { 'public.items': 3 }, format: 'fake' };
   }
 
-  async restore(spec: ServerSpec, input: Readable): Promise<void> {
+  async restore(name: string, input: Readable): Promise<void> {
     let text = '';
     for await (const chunk of input) text += String(chunk);
     this.restored.push(text);
-    this.server(spec.name).data = text.replace(/^dump of /, '');
+    this.server(name).data = text.replace(/^dump of /, '');
   }
 
-  async verify(spec: ServerSpec, input: Readable): Promise<VerifyResult> {
-    this.events.push(`verify ${spec.name}`);
+  async verify(kind: AddonKind, input: Readable, expected: DataCounts): Promise<VerifyResult> {
+    this.events.push(`verify ${kind}`);
     for await (const _chunk of input) { /* read it all, as a scratch restore would */ }
-    return this.verifyResult;
-  }
-
-  connectionUrl(spec: ServerSpec): string {
-    const scheme = spec.kind === 'postgresql' ? 'postgres' : spec.kind;
-    if (spec.kind === 'redis') return `redis://${spec.credentials.username}:${spec.credentials.password}@${spec.name}:6379`;
-    return `${scheme}://${spec.credentials.username}:${spec.credentials.password}@${spec.name}:${spec.kind === 'mysql' ? 3306 : 5432}/${spec.credentials.database}`;
+    return this.verifyOk
+      ? { ok: true, expected, actual: expected, mismatches: [], durationMs: 1 }
+      : { ok: false, expected, actual: { 'public.items': 0 }, mismatches: ['public.items: expected 3 rows, found 0'], durationMs: 1 };
   }
 
   private server(name: string): FakeServer {
@@ -99,7 +104,7 @@ export class FakeServers implements AddonServers {
   }
 }
 
-/** Applies the changes to the app's stored config (as an undeployed app's config change does) and records a release. */
+/** Applies the changes through `setConfig` (the real ConfigService.bind in the tests) and records a release. */
 export class FakeBindings implements AppBindings {
   failNext: Error | null = null;
   releases: Array<{ app: string; changes: ConfigChanges; description: string }> = [];
