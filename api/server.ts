@@ -23,6 +23,7 @@ import { statusRoutes } from './routes/status';
 import { releaseRoutes } from './routes/releases';
 import { runRoutes, type RunRoutesDeps } from './routes/run';
 import { registryRoutes, type RegistryRoutesDeps } from './routes/registry';
+import { addonRoutes, type AddonRoutesDeps } from './routes/addons';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -43,6 +44,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   killer?: InstanceKiller;
   /** Platform health, `GET /status`. */
   status?: PlatformStatus;
+  /** Add-ons, their backups, and app links, `/addons…`, `/apps/:app/addons|links` (docs/addons.md). */
+  addons?: AddonRoutesDeps;
 }
 
 /** The largest JSON body the API reads (docs/contracts/api.md); a larger one is refused with 413 payload_too_large. */
@@ -79,6 +82,7 @@ export function createApi(deps: ApiDeps): express.Express {
   if (deps.registry) v1.use(registryRoutes(deps.registry));
   if (deps.maintenance) v1.use(maintenanceRoutes(deps.maintenance));
   if (deps.status) v1.use(statusRoutes(deps.status));
+  if (deps.addons) v1.use(addonRoutes(deps.addons));
   app.use('/api/v1', v1);
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));
