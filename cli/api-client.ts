@@ -268,6 +268,25 @@ export class ApiClient {
     return this.request<ImageDeploy>('POST', `/apps/${encodeURIComponent(app)}/builds`, { image }, DEPLOY_TIMEOUT_MS);
   }
 
+  /** A typed call for command modules that keep their own routes (cli/addons-client.ts). */
+  call<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    return this.request<T>(method, path, body, timeoutMs);
+  }
+
+  /** A GET answered with bytes (a backup's dump); API errors become a CliError as for every call. */
+  async download(path: string, timeoutMs = DEPLOY_TIMEOUT_MS): Promise<ReadableStream<Uint8Array>> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.apiUrl}/api/v1${path}`, {
+        method: 'GET', headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw this.networkError(error, timeoutMs);
+    }
+    if (!response.ok || response.body === null) throw this.httpError('GET', path, response, await response.text().catch(() => ''));
+    return response.body;
+  }
+
   private async request<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     const url = `${this.apiUrl}/api/v1${path}`;
     const headers: Record<string, string> = {
