@@ -1,5 +1,5 @@
 /** The add-on calls of the API (docs/addons.md), typed from api/schemas/addons.ts, over the shared ApiClient. */
-import type { AddonJson, BackupJson, BackupScheduleJson, CreateAddonBody, LinkJson } from '../api/schemas/addons';
+import type { AddonJson, BackupJson, BackupScheduleJson, CreateAddonRequest, LinkJson } from '../api/schemas/addons';
 import type { ApiClient } from './api-client';
 
 /** Calls that release apps (attach, detach, rotate, restore) answer once done. */
@@ -13,7 +13,7 @@ export class AddonsClient {
     return this.api.call('GET', app === undefined ? '/addons' : `/addons?app=${e(app)}`);
   }
 
-  create(app: string, body: CreateAddonBody): Promise<AddonJson> {
+  create(app: string, body: CreateAddonRequest): Promise<AddonJson> {
     return this.api.call('POST', `/apps/${e(app)}/addons`, body);
   }
 

@@ -2,7 +2,6 @@
 import http from 'node:http';
 import path from 'node:path';
 import { expect } from 'chai';
-import { addonRoutes } from '../../../api/routes/addons';
 import { BackupFiles } from '../../../engine/addons/backup-files';
 import { BackupsService } from '../../../engine/addons/backups-service';
 import { LinksService } from '../../../engine/addons/links-service';
@@ -45,7 +44,6 @@ describe('api/routes/addons', function () {
       rotation: new CredentialsRotation(h.service, h.repo, h.servers, silentLogger()),
       links: new LinksService(h.repo, h.apps, h.service, h.bindings, { teamOf: async (app) => h.teams.get(app.name) ?? 1 }, (app) => `http://${app}:5000`),
     };
-    expect(addonRoutes(routes)).to.be.a('function');
     api = await startApi(apiDeps({ addons: routes, config: h.config }));
   });
   afterEach(async () => {
