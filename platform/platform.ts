@@ -50,6 +50,8 @@ import { PushHandler } from '../builder/push-handler';
 import { GitRepositories } from '../builder/repositories';
 import { SshGitServer } from '../builder/ssh-server';
 import { addressesFrom, localUrl } from './addresses';
+import { createAddonServers } from './addon-servers';
+import { createAddonsPart, type AddonsPart } from './addons';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
 
 export interface Platform {
@@ -115,7 +117,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }),
     locks, work, appImagesOf(images, buildsRepo, config.registry));
   const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }), locks, work);
-  const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }));
+  let addons: AddonsPart | null = null;
+  const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }),
+    (app) => addons?.ownedKeys(app) ?? Promise.resolve(new Map()));
+  addons = createAddonsPart({
+    db, apps: appsRepo, config: configVars, servers: createAddonServers(), stateDir: config.stateDir, logger,
+    // Web processes answer on their team's network under the app's name (engine/drivers, issue 11).
+    internalUrl: (app) => `http://${app}:${CONTAINER_PORT}`,
+  });
   const domains = new DomainsService(appsRepo, new DomainsRepo(db), publisher, config.domain, logger.child({ part: 'domains' }), undefined, locks);
   const maintenance = new MaintenanceService(appsRepo, new MaintenanceRepo(db), publisher, logger.child({ part: 'maintenance' }), locks);
   const renamer = new AppRenamer({
@@ -160,6 +169,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   sshPort = ssh.port;
 
   const api = createApi({
+    addons: addons.routes,
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
@@ -180,16 +190,17 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const apiPort = typeof apiAddress === 'object' && apiAddress ? apiAddress.port : config.apiPort;
   logger.info({ apiPort, sshPort: ssh.port }, 'slipway platform started');
   // Converge in the background: a restart must not wait for every app before serving the API.
-  const firstReconcile = reconciler.start(config.reconcileIntervalMs);
+  const firstReconcile = Promise.all([reconciler.start(config.reconcileIntervalMs), addons.start(config.reconcileIntervalMs)]).then(() => undefined);
 
   return {
     apiPort,
     sshPort: ssh.port,
     db,
     firstReconcile,
-    reconcile: () => reconciler!.reconcileAll(),
+    reconcile: async () => { await reconciler!.reconcileAll(); await addons!.reconcile(); },
     async close() {
       await reconciler!.stop();
+      await addons!.stop();
       await oneOffs.close(); // attached one-offs end with their connections; detached ones keep running
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
