@@ -8,6 +8,8 @@ import { LinksService } from '../../../engine/addons/links-service';
 import { CredentialsRotation } from '../../../engine/addons/rotation';
 import { BackupsRepo } from '../../../engine/store/backups-repo';
 import { silentLogger } from '../../../lib/log';
+import { SlipwayError } from '../../../lib/errors';
+import type { AccessChecker, Principal } from '../../../engine/policy';
 import { API_TOKEN, apiDeps, request, startApi } from '../../support/api';
 import { harness, type Harness } from '../engine/addons/harness';
 
@@ -144,5 +146,42 @@ describe('api/routes/addons', function () {
     expect((await request(`${api.url}/apps/shop/links`, { method: 'POST', body: '{"app":"other"}' })).status).to.equal(409);
     expect((await request(`${api.url}/apps/shop/links/blog`, { method: 'DELETE' })).status).to.equal(204);
     expect(await h.config.get('shop')).to.deep.equal({});
+  });
+
+  describe('as a user who may only view blog', () => {
+    let userApi: Awaited<ReturnType<typeof startApi>>;
+    beforeEach(async () => {
+      const viewer: Principal = { kind: 'user', userId: 7, userName: 'vic', platformAdmin: false, scope: 'read', via: 'token', credential: '' };
+      const access: AccessChecker = {
+        async check(_principal, request) {
+          if (request.action === 'account') return;
+          if (request.app !== 'blog') throw new SlipwayError('app_not_found', `No app named "${request.app}" that you can see.`);
+          if (request.action !== 'app:view') throw new SlipwayError('forbidden', 'You need the manage permission on blog for this.');
+        },
+      };
+      const routes = {
+        addons: h.service, backups, rotation: new CredentialsRotation(h.service, h.repo, h.servers, silentLogger()),
+        links: new LinksService(h.repo, h.apps, h.service, h.bindings, { teamOf: async () => 1 }, (app) => `http://${app}:5000`),
+      };
+      userApi = await startApi(apiDeps({ addons: routes, config: h.config, access, authenticate: async (req) => (req.headers.authorization === `Bearer ${API_TOKEN}` ? viewer : null) }));
+    });
+    afterEach(async () => { await userApi.close(); });
+
+    it('sees only add-ons of apps it may view, reads them without secrets, and changes nothing', async () => {
+      const shopOnly = await available('redis');
+      const shared = await available('postgresql');
+      await h.service.attach(shared, 'blog');
+      const list = await request(`${userApi.url}/addons`);
+      expect((list.body as Array<{ name: string }>).map((a) => a.name)).to.deep.equal([shared]);
+      expect((await request(`${userApi.url}/addons/${shopOnly}`)).status).to.equal(404);
+      expect((await request(`${userApi.url}/addons/${shopOnly}/backups`)).status).to.equal(404);
+      expect((await request(`${userApi.url}/addons/${shared}`)).status).to.equal(200);
+      expect((await request(`${userApi.url}/addons/${shared}?reveal=true`)).status).to.equal(403);
+      expect((await request(`${userApi.url}/addons/${shared}/backups/latest/download`)).status).to.equal(403);
+      expect((await request(`${userApi.url}/addons/${shared}?confirm=${shared}&detachAll=true`, { method: 'DELETE' })).status).to.equal(403);
+      expect((await request(`${userApi.url}/addons/${shared}/credentials/rotate`, { method: 'POST' })).status).to.equal(403);
+      expect((await request(`${userApi.url}/apps/shop/addons`, { method: 'POST', body: '{"kind":"redis"}' })).status).to.equal(404);
+      expect((await h.repo.list()).map((a) => a.name).sort()).to.deep.equal([shopOnly, shared].sort());
+    });
   });
 });
