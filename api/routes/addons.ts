@@ -133,8 +133,9 @@ export function addonRoutes(deps: AddonRoutesDeps & { access: AccessChecker }): 
       method: 'post', path: '/addons/:name/attachments', tag: 'addons', summary: 'Attach the add-on to another app of its team (a new release of that app)',
       params: AddonParams, body: AttachBody, response: AddonSchema, status: 201, audit: 'addon.attach',
       errors: ['addon_not_found', 'attachment_exists', 'addon_other_team', 'addon_not_ready'],
-      access: ({ body }) => ({ action: 'app:manage', app: body.app }),
+      access: () => ({ action: 'account' }),
       handler: async ({ params, body, principal }) => {
+        await access.check(principal, { action: 'app:manage', app: body.app });
         await guard(principal, params.name, 'app:manage');
         return addonJson(await addons.attach(params.name, body.app, body.as));
       },
@@ -214,7 +215,7 @@ export function addonRoutes(deps: AddonRoutesDeps & { access: AccessChecker }): 
     }),
     defineRoute({
       method: 'get', path: '/addons/:name/backups/:id/download', tag: 'addons', summary: 'The dump of a verified backup (gzip), streamed; id `latest`: the newest verified',
-      params: BackupParams, produces: 'application/gzip', audit: 'addon.backup.download', errors: ['addon_not_found', 'backup_not_found', 'backup_failed'],
+      params: BackupParams, produces: 'application/gzip', errors: ['addon_not_found', 'backup_not_found', 'backup_failed'],
       access: () => ({ action: 'account' }),
       handler: async ({ params, principal, res }) => {
         // A dump holds every value of the database: as readable as config values are.

@@ -20,6 +20,7 @@ const fullDeps = () => apiDeps({
   buildpacks: { buildpacks: untouchable, buildCaches: untouchable, appExists: untouchable, imageDeploys: untouchable } as never,
   domains: untouchable as never, registry: untouchable as never, maintenance: untouchable as never,
   killer: untouchable as never, status: untouchable as never,
+  addons: { addons: untouchable, backups: untouchable, rotation: untouchable, links: untouchable } as never,
 });
 
 /** A concrete URL for a route: parameters filled with plausible values. */
@@ -31,7 +32,8 @@ function concretePath(route: Route): string {
 function plausibleBody(route: Route): unknown {
   if (!route.body) return undefined;
   for (const candidate of [{}, { name: 'shop' }, { hostname: 'www.example.com' }, { maintenance: true }, { redirectHttps: true },
-    { instance: 'web.1' }, { publicKey: 'ssh-ed25519 AAAA' }, { certificate: 'x', privateKey: 'y' }]) {
+    { instance: 'web.1' }, { publicKey: 'ssh-ed25519 AAAA' }, { certificate: 'x', privateKey: 'y' },
+    { app: 'shop', kind: 'redis', at: '02:00', keep: 7 }]) {
     if (route.body.safeParse(candidate).success) return candidate;
   }
   throw new Error(`no plausible body for ${route.method} ${route.path}`);
@@ -100,7 +102,7 @@ describe('api/route-table (every route, from the table)', () => {
           expect(answer.status, `${route.method} ${route.path} with ${token}`).to.equal(401);
         }
       }
-    });
+    }).timeout(30_000);
 
     it('asks the policy before any service, and answers its refusal', async () => {
       for (const route of routes.filter((r) => r.access !== 'public')) {
@@ -110,7 +112,7 @@ describe('api/route-table (every route, from the table)', () => {
         expect(refusals, label).to.have.length(1);
         expect(answer.status, label).to.equal(route.path.includes(':app') ? 404 : 403);
       }
-    });
+    }).timeout(30_000);
 
     it('serves the OpenAPI document without credentials', async () => {
       const answer = await request(`${api.url}/openapi.json`, { token: null });
