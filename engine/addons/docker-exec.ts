@@ -111,7 +111,12 @@ export function dockerExec(docker: Docker): ExecFn {
         socket.end();
       } else if (request.stdin) {
         const input = request.stdin;
-        input.on('error', (error: Error) => fail(error));
+        let ended = false;
+        input.once('end', () => { ended = true; });
+        input.once('error', (error: Error) => fail(error));
+        // Destroyed upstream (a broken gzip stream, say) without an error of its own: the command
+        // must not wait for the rest of its stdin forever.
+        input.once('close', () => { if (!ended) fail(new Error('the input stream closed before its end')); });
         input.pipe(socket as NodeJS.WritableStream);
       } else {
         // No stdin: close our side so the stream ends when the command does.
