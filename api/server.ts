@@ -31,6 +31,7 @@ import { runRoutes, type RunRoutesDeps } from './routes/run';
 import { registryRoutes, type RegistryRoutesDeps } from './routes/registry';
 import { accountRoutes } from './routes/accounts';
 import type { AccountsDeps } from './accounts-handlers';
+import { addonRoutes, type AddonRoutesDeps } from './routes/addons';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -59,6 +60,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   audit?: (record: AuditRecord) => Promise<void>;
   /** Sign-in, users, tokens, teams, members, app access, transfers, the audit log (api/routes/accounts.ts). */
   accounts?: Pick<AccountsDeps, 'teams' | 'appAccess' | 'audit'>;
+  /** Add-ons, their backups, and app links, `/addons…`, `/apps/:app/addons|links` (docs/addons.md). */
+  addons?: AddonRoutesDeps;
 }
 
 /** Every route of the API, declared once (api/route-table.ts). */
@@ -85,6 +88,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(deps.maintenance ? maintenanceRoutes(deps.maintenance) : []),
     ...(deps.status ? statusRoutes(deps.status) : []),
     ...(deps.accounts ? accountRoutes({ ...deps.accounts, identity: deps.identity, apps: deps.apps, access: deps.access ?? factlessAccess }) : []),
+    ...(deps.addons ? addonRoutes({ ...deps.addons, access: deps.access ?? factlessAccess }) : []),
   ];
   routes.push(defineRoute({
     method: 'get', path: '/openapi.json', tag: 'platform', summary: 'This API described in OpenAPI 3.1', access: 'public',

@@ -270,9 +270,23 @@ export class ApiClient {
     return this.request<ImageDeploy>('POST', `/apps/${encodeURIComponent(app)}/builds`, { image }, DEPLOY_TIMEOUT_MS);
   }
 
-  /** One call of the API by method and path (after /api/v1): for the command modules' own typed wrappers. */
-  call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return this.request<T>(method, path, body);
+  /** A typed call for command modules that keep their own routes (cli/addons-client.ts). */
+  call<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    return this.request<T>(method, path, body, timeoutMs);
+  }
+
+  /** A GET answered with bytes (a backup's dump); API errors become a CliError as for every call. */
+  async download(path: string, timeoutMs = DEPLOY_TIMEOUT_MS): Promise<ReadableStream<Uint8Array>> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.apiUrl}/api/v1${path}`, {
+        method: 'GET', headers: this.headers('application/octet-stream'), signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw this.networkError(error, timeoutMs);
+    }
+    if (!response.ok || response.body === null) throw this.httpError('GET', path, response, await response.text().catch(() => ''));
+    return response.body;
   }
 
   /**

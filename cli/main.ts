@@ -15,6 +15,7 @@ import * as commands from './commands';
 import * as runCommands from './commands-run';
 import * as configCommands from './commands-config';
 import { registerBuildpackCommands } from './commands-buildpacks';
+import { registerAddonCommands } from './commands-addons';
 import * as domainCommands from './commands-domains';
 import * as psCommands from './commands-ps';
 import * as buildCommands from './commands-builds';
@@ -372,6 +373,7 @@ export function buildProgram(ctx: AccountContext, io: CliIo): Command {
 
   registerBuildpackCommands(program, ctx);
   registerAccountCommands(program, ctx);
+  registerAddonCommands(program, ctx, io);
 
   // `run APP CMD…` passes CMD's own options through, so program options go before the command name.
   program.enablePositionalOptions();

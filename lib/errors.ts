@@ -55,6 +55,16 @@ export const ERROR_CODES = {
   member_exists: 409,
   last_team_admin: 409,
   collaborator_not_found: 404,
+  addon_not_found: 404,
+  addon_exists: 409,
+  addon_attached: 409,
+  addon_not_ready: 409,
+  addon_other_team: 409,
+  attachment_exists: 409,
+  attachment_not_found: 404,
+  config_var_owned: 409,
+  backup_not_found: 404,
+  backup_failed: 422,
   internal: 500,
 } as const;
 

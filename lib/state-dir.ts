@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** Modes of the state dir (`.`) and its folders; `repos` is made now so git never makes it 0755. */
-export const STATE_DIR_MODES: Readonly<Record<string, number>> = { '.': 0o711, run: 0o711, repos: 0o700, logs: 0o700, router: 0o700 };
+export const STATE_DIR_MODES: Readonly<Record<string, number>> = { '.': 0o711, run: 0o711, repos: 0o700, logs: 0o700, router: 0o700, 'addon-backups': 0o700 };
 
 export function secureStateDir(stateDir: string): void {
   for (const [name, mode] of Object.entries(STATE_DIR_MODES)) {

@@ -52,6 +52,8 @@ import { SshGitServer } from '../builder/ssh-server';
 import { TeamsRepo } from '../engine/store/teams-repo';
 import { ERROR_CODES, isSlipwayError } from '../lib/errors';
 import { addressesFrom, localUrl } from './addresses';
+import { createAddonServers } from './addon-servers';
+import { createAddonsPart, type AddonsPart } from './addons';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
 
 export interface Platform {
@@ -121,7 +123,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }),
     locks, work, appImagesOf(images, buildsRepo, config.registry));
   const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }), locks, work);
-  const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }));
+  let addons: AddonsPart | null = null;
+  const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }),
+    (app) => addons?.ownedKeys(app) ?? Promise.resolve(new Map()));
+  addons = createAddonsPart({
+    db, apps: appsRepo, config: configVars, servers: createAddonServers(docker, platformId(config)), stateDir: config.stateDir, logger,
+    // Web processes answer on their team's network under the app's name (engine/drivers, issue 11).
+    internalUrl: (app) => `http://${app}:${CONTAINER_PORT}`,
+  });
   const domains = new DomainsService(appsRepo, new DomainsRepo(db), publisher, config.domain, logger.child({ part: 'domains' }), undefined, locks);
   const maintenance = new MaintenanceService(appsRepo, new MaintenanceRepo(db), publisher, logger.child({ part: 'maintenance' }), locks);
   const renamer = new AppRenamer({
@@ -177,6 +186,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const access = accounts.access;
   const api = createApi({
     authenticate,
+    addons: addons.routes,
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
     accounts: { teams: accounts.teams, appAccess: accounts.appAccess, audit: accounts.audit },
@@ -206,7 +216,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const apiPort = typeof apiAddress === 'object' && apiAddress ? apiAddress.port : config.apiPort;
   logger.info({ apiPort, sshPort: ssh.port }, 'slipway platform started');
   // Converge in the background: a restart must not wait for every app before serving the API.
-  const firstReconcile = reconciler.start(config.reconcileIntervalMs);
+  const firstReconcile = Promise.all([reconciler.start(config.reconcileIntervalMs), addons.start(config.reconcileIntervalMs)]).then(() => undefined);
 
   return {
     apiPort,
@@ -214,9 +224,10 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     db,
     accounts,
     firstReconcile,
-    reconcile: () => reconciler!.reconcileAll(),
+    reconcile: async () => { await reconciler!.reconcileAll(); await addons!.reconcile(); },
     async close() {
       await reconciler!.stop();
+      await addons!.stop();
       await oneOffs.close(); // attached one-offs end with their connections; detached ones keep running
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

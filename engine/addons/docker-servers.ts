@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import type Docker from 'dockerode';
-import { teamNetworkName } from '../../lib/team-network';
+import { DockerNetworks } from '../drivers/docker-networks';
 import { dockerExec, type ExecFn } from './docker-exec';
 import { compareCounts } from './dump-counts';
 import {
@@ -70,6 +70,7 @@ export class DockerAddonServers implements AddonServers {
     private readonly docker: Docker,
     private readonly options: DockerAddonServersOptions,
     private readonly exec: ExecFn = dockerExec(docker),
+    private readonly networks: Pick<DockerNetworks, 'ensureTeam'> = new DockerNetworks(docker),
   ) {
     this.kinds = serverKinds(exec);
     this.readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
@@ -81,8 +82,9 @@ export class DockerAddonServers implements AddonServers {
 
   async ensure(spec: AddonServerSpec, onProgress: (progress: EnsureProgress) => void = () => {}): Promise<AddonEndpoint> {
     assertSpec(spec);
-    const network = teamNetworkName(spec.teamId);
-    await this.serially(`network:${network}`, () => this.ensureNetwork(network, spec.teamId));
+    // The one way team networks are made (engine/drivers/docker-networks.ts): its bridge name is
+    // what the host firewall (scripts/firewall) recognises.
+    const network = await this.networks.ensureTeam(spec.teamId);
     await this.serially(`addon:${spec.addonName}`, () => this.converge({
       name: spec.addonName, kind: spec.kind, plan: spec.plan, teamId: spec.teamId, database: spec.credentials.database,
     }, network, spec.credentials, onProgress));
@@ -389,23 +391,6 @@ export class DockerAddonServers implements AddonServers {
     } catch (error) {
       if (isStatus(error, 404)) return null;
       throw error;
-    }
-  }
-
-  private async ensureNetwork(network: string, teamId: number): Promise<void> {
-    try {
-      await this.docker.getNetwork(network).inspect();
-      return;
-    } catch (error) {
-      if (!isStatus(error, 404)) throw error;
-    }
-    try {
-      await this.docker.createNetwork({
-        Name: network, Driver: 'bridge', CheckDuplicate: true,
-        Labels: { 'slipway.team': String(teamId), [ADDON_LABELS.platform]: this.options.platformId },
-      });
-    } catch (error) {
-      if (!isStatus(error, 409)) throw error;
     }
   }
 }

@@ -8,6 +8,7 @@ import { domainsAndCerts } from './migration-003';
 import { buildpacksAndImageSizes } from './migration-004';
 import { appMaintenance } from './migration-005';
 import { identity } from './migration-006';
+import { addons } from './migration-007';
 
 export interface Migration {
   name: string;
@@ -106,7 +107,7 @@ const initial: Migration = {
   },
 };
 
-const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance, identity];
+const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance, identity, addons];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,

@@ -11,6 +11,8 @@ import { isSealed, SEALED_PREFIX, sealedKeyId, type SecretBox } from '../../lib/
 
 /** An app's config vars, current (apps.config) or a release's snapshot (releases.config): one context, so markSucceeded copies the sealed text. */
 export const configContext = (appId: number): string => `config:${appId}`;
+/** An add-on's credentials or external URL (addons.secret). */
+export const addonSecretContext = (addonId: number): string => `addon:${addonId}`;
 /** A TLS certificate's private key (certs.private_key). */
 export const certKeyContext = (appId: number): string => `cert-key:${appId}`;
 
@@ -24,6 +26,7 @@ export const SECRET_COLUMNS: readonly SecretColumn[] = [
   { table: 'apps', column: 'config', context: (row) => configContext(Number(row.id)) },
   { table: 'releases', column: 'config', context: (row) => configContext(Number(row.app_id)) },
   { table: 'certs', column: 'private_key', context: (row) => certKeyContext(Number(row.app_id)) },
+  { table: 'addons', column: 'secret', context: (row) => addonSecretContext(Number(row.id)) },
 ];
 
 const boxes = new WeakMap<object, SecretBox>();
@@ -51,7 +54,7 @@ export async function resealAll(db: Knex, from: SecretBox, to: SecretBox, batchS
     for (;;) {
       // Only rows not sealed with the current key yet: a start with everything sealed reads none.
       const rows = (await db(table).where('id', '>', lastId).whereNot(column, 'like', `${SEALED_PREFIX}${to.current.id}:%`)
-        .orderBy('id').limit(batchSize).select('id', table === 'apps' ? 'id' : 'app_id', column)) as Array<Record<string, unknown>>;
+        .orderBy('id').limit(batchSize).select('id', table === 'apps' || table === 'addons' ? 'id' : 'app_id', column)) as Array<Record<string, unknown>>;
       if (rows.length === 0) break;
       lastId = Number(rows[rows.length - 1]!.id);
       const updates: Array<{ id: number; value: string }> = [];

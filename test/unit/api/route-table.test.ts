@@ -21,6 +21,7 @@ const fullDeps = () => apiDeps({
   domains: untouchable as never, registry: untouchable as never, maintenance: untouchable as never,
   killer: untouchable as never, status: untouchable as never,
   accounts: { teams: untouchable, appAccess: untouchable, audit: untouchable } as never,
+  addons: { addons: untouchable, backups: untouchable, rotation: untouchable, links: untouchable } as never,
 });
 
 /** A concrete URL for a route: parameters filled with plausible values. */
@@ -34,7 +35,9 @@ function plausibleBody(route: Route): unknown {
   for (const candidate of [{}, { name: 'shop' }, { hostname: 'www.example.com' }, { maintenance: true }, { redirectHttps: true },
     { instance: 'web.1' }, { publicKey: 'ssh-ed25519 AAAA' }, { certificate: 'x', privateKey: 'y' },
     { name: 'alice', email: 'alice@example.com' }, { disabled: true }, { user: 'bob', role: 'member' }, { role: 'viewer' },
-    { user: 'bob', permissions: ['view'] }, { team: 'acme' }]) {
+    { user: 'bob', permissions: ['view'] }, { team: 'acme' },
+    
+    { app: 'shop', kind: 'redis', at: '02:00', keep: 7 }]) {
     if (route.body.safeParse(candidate).success) return candidate;
   }
   throw new Error(`no plausible body for ${route.method} ${route.path}`);
@@ -107,7 +110,7 @@ describe('api/route-table (every route, from the table)', function () {
           expect(answer.status, `${route.method} ${route.path} with ${token}`).to.equal(401);
         }
       }
-    });
+    }).timeout(30_000);
 
     it('asks the policy before any service, and answers its refusal', async () => {
       for (const route of routes.filter((r) => r.access !== 'public')) {
@@ -117,7 +120,7 @@ describe('api/route-table (every route, from the table)', function () {
         expect(refusals, label).to.have.length(1);
         expect(answer.status, label).to.equal(route.path.includes(':app') ? 404 : 403);
       }
-    });
+    }).timeout(30_000);
 
     it('serves the OpenAPI document without credentials', async () => {
       const answer = await request(`${api.url}/openapi.json`, { token: null });
