@@ -72,12 +72,12 @@ export interface FirstFormation {
 
 /** Runs a command once in a one-off container of a release (engine/release-phase.ts). */
 export interface ReleaseCommands {
-  run(app: string, release: Release, build: Build, command: string, output: (text: string) => void): Promise<number>;
+  run(app: string, release: Release, build: Build, command: string, output: (text: string) => void, teamId?: number): Promise<number>;
 }
 
 /** The release phase's commands (engine/release-phase.ts ReleaseTasks): one-offs and the Procfile `release` command. */
 export interface ReleasePhaseCommands extends ReleaseCommands {
-  releasePhase(app: string, release: Release, build: Build, progress: Progress): Promise<void>;
+  releasePhase(app: string, release: Release, build: Build, progress: Progress, teamId?: number): Promise<void>;
 }
 
 /**
@@ -89,10 +89,10 @@ export interface ReleasePhaseCommands extends ReleaseCommands {
  */
 export function releasePhaseStep(commands: ReleasePhaseCommands): (request: DeployRequest, progress: Progress) => Promise<void> {
   return async (request, progress) => {
-    const { app, release, build } = request;
+    const { app, release, build, teamId } = request;
     const scripts = (request.appJson ?? safeAppJson(build.appJson)).scripts;
-    await runPredeploy(predeployTasks(scripts), (command, output) => commands.run(app, release, build, command, output), progress, release.version);
-    await commands.releasePhase(app, release, build, progress);
+    await runPredeploy(predeployTasks(scripts), (command, output) => commands.run(app, release, build, command, output, teamId), progress, release.version);
+    await commands.releasePhase(app, release, build, progress, teamId);
   };
 }
 
@@ -202,7 +202,7 @@ export class DeployService {
   ): Promise<void> {
     const tasks = postdeployTasks(appJson.json.scripts, first);
     if (tasks.length === 0) return;
-    await runPostdeploy(tasks, (command, output) => this.steps.commands.run(app.name, release, build, command, output), say);
+    await runPostdeploy(tasks, (command, output) => this.steps.commands.run(app.name, release, build, command, output, app.teamId), say);
     this.logger.info({ app: app.name, release: release.version, scripts: tasks.map((t) => t.what) }, 'postdeploy scripts ran');
   }
 

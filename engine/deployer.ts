@@ -42,6 +42,8 @@ export interface DeployerOptions {
 
 export interface DeployRequest {
   app: string;
+  /** The app's team: its instances join that team's network only (docs/security.md). */
+  teamId?: number;
   release: Release;
   build: Build;
   formation: readonly FormationEntry[];
@@ -305,7 +307,7 @@ export function runnableTypes(build: Build): Record<string, string | null> {
 
 /** The instances a release needs: formation × process types, each with the release's config and size. */
 export function instanceSpecs(request: DeployRequest, containerPort: number): InstanceSpec[] {
-  const { app, release, build, formation } = request;
+  const { app, release, build, formation, teamId } = request;
   const image = build.image;
   if (!image) throw new SlipwayError('deploy_failed', `build ${build.id} has no image`);
   const types = runnableTypes(build);
@@ -317,6 +319,7 @@ export function instanceSpecs(request: DeployRequest, containerPort: number): In
         app, release: release.version, process: type, image, command: types[type] ?? null,
         env: { ...release.config, SLIPWAY_RELEASE: `v${release.version}`, DYNO: `${type}.${n + 1}` },
         port: containerPort, memoryMb, cpu,
+        ...(teamId === undefined ? {} : { teamId }),
       });
     }
   }

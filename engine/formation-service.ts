@@ -150,7 +150,7 @@ export class FormationService {
     const release = await this.releases.get(app.id, app.currentRelease);
     const build = release.buildId ? await this.builds.get(release.buildId) : null;
     if (!build) throw new SlipwayError('no_release', `v${release.version} of ${app.name} has no build to run.`);
-    return { app: app.name, release, build, formation: await this.apps.formation(app.id) };
+    return { app: app.name, teamId: app.teamId, release, build, formation: await this.apps.formation(app.id) };
   }
 
   /**

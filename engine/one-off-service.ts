@@ -85,6 +85,7 @@ export class OneOffService {
       tty: request.tty,
       size: request.tty ? request.size : null,
       limits,
+      ...(app.teamId === undefined ? {} : { teamId: app.teamId }),
     };
     return { spec, info: { id, app: app.name, release: release.version, command: request.command, state: 'starting', startedAt: null } };
   }

@@ -18,13 +18,15 @@ export class ReleaseTasks {
   ) {}
 
   /** Runs a command to completion; resolves with its exit code. */
-  async run(app: string, release: Release, build: Build, command: string, output: Output): Promise<number> {
+  /** `teamId`: the app's team, whose network the task joins (the release phase reaches its team's add-ons). */
+  async run(app: string, release: Release, build: Build, command: string, output: Output, teamId?: number): Promise<number> {
     if (!build.image) throw new SlipwayError('deploy_failed', `build ${build.id} has no image`);
     const id = newOneOffId();
     const attached = await this.runner.attach({
       app, release: release.version, id, image: build.image, command,
       env: oneOffEnv(release.config, release.version, id, this.containerPort, null),
       tty: false, size: null, limits: null,
+      ...(teamId === undefined ? {} : { teamId }),
     });
     attached.stdin.end();
     const forward = (chunk: Buffer): void => output(chunk.toString('utf8'));
@@ -36,11 +38,11 @@ export class ReleaseTasks {
   }
 
   /** The release phase (`release:` in the Procfile), if the build has one; throws deploy_failed when it fails. */
-  async releasePhase(app: string, release: Release, build: Build, progress: (line: string) => void): Promise<void> {
+  async releasePhase(app: string, release: Release, build: Build, progress: (line: string) => void, teamId?: number): Promise<void> {
     const command = build.processTypes.release;
     if (!command) return;
     progress(`Running release command: ${command}`);
-    const code = await this.run(app, release, build, command, indented(progress));
+    const code = await this.run(app, release, build, command, indented(progress), teamId);
     if (code !== 0) {
       throw new SlipwayError('deploy_failed', `the release command (${command}) exited with code ${code}, so v${release.version} was not deployed`);
     }

@@ -106,7 +106,7 @@ export class ReleaseService {
     const formation = await this.apps.formation(app.id);
     try {
       await this.deployer.deploy({
-        app: app.name, release, build, formation,
+        app: app.name, teamId: app.teamId, release, build, formation,
         appJson: options.appJson, signal: options.signal ?? this.work.signalFor(app.id), onWaiting: options.onWaiting,
       }, progress ?? this.progressLog(app.name));
     } catch (error) {
