@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   registry_unavailable: 502,
   registry_delete_disabled: 502,
   secrets_unreadable: 500,
+  metrics_unavailable: 503,
   internal: 500,
 } as const;
 
