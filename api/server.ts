@@ -23,6 +23,8 @@ import { statusRoutes } from './routes/status';
 import { releaseRoutes } from './routes/releases';
 import { runRoutes, type RunRoutesDeps } from './routes/run';
 import { registryRoutes, type RegistryRoutesDeps } from './routes/registry';
+import { apiRequestMetrics, appMetricsRoutes, metricsEndpoints, type MetricsEndpointsDeps } from './routes/metrics';
+import type { AppMetricsService } from '../engine/metrics/app-metrics-service';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -43,6 +45,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   killer?: InstanceKiller;
   /** Platform health, `GET /status`. */
   status?: PlatformStatus;
+  /** `/metrics` and `/metrics/containers` for Prometheus, `/apps/:app/metrics`, and counting every request (docs/metrics.md). */
+  metrics?: MetricsEndpointsDeps & { appMetrics: AppMetricsService };
 }
 
 /** The largest JSON body the API reads (docs/contracts/api.md); a larger one is refused with 413 payload_too_large. */
@@ -61,7 +65,9 @@ function bodyParserError(error: unknown): SlipwayError | null {
 export function createApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  if (deps.metrics) app.use(apiRequestMetrics(deps.metrics.platform));
   app.use(express.json({ limit: API_BODY_LIMIT }));
+  if (deps.metrics) app.use(metricsEndpoints(deps.metrics));
 
   const v1 = express.Router();
   v1.get('/health', (_req, res) => { res.json({ ok: true }); });
@@ -79,6 +85,7 @@ export function createApi(deps: ApiDeps): express.Express {
   if (deps.registry) v1.use(registryRoutes(deps.registry));
   if (deps.maintenance) v1.use(maintenanceRoutes(deps.maintenance));
   if (deps.status) v1.use(statusRoutes(deps.status));
+  if (deps.metrics) v1.use(appMetricsRoutes(deps.metrics.appMetrics));
   app.use('/api/v1', v1);
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));

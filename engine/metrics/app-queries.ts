@@ -29,7 +29,7 @@ export function parseDuration(text: string, what: string): number {
 }
 
 export interface QueryWindow {
-  /** Unix seconds, aligned to the step so that consecutive requests return the same points. */
+  /** Unix seconds, multiples of the step so that consecutive requests return the same points. */
   readonly start: number;
   readonly end: number;
   readonly step: number;
@@ -52,8 +52,9 @@ export function queryWindow(nowMs: number, since: string, step?: string): QueryW
   if (range / stepSeconds > MAX_POINTS) {
     throw new SlipwayError('invalid_request', `since=${since} at step=${stepSeconds}s is more than ${MAX_POINTS} points; use a larger step (60s or more beyond 24 h).`);
   }
-  const now = Math.floor(nowMs / 1000);
-  const end = now - (now % stepSeconds);
+  // Rounded up, not down: the last point then covers the newest scrape (a rate at a time after
+  // the last sample reads the samples there are), instead of ending up to one step in the past.
+  const end = Math.ceil(nowMs / 1000 / stepSeconds) * stepSeconds;
   return { start: end - range, end, step: stepSeconds };
 }
 
@@ -101,6 +102,8 @@ export function appQueries(app: string, step: number): SeriesQuery[] {
     { metric: 'cpu', unit: 'cores', query: `sum by (process_type) (rate(slipway_container_cpu_seconds_total${sel}[${w}]))`, splitBy: 'process_type', fixed: {} },
     { metric: 'memory_rss', unit: 'bytes', query: `sum by (process_type) (slipway_container_memory_rss_bytes${sel})`, splitBy: 'process_type', fixed: {} },
     { metric: 'memory_limit', unit: 'bytes', query: `sum by (process_type) (slipway_container_memory_limit_bytes${sel})`, splitBy: 'process_type', fixed: {} },
-    { metric: 'restarts', unit: 'restarts', query: `sum by (process_type) (increase(slipway_container_restarts_total${sel}[${w}]))`, splitBy: 'process_type', fixed: {} },
+    // Docker's restart count of the instances running at each point (what `ps` shows): a crash is a
+    // step up. Not a rate, which would smear a single crash over the window.
+    { metric: 'restarts', unit: 'restarts', query: `sum by (process_type) (slipway_container_restarts_total${sel})`, splitBy: 'process_type', fixed: {} },
   ];
 }
