@@ -20,10 +20,3 @@ export function loadOrCreateMetricsToken(file: string): string {
   fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return token;
 }
-
-/** Compares in constant time (by hashes, so lengths do not show either). */
-export function sameToken(presented: string, expected: string): boolean {
-  const a = crypto.createHash('sha256').update(presented).digest();
-  const b = crypto.createHash('sha256').update(expected).digest();
-  return crypto.timingSafeEqual(a, b);
-}

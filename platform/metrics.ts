@@ -6,7 +6,6 @@
 import type Docker from 'dockerode';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
-import type { ScrapeAccess } from '../api/routes/metrics';
 import { AppMetricsService } from '../engine/metrics/app-metrics-service';
 import { ContainerExporter } from '../engine/metrics/container-exporter';
 import { ContainerSampler } from '../engine/metrics/container-sampler';
@@ -15,14 +14,14 @@ import { countRejections, meterBuildRecords, meterPasses, timeCalls } from '../e
 import { PlatformMetrics } from '../engine/metrics/platform-metrics';
 import { PrometheusStore } from '../engine/metrics/prometheus-store';
 import type { Database } from '../engine/store/database';
-import { loadOrCreateMetricsToken, sameToken } from './metrics-token';
+import { loadOrCreateMetricsToken } from './metrics-token';
 
 export interface MetricsParts {
   readonly platform: PlatformMetrics;
   readonly containers: ContainerExporter;
   readonly appMetrics: AppMetricsService;
-  /** Who may read /metrics: the scrape token, or an operator's API token (`isOperator`). */
-  authorize(token: string): Promise<ScrapeAccess>;
+  /** The token Prometheus presents to /metrics (platform admins' API tokens work too). */
+  readonly scrapeToken: string;
 }
 
 export function createMetrics(options: {
@@ -33,20 +32,12 @@ export function createMetrics(options: {
   metrics?: PlatformMetrics;
   /** Throws app_not_found when there is no such app. */
   appExists: (app: string) => Promise<void>;
-  /** What an API token may do with /metrics: null when it is no valid token. */
-  operatorToken: (token: string) => Promise<boolean | null>;
 }): MetricsParts {
-  const scrapeToken = loadOrCreateMetricsToken(options.config.metricsTokenFile);
   return {
+    scrapeToken: loadOrCreateMetricsToken(options.config.metricsTokenFile),
     platform: options.metrics ?? new PlatformMetrics(),
     containers: new ContainerExporter(new ContainerSampler(new DockerStatsSource(options.docker, options.platformId)), options.logger),
     appMetrics: new AppMetricsService(new PrometheusStore(options.config.prometheusUrl), options.appExists),
-    async authorize(token) {
-      if (sameToken(token, scrapeToken)) return 'allowed';
-      const operator = await options.operatorToken(token);
-      if (operator === null) return 'unknown-token';
-      return operator ? 'allowed' : 'not-an-operator';
-    },
   };
 }
 

@@ -181,8 +181,6 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     metrics: createMetrics({
       config, docker, platformId: platformId(config), logger: logger.child({ part: 'metrics' }), metrics,
       appExists: async (app) => { await appsRepo.get(app); },
-      // Until roles exist every valid token is the admin's (issue 11 narrows this to platform admins).
-      operatorToken: async (token) => ((await identity.authenticate(token)) === null ? null : true),
     }),
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,

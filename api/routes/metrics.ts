@@ -10,32 +10,39 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Router } from 'express';
 import { SlipwayError } from '../../lib/errors';
+import { sameToken } from '../../lib/same-token';
+import { bearerToken } from '../auth';
+import { defineRoute, type Route } from '../route-table';
+import { AppParams } from '../schemas/common';
+import { AppMetricsQuery, AppMetricsSchema } from '../schemas/metrics';
 import type { AppMetricsService } from '../../engine/metrics/app-metrics-service';
 import type { ContainerExporter } from '../../engine/metrics/container-exporter';
 import type { PlatformMetrics } from '../../engine/metrics/platform-metrics';
 
-/** What a bearer token may do with /metrics. */
-export type ScrapeAccess = 'allowed' | 'unknown-token' | 'not-an-operator';
-
 export interface MetricsEndpointsDeps {
   readonly platform: PlatformMetrics;
   readonly containers: ContainerExporter | null;
-  readonly authorize: (token: string) => Promise<ScrapeAccess>;
+  /** The token Prometheus presents (SLIPWAY_METRICS_TOKEN_FILE). */
+  readonly scrapeToken: string;
 }
 
-export function metricsEndpoints(deps: MetricsEndpointsDeps): Router {
+/**
+ * `/metrics` and `/metrics/containers`. `operator` decides for any other token: it throws
+ * unauthorized or forbidden unless the caller is a platform admin (`platform:admin`).
+ */
+export function metricsEndpoints(deps: MetricsEndpointsDeps, operator: (req: Request) => Promise<void>): Router {
   const router = Router();
   const operatorOnly = (req: Request, _res: Response, next: NextFunction): void => {
-    const token = /^Bearer\s+(.+)$/i.exec(req.header('authorization') ?? '')?.[1]?.trim();
+    const token = bearerToken(req.header('authorization'));
     if (!token) {
       next(new SlipwayError('unauthorized', 'Metrics are for operators: send the scrape token (SLIPWAY_METRICS_TOKEN_FILE) or a platform admin\'s API token as a Bearer token.'));
       return;
     }
-    deps.authorize(token).then((access) => {
-      if (access === 'unknown-token') throw new SlipwayError('unauthorized', 'This token is neither the scrape token nor a valid API token.');
-      if (access === 'not-an-operator') throw new SlipwayError('forbidden', 'Platform metrics are for platform admins (platform:read); per-app metrics are at GET /api/v1/apps/:app/metrics.');
+    if (sameToken(token, deps.scrapeToken)) {
       next();
-    }).catch(next);
+      return;
+    }
+    operator(req).then(() => next(), next);
   };
   router.get('/metrics', operatorOnly, async (_req, res) => {
     const text = await deps.platform.render();
@@ -67,13 +74,13 @@ export function apiRequestMetrics(metrics: PlatformMetrics) {
   };
 }
 
-/** `GET /apps/:app/metrics?since=1h&step=10s`: the app's graphs (docs/metrics.md). */
-export function appMetricsRoutes(service: AppMetricsService): Router {
-  const router = Router();
-  router.get('/apps/:app/metrics', async (req, res) => {
-    const since = typeof req.query.since === 'string' ? req.query.since : undefined;
-    const step = typeof req.query.step === 'string' ? req.query.step : undefined;
-    res.json(await service.forApp(String(req.params.app ?? ''), { since, step }));
-  });
-  return router;
+/** `GET /apps/:app/metrics?since=1h&step=10s`: the app's graphs (docs/metrics.md); needs app:view. */
+export function appMetricsRoutes(service: AppMetricsService): Route[] {
+  return [defineRoute({
+    method: 'get', path: '/apps/:app/metrics', tag: 'metrics',
+    summary: 'The app\'s requests/s, status classes, latency p50/p95/p99, CPU, memory and restarts over a window, from Prometheus',
+    params: AppParams, query: AppMetricsQuery, response: AppMetricsSchema, errors: ['metrics_unavailable'],
+    access: ({ params }) => ({ action: 'app:view', app: params.app }),
+    handler: ({ params, query }) => service.forApp(params.app, { since: query.since, step: query.step }),
+  })];
 }

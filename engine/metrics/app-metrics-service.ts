@@ -9,8 +9,8 @@ export interface AppSeries {
   readonly metric: MetricName;
   readonly unit: MetricUnit;
   /** What tells this series apart within its metric: `status_class`, `process_type` or `quantile`. */
-  readonly labels: Readonly<Record<string, string>>;
-  readonly points: ReadonlyArray<readonly [number, number]>;
+  readonly labels: Record<string, string>;
+  readonly points: Array<[number, number]>;
 }
 
 export interface AppMetrics {
@@ -19,7 +19,7 @@ export interface AppMetrics {
   readonly start: number;
   readonly end: number;
   readonly step: number;
-  readonly series: readonly AppSeries[];
+  readonly series: AppSeries[];
 }
 
 export class AppMetricsService {

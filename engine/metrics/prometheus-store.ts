@@ -8,7 +8,7 @@ import type { QueryWindow } from './app-queries';
 export interface RangeSeries {
   readonly labels: Readonly<Record<string, string>>;
   /** [unix seconds, value]; points Prometheus had no value for are absent, NaN ones dropped. */
-  readonly points: ReadonlyArray<readonly [number, number]>;
+  readonly points: Array<[number, number]>;
 }
 
 export interface MetricsStore {
@@ -29,7 +29,7 @@ export function seriesFromAnswer(answer: PrometheusAnswer): RangeSeries[] {
   return answer.data.result.map((series) => ({
     labels: series.metric ?? {},
     points: (series.values ?? [])
-      .map(([time, value]) => [Number(time), Number(value)] as const)
+      .map(([time, value]): [number, number] => [Number(time), Number(value)])
       .filter(([, value]) => Number.isFinite(value)),
   }));
 }
