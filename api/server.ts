@@ -29,7 +29,7 @@ import { statusRoutes } from './routes/status';
 import { releaseRoutes } from './routes/releases';
 import { runRoutes, type RunRoutesDeps } from './routes/run';
 import { registryRoutes, type RegistryRoutesDeps } from './routes/registry';
-import { apiRequestMetrics, appMetricsRoutes, metricsEndpoints, type MetricsEndpointsDeps } from './routes/metrics';
+import { apiRequestMetrics, appMetricsRoutes, metricsEndpoints, routeBase, type MetricsEndpointsDeps } from './routes/metrics';
 import type { AppMetricsService } from '../engine/metrics/app-metrics-service';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
@@ -135,6 +135,7 @@ export function createApi(deps: ApiDeps): express.Express {
   }
 
   const v1 = express.Router();
+  if (deps.metrics) v1.use(routeBase('/api/v1'));
   mountRoutes(v1, apiRoutes(deps), {
     authenticate,
     access,

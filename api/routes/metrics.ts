@@ -56,11 +56,23 @@ export function metricsEndpoints(deps: MetricsEndpointsDeps, operator: (req: Req
   return router;
 }
 
+/**
+ * Marks the requests of a router mounted at `base` (`/api/v1`): Express restores `req.baseUrl`
+ * when an error leaves the router, so a refused request would otherwise lose its prefix.
+ */
+export function routeBase(base: string) {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    res.locals.routeBase = base;
+    next();
+  };
+}
+
 /** The route template a request matched (`/api/v1/apps/:app`), or "unmatched". */
-export function routeTemplate(req: Request): string {
+export function routeTemplate(req: Request, res: Response): string {
   const route = (req as { route?: { path?: unknown } }).route;
   if (!route || typeof route.path !== 'string') return 'unmatched';
-  return `${req.baseUrl}${route.path}`;
+  const base = typeof res.locals.routeBase === 'string' ? res.locals.routeBase : '';
+  return `${base}${route.path}`;
 }
 
 /** Counts and times every request; mount first so that refusals (401, 404) are counted too. */
@@ -68,7 +80,7 @@ export function apiRequestMetrics(metrics: PlatformMetrics) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = performance.now();
     res.on('finish', () => {
-      metrics.apiRequest(req.method, routeTemplate(req), res.statusCode, (performance.now() - started) / 1000);
+      metrics.apiRequest(req.method, routeTemplate(req, res), res.statusCode, (performance.now() - started) / 1000);
     });
     next();
   };
