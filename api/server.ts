@@ -15,7 +15,7 @@ import { openApiDocument } from './openapi';
 import { clientAddress, defineRoute, mountRoutes, type Authenticator, type AuditRecord, type Route } from './route-table';
 import { InfoSchema } from './schemas/platform';
 import type { AccessChecker } from '../engine/policy';
-import { authorize } from '../engine/policy';
+import { factlessAccess } from '../engine/access-refusal';
 import type { UpgradeListener } from './attach-server';
 import { appRoutes, type AppRoutesDeps } from './routes/apps';
 import { configRoutes, type ConfigRoutesDeps } from './routes/config';
@@ -60,14 +60,6 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   /** `/metrics` and `/metrics/containers` for Prometheus, `/apps/:app/metrics`, and counting every request (docs/metrics.md). */
   metrics?: MetricsEndpointsDeps & { appMetrics: AppMetricsService };
 }
-
-/** Without the facts of engine/access.ts the policy can only let platform admins through. */
-const adminsOnly: AccessChecker = {
-  async check(principal, request) {
-    const decision = authorize(principal, request, {});
-    if (!decision.allowed) throw new SlipwayError(decision.reason === 'forbidden' ? 'forbidden' : decision.reason === 'unknown_team' ? 'team_not_found' : 'app_not_found', decision.message);
-  },
-};
 
 /** Every route of the API, declared once (api/route-table.ts). */
 export function apiRoutes(deps: ApiDeps): Route[] {
@@ -124,7 +116,7 @@ export function createApi(deps: ApiDeps): express.Express {
   app.use(express.json({ limit: API_BODY_LIMIT }));
 
   const authenticate = deps.authenticate ?? tokenAuthenticator(deps.identity);
-  const access = deps.access ?? adminsOnly;
+  const access = deps.access ?? factlessAccess;
   if (deps.metrics) {
     // Outside /api/v1 (Prometheus's usual path), for platform admins: the figures name every tenant's apps.
     app.use(metricsEndpoints(deps.metrics, async (req) => {

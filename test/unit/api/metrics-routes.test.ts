@@ -4,7 +4,7 @@
  * token and platform admins only. Requests are counted by route template, never by app name.
  */
 import { expect } from 'chai';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { bearerToken } from '../../../api/auth';
 import type { AppMetrics, AppMetricsService } from '../../../engine/metrics/app-metrics-service';
 import { PlatformMetrics } from '../../../engine/metrics/platform-metrics';
@@ -21,8 +21,8 @@ const users: Record<string, { userId: number; platformAdmin: boolean; team: stri
   'stranger-token': { userId: 3, platformAdmin: false, team: 'red', role: 'member' },
 };
 
-async function authenticate(req: Request): Promise<Principal | null> {
-  const token = bearerToken(req.header('authorization'));
+async function authenticate(req: IncomingMessage): Promise<Principal | null> {
+  const token = bearerToken(req.headers.authorization);
   if (!token) return null;
   const user = users[token];
   if (!user) throw new SlipwayError('unauthorized', 'This API token is not valid.');
