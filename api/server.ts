@@ -12,7 +12,7 @@ import type { PlatformStatus } from '../engine/platform-status';
 import type { InstanceKiller } from '../engine/instance-kill';
 import { tokenAuthenticator } from './auth';
 import { openApiDocument } from './openapi';
-import { defineRoute, mountRoutes, type Authenticator, type AuditRecord, type Route } from './route-table';
+import { clientAddress, defineRoute, mountRoutes, type Authenticator, type AuditRecord, type Route } from './route-table';
 import { InfoSchema } from './schemas/platform';
 import type { AccessChecker } from '../engine/policy';
 import { factlessAccess } from '../engine/access-refusal';
@@ -32,6 +32,8 @@ import { registryRoutes, type RegistryRoutesDeps } from './routes/registry';
 import { accountRoutes } from './routes/accounts';
 import type { AccountsDeps } from './accounts-handlers';
 import { addonRoutes, type AddonRoutesDeps } from './routes/addons';
+import { apiRequestMetrics, appMetricsRoutes, metricsEndpoints, routeBase, type MetricsEndpointsDeps } from './routes/metrics';
+import type { AppMetricsService } from '../engine/metrics/app-metrics-service';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -62,6 +64,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   accounts?: Pick<AccountsDeps, 'teams' | 'appAccess' | 'audit'>;
   /** Add-ons, their backups, and app links, `/addons…`, `/apps/:app/addons|links` (docs/addons.md). */
   addons?: AddonRoutesDeps;
+  /** `/metrics` and `/metrics/containers` for Prometheus, `/apps/:app/metrics`, and counting every request (docs/metrics.md). */
+  metrics?: MetricsEndpointsDeps & { appMetrics: AppMetricsService };
 }
 
 /** Every route of the API, declared once (api/route-table.ts). */
@@ -89,6 +93,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(deps.status ? statusRoutes(deps.status) : []),
     ...(deps.accounts ? accountRoutes({ ...deps.accounts, identity: deps.identity, apps: deps.apps, access: deps.access ?? factlessAccess }) : []),
     ...(deps.addons ? addonRoutes({ ...deps.addons, access: deps.access ?? factlessAccess }) : []),
+    ...(deps.metrics ? appMetricsRoutes(deps.metrics.appMetrics) : []),
   ];
   routes.push(defineRoute({
     method: 'get', path: '/openapi.json', tag: 'platform', summary: 'This API described in OpenAPI 3.1', access: 'public',
@@ -116,12 +121,25 @@ function bodyParserError(error: unknown): SlipwayError | null {
 export function createApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  if (deps.metrics) app.use(apiRequestMetrics(deps.metrics.platform));
   app.use(express.json({ limit: API_BODY_LIMIT }));
 
+  const authenticate = deps.authenticate ?? tokenAuthenticator(deps.identity);
+  const access = deps.access ?? factlessAccess;
+  if (deps.metrics) {
+    // Outside /api/v1 (Prometheus's usual path), for platform admins: the figures name every tenant's apps.
+    app.use(metricsEndpoints(deps.metrics, async (req) => {
+      const principal = await authenticate(req, clientAddress(req));
+      if (!principal) throw new SlipwayError('unauthorized', 'Sign in first: send an API token.');
+      await access.check(principal, { action: 'platform:admin' });
+    }));
+  }
+
   const v1 = express.Router();
+  if (deps.metrics) v1.use(routeBase('/api/v1'));
   mountRoutes(v1, apiRoutes(deps), {
-    authenticate: deps.authenticate ?? tokenAuthenticator(deps.identity),
-    access: deps.access ?? factlessAccess,
+    authenticate,
+    access,
     ...(deps.audit ? { audit: deps.audit } : {}),
   });
   app.use('/api/v1', v1);

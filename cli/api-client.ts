@@ -8,6 +8,7 @@ import type { App, AppInfo, Build, ConfigVars, SizedFormationEntry, Info, Key, P
 import type { AddedCert, Cert, Domain, TlsSettings } from './api-types';
 import type { AppBuildpack, BuildCache, ImageDeploy, RegistryInfo } from './api-types';
 import type { BuildOutput, MaintenanceState, PlatformStatusView } from './api-types';
+import type { AppMetricsView } from './api-types';
 import { CliError } from './cli-error';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -82,6 +83,15 @@ export class ApiClient {
     this.token = options.token;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** An app's graphs over `since` (docs/metrics.md). */
+  appMetrics(app: string, options: { since?: string; step?: string } = {}): Promise<AppMetricsView> {
+    const query = new URLSearchParams();
+    if (options.since) query.set('since', options.since);
+    if (options.step) query.set('step', options.step);
+    const suffix = query.toString() === '' ? '' : `?${query.toString()}`;
+    return this.request<AppMetricsView>('GET', `/apps/${encodeURIComponent(app)}/metrics${suffix}`);
   }
 
   info(): Promise<Info> {

@@ -9,3 +9,4 @@ export type {
 } from '../api/schemas/apps';
 export type { AddedCert, Cert, CertSummary, Domain, TlsSettings } from '../api/schemas/domains';
 export type { AppBuildpack, BuildCache, Info, Key, PlatformStatusView, RegistryInfo } from '../api/schemas/platform';
+export type { AppMetricsView, MetricSeries } from '../api/schemas/metrics';

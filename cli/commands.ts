@@ -17,6 +17,8 @@ export interface CommandContext {
   out(text: string): void;
   /** Colours on stdout. */
   color: boolean;
+  /** stdout is a terminal (sparklines and other drawing); false when piped. */
+  tty?: boolean;
   now(): Date;
   cwd: string;
   homeDir: string;

@@ -16,6 +16,7 @@ import * as runCommands from './commands-run';
 import * as configCommands from './commands-config';
 import { registerBuildpackCommands } from './commands-buildpacks';
 import { registerAddonCommands } from './commands-addons';
+import { registerMetricsCommands } from './commands-metrics';
 import * as domainCommands from './commands-domains';
 import * as psCommands from './commands-ps';
 import * as buildCommands from './commands-builds';
@@ -374,6 +375,7 @@ export function buildProgram(ctx: AccountContext, io: CliIo): Command {
   registerBuildpackCommands(program, ctx);
   registerAccountCommands(program, ctx);
   registerAddonCommands(program, ctx, io);
+  registerMetricsCommands(program, ctx);
 
   // `run APP CMD…` passes CMD's own options through, so program options go before the command name.
   program.enablePositionalOptions();
@@ -429,6 +431,7 @@ export async function runCli(
       io.stdout.write(`${text}\n`);
     },
     color: colorEnabled(io.stdout, io.env),
+    tty: io.stdout.isTTY === true,
     now: () => new Date(),
     cwd: io.cwd,
     homeDir: os.homedir(),

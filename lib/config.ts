@@ -26,6 +26,13 @@ export interface Config {
   /** Router admin listener (Prometheus /metrics, /health); keep it on loopback. */
   readonly routerAdminHost: string;
   readonly routerAdminPort: number;
+  /** Prometheus's HTTP API, which `GET /apps/:app/metrics` queries (docs/metrics.md). */
+  readonly prometheusUrl: string;
+  /**
+   * The token Prometheus presents to the API's /metrics and /metrics/containers (made by
+   * scripts/start-services, or by the platform when missing). Platform admins' tokens work too.
+   */
+  readonly metricsTokenFile: string;
   /** Router processes (node:cluster workers), one per core by default; 1 runs a single process. */
   readonly routerWorkers: number;
   /** How each router process spreads an app's requests over its backends. */
@@ -171,6 +178,8 @@ export function loadConfig(env: Env = process.env): Config {
     routerPort: port(env, 'SLIPWAY_ROUTER_PORT', 8080),
     routerAdminHost: env.SLIPWAY_ROUTER_ADMIN_HOST || '127.0.0.1',
     routerAdminPort: port(env, 'SLIPWAY_ROUTER_ADMIN_PORT', 8081),
+    prometheusUrl: (env.SLIPWAY_PROMETHEUS_URL || `http://127.0.0.1:${port(env, 'SLIPWAY_PROMETHEUS_PORT', 9090)}`).replace(/\/+$/, ''),
+    metricsTokenFile: path.resolve(env.SLIPWAY_METRICS_TOKEN_FILE || path.join(stateDir, 'metrics-token')),
     routerWorkers: count(env, 'SLIPWAY_ROUTER_WORKERS', os.availableParallelism(), 1),
     routerBalance: oneOf<RouterBalance>(env, 'SLIPWAY_ROUTER_BALANCE', ['round-robin', 'least-connections'], 'round-robin'),
     routerSockets: oneOf(env, 'SLIPWAY_ROUTER_SOCKETS', ['native', 'node'] as const, 'native'),

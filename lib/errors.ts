@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   config_var_owned: 409,
   backup_not_found: 404,
   backup_failed: 422,
+  metrics_unavailable: 503,
   internal: 500,
 } as const;
 

@@ -55,6 +55,8 @@ import { addressesFrom, localUrl } from './addresses';
 import { createAddonServers } from './addon-servers';
 import { createAddonsPart, type AddonsPart } from './addons';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
+import { createMetrics, meterDatabase, meterEtcd, meterWork } from './metrics';
+import { PlatformMetrics } from '../engine/metrics/platform-metrics';
 
 export interface Platform {
   apiPort: number;
@@ -81,6 +83,8 @@ export function platformId(config: Config): string {
 export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
   secureStateDir(config.stateDir);
   const db = await openDatabase(config.databaseUrl, { keyFile: config.secretsKeyFile });
+  const metrics = new PlatformMetrics();
+  meterDatabase(db, metrics);
   const docker = new Docker({ socketPath: config.dockerSocket });
   const etcd = new Etcd3({ hosts: [...config.etcdUrls] });
 
@@ -93,7 +97,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   await ensureAdmin(config, identity);
 
   const driver = new DockerDriver(docker, platformId(config));
-  const publisher = new EtcdPublisher(etcd, config.etcdPrefix, secretsOf(db));
+  const publisher = meterEtcd(new EtcdPublisher(etcd, config.etcdPrefix, secretsOf(db)), metrics);
   void publisher.resealCerts().catch((error: unknown) => logger.warn({ err: error }, 'could not re-seal the certificate values in etcd; they are re-sealed at the next start'));
   // The one lock service and the record of each app's running work, shared by every part below.
   const locks = new InProcessLocks();
@@ -114,6 +118,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   // The deploy service's release-phase step: Dokku's predeploy, then the Procfile release command.
   releasePhaseStep(releaseTasks));
   reconciler = new Reconciler(appsRepo, releasesRepo, buildsRepo, driver, publisher, deployer, locks, CONTAINER_PORT, logger.child({ part: 'reconciler' }));
+  meterWork(metrics, { builds: buildsRepo, deployer, reconciler });
   const formation = new FormationService(appsRepo, releasesRepo, buildsRepo, driver, deployer, reconciler, logger.child({ part: 'formation' }));
   const repositories = new GitRepositories(path.join(config.stateDir, 'repos'), path.join(__dirname, '..', 'builder', 'pre-receive.js'));
   const caches = new DockerBuildCaches(docker, config.stackBuildImage, config.stackRunImage);
@@ -209,6 +214,10 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     })),
     buildpacks: { ...buildSystem.api, imageDeploys: { deploy: (app: string, image: unknown) => deploys.deployImage(app, image) } },
     registry: { registryInfo: () => images.registryInfo() },
+    metrics: createMetrics({
+      config, docker, platformId: platformId(config), logger: logger.child({ part: 'metrics' }), metrics,
+      appExists: async (app) => { await appsRepo.get(app); },
+    }),
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,
     attachUpgradeHandler({ authenticate, access, oneOffs, logger: logger.child({ part: 'run' }) }));

@@ -109,21 +109,41 @@ export class RouterMetrics implements RequestMetrics {
   }
 
   families(): MetricFamily[] {
+    // process_type and status_class are added here, at scrape time, not counted per request: only
+    // the web process receives HTTP (route-table.ts keeps web backends only), and a status's class
+    // follows from the status. They cost the request path nothing and let per-app queries group by
+    // class (docs/metrics.md) without a regular expression over every status.
     const requests: Sample[] = [];
     for (const [app, byStatus] of this.requests) {
-      for (const [status, value] of byStatus) requests.push({ labels: { app, status: String(status) }, value });
+      for (const [status, value] of byStatus) {
+        requests.push({ labels: { app, process_type: processTypeOf(app), status: String(status), status_class: statusClass(status) }, value });
+      }
     }
     const durations: HistogramSample[] = [];
-    for (const [app, histogram] of this.durations) durations.push(histogram.sample({ app }));
+    for (const [app, histogram] of this.durations) durations.push(histogram.sample({ app, process_type: processTypeOf(app) }));
     return [
-      { name: 'slipway_router_requests_total', help: 'Requests answered, by app and HTTP status (app="" when no app matched the host).', type: 'counter', merge: 'sum', samples: requests },
-      { name: 'slipway_router_request_duration_seconds', help: 'Time from the request arriving to the answer sent, by app.', type: 'histogram', merge: 'sum', bounds: LATENCY_BUCKETS, samples: durations },
+      {
+        name: 'slipway_router_requests_total',
+        help: 'Requests answered, by app, process type, HTTP status and its class (app="" and process_type="" when no app matched the host).',
+        type: 'counter', merge: 'sum', samples: requests,
+      },
+      { name: 'slipway_router_request_duration_seconds', help: 'Time from the request arriving to the answer sent, by app and process type.', type: 'histogram', merge: 'sum', bounds: LATENCY_BUCKETS, samples: durations },
       { name: 'slipway_router_backend_first_byte_seconds', help: 'Time from sending a request to a backend to its response headers.', type: 'histogram', merge: 'sum', bounds: LATENCY_BUCKETS, samples: [this.firstByte.sample({})] },
       { name: 'slipway_router_errors_total', help: 'Requests that ended with a router error code (see docs/router.md).', type: 'counter', merge: 'sum', samples: countSamples(this.errors, 'code') },
       { name: 'slipway_router_retries_total', help: 'Requests sent again to another backend after a connection failure, by app.', type: 'counter', merge: 'sum', samples: countSamples(this.retries, 'app') },
       { name: 'slipway_router_backend_ejections_total', help: 'Backends taken out of rotation after refusing a connection, by app.', type: 'counter', merge: 'sum', samples: countSamples(this.ejections, 'app') },
     ];
   }
+}
+
+/** The process type that served an app's requests: always web (the only one routed); none without an app. */
+function processTypeOf(app: string): string {
+  return app === '' ? '' : 'web';
+}
+
+/** 204 → "2xx"; what Prometheus queries group by (docs/metrics.md). */
+export function statusClass(status: number): string {
+  return `${Math.floor(status / 100)}xx`;
 }
 
 function countSamples(counts: ReadonlyMap<string, number>, label: string): Sample[] {

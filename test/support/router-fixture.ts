@@ -31,6 +31,8 @@ export interface RouterFixture {
   readonly port: number;
   /** HTTPS (the full proxy), default certificate. */
   readonly httpsPort: number;
+  /** The admin port (/metrics, /health), when asked for with `admin: true`. */
+  readonly adminPort: number | null;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,8 @@ export async function startRouterFixture(options: {
   apps: Readonly<Record<string, FixtureApp>>;
   env?: Record<string, string>;
   logger?: Logger;
+  /** Also serve the admin port (on a free port): Prometheus scrapes its /metrics. */
+  admin?: boolean;
 }): Promise<RouterFixture> {
   const prefix = `/slipway-test-${randomBytes(6).toString('hex')}`;
   const client = new Etcd3({ hosts: SHARED_ETCD_URL });
@@ -62,7 +66,7 @@ export async function startRouterFixture(options: {
   });
   let router: RunningRouter;
   try {
-    router = await startRouter(config, options.logger ?? silentLogger());
+    router = await startRouter(config, options.logger ?? silentLogger(), { serveAdmin: options.admin ?? false });
   } catch (error) {
     await client.delete().prefix(`${prefix}/`).exec();
     client.close();
@@ -72,6 +76,7 @@ export async function startRouterFixture(options: {
     router,
     port: router.port,
     httpsPort: router.httpsPort,
+    adminPort: router.adminPort ?? null,
     close: async () => {
       await router.close();
       await client.delete().prefix(`${prefix}/`).exec();

@@ -108,8 +108,8 @@ describe('router on every core (node dist/router/main.js, cluster of 2 workers)'
     await workersAt(running, await keys.addBackend('shop', 'web.1', shop.url));
     for (let i = 0; i < 12; i += 1) await request(running.port, 'shop.test');
     const body = await metrics(running);
-    expect(metricValue(body, 'slipway_router_requests_total{app="shop",status="200"}')).to.equal(12);
-    expect(metricValue(body, 'slipway_router_request_duration_seconds_count{app="shop"}')).to.equal(12);
+    expect(metricValue(body, 'slipway_router_requests_total{app="shop",process_type="web",status="200",status_class="2xx"}')).to.equal(12);
+    expect(metricValue(body, 'slipway_router_request_duration_seconds_count{app="shop",process_type="web"}')).to.equal(12);
     expect(metricValue(body, 'slipway_router_workers')).to.equal(2);
     expect(metricValue(body, 'slipway_router_app_backends{app="shop"}')).to.equal(1);
     expect(metricValue(body, 'slipway_router_etcd_connected{worker="1"}')).to.equal(1);

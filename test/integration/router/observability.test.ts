@@ -77,11 +77,11 @@ describe('router access logs and metrics', function () {
     await request(router.port, 'ghost.test');
     const { status, body } = await adminGet(router.adminPort as number, '/metrics');
     expect(status).to.equal(200);
-    expect(metricValue(body, 'slipway_router_requests_total{app="shop",status="200"}')).to.equal(3);
-    expect(metricValue(body, 'slipway_router_requests_total{app="",status="404"}')).to.equal(1);
+    expect(metricValue(body, 'slipway_router_requests_total{app="shop",process_type="web",status="200",status_class="2xx"}')).to.equal(3);
+    expect(metricValue(body, 'slipway_router_requests_total{app="",process_type="",status="404",status_class="4xx"}')).to.equal(1);
     expect(metricValue(body, 'slipway_router_errors_total{code="R404"}')).to.equal(1);
-    expect(metricValue(body, 'slipway_router_request_duration_seconds_count{app="shop"}')).to.equal(3);
-    expect(metricValue(body, 'slipway_router_request_duration_seconds_bucket{app="shop",le="+Inf"}')).to.equal(3);
+    expect(metricValue(body, 'slipway_router_request_duration_seconds_count{app="shop",process_type="web"}')).to.equal(3);
+    expect(metricValue(body, 'slipway_router_request_duration_seconds_bucket{app="shop",process_type="web",le="+Inf"}')).to.equal(3);
     expect(metricValue(body, 'slipway_router_backend_first_byte_seconds_count')).to.equal(3);
     expect(metricValue(body, 'slipway_router_app_backends{app="shop"}')).to.equal(2);
     expect(metricValue(body, 'slipway_router_table_backends')).to.equal(2);

@@ -54,8 +54,8 @@ describe('router/metrics', () => {
       { worker: '2', families: worker(5, 12, 2) },
     ]);
     const byName = new Map(merged.map((family) => [family.name, family]));
-    expect(byName.get('slipway_router_requests_total')?.samples).to.deep.include({ labels: { app: 'shop', status: '200' }, value: 7 });
-    expect(byName.get('slipway_router_requests_total')?.samples).to.deep.include({ labels: { app: '', status: '404' }, value: 2 });
+    expect(byName.get('slipway_router_requests_total')?.samples).to.deep.include({ labels: { app: 'shop', process_type: 'web', status: '200', status_class: '2xx' }, value: 7 });
+    expect(byName.get('slipway_router_requests_total')?.samples).to.deep.include({ labels: { app: '', process_type: '', status: '404', status_class: '4xx' }, value: 2 });
     expect(byName.get('slipway_router_errors_total')?.samples).to.deep.equal([{ labels: { code: 'R404' }, value: 2 }]);
     const durations = byName.get('slipway_router_request_duration_seconds');
     expect(durations?.type).to.equal('histogram');
