@@ -14,10 +14,11 @@ import { apiDeps, request, startApi } from '../../support/api';
 
 const SCRAPE_TOKEN = 'a'.repeat(64);
 
-/** Tokens of four callers: a platform admin, a viewer of team blue (owner of shop), a member of team red, and nobody. */
+/** Tokens of callers: a platform admin, an operator (member) and a viewer of team blue (owner of shop), a member of team red, and nobody. */
 const users: Record<string, { userId: number; platformAdmin: boolean; team: string | null; role: 'viewer' | 'member' | null }> = {
   'admin-token': { userId: 1, platformAdmin: true, team: null, role: null },
   'viewer-token': { userId: 2, platformAdmin: false, team: 'blue', role: 'viewer' },
+  'operator-token': { userId: 4, platformAdmin: false, team: 'blue', role: 'member' },
   'stranger-token': { userId: 3, platformAdmin: false, team: 'red', role: 'member' },
 };
 
@@ -35,7 +36,7 @@ const access: AccessChecker = {
     const user = principal.kind === 'user' ? Object.values(users).find((u) => u.userId === principal.userId) : undefined;
     const facts: { app?: AppFacts | null } = {};
     if (asked.app !== undefined) {
-      facts.app = asked.app === 'shop' ? { team: 'blue', role: user?.team === 'blue' ? user.role : null, memberPermissions: ['view', 'deploy'], collaborator: [] } : null;
+      facts.app = asked.app === 'shop' ? { team: 'blue', role: user?.team === 'blue' ? user.role : null, memberPermissions: ['view', 'deploy', 'operate'], collaborator: [] } : null;
     }
     const decision = authorize(principal, asked, facts);
     if (!decision.allowed) throw new SlipwayError(decision.reason === 'forbidden' ? 'forbidden' : 'app_not_found', decision.message);
@@ -69,14 +70,20 @@ describe('metrics over the API: who may read what', () => {
     expect(asked).to.deep.equal([]);
   });
 
-  it('answers an app\'s metrics to a viewer of its team, as the schema says', async () => {
+  it('refuses an app\'s metrics to a viewer of its team: reading them needs operate, as logs do (403)', async () => {
     const answer = await request(`${api.url}/apps/shop/metrics?since=1h`, { token: 'viewer-token' });
+    expect(answer.status).to.equal(403);
+    expect(answer.body).to.have.nested.property('error.message').that.matches(/operate/);
+  });
+
+  it('answers an app\'s metrics to an operator of its team, as the schema says', async () => {
+    const answer = await request(`${api.url}/apps/shop/metrics?since=1h`, { token: 'operator-token' });
     expect(answer.status).to.equal(200);
     expect(answer.body).to.deep.equal({ app: 'shop', start: 0, end: 3600, step: 10, series: [{ metric: 'requests', unit: 'requests/s', labels: {}, points: [[3590, 4.5]] }] });
   });
 
   it('refuses a query parameter that is not a duration of sensible length before asking Prometheus', async () => {
-    const answer = await request(`${api.url}/apps/shop/metrics?since=${'9'.repeat(40)}`, { token: 'viewer-token' });
+    const answer = await request(`${api.url}/apps/shop/metrics?since=${'9'.repeat(40)}`, { token: 'operator-token' });
     expect(answer.status).to.equal(400);
   });
 
