@@ -6,6 +6,8 @@ import type { User } from '../engine/model';
 
 export function requireToken(identity: IdentityService) {
   return (req: Request, res: Response, next: NextFunction): void => {
+    // Already authenticated by the console's session cookie (api/session.ts).
+    if (res.locals.user) { next(); return; }
     const header = req.header('authorization') ?? '';
     const token = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
     if (!token) {

@@ -23,6 +23,9 @@ import { statusRoutes } from './routes/status';
 import { releaseRoutes } from './routes/releases';
 import { runRoutes, type RunRoutesDeps } from './routes/run';
 import { registryRoutes, type RegistryRoutesDeps } from './routes/registry';
+import { sessionAuth, sessionRoutes, type SessionDeps } from './session';
+import { eventRoutes, publishApiChanges, type EventRoutesDeps } from './events';
+import { consoleFiles } from './static';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -43,6 +46,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   killer?: InstanceKiller;
   /** Platform health, `GET /status`. */
   status?: PlatformStatus;
+  /** The web console (docs/console.md): its sign-in sessions, live events and files at `/`. */
+  console?: SessionDeps & EventRoutesDeps & { dir?: string };
 }
 
 /** The largest JSON body the API reads (docs/contracts/api.md); a larger one is refused with 413 payload_too_large. */
@@ -65,7 +70,15 @@ export function createApi(deps: ApiDeps): express.Express {
 
   const v1 = express.Router();
   v1.get('/health', (_req, res) => { res.json({ ok: true }); });
+  if (deps.console) {
+    v1.use(sessionRoutes(deps.console));
+    v1.use(sessionAuth(deps.console));
+  }
   v1.use(requireToken(deps.identity));
+  if (deps.console) {
+    v1.use(eventRoutes(deps.console));
+    v1.use(publishApiChanges(deps.console.feed));
+  }
   v1.get('/info', (_req, res) => { res.json(deps.info); });
   v1.use(appRoutes(deps));
   v1.use(configRoutes(deps));
@@ -80,6 +93,7 @@ export function createApi(deps: ApiDeps): express.Express {
   if (deps.maintenance) v1.use(maintenanceRoutes(deps.maintenance));
   if (deps.status) v1.use(statusRoutes(deps.status));
   app.use('/api/v1', v1);
+  if (deps.console) app.use(consoleFiles(deps.console.dir));
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -51,6 +51,10 @@ import { GitRepositories } from '../builder/repositories';
 import { SshGitServer } from '../builder/ssh-server';
 import { addressesFrom, localUrl } from './addresses';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
+import { ChangeFeed } from '../engine/change-feed';
+import { ConsoleSessions } from '../engine/console-sessions';
+import { ConsoleSessionsRepo } from '../engine/store/console-sessions-repo';
+import { watchRouteChanges } from './console-changes';
 
 export interface Platform {
   apiPort: number;
@@ -159,7 +163,11 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   await ssh.start();
   sshPort = ssh.port;
 
+  // The web console: sign-in sessions and the change feed behind its live pages.
+  const feed = new ChangeFeed();
+  const stopRouteChanges = await watchRouteChanges(etcd, config.etcdPrefix, feed, logger.child({ part: 'console' }));
   const api = createApi({
+    console: { sessions: new ConsoleSessions(new ConsoleSessionsRepo(db)), feed },
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
@@ -190,6 +198,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     reconcile: () => reconciler!.reconcileAll(),
     async close() {
       await reconciler!.stop();
+      await stopRouteChanges();
+      feed.close(); // ends the console's event streams, which would keep the server from closing
       await oneOffs.close(); // attached one-offs end with their connections; detached ones keep running
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -1,0 +1,158 @@
+/**
+ * Console sign-in (docs/console.md, "Sessions"): `POST /api/v1/session` checks a name and password
+ * with the identity service and answers with an HttpOnly, SameSite=Strict cookie (Secure over
+ * HTTPS) holding the session secret; `GET` tells who is signed in and the CSRF token; `DELETE`
+ * signs out. Requests authenticated by that cookie must carry the CSRF token in `X-CSRF-Token`
+ * on every change, and an `Origin`, when sent, must be the API's own.
+ */
+import crypto from 'node:crypto';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { SlipwayError } from '../lib/errors';
+import type { ConsoleSession, ConsoleSessions } from '../engine/console-sessions';
+
+export const SESSION_COOKIE = 'slipway_session';
+export const CSRF_HEADER = 'x-csrf-token';
+/** The cookie goes only with API requests, never with the console's documents and assets. */
+const COOKIE_PATH = '/api/';
+
+/** The identity service's password check (engine/identity-service.ts): refuses with `unauthorized`. */
+export interface PasswordLogin {
+  login(name: string, password: string, address: string): Promise<{ id: number; name: string }>;
+}
+
+export interface SessionDeps {
+  sessions: ConsoleSessions;
+  /** Absent until the identity service can check passwords: sign-in then says so. */
+  passwords?: PasswordLogin;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The value of one cookie from a Cookie header, or null. */
+export function readCookie(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/** Whether the browser reached us over HTTPS: directly, or through a proxy on this host that says so. */
+function overHttps(req: Request): boolean {
+  if (req.secure) return true;
+  const peer = req.socket.remoteAddress ?? '';
+  const loopback = peer === '::1' || peer.startsWith('127.') || peer.startsWith('::ffff:127.');
+  return loopback && req.header('x-forwarded-proto') === 'https';
+}
+
+function sessionCookie(req: Request, value: string, maxAgeSeconds: number): string {
+  const parts = [`${SESSION_COOKIE}=${value}`, `Path=${COOKIE_PATH}`, 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeSeconds}`];
+  if (overHttps(req)) parts.push('Secure');
+  return parts.join('; ');
+}
+
+/** An Origin header, when the browser sends one, must name this very host (scheme and port included). */
+function checkOrigin(req: Request): void {
+  const origin = req.header('origin');
+  if (origin === undefined) return;
+  const host = req.header('host');
+  const expected = host ? `${overHttps(req) ? 'https' : 'http'}://${host}` : null;
+  if (origin !== expected) {
+    throw new SlipwayError('csrf_refused', `Refused a request from another origin (${origin.slice(0, 100)}). Use the console at ${expected ?? 'its own address'}.`);
+  }
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+function address(req: Request): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+function sessionJson(session: { userName: string; csrfToken: string; expiresAt: Date }) {
+  return { user: { name: session.userName }, csrfToken: session.csrfToken, expiresAt: session.expiresAt.toISOString() };
+}
+
+/** The session a request's cookie names (set by sessionAuth), if it was authenticated that way. */
+export function requestSession(res: Response): ConsoleSession | null {
+  return (res.locals.session as ConsoleSession | undefined) ?? null;
+}
+
+/**
+ * Authenticates requests that carry the session cookie and no Authorization header (the CLI's
+ * bearer tokens need no CSRF check: a browser never adds them by itself). Sets `res.locals.user`
+ * and `res.locals.session`; refuses a change without the session's CSRF token.
+ */
+export function sessionAuth({ sessions }: SessionDeps) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const secret = readCookie(req.header('cookie'), SESSION_COOKIE);
+    if (secret === null || req.header('authorization') !== undefined) { next(); return; }
+    sessions.resolve(secret).then((session) => {
+      if (!session) {
+        res.setHeader('set-cookie', sessionCookie(req, '', 0));
+        throw new SlipwayError('session_expired', 'Your console session has ended (signed out, or 12 hours old, or 2 hours unused). Sign in again.');
+      }
+      if (!SAFE_METHODS.has(req.method)) {
+        checkOrigin(req);
+        const token = req.header(CSRF_HEADER) ?? '';
+        if (!sameToken(token, session.csrfToken)) {
+          throw new SlipwayError('csrf_refused', `A change made with the console's session cookie needs the session's CSRF token in the ${CSRF_HEADER} header. Reload the console and try again.`);
+        }
+      }
+      res.locals.session = session;
+      res.locals.user = { id: session.userId, name: session.userName };
+      next();
+    }).catch(next);
+  };
+}
+
+export function sessionRoutes({ sessions, passwords }: SessionDeps): Router {
+  const router = Router();
+
+  router.post('/session', async (req, res) => {
+    checkOrigin(req);
+    // A JSON body only: a cross-site form cannot send one without the browser asking us first (CORS).
+    if (!req.is('application/json')) throw new SlipwayError('invalid_request', 'Sign in with a JSON body: {"name": "…", "password": "…"}.');
+    const body = (req.body ?? {}) as { name?: unknown; password?: unknown };
+    if (typeof body.name !== 'string' || body.name === '' || body.name.length > 200 || typeof body.password !== 'string' || body.password === '' || body.password.length > 1024) {
+      throw new SlipwayError('invalid_request', 'Give a user name and a password to sign in.');
+    }
+    if (!passwords) throw new SlipwayError('unauthorized', 'Signing in with a password is not available on this installation yet. Use the CLI with an API token.');
+    const user = await passwords.login(body.name, body.password, address(req));
+    const started = await sessions.start(user.id, address(req));
+    res.setHeader('set-cookie', sessionCookie(req, started.secret, Math.floor((started.expiresAt.getTime() - Date.now()) / 1000)));
+    res.setHeader('cache-control', 'no-store');
+    res.status(201).json(sessionJson({ userName: user.name, csrfToken: started.csrfToken, expiresAt: started.expiresAt }));
+  });
+
+  router.get('/session', async (req, res) => {
+    const secret = readCookie(req.header('cookie'), SESSION_COOKIE);
+    const session = secret === null ? null : await sessions.resolve(secret);
+    if (!session) throw new SlipwayError('session_expired', 'Not signed in to the console. Sign in with your name and password.');
+    res.setHeader('cache-control', 'no-store');
+    res.json(sessionJson(session));
+  });
+
+  router.delete('/session', async (req, res) => {
+    const secret = readCookie(req.header('cookie'), SESSION_COOKIE);
+    if (secret !== null) {
+      const session = await sessions.resolve(secret);
+      if (session) {
+        checkOrigin(req);
+        if (!sameToken(req.header(CSRF_HEADER) ?? '', session.csrfToken)) {
+          throw new SlipwayError('csrf_refused', `Signing out needs the session's CSRF token in the ${CSRF_HEADER} header. Reload the console and try again.`);
+        }
+        await sessions.end(secret);
+      }
+    }
+    res.setHeader('set-cookie', sessionCookie(req, '', 0));
+    res.status(204).end();
+  });
+
+  return router;
+}
