@@ -66,9 +66,8 @@ async function handleUpgrade(deps: AttachDeps, req: http.IncomingMessage, socket
   }
   const token = bearerToken(req.headers.authorization);
   if (!token) throw new SlipwayError('unauthorized', 'No API token given. The CLI reads it from SLIPWAY_TOKEN or the credentials file written by scripts/up.');
-  const user = await deps.identity.authenticate(token);
-  if (!user) throw new SlipwayError('unauthorized', 'This API token is not valid. Use the token from the credentials file written by scripts/up.');
-  const run = deps.oneOffs.claim(target.app, target.id, String(user.id));
+  const principal = await deps.identity.authenticate(token, req.socket.remoteAddress);
+  const run = deps.oneOffs.claim(target.app, target.id, String(principal.userId));
   if (!run) {
     throw new SlipwayError('not_found',
       `No one-off ${target.id} of ${target.app} is waiting to be attached: create one with POST /apps/${target.app}/dynos, then attach within a minute.`);

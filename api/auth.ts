@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { SlipwayError } from '../lib/errors';
 import type { IdentityService } from '../engine/identity-service';
 import type { User } from '../engine/model';
+import type { UserPrincipal } from '../engine/principal';
 
 export function requireToken(identity: IdentityService) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -14,9 +15,10 @@ export function requireToken(identity: IdentityService) {
       next(new SlipwayError('unauthorized', 'No API token given. The CLI reads it from SLIPWAY_TOKEN or the credentials file written by scripts/up.'));
       return;
     }
-    identity.authenticate(token).then((user) => {
-      if (!user) throw new SlipwayError('unauthorized', 'This API token is not valid. Use the token from the credentials file written by scripts/up.');
-      res.locals.user = user;
+    // authenticate throws a 401 (unknown, revoked, expired token, disabled user) with what to do.
+    identity.authenticate(token, req.ip).then((principal) => {
+      res.locals.principal = principal;
+      res.locals.user = { id: principal.userId, name: principal.userName } satisfies User;
       next();
     }).catch(next);
   };
@@ -24,4 +26,9 @@ export function requireToken(identity: IdentityService) {
 
 export function currentUser(res: Response): User {
   return res.locals.user as User;
+}
+
+/** The authenticated principal of the request (engine/principal.ts). */
+export function currentPrincipal(res: Response): UserPrincipal {
+  return res.locals.principal as UserPrincipal;
 }

@@ -67,12 +67,17 @@ export class AppsService {
     private readonly images: AppImages | null = null,
   ) {}
 
-  async create(name: string): Promise<App> {
+  /**
+   * Creates an app in team `teamId` (TeamsService.teamForNewApp finds it; the caller checks
+   * `team:create-app` first). Without one, in the first platform admin's personal team, as every
+   * app was before teams.
+   */
+  async create(name: string, teamId?: number): Promise<App> {
     assertAppName(name);
     if (this.destroying.has(name)) {
       throw new SlipwayError('app_exists', `"${name}" is being destroyed: create it again once apps:destroy has finished.`);
     }
-    const app = await this.apps.create(name);
+    const app = await this.apps.create(name, new Date(), teamId);
     try {
       await this.repositories.create(name);
       await this.publisher.publishDomain(name, this.addresses.hostFor(name));

@@ -9,6 +9,8 @@ export interface App {
   config: ConfigVars;
   currentRelease: number | null;
   createdAt: Date;
+  /** The team that owns the app (migration 006); every stored app has one. */
+  teamId?: number;
 }
 
 export type BuildStatus = 'pending' | 'succeeded' | 'failed';
@@ -32,6 +34,8 @@ export interface Build {
   sourceImage?: string | null;
   /** The buildpacks that built it, in order (empty for Dockerfile and image builds). */
   buildpacks?: string[];
+  /** The name of the user who caused it (as it was then); null when the platform did. */
+  createdBy?: string | null;
 }
 
 export type ReleaseStatus = 'pending' | 'succeeded' | 'failed';
@@ -46,6 +50,8 @@ export interface Release {
   status: ReleaseStatus;
   failureReason: string | null;
   createdAt: Date;
+  /** The name of the user who caused it (as it was then); null when the platform did (Heroku's `releases` shows it). */
+  createdBy?: string | null;
 }
 
 export interface FormationEntry {
@@ -73,6 +79,65 @@ export interface User {
   id: number;
   name: string;
 }
+
+/**
+ * Who caused a build or a release, recorded with it: a user, or null for the platform itself
+ * (the reconciler, or a caller that knows no user yet).
+ */
+export type Actor = { userId: number; name: string } | null;
+
+/** A user as the accounts commands show it (never the password hash). */
+export interface UserAccount extends User {
+  email: string | null;
+  platformAdmin: boolean;
+  disabledAt: Date | null;
+  createdAt: Date;
+}
+
+export type TokenKind = 'login' | 'api';
+
+/** An API token as listed (`tokens`): everything but the secret, which only its hash stands for. */
+export interface ApiToken {
+  id: number;
+  userId: number;
+  kind: TokenKind;
+  scope: 'read' | 'deploy' | 'admin';
+  description: string | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+  createdAt: Date;
+}
+
+/** A team owns apps (and later add-ons and a network); a user's personal team is named after them. */
+export interface Team {
+  id: number;
+  name: string;
+  personal: boolean;
+  /** What members (role `member`) may do on every app of the team. */
+  memberPermissions: Array<'view' | 'deploy' | 'operate' | 'manage'>;
+  createdAt: Date;
+}
+
+export interface TeamMember {
+  teamId: number;
+  userId: number;
+  userName: string;
+  role: 'admin' | 'member' | 'viewer';
+  createdAt: Date;
+}
+
+/** A collaborator: a user given permissions on one app outside its team (`access:add`). */
+export interface Collaborator {
+  appId: number;
+  userId: number;
+  userName: string;
+  permissions: Array<'view' | 'deploy' | 'operate' | 'manage'>;
+  createdAt: Date;
+}
+
+/** Heroku's default for team members: everything but manage. */
+export const DEFAULT_MEMBER_PERMISSIONS: ReadonlyArray<'view' | 'deploy' | 'operate' | 'manage'> = Object.freeze(['view', 'deploy', 'operate']);
 
 /** Only `web` receives HTTP; it runs one instance unless the formation says otherwise. */
 export const DEFAULT_FORMATION: readonly FormationEntry[] = [{ type: 'web', quantity: 1, ...DEFAULT_SIZE }];

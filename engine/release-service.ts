@@ -14,7 +14,7 @@ import { AppWork } from './app-work';
 import { configKeys, previousGoodRelease, rollbackDescription, rollbackRefusal } from './config-vars';
 import type { Deployer, Progress } from './deployer';
 import { InProcessLocks, type LockService } from './locks';
-import { deployDescription, type App, type Build, type ConfigVars, type Release } from './model';
+import { deployDescription, type Actor, type App, type Build, type ConfigVars, type Release } from './model';
 import type { AppsRepo } from './store/apps-repo';
 import type { BuildsRepo } from './store/builds-repo';
 import type { ReleasesRepo } from './store/releases-repo';
@@ -38,6 +38,8 @@ export interface CurrentBuild {
 
 /** How a release's deploy runs: the parsed app.json of its build, cancellation, the wait hook. */
 export interface ReleaseOptions {
+  /** Who caused the release (recorded with it); absent or null: the platform. */
+  actor?: Actor;
   appJson?: AppJson;
   signal?: AbortSignal;
   onWaiting?: () => void;
@@ -98,7 +100,7 @@ export class ReleaseService {
    * `config`. Call it inside `exclusive`. Throws deploy_failed (the release is then marked failed).
    */
   async deployRelease(app: App, build: Build, config: ConfigVars, description: string, progress?: Progress, options: ReleaseOptions = {}): Promise<Release> {
-    const release = await this.releases.create({ appId: app.id, buildId: build.id, config, description });
+    const release = await this.releases.create({ appId: app.id, buildId: build.id, config, description, actor: options.actor ?? null });
     this.logger.info({ app: app.name, release: release.version, build: build.id, configKeys: configKeys(config), description },
       'release created');
     const formation = await this.apps.formation(app.id);

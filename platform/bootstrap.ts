@@ -23,15 +23,28 @@ export function credentialsPath(stateDir: string): string {
 }
 
 /**
- * The first start creates the admin and writes its token where the host's CLI finds it (mode 600).
- * Only the hash is stored in the database; this file is the one copy of the token.
+ * The first start creates the platform admin and writes its token and its generated password
+ * where the host's CLI finds them (mode 600, never logged): the token for the CLI on this host,
+ * the password for `slipway login` from elsewhere and for the console. Only hashes are stored in
+ * the database; this file is the one copy of both.
  */
-export async function ensureAdmin(config: Config, identity: IdentityService): Promise<void> {
+export async function ensureAdmin(config: Config, identity: Pick<IdentityService, 'bootstrapAdmin'>): Promise<void> {
   const admin = await identity.bootstrapAdmin();
   if (!admin) return;
   const apiUrl = localUrl(config.apiHost, config.apiPort);
-  fs.writeFileSync(credentialsPath(config.stateDir),
-    JSON.stringify({ apiUrl, token: admin.token, user: admin.user.name }, null, 2) + '\n', { mode: 0o600 });
+  writeOwnerOnly(credentialsPath(config.stateDir),
+    JSON.stringify({ apiUrl, token: admin.token, user: admin.user.name, password: admin.password }, null, 2) + '\n');
+}
+
+/** Created with mode 600, and made so if it existed with another mode (writeFileSync's mode applies to new files only). */
+function writeOwnerOnly(file: string, content: string): void {
+  const fd = fs.openSync(file, 'w', 0o600);
+  try {
+    fs.fchmodSync(fd, 0o600);
+    fs.writeFileSync(fd, content);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export function resolveNpmRegistry(config: Config): string | null {

@@ -32,7 +32,7 @@ import { statusProbes } from './status-probes';
 import { MaintenanceRepo } from '../engine/store/maintenance-repo';
 import { OneOffService } from '../engine/one-off-service';
 import { ReleaseTasks } from '../engine/release-phase';
-import { IdentityService } from '../engine/identity-service';
+import { createIdentityServices, type IdentityServices } from '../engine/identity-services';
 import { EtcdPublisher } from '../engine/publisher';
 import { ReleaseService } from '../engine/release-service';
 import { AppsRepo } from '../engine/store/apps-repo';
@@ -41,7 +41,6 @@ import { DomainsRepo } from '../engine/store/domains-repo';
 import { openDatabase, type Database } from '../engine/store/database';
 import { secretsOf } from '../engine/store/secret-columns';
 import { secureStateDir } from '../lib/state-dir';
-import { IdentityRepo } from '../engine/store/identity-repo';
 import { ReleasesRepo } from '../engine/store/releases-repo';
 import { DockerBuildCaches } from '../builder/build-caches';
 import { createBuildSystem } from '../builder/build-system';
@@ -60,6 +59,8 @@ export interface Platform {
   apiPort: number;
   sshPort: number;
   db: Database;
+  /** Users, tokens, teams, collaborators and the audit log (engine/identity-services.ts). */
+  accounts: IdentityServices;
   /** Settles when the start-up reconcile pass is done. */
   firstReconcile: Promise<void>;
   /** Runs one reconcile pass over every app now. */
@@ -85,7 +86,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const appsRepo = new AppsRepo(db);
   const buildsRepo = new BuildsRepo(db);
   const releasesRepo = new ReleasesRepo(db);
-  const identity = new IdentityService(new IdentityRepo(db));
+  const accounts = createIdentityServices(db);
+  const identity = accounts.identity;
   await ensureAdmin(config, identity);
 
   const driver = new DockerDriver(docker, platformId(config));
@@ -194,6 +196,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     apiPort,
     sshPort: ssh.port,
     db,
+    accounts,
     firstReconcile,
     reconcile: () => reconciler!.reconcileAll(),
     async close() {

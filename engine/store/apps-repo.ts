@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { SlipwayError } from '../../lib/errors';
-import { DEFAULT_FORMATION, DEFAULT_SIZE, type App, type ConfigVars, type FormationEntry } from '../model';
+import { DEFAULT_FORMATION, DEFAULT_MEMBER_PERMISSIONS, DEFAULT_SIZE, type App, type ConfigVars, type FormationEntry } from '../model';
+import { DEFAULT_TEAM_NAME } from './migration-006';
 import { appFromRow, formationFromRow } from './rows';
 import { configContext, secretsOf } from './secret-columns';
 
@@ -11,16 +12,25 @@ export class AppsRepo {
   private fromRow = (row: Record<string, unknown>): App =>
     appFromRow({ ...row, config: secretsOf(this.db).open(String(row.config), configContext(Number(row.id))) });
 
-  async create(name: string, now = new Date()): Promise<App> {
+  /**
+   * Creates an app owned by team `teamId`. Without one (callers from before teams), in the team
+   * migration 006 gave every existing app: see defaultTeamId.
+   */
+  async create(name: string, now = new Date(), teamId?: number): Promise<App> {
     return this.db.transaction(async (trx) => {
       const existing = await trx('apps').where({ name }).first();
       if (existing) throw new SlipwayError('app_exists', `An app named "${name}" already exists. Pick another name.`);
-      const [id] = await trx('apps').insert({ name, config: '', current_release: null, created_at: now });
+      if (teamId === undefined) {
+        teamId = await defaultTeamId(trx, now);
+      } else if (!(await trx('teams').where({ id: teamId }).first('id'))) {
+        throw new SlipwayError('team_not_found', `The team to create ${name} in (id ${teamId}) does not exist. Run \`slipway teams\` to list yours.`);
+      }
+      const [id] = await trx('apps').insert({ name, team_id: teamId, config: '', current_release: null, created_at: now });
       const appId = Number(id);
       // Sealed for the app's id, known once inserted.
       await trx('apps').where({ id: appId }).update({ config: secretsOf(this.db).seal('{}', configContext(appId)) });
       await trx('formation').insert(DEFAULT_FORMATION.map((f) => ({ app_id: appId, type: f.type, quantity: f.quantity, memory_mb: f.memoryMb, cpu: f.cpu })));
-      return { id: appId, name, config: {}, currentRelease: null, createdAt: now };
+      return { id: appId, name, config: {}, currentRelease: null, createdAt: now, teamId };
     });
   }
 
@@ -100,4 +110,21 @@ export class AppsRepo {
       await trx('apps').where({ id: appId }).delete();
     });
   }
+}
+
+/**
+ * The team apps go to when the caller names none, as migration 006 placed the apps it found: the
+ * personal team of the first platform admin, or, on a database with no admin yet, the team
+ * "default" (made here if missing), which the first admin is made admin of when created.
+ */
+export async function defaultTeamId(db: Knex, now = new Date()): Promise<number> {
+  const row = await db('teams').join('team_members', 'team_members.team_id', 'teams.id')
+    .join('users', 'users.id', 'team_members.user_id')
+    .where({ 'users.platform_admin': true, 'teams.personal': true, 'team_members.role': 'admin' })
+    .orderBy('users.id').orderBy('teams.id').first('teams.id');
+  if (row) return Number(row.id);
+  const fallback = await db('teams').where({ name: DEFAULT_TEAM_NAME }).first('id');
+  if (fallback) return Number(fallback.id);
+  const [id] = await db('teams').insert({ name: DEFAULT_TEAM_NAME, personal: false, member_permissions: JSON.stringify(DEFAULT_MEMBER_PERMISSIONS), created_at: now });
+  return Number(id);
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Build, ProcessTypes } from '../model';
+import type { Actor, Build, ProcessTypes } from '../model';
 import { buildFromRow } from './rows';
 
 export interface FinishedBuild {
@@ -28,10 +28,11 @@ function buildExtras(row: Record<string, unknown>): Pick<Build, 'imageSize' | 's
 export class BuildsRepo {
   constructor(private readonly db: Knex) {}
 
-  async start(id: string, appId: number, commit: string, now = new Date()): Promise<void> {
+  /** Records a build in progress; `actor` is who caused it (null: the platform, or a caller that knows no user yet). */
+  async start(id: string, appId: number, commit: string, now = new Date(), actor: Actor = null): Promise<void> {
     await this.db('builds').insert({
       id, app_id: appId, status: 'pending', commit, image: null, digest: null,
-      process_types: '{}', log: '', duration_ms: null, created_at: now,
+      process_types: '{}', log: '', duration_ms: null, created_at: now, created_by: actor?.name ?? null,
     });
   }
 

@@ -7,6 +7,7 @@ import { formationSizesAndAppJson } from './migration-002';
 import { domainsAndCerts } from './migration-003';
 import { buildpacksAndImageSizes } from './migration-004';
 import { appMaintenance } from './migration-005';
+import { identity } from './migration-006';
 import { consoleSessions } from './migration-009';
 
 export interface Migration {
@@ -106,7 +107,7 @@ const initial: Migration = {
   },
 };
 
-const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance,
+const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance, identity,
   consoleSessions];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { SlipwayError } from '../../lib/errors';
-import type { ConfigVars, Release } from '../model';
+import type { Actor, ConfigVars, Release } from '../model';
 import { releaseFromRow } from './rows';
 import { configContext, secretsOf } from './secret-columns';
 
@@ -9,6 +9,8 @@ export interface NewRelease {
   buildId: string | null;
   config: ConfigVars;
   description: string;
+  /** Who caused it; null or absent: the platform. Recorded as the user's name at the time. */
+  actor?: Actor;
 }
 
 export class ReleasesRepo {
@@ -33,10 +35,10 @@ export class ReleasesRepo {
       const [id] = await trx('releases').insert({
         app_id: release.appId, version, build_id: release.buildId,
         config: secretsOf(this.db).seal(JSON.stringify(release.config), configContext(release.appId)), description: release.description,
-        status: 'pending', failure_reason: null, created_at: now,
+        status: 'pending', failure_reason: null, created_at: now, created_by: release.actor?.name ?? null,
       });
       return { id: Number(id), appId: release.appId, version, buildId: release.buildId, config: release.config,
-        description: release.description, status: 'pending', failureReason: null, createdAt: now };
+        description: release.description, status: 'pending', failureReason: null, createdAt: now, createdBy: release.actor?.name ?? null };
     });
   }
 

@@ -4,14 +4,15 @@ import type { App, Build, ConfigVars, FormationEntry, ProcessTypes, Release, Ssh
 type Row = Record<string, unknown>;
 
 const json = <T>(value: unknown): T => JSON.parse(String(value)) as T;
+export const nullableDate = (value: unknown): Date | null => (value === null || value === undefined ? null : date(value));
 /** MySQL gives Date objects; SQLite (better-sqlite3) stores dates as epoch milliseconds. */
-const date = (value: unknown): Date => {
+export const date = (value: unknown): Date => {
   if (value instanceof Date) return value;
   if (typeof value === 'number' || /^\d+$/.test(String(value))) return new Date(Number(value));
   return new Date(String(value));
 };
-const nullableNumber = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
-const nullableString = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+export const nullableNumber = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+export const nullableString = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
 export function appFromRow(row: Row): App {
   return {
@@ -20,6 +21,7 @@ export function appFromRow(row: Row): App {
     config: json<ConfigVars>(row.config),
     currentRelease: nullableNumber(row.current_release),
     createdAt: date(row.created_at),
+    ...(row.team_id === null || row.team_id === undefined ? {} : { teamId: Number(row.team_id) }),
   };
 }
 
@@ -36,6 +38,7 @@ export function buildFromRow(row: Row): Build {
     durationMs: nullableNumber(row.duration_ms),
     appJson: nullableString(row.app_json),
     createdAt: date(row.created_at),
+    createdBy: nullableString(row.created_by),
   };
 }
 
@@ -54,6 +57,7 @@ export function releaseFromRow(row: Row): Release {
     status: String(row.status) as Release['status'],
     failureReason: nullableString(row.failure_reason),
     createdAt: date(row.created_at),
+    createdBy: nullableString(row.created_by),
   };
 }
 

@@ -3,13 +3,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApi, listen, type ApiDeps } from '../../api/server';
 import type { IdentityService } from '../../engine/identity-service';
+import { SlipwayError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 
 export const API_TOKEN = 'good-token';
 
 /** An identity that knows one token. */
 export const fakeIdentity = {
-  authenticate: (token: string) => Promise.resolve(token === API_TOKEN ? { id: 1, name: 'admin' } : null),
+  authenticate: (token: string) => (token === API_TOKEN ? Promise.resolve({ kind: 'user', userId: 1, userName: 'admin', platformAdmin: true, scope: 'admin', via: 'token', credential: '1' })
+    : Promise.reject(new SlipwayError('unauthorized', 'This API token is not valid.'))),
 } as unknown as IdentityService;
 
 const quietLogger = { error() {}, warn() {}, info() {}, debug() {}, child() { return quietLogger; } } as unknown as Logger;

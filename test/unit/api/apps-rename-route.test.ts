@@ -3,6 +3,7 @@ import type net from 'node:net';
 import { expect } from 'chai';
 import { createApi, listen, type ApiDeps } from '../../../api/server';
 import type { App } from '../../../engine/model';
+import { SlipwayError } from '../../../lib/errors';
 import { silentLogger } from '../../../lib/log';
 
 describe('api PATCH /apps/:app (apps:rename)', () => {
@@ -13,7 +14,12 @@ describe('api PATCH /apps/:app (apps:rename)', () => {
   before(async () => {
     const addresses = { hostFor: (a: string) => `${a}.slipway.localhost`, urlFor: (a: string) => `http://${a}.slipway.localhost`, gitUrlFor: (a: string) => `ssh://git@127.0.0.1:2222/${a}.git` };
     const deps = {
-      identity: { authenticate: async (token: string) => (token === 'good' ? { id: 1, name: 'admin' } : null) },
+      identity: {
+        authenticate: async (token: string) => {
+          if (token === 'good') return { kind: 'user', userId: 1, userName: 'admin', platformAdmin: true, scope: 'admin', via: 'token', credential: '1' };
+          throw new SlipwayError('unauthorized', 'This API token is not valid.');
+        },
+      },
       apps: { addresses },
       renamer: {
         rename: async (from: string, to: string): Promise<App> => {

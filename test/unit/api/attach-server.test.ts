@@ -105,9 +105,9 @@ const releases = {
 const builds = { async get(id: string) { return { id, image: 'registry/shop:b1' }; } } as unknown as BuildsRepo;
 const identity = {
   async authenticate(token: string) {
-    if (token === 'admin-token') return { id: 1, name: 'admin' };
-    if (token === 'other-token') return { id: 2, name: 'other' };
-    return null;
+    if (token === 'admin-token') return { kind: 'user', userId: 1, userName: 'admin', platformAdmin: true, scope: 'admin', via: 'token', credential: '1' };
+    if (token === 'other-token') return { kind: 'user', userId: 2, userName: 'other', platformAdmin: true, scope: 'admin', via: 'token', credential: '2' };
+    throw new SlipwayError('unauthorized', 'This API token is not valid.');
   },
 } as unknown as IdentityService;
 
