@@ -9,21 +9,27 @@ import crypto from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { SlipwayError } from '../lib/errors';
 import type { ConsoleSession, ConsoleSessions } from '../engine/console-sessions';
+import type { UserPrincipal } from '../engine/principal';
 
 export const SESSION_COOKIE = 'slipway_session';
 export const CSRF_HEADER = 'x-csrf-token';
 /** The cookie goes only with API requests, never with the console's documents and assets. */
 const COOKIE_PATH = '/api/';
 
-/** The identity service's password check (engine/identity-service.ts): refuses with `unauthorized`. */
-export interface PasswordLogin {
-  login(name: string, password: string, address: string): Promise<{ id: number; name: string }>;
+/**
+ * The identity service's sign-in (engine/identity-service.ts): `login` checks the password (slowed
+ * down after failures, audited) and makes a login token, whose secret the console never keeps;
+ * `logout` revokes that token when the session is signed out.
+ */
+export interface ConsoleLogin {
+  login(name: string, password: string, address: string | null, description: string | null): Promise<{ user: { id: number; name: string }; record: { id: number } }>;
+  logout(principal: UserPrincipal): Promise<void>;
 }
 
 export interface SessionDeps {
   sessions: ConsoleSessions;
-  /** Absent until the identity service can check passwords: sign-in then says so. */
-  passwords?: PasswordLogin;
+  /** Absent on an installation without passwords: sign-in then says so. */
+  login?: ConsoleLogin;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -78,6 +84,15 @@ function sessionJson(session: { userName: string; csrfToken: string; expiresAt: 
   return { user: { name: session.userName }, csrfToken: session.csrfToken, expiresAt: session.expiresAt.toISOString() };
 }
 
+/** Who a session's requests are made by: the user with all of their permissions, via the session. */
+export function sessionPrincipal(session: ConsoleSession, address: string | undefined): UserPrincipal {
+  return {
+    kind: 'user', userId: session.userId, userName: session.userName, platformAdmin: session.platformAdmin, scope: 'admin',
+    via: 'session', credential: session.tokenId === null ? 'session' : String(session.tokenId),
+    ...(address ? { address } : {}),
+  };
+}
+
 /** The session a request's cookie names (set by sessionAuth), if it was authenticated that way. */
 export function requestSession(res: Response): ConsoleSession | null {
   return (res.locals.session as ConsoleSession | undefined) ?? null;
@@ -105,13 +120,14 @@ export function sessionAuth({ sessions }: SessionDeps) {
         }
       }
       res.locals.session = session;
+      res.locals.principal = sessionPrincipal(session, req.ip);
       res.locals.user = { id: session.userId, name: session.userName };
       next();
     }).catch(next);
   };
 }
 
-export function sessionRoutes({ sessions, passwords }: SessionDeps): Router {
+export function sessionRoutes({ sessions, login }: SessionDeps): Router {
   const router = Router();
 
   router.post('/session', async (req, res) => {
@@ -122,9 +138,18 @@ export function sessionRoutes({ sessions, passwords }: SessionDeps): Router {
     if (typeof body.name !== 'string' || body.name === '' || body.name.length > 200 || typeof body.password !== 'string' || body.password === '' || body.password.length > 1024) {
       throw new SlipwayError('invalid_request', 'Give a user name and a password to sign in.');
     }
-    if (!passwords) throw new SlipwayError('unauthorized', 'Signing in with a password is not available on this installation yet. Use the CLI with an API token.');
-    const user = await passwords.login(body.name, body.password, address(req));
-    const started = await sessions.start(user.id, address(req));
+    if (!login) throw new SlipwayError('unauthorized', 'Signing in with a password is not available on this installation. Use the CLI with an API token.');
+    let signedIn: Awaited<ReturnType<ConsoleLogin['login']>>;
+    try {
+      signedIn = await login.login(body.name, body.password, address(req), 'console sign-in');
+    } catch (error) {
+      // Too many failures: the identity service says when to try again.
+      const wait = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+      if (typeof wait === 'number') res.setHeader('retry-after', String(wait));
+      throw error;
+    }
+    const { user } = signedIn;
+    const started = await sessions.start(user.id, address(req), signedIn.record.id);
     res.setHeader('set-cookie', sessionCookie(req, started.secret, Math.floor((started.expiresAt.getTime() - Date.now()) / 1000)));
     res.setHeader('cache-control', 'no-store');
     res.status(201).json(sessionJson({ userName: user.name, csrfToken: started.csrfToken, expiresAt: started.expiresAt }));
@@ -148,6 +173,7 @@ export function sessionRoutes({ sessions, passwords }: SessionDeps): Router {
           throw new SlipwayError('csrf_refused', `Signing out needs the session's CSRF token in the ${CSRF_HEADER} header. Reload the console and try again.`);
         }
         await sessions.end(secret);
+        if (session.tokenId !== null && login) await login.logout({ ...sessionPrincipal(session, req.ip), via: 'token', credential: String(session.tokenId) });
       }
     }
     res.setHeader('set-cookie', sessionCookie(req, '', 0));

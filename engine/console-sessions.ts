@@ -8,7 +8,11 @@ import crypto from 'node:crypto';
 export interface ConsoleSession {
   idHash: string;
   userId: number;
+  /** The login token made at sign-in (engine/identity-service.ts login), the credential audits name. */
+  tokenId: number | null;
   userName: string;
+  platformAdmin: boolean;
+  userDisabled: boolean;
   csrfToken: string;
   address: string;
   createdAt: Date;
@@ -18,13 +22,16 @@ export interface ConsoleSession {
 
 /** The port to the store (engine/store/console-sessions-repo.ts; a Map in the unit tests). */
 export interface ConsoleSessionStore {
-  insert(session: Omit<ConsoleSession, 'userName'>): Promise<void>;
-  /** The session with its user's name, or null. */
+  insert(session: StoredSession): Promise<void>;
+  /** The session with its user as the store has it now, or null. */
   find(idHash: string): Promise<ConsoleSession | null>;
   touch(idHash: string, at: Date): Promise<void>;
   remove(idHash: string): Promise<void>;
   removeExpired(now: Date, idleSince: Date): Promise<number>;
 }
+
+/** What is written at sign-in; the user's fields are read fresh with every find. */
+export type StoredSession = Omit<ConsoleSession, 'userName' | 'platformAdmin' | 'userDisabled'>;
 
 export const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000;
 export const SESSION_IDLE_MS = 2 * 60 * 60 * 1000;
@@ -51,25 +58,25 @@ export class ConsoleSessions {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async start(userId: number, address: string): Promise<StartedSession> {
+  async start(userId: number, address: string, tokenId: number | null = null): Promise<StartedSession> {
     const secret = crypto.randomBytes(32).toString('base64url');
     const csrfToken = crypto.randomBytes(32).toString('base64url');
     const now = this.now();
     const expiresAt = new Date(now.getTime() + SESSION_LIFETIME_MS);
-    await this.store.insert({ idHash: hashSessionSecret(secret), userId, csrfToken, address: address.slice(0, 64), createdAt: now, lastSeenAt: now, expiresAt });
+    await this.store.insert({ idHash: hashSessionSecret(secret), userId, tokenId, csrfToken, address: address.slice(0, 64), createdAt: now, lastSeenAt: now, expiresAt });
     // Sign-ins are rare: a good moment to forget the sessions that ended by themselves.
     await this.store.removeExpired(now, new Date(now.getTime() - SESSION_IDLE_MS));
     return { secret, csrfToken, expiresAt };
   }
 
-  /** The live session for a cookie's secret, or null (unknown, expired or idle too long: then removed). */
+  /** The live session for a cookie's secret, or null (unknown, expired, idle too long, or its user disabled: then removed). */
   async resolve(secret: string): Promise<ConsoleSession | null> {
     if (!SECRET_SHAPE.test(secret)) return null;
     const idHash = hashSessionSecret(secret);
     const session = await this.store.find(idHash);
     if (!session) return null;
     const now = this.now();
-    if (now >= session.expiresAt || now.getTime() - session.lastSeenAt.getTime() >= SESSION_IDLE_MS) {
+    if (session.userDisabled || now >= session.expiresAt || now.getTime() - session.lastSeenAt.getTime() >= SESSION_IDLE_MS) {
       await this.store.remove(idHash);
       return null;
     }

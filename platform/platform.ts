@@ -169,7 +169,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const feed = new ChangeFeed();
   const stopRouteChanges = await watchRouteChanges(etcd, config.etcdPrefix, feed, logger.child({ part: 'console' }));
   const api = createApi({
-    console: { sessions: new ConsoleSessions(new ConsoleSessionsRepo(db)), feed },
+    console: { sessions: new ConsoleSessions(new ConsoleSessionsRepo(db)), login: identity, feed },
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },

@@ -15,6 +15,8 @@ export const consoleSessions = {
       }
       t.string('id_hash', 64).primary();
       t.integer('user_id').unsigned().notNullable().references('users.id').onDelete('CASCADE');
+      // The login token the identity service made at sign-in (its secret is never kept): revoked at sign-out.
+      t.integer('token_id').unsigned().nullable().references('api_tokens.id').onDelete('CASCADE');
       t.string('csrf_token', 64).notNullable();
       t.string('address', 64).notNullable();
       t.datetime('created_at', { precision: 3 }).notNullable();

@@ -1,17 +1,19 @@
 /** Fakes for the console's server side: an in-memory session store and a clock the test moves. */
-import type { ConsoleSession, ConsoleSessionStore } from '../../engine/console-sessions';
+import type { ConsoleSession, ConsoleSessionStore, StoredSession } from '../../engine/console-sessions';
 
 export class MemorySessionStore implements ConsoleSessionStore {
-  readonly rows = new Map<string, Omit<ConsoleSession, 'userName'>>();
+  readonly rows = new Map<string, StoredSession>();
+  readonly disabled = new Set<number>();
   constructor(private readonly userNames: Record<number, string> = { 1: 'admin' }) {}
 
-  async insert(session: Omit<ConsoleSession, 'userName'>): Promise<void> {
+  async insert(session: StoredSession): Promise<void> {
     this.rows.set(session.idHash, { ...session });
   }
 
   async find(idHash: string): Promise<ConsoleSession | null> {
     const row = this.rows.get(idHash);
-    return row ? { ...row, userName: this.userNames[row.userId] ?? `user-${row.userId}` } : null;
+    if (!row) return null;
+    return { ...row, userName: this.userNames[row.userId] ?? `user-${row.userId}`, platformAdmin: false, userDisabled: this.disabled.has(row.userId) };
   }
 
   async touch(idHash: string, at: Date): Promise<void> {

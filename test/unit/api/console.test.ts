@@ -9,6 +9,7 @@ import { createApi, listen } from '../../../api/server';
 import { CONTENT_SECURITY_POLICY } from '../../../api/static';
 import { ChangeFeed } from '../../../engine/change-feed';
 import { ConsoleSessions, SESSION_IDLE_MS } from '../../../engine/console-sessions';
+import type { UserPrincipal } from '../../../engine/principal';
 import { SlipwayError } from '../../../lib/errors';
 import { apiDeps, API_TOKEN } from '../../support/api';
 import { FakeClock, MemorySessionStore } from '../../support/console-fakes';
@@ -20,22 +21,24 @@ describe('api: the console (sessions, CSRF, files, events)', () => {
   const clock = new FakeClock(Date.now());
   const feed = new ChangeFeed();
   const configChanges: unknown[] = [];
+  const logouts: UserPrincipal[] = [];
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-console-'));
     fs.mkdirSync(path.join(dir, 'assets'));
     fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>Slipway</title><script type="module" src="/assets/index-abc123.js"></script>');
     fs.writeFileSync(path.join(dir, 'assets', 'index-abc123.js'), 'console.log("hi")');
-    const passwords = {
+    const login = {
       login: async (name: string, password: string) => {
-        if (name === 'ada' && password === 'correct horse') return { id: 1, name: 'ada' };
+        if (name === 'ada' && password === 'correct horse') return { user: { id: 1, name: 'ada' }, record: { id: 40 } };
         throw new SlipwayError('unauthorized', 'Wrong user name or password.');
       },
+      logout: async (principal: UserPrincipal) => { logouts.push(principal); },
     };
     const deps = apiDeps({
       config: { update: async (_app: string, body: unknown) => { configChanges.push(body); return { config: {}, release: null }; } },
       apps: { list: async () => [], addresses: { urlFor: (a: string) => a, gitUrlFor: (a: string) => a, hostFor: (a: string) => a } },
-      console: { sessions: new ConsoleSessions(new MemorySessionStore({ 1: 'ada' }), clock.now), passwords, feed, dir, heartbeatMs: 60_000 },
+      console: { sessions: new ConsoleSessions(new MemorySessionStore({ 1: 'ada' }), clock.now), login, feed, dir, heartbeatMs: 60_000 },
     } as never);
     server = await listen(createApi(deps), '127.0.0.1', 0);
     origin = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
@@ -125,10 +128,11 @@ describe('api: the console (sessions, CSRF, files, events)', () => {
     expect(response.status).to.equal(200);
   });
 
-  it('signs out: the cookie is cleared and no longer works', async () => {
+  it('signs out: the cookie is cleared and no longer works, and the login token behind it is revoked', async () => {
     const { cookie, csrf } = await signIn();
     const out = await fetch(`${origin}/api/v1/session`, { method: 'DELETE', headers: { cookie, 'x-csrf-token': csrf } });
     expect(out.status).to.equal(204);
+    expect(logouts.at(-1)).to.include({ kind: 'user', userId: 1, via: 'token', credential: '40' });
     expect(out.headers.get('set-cookie')).to.include('Max-Age=0');
     const after = await fetch(`${origin}/api/v1/apps`, { headers: { cookie } });
     expect(after.status).to.equal(401);

@@ -48,6 +48,14 @@ describe('engine/console-sessions', () => {
     expect(await sessions.resolve(secret)).to.equal(null);
   });
 
+  it('ends the sessions of a user who is disabled, at once', async () => {
+    const { secret } = await sessions.start(7, '127.0.0.1');
+    store.disabled.add(7);
+    expect(await sessions.resolve(secret)).to.equal(null);
+    store.disabled.delete(7);
+    expect(await sessions.resolve(secret), 'enabling again does not bring the session back').to.equal(null);
+  });
+
   it('ends a session at sign-out', async () => {
     const { secret } = await sessions.start(7, '127.0.0.1');
     await sessions.end(secret);
