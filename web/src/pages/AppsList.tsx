@@ -53,7 +53,7 @@ function CreateApp({ onCreated }: { onCreated: (app: App) => void }) {
   return (
     <form class="inline-form" onSubmit={submit}>
       <label for="new-app">New app</label>
-      <input id="new-app" placeholder="my-app" required pattern="[a-z][a-z0-9-]*" maxLength={30} value={name}
+      <input id="new-app" placeholder="my-app" required pattern={"[a-z][a-z0-9\\-]*"} maxLength={30} value={name}
         title="Lowercase letters, digits and dashes, starting with a letter"
         onInput={(e) => setName(e.currentTarget.value)} />
       <button type="submit" disabled={busy}>{busy ? 'Creating…' : 'Create app'}</button>
