@@ -1,34 +1,20 @@
-/** Bearer-token authentication for every API route but /health. */
-import type { NextFunction, Request, Response } from 'express';
-import { SlipwayError } from '../lib/errors';
+/** Who is calling: the Bearer token of a request, turned into a principal by the identity service. */
+import type { Request } from 'express';
 import type { IdentityService } from '../engine/identity-service';
-import type { User } from '../engine/model';
-import type { UserPrincipal } from '../engine/principal';
+import type { Principal } from '../engine/policy';
+import type { Authenticator } from './route-table';
 
-export function requireToken(identity: IdentityService) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    // Already authenticated by the console's session cookie (api/session.ts).
-    if (res.locals.user) { next(); return; }
-    const header = req.header('authorization') ?? '';
-    const token = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-    if (!token) {
-      next(new SlipwayError('unauthorized', 'No API token given. The CLI reads it from SLIPWAY_TOKEN or the credentials file written by scripts/up.'));
-      return;
-    }
+/** The Bearer token of an Authorization header; null when there is none. */
+export function bearerToken(header: string | undefined): string | null {
+  return /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() || null;
+}
+
+/** Identifies the caller by its API token: null without one (401), a clear 401 for a bad one. */
+export function tokenAuthenticator(identity: Pick<IdentityService, 'authenticate'>): Authenticator {
+  return async (req: Request, address: string): Promise<Principal | null> => {
+    const token = bearerToken(req.header('authorization'));
+    if (!token) return null;
     // authenticate throws a 401 (unknown, revoked, expired token, disabled user) with what to do.
-    identity.authenticate(token, req.ip).then((principal) => {
-      res.locals.principal = principal;
-      res.locals.user = { id: principal.userId, name: principal.userName } satisfies User;
-      next();
-    }).catch(next);
+    return identity.authenticate(token, address);
   };
-}
-
-export function currentUser(res: Response): User {
-  return res.locals.user as User;
-}
-
-/** The authenticated principal of the request (engine/principal.ts). */
-export function currentPrincipal(res: Response): UserPrincipal {
-  return res.locals.principal as UserPrincipal;
 }

@@ -5,13 +5,13 @@
  * reconnects with `Last-Event-ID` gets the events it missed, or a `resync` event when they are
  * no longer known (the API restarted, or more than the buffer happened): it then reloads its view.
  */
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { ChangeEvent, ChangeFeed } from '../engine/change-feed';
+import type { AccessChecker, Principal } from '../engine/policy';
+import { defineRoute, type Route } from './route-table';
 
 export interface EventRoutesDeps {
   feed: ChangeFeed;
-  /** Whether the caller may see events of this app (the access policy); every app when absent. */
-  mayView?: (res: Response, app: string) => Promise<boolean>;
   /** A comment line this often keeps proxies from closing a quiet stream and finds dead clients. */
   heartbeatMs?: number;
 }
@@ -23,40 +23,56 @@ function frame(event: ChangeEvent): string {
   return `id: ${event.id}\nevent: change\ndata: ${JSON.stringify({ kind: event.kind, app: event.app, at: event.at })}\n\n`;
 }
 
-export function eventRoutes({ feed, mayView, heartbeatMs = 25_000 }: EventRoutesDeps): Router {
-  const router = Router();
-
-  router.get('/events', (req: Request, res: Response, next: NextFunction) => {
-    const visible = async (event: ChangeEvent): Promise<boolean> => event.app === null || !mayView || mayView(res, event.app).catch(() => false);
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-accel-buffering': 'no',
-    });
-    res.write(`retry: ${RETRY_MS}\n\n`);
-
-    // Events are written in order even though the access check is asynchronous.
-    let queue: Promise<void> = Promise.resolve();
-    const send = (event: ChangeEvent): void => {
-      queue = queue.then(async () => { if (!res.writableEnded && await visible(event)) res.write(frame(event)); }).catch(next);
-    };
-
-    const lastEventId = req.header('last-event-id');
-    if (lastEventId === undefined) {
-      res.write(`id: ${feed.lastId()}\nevent: hello\ndata: {}\n\n`);
-    } else {
-      const replay = feed.since(lastEventId);
-      if ('resync' in replay) res.write(`id: ${feed.lastId()}\nevent: resync\ndata: {}\n\n`);
-      else for (const event of replay.events) send(event);
+/** Whether the caller may see an app's events: the one policy's `app:view`. */
+function viewer(access: AccessChecker, principal: Principal): (event: ChangeEvent) => Promise<boolean> {
+  const known = new Map<string, boolean>();
+  return async (event) => {
+    if (event.app === null) return true;
+    // Rights change rarely within one stream; an app's answer is asked once per stream.
+    let allowed = known.get(event.app);
+    if (allowed === undefined) {
+      allowed = await access.check(principal, { action: 'app:view', app: event.app }).then(() => true, () => false);
+      known.set(event.app, allowed);
     }
+    return allowed;
+  };
+}
 
-    const unsubscribe = feed.subscribe(send, () => res.end());
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), heartbeatMs);
-    heartbeat.unref();
-    req.on('close', () => { clearInterval(heartbeat); unsubscribe(); });
+export function eventRoutes({ feed, heartbeatMs = 25_000 }: EventRoutesDeps, access: AccessChecker): Route[] {
+  return [defineRoute({
+    method: 'get', path: '/events', tag: 'console', summary: 'Live changes as Server-Sent Events (resume with Last-Event-ID)',
+    produces: 'text/event-stream', access: () => ({ action: 'account' }),
+    handler: ({ req, res, principal }) => { stream(req, res, feed, viewer(access, principal), heartbeatMs); },
+  })];
+}
+
+function stream(req: Request, res: Response, feed: ChangeFeed, visible: (event: ChangeEvent) => Promise<boolean>, heartbeatMs: number): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-accel-buffering': 'no',
   });
+  res.write(`retry: ${RETRY_MS}\n\n`);
 
-  return router;
+  // Events are written in order even though the access check is asynchronous.
+  let queue: Promise<void> = Promise.resolve();
+  const send = (event: ChangeEvent): void => {
+    queue = queue.then(async () => { if (!res.writableEnded && await visible(event)) res.write(frame(event)); }).catch(() => { res.end(); });
+  };
+
+  const lastEventId = req.header('last-event-id');
+  if (lastEventId === undefined) {
+    res.write(`id: ${feed.lastId()}\nevent: hello\ndata: {}\n\n`);
+  } else {
+    const replay = feed.since(lastEventId);
+    if ('resync' in replay) res.write(`id: ${feed.lastId()}\nevent: resync\ndata: {}\n\n`);
+    else for (const event of replay.events) send(event);
+  }
+
+  const unsubscribe = feed.subscribe(send, () => res.end());
+  const heartbeat = setInterval(() => res.write(': ping\n\n'), heartbeatMs);
+  heartbeat.unref();
+  req.on('close', () => { clearInterval(heartbeat); unsubscribe(); });
 }
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);

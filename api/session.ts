@@ -6,10 +6,12 @@
  * on every change, and an `Origin`, when sent, must be the API's own.
  */
 import crypto from 'node:crypto';
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import { SlipwayError } from '../lib/errors';
 import type { ConsoleSession, ConsoleSessions } from '../engine/console-sessions';
-import type { UserPrincipal } from '../engine/principal';
+import type { Principal, UserPrincipal } from '../engine/policy';
+import { defineRoute, type Authenticator, type Route } from './route-table';
+import { SessionSchema, SignInSchema } from './schemas/session';
 
 export const SESSION_COOKIE = 'slipway_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -76,10 +78,6 @@ function sameToken(given: string, expected: string): boolean {
   return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
-function address(req: Request): string {
-  return req.socket.remoteAddress ?? 'unknown';
-}
-
 function sessionJson(session: { userName: string; csrfToken: string; expiresAt: Date }) {
   return { user: { name: session.userName }, csrfToken: session.csrfToken, expiresAt: session.expiresAt.toISOString() };
 }
@@ -99,86 +97,83 @@ export function requestSession(res: Response): ConsoleSession | null {
 }
 
 /**
- * Authenticates requests that carry the session cookie and no Authorization header (the CLI's
- * bearer tokens need no CSRF check: a browser never adds them by itself). Sets `res.locals.user`
- * and `res.locals.session`; refuses a change without the session's CSRF token.
+ * Authenticates requests that carry the session cookie and no Authorization header (a bearer token,
+ * the CLI's, needs no CSRF check: a browser never adds one by itself), and refuses a change made
+ * with the cookie but without the session's CSRF token or from another origin. Other requests go
+ * to `next` (the bearer-token authenticator).
  */
-export function sessionAuth({ sessions }: SessionDeps) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+export function sessionAuthenticator({ sessions }: SessionDeps, next: Authenticator): Authenticator {
+  return async (req: Request, address: string): Promise<Principal | null> => {
     const secret = readCookie(req.header('cookie'), SESSION_COOKIE);
-    if (secret === null || req.header('authorization') !== undefined) { next(); return; }
-    sessions.resolve(secret).then((session) => {
-      if (!session) {
-        res.setHeader('set-cookie', sessionCookie(req, '', 0));
-        throw new SlipwayError('session_expired', 'Your console session has ended (signed out, or 12 hours old, or 2 hours unused). Sign in again.');
+    if (secret === null || req.header('authorization') !== undefined) return next(req, address);
+    const session = await sessions.resolve(secret);
+    if (!session) {
+      req.res?.setHeader('set-cookie', sessionCookie(req, '', 0));
+      throw new SlipwayError('session_expired', 'Your console session has ended (signed out, or 12 hours old, or 2 hours unused). Sign in again.');
+    }
+    if (!SAFE_METHODS.has(req.method)) {
+      checkOrigin(req);
+      if (!sameToken(req.header(CSRF_HEADER) ?? '', session.csrfToken)) {
+        throw new SlipwayError('csrf_refused', `A change made with the console's session cookie needs the session's CSRF token in the ${CSRF_HEADER} header. Reload the console and try again.`);
       }
-      if (!SAFE_METHODS.has(req.method)) {
-        checkOrigin(req);
-        const token = req.header(CSRF_HEADER) ?? '';
-        if (!sameToken(token, session.csrfToken)) {
-          throw new SlipwayError('csrf_refused', `A change made with the console's session cookie needs the session's CSRF token in the ${CSRF_HEADER} header. Reload the console and try again.`);
-        }
-      }
-      res.locals.session = session;
-      res.locals.principal = sessionPrincipal(session, req.ip);
-      res.locals.user = { id: session.userId, name: session.userName };
-      next();
-    }).catch(next);
+    }
+    if (req.res) req.res.locals.session = session;
+    return sessionPrincipal(session, address);
   };
 }
 
-export function sessionRoutes({ sessions, login }: SessionDeps): Router {
-  const router = Router();
-
-  router.post('/session', async (req, res) => {
-    checkOrigin(req);
-    // A JSON body only: a cross-site form cannot send one without the browser asking us first (CORS).
-    if (!req.is('application/json')) throw new SlipwayError('invalid_request', 'Sign in with a JSON body: {"name": "…", "password": "…"}.');
-    const body = (req.body ?? {}) as { name?: unknown; password?: unknown };
-    if (typeof body.name !== 'string' || body.name === '' || body.name.length > 200 || typeof body.password !== 'string' || body.password === '' || body.password.length > 1024) {
-      throw new SlipwayError('invalid_request', 'Give a user name and a password to sign in.');
-    }
-    if (!login) throw new SlipwayError('unauthorized', 'Signing in with a password is not available on this installation. Use the CLI with an API token.');
-    let signedIn: Awaited<ReturnType<ConsoleLogin['login']>>;
-    try {
-      signedIn = await login.login(body.name, body.password, address(req), 'console sign-in');
-    } catch (error) {
-      // Too many failures: the identity service says when to try again.
-      const wait = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-      if (typeof wait === 'number') res.setHeader('retry-after', String(wait));
-      throw error;
-    }
-    const { user } = signedIn;
-    const started = await sessions.start(user.id, address(req), signedIn.record.id);
-    res.setHeader('set-cookie', sessionCookie(req, started.secret, Math.floor((started.expiresAt.getTime() - Date.now()) / 1000)));
-    res.setHeader('cache-control', 'no-store');
-    res.status(201).json(sessionJson({ userName: user.name, csrfToken: started.csrfToken, expiresAt: started.expiresAt }));
-  });
-
-  router.get('/session', async (req, res) => {
-    const secret = readCookie(req.header('cookie'), SESSION_COOKIE);
-    const session = secret === null ? null : await sessions.resolve(secret);
-    if (!session) throw new SlipwayError('session_expired', 'Not signed in to the console. Sign in with your name and password.');
-    res.setHeader('cache-control', 'no-store');
-    res.json(sessionJson(session));
-  });
-
-  router.delete('/session', async (req, res) => {
-    const secret = readCookie(req.header('cookie'), SESSION_COOKIE);
-    if (secret !== null) {
-      const session = await sessions.resolve(secret);
-      if (session) {
+/** `POST`, `GET` and `DELETE /session`: public routes (they read the cookie themselves). */
+export function sessionRoutes({ sessions, login }: SessionDeps): Route[] {
+  return [
+    defineRoute({
+      method: 'post', path: '/session', tag: 'console', summary: 'Sign in to the console: sets the session cookie',
+      body: SignInSchema, response: SessionSchema, status: 201, access: 'public',
+      errors: ['login_failed', 'login_throttled', 'user_disabled', 'csrf_refused'],
+      handler: async ({ req, res, body, address }) => {
         checkOrigin(req);
-        if (!sameToken(req.header(CSRF_HEADER) ?? '', session.csrfToken)) {
-          throw new SlipwayError('csrf_refused', `Signing out needs the session's CSRF token in the ${CSRF_HEADER} header. Reload the console and try again.`);
+        if (!login) throw new SlipwayError('unauthorized', 'Signing in with a password is not available on this installation. Use the CLI with an API token.');
+        let signedIn: Awaited<ReturnType<ConsoleLogin['login']>>;
+        try {
+          signedIn = await login.login(body.name, body.password, address, 'console sign-in');
+        } catch (error) {
+          // Too many failures: the identity service says when to try again.
+          const wait = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+          if (typeof wait === 'number') res.setHeader('retry-after', String(wait));
+          throw error;
         }
-        await sessions.end(secret);
-        if (session.tokenId !== null && login) await login.logout({ ...sessionPrincipal(session, req.ip), via: 'token', credential: String(session.tokenId) });
-      }
-    }
-    res.setHeader('set-cookie', sessionCookie(req, '', 0));
-    res.status(204).end();
-  });
-
-  return router;
+        const started = await sessions.start(signedIn.user.id, address, signedIn.record.id);
+        res.setHeader('set-cookie', sessionCookie(req, started.secret, Math.floor((started.expiresAt.getTime() - Date.now()) / 1000)));
+        res.setHeader('cache-control', 'no-store');
+        return sessionJson({ userName: signedIn.user.name, csrfToken: started.csrfToken, expiresAt: started.expiresAt });
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/session', tag: 'console', summary: 'Who is signed in to the console, and the CSRF token',
+      response: SessionSchema, access: 'public', errors: ['session_expired'],
+      handler: async ({ req, res }) => {
+        const secret = readCookie(req.header('cookie'), SESSION_COOKIE);
+        const session = secret === null ? null : await sessions.resolve(secret);
+        if (!session) throw new SlipwayError('session_expired', 'Not signed in to the console. Sign in with your name and password.');
+        res.setHeader('cache-control', 'no-store');
+        return sessionJson(session);
+      },
+    }),
+    defineRoute({
+      method: 'delete', path: '/session', tag: 'console', summary: 'Sign out of the console: the session ends and its cookie is cleared',
+      access: 'public', errors: ['csrf_refused'],
+      handler: async ({ req, res, address }) => {
+        const secret = readCookie(req.header('cookie'), SESSION_COOKIE);
+        const session = secret === null ? null : await sessions.resolve(secret);
+        if (secret !== null && session) {
+          checkOrigin(req);
+          if (!sameToken(req.header(CSRF_HEADER) ?? '', session.csrfToken)) {
+            throw new SlipwayError('csrf_refused', `Signing out needs the session's CSRF token in the ${CSRF_HEADER} header. Reload the console and try again.`);
+          }
+          await sessions.end(secret);
+          if (session.tokenId !== null && login) await login.logout({ ...sessionPrincipal(session, address), via: 'token', credential: String(session.tokenId) });
+        }
+        res.setHeader('set-cookie', sessionCookie(req, '', 0));
+      },
+    }),
+  ];
 }

@@ -13,7 +13,7 @@ export class MemorySessionStore implements ConsoleSessionStore {
   async find(idHash: string): Promise<ConsoleSession | null> {
     const row = this.rows.get(idHash);
     if (!row) return null;
-    return { ...row, userName: this.userNames[row.userId] ?? `user-${row.userId}`, platformAdmin: false, userDisabled: this.disabled.has(row.userId) };
+    return { ...row, userName: this.userNames[row.userId] ?? `user-${row.userId}`, platformAdmin: true, userDisabled: this.disabled.has(row.userId) };
   }
 
   async touch(idHash: string, at: Date): Promise<void> {

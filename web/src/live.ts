@@ -1,3 +1,5 @@
+import type { ChangeEventData } from './api/types';
+
 /**
  * The live stream (GET /api/v1/events, Server-Sent Events). The browser's EventSource reconnects
  * by itself and sends Last-Event-ID, so the server replays what was missed; when it cannot, it
@@ -6,10 +8,7 @@
  */
 export type LiveState = 'connecting' | 'live' | 'down';
 
-export interface Change {
-  kind: 'app' | 'apps';
-  app: string | null;
-}
+export type Change = Pick<ChangeEventData, 'kind' | 'app'>;
 
 type ChangeHandler = (change: Change | 'resync') => void;
 type StateHandler = (state: LiveState) => void;

@@ -4,7 +4,7 @@
  * own code and message.
  */
 import type {
-  ApiErrorBody, App, AppInfo, ConfigChanges, ConfigVars, Domain, FormationEntry, Instance, PlatformInfo, Release, SessionInfo,
+  ApiErrorBody, App, AppInfo, ConfigChanges, ConfigVars, Domain, FormationEntry, PlatformInfo, PsView, Release, SessionInfo,
 } from './types';
 
 export class ApiError extends Error {
@@ -68,7 +68,7 @@ export const api = {
     rollback: (app: string, version: number) => call<Release>('POST', `/apps/${enc(app)}/releases`, { rollback: version }),
     config: (app: string) => call<ConfigVars>('GET', `/apps/${enc(app)}/config`),
     updateConfig: (app: string, changes: ConfigChanges) => call<ConfigVars>('PATCH', `/apps/${enc(app)}/config`, changes),
-    ps: (app: string) => call<{ formation: FormationEntry[]; instances: Instance[] }>('GET', `/apps/${enc(app)}/ps`),
+    ps: (app: string) => call<PsView>('GET', `/apps/${enc(app)}/ps`),
     scale: (app: string, quantities: Record<string, number>) => call<FormationEntry[]>('PATCH', `/apps/${enc(app)}/formation`, quantities),
     resize: (app: string, type: string, size: { memory?: string; cpu?: number }) => call<FormationEntry>('PATCH', `/apps/${enc(app)}/formation/${enc(type)}`, size),
     domains: (app: string) => call<Domain[]>('GET', `/apps/${enc(app)}/domains`),

@@ -1,33 +1,21 @@
 /**
- * The API's shapes as the server produces them: derived from the server's own code, never copied
- * by hand, so a change there that the console does not follow fails `tsc -p web/tsconfig.json`.
- * Only types cross over: nothing of the server is bundled.
+ * The API's shapes, inferred from the same zod schemas that validate requests and make the OpenAPI
+ * document (api/schemas/*.ts): never copied by hand, so a change there that the console does not
+ * follow fails `tsc -p web/tsconfig.json`. Only types cross over: zod is not bundled.
  */
-import type { appInfoJson, appJson, instanceJson, releaseJson } from '../../../api/serializers';
-import type { domainJson } from '../../../api/routes/domains';
-import type { PsView } from '../../../engine/formation-service';
-import type { ErrorBody } from '../../../lib/errors';
+import type { z } from 'zod';
+import type { App, AppInfo, ConfigVars, FormationEntry, Instance, PsView, Release } from '../../../api/schemas/apps';
+import type { Domain } from '../../../api/schemas/domains';
+import type { Info } from '../../../api/schemas/platform';
+import type { ChangeEventSchema, Session } from '../../../api/schemas/session';
 
-export type App = ReturnType<typeof appJson>;
-export type AppInfo = ReturnType<typeof appInfoJson>;
-export type Release = ReturnType<typeof releaseJson>;
-export type Instance = ReturnType<typeof instanceJson>;
-export type Domain = ReturnType<typeof domainJson>;
-export type FormationEntry = PsView['formation'][number];
-export type ConfigVars = Record<string, string>;
+export type { App, AppInfo, ConfigVars, Domain, FormationEntry, Instance, PsView, Release };
+export type PlatformInfo = Info;
+export type SessionInfo = Session;
+export type ChangeEventData = z.infer<typeof ChangeEventSchema>;
 /** `PATCH /apps/:app/config`: a value sets, null unsets. */
 export type ConfigChanges = Record<string, string | null>;
-export type ApiErrorBody = ErrorBody;
-
-export interface SessionInfo {
-  user: { name: string };
-  csrfToken: string;
-  expiresAt: string;
-}
-
-export interface PlatformInfo {
-  domain: string;
-  sshHost: string;
-  sshPort: number;
-  version: string;
+/** Every error the API answers (lib/errors.ts). */
+export interface ApiErrorBody {
+  error: { code: string; message: string };
 }
