@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { launchChromium, screenshot, seriousAxeViolations, watchPage, type WatchedPage } from '../support/console-browser';
+import { CuttableProxy, launchChromium, screenshot, seriousAxeViolations, watchPage, type WatchedPage } from '../support/console-browser';
 import { makeSshKey, startTestSlipway, uniqueName, WorkingCopy, type TestSlipway } from '../support/slipway';
 
 describe('the web console in a browser (end to end)', function () {
@@ -19,6 +19,7 @@ describe('the web console in a browser (end to end)', function () {
   let context: BrowserContext;
   let watched: WatchedPage;
   let origin: string;
+  let proxy: CuttableProxy;
   let credentials: { user: string; password: string };
   let keyDir: string;
   let copy: WorkingCopy | null = null;
@@ -32,7 +33,9 @@ describe('the web console in a browser (end to end)', function () {
 
   before(async function () {
     slipway = await startTestSlipway();
-    origin = `http://127.0.0.1:${slipway.platform.apiPort}`;
+    // The browser reaches the API through a proxy the stream-drop test can cut.
+    proxy = await CuttableProxy.start(slipway.platform.apiPort);
+    origin = `http://127.0.0.1:${proxy.port}`;
     credentials = JSON.parse(fs.readFileSync(path.join(slipway.stateDir, 'admin-credentials.json'), 'utf8')) as { user: string; password: string };
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -48,6 +51,7 @@ describe('the web console in a browser (end to end)', function () {
 
   after(async function () {
     await browser?.close();
+    await proxy?.close();
     copy?.remove();
     if (keyDir) fs.rmSync(keyDir, { recursive: true, force: true });
     await slipway?.close();
@@ -143,6 +147,20 @@ describe('the web console in a browser (end to end)', function () {
     await screenshot(page(), 'apps-phone-dark');
     await page().setViewportSize({ width: 1280, height: 800 });
     await page().emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('says so when the live stream drops, and catches up on what changed when it is back', async function () {
+    await page().getByRole('link', { name: 'Apps', exact: true }).first().click();
+    await page().getByRole('link', { name: app, exact: true }).waitFor();
+    proxy.drop();
+    await page().getByText('Live updates are interrupted').waitFor();
+    const during = uniqueName('during');
+    expect((await slipway.api('POST', '/apps', { name: during })).status).to.equal(201);
+    proxy.restore();
+    await page().getByRole('link', { name: during, exact: true }).waitFor({ timeout: 30_000 });
+    await page().getByText('Live updates are interrupted').waitFor({ state: 'detached' });
+    // The stream's reconnects that failed while the network was cut.
+    watched.expectProblem(/\/api\/v1\/events|ERR_CONNECTION|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING/);
   });
 
   it('refuses a change made with the session cookie but without the CSRF token, or from another origin', async function () {

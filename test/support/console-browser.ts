@@ -4,6 +4,7 @@
  * axe-core checks, and a screenshot of each page in the test output folder.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO_ROOT } from './slipway';
@@ -62,4 +63,51 @@ export async function seriousAxeViolations(page: Page): Promise<string[]> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * A TCP proxy in front of the API that a test can cut: every open connection (the event stream
+ * included) is dropped and new ones are refused until `restore`, as when a network goes away.
+ */
+export class CuttableProxy {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private cut = false;
+
+  private constructor(targetPort: number) {
+    this.server = net.createServer((client) => {
+      if (this.cut) { client.destroy(); return; }
+      const upstream = net.connect(targetPort, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => { client.destroy(); upstream.destroy(); });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+  }
+
+  static async start(targetPort: number): Promise<CuttableProxy> {
+    const proxy = new CuttableProxy(targetPort);
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', () => resolve()));
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  drop(): void {
+    this.cut = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  restore(): void {
+    this.cut = false;
+  }
+
+  async close(): Promise<void> {
+    this.drop();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
 }
