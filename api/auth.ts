@@ -14,7 +14,7 @@ export function tokenAuthenticator(identity: Pick<IdentityService, 'authenticate
   return async (req: Request, address: string): Promise<Principal | null> => {
     const token = bearerToken(req.header('authorization'));
     if (!token) return null;
-    // authenticate throws a 401 (unknown, revoked, expired token, disabled user) with what to do.
+    // A principal read fresh from the store, or a 401 saying what to do (unknown, revoked or expired token, disabled user).
     return identity.authenticate(token, address);
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import { SlipwayError } from '../lib/errors';
-import { entryFor, matches, mayRead, type AuditEntry, type AuditFilter, type AuditReader, type AuditRecord } from './audit-entry';
+import { entryFor, matches, mayRead, type AuditDetail, type AuditEntry, type AuditFilter, type AuditReader, type AuditRecord, type AuditResult } from './audit-entry';
 import type { Principal } from './principal';
 import type { AuditRepo } from './store/audit-repo';
 import type { TeamsRepo } from './store/teams-repo';
@@ -36,7 +36,23 @@ export class AuditTrail {
     private readonly repo: AuditRepo,
     private readonly readers: AuditReaders,
     private readonly clock: () => Date = () => new Date(),
+    /** The team of an app by name, so entries that name only the app reach its team's admins. */
+    private readonly teamOfApp: (app: string) => Promise<string | null> = async () => null,
   ) {}
+
+  /**
+   * A change recorded by a transport (the route table's `audit`, git push, `ssh … run`): the
+   * address joins the principal, the app's team is looked up when not given, and the detail keeps
+   * plain values only (strings, numbers, booleans, lists of strings), never a secret (safeDetail).
+   */
+  async recordChange(change: {
+    principal: Principal; address?: string; action: string; app?: string | null; team?: string | null;
+    result: AuditResult; detail?: Readonly<Record<string, unknown>>;
+  }): Promise<AuditEntry> {
+    const principal = change.principal.kind === 'user' && change.address ? { ...change.principal, address: change.address } : change.principal;
+    const team = change.team ?? (change.app ? await this.teamOfApp(change.app) : null);
+    return this.record({ principal, action: change.action, app: change.app ?? null, team, result: change.result, detail: plainDetail(change.detail) });
+  }
 
   /**
    * Appends an entry; with `trx`, inside that transaction (it commits or rolls back with the
@@ -97,4 +113,13 @@ export class TeamAuditReaders implements AuditReaders {
     if (principal.kind === 'platform' || principal.platformAdmin) return null;
     return { userId: principal.userId, adminTeams: await this.teams.adminTeamNames(principal.userId) };
   }
+}
+
+function plainDetail(detail: Readonly<Record<string, unknown>> | undefined): AuditDetail {
+  const plain: Record<string, AuditDetail[string]> = {};
+  for (const [key, value] of Object.entries(detail ?? {})) {
+    if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') plain[key] = value;
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) plain[key] = value as string[];
+  }
+  return plain;
 }

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   forbidden: 403,
   not_found: 404,
   app_not_found: 404,
+  team_not_found: 404,
   key_not_found: 404,
   release_not_found: 404,
   build_not_found: 404,
@@ -36,7 +37,7 @@ export const ERROR_CODES = {
   registry_unavailable: 502,
   registry_delete_disabled: 502,
   secrets_unreadable: 500,
-  // Accounts, tokens, teams (issue 11): docs/contracts/api.md "Accounts and access".
+  // Accounts, tokens, teams (issue 11): docs/contracts/api.md "Accounts and access (issue 11)".
   login_failed: 401,
   login_throttled: 429,
   token_expired: 401,
@@ -50,7 +51,6 @@ export const ERROR_CODES = {
   invalid_token_request: 422,
   token_not_found: 404,
   team_exists: 409,
-  team_not_found: 404,
   invalid_team_name: 422,
   invalid_permissions: 422,
   member_not_found: 404,

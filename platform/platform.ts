@@ -172,6 +172,9 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     console: { sessions: new ConsoleSessions(new ConsoleSessionsRepo(db)), login: identity, feed },
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
+    // The policy with its facts, and the audit log (engine/access.ts, engine/audit.ts).
+    access: accounts.access,
+    audit: async (record) => { await accounts.audit.recordChange(record); },
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
     domains,

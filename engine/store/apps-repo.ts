@@ -63,6 +63,18 @@ export class AppsRepo {
     return rows.map(this.fromRow);
   }
 
+  /**
+   * The apps a user may view, by name, in one query: those of the user's teams (any role) and
+   * those it collaborates on (engine/access.ts; the policy gives every role and collaborator view).
+   */
+  async listVisibleTo(userId: number): Promise<App[]> {
+    const rows = await this.db('apps')
+      .whereIn('team_id', this.db('team_members').select('team_id').where({ user_id: userId }))
+      .orWhereIn('id', this.db('app_access').select('app_id').where({ user_id: userId }))
+      .orderBy('name');
+    return rows.map(this.fromRow);
+  }
+
   async setConfig(appId: number, config: ConfigVars): Promise<void> {
     await this.db('apps').where({ id: appId }).update({ config: secretsOf(this.db).seal(JSON.stringify(config), configContext(appId)) });
   }

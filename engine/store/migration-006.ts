@@ -107,8 +107,9 @@ export const identity = {
       await db.schema.alterTable('apps', (t) => {
         t.integer('team_id').unsigned().nullable();
       });
-    } else {
+    } else if (!(await db.schema.hasColumn('apps', 'team_id'))) {
       // A REFERENCES clause on an added SQLite column is allowed with a NULL default only.
+      // (The column may be there already: down() leaves it on SQLite, see there.)
       await db.raw('ALTER TABLE `apps` ADD COLUMN `team_id` integer NULL REFERENCES `teams` (`id`)');
     }
 
@@ -129,8 +130,15 @@ export const identity = {
       }
     }
   },
+  /**
+   * On SQLite, columns are dropped with ALTER TABLE … DROP COLUMN, never by rebuilding a table
+   * (knex's way, which would cascade through the foreign keys or fail on them). apps.team_id
+   * stays there, emptied: SQLite cannot drop a column that has a foreign key without rebuilding
+   * `apps`; the code of 005 never reads it, and up() takes it as it finds it.
+   */
   async down(db: Knex): Promise<void> {
-    if (isMysql(db)) {
+    const mysql = isMysql(db);
+    if (mysql) {
       await db.schema.alterTable('apps', (t) => {
         t.dropForeign(['team_id']);
         t.dropIndex(['team_id']);
@@ -140,18 +148,21 @@ export const identity = {
       await db.raw('DROP TRIGGER IF EXISTS `apps_team_required_insert`');
       await db.raw('DROP TRIGGER IF EXISTS `apps_team_required_update`');
       await db.raw('DROP INDEX IF EXISTS `apps_team_id_index`');
-      await db.raw('ALTER TABLE `apps` DROP COLUMN `team_id`');
+      await db('apps').update({ team_id: null });
     }
     for (const table of ['audit_log', 'app_access', 'team_members', 'teams']) await db.schema.dropTableIfExists(table);
-    await db.schema.alterTable('builds', (t) => t.dropColumn('created_by'));
-    await db.schema.alterTable('releases', (t) => t.dropColumn('created_by'));
-    await db.schema.alterTable('api_tokens', (t) => {
-      for (const column of ['description', 'scope', 'expires_at', 'revoked_at', 'last_used_at', 'kind']) t.dropColumn(column);
-    });
-    await db.schema.alterTable('users', (t) => {
-      t.dropUnique(['email']);
-      for (const column of ['email', 'password_hash', 'platform_admin', 'disabled_at']) t.dropColumn(column);
-    });
+    const dropColumns = async (table: string, columns: string[]) => {
+      if (mysql) {
+        await db.schema.alterTable(table, (t) => { for (const column of columns) t.dropColumn(column); });
+      } else {
+        for (const column of columns) await db.raw(`ALTER TABLE \`${table}\` DROP COLUMN \`${column}\``);
+      }
+    };
+    await dropColumns('builds', ['created_by']);
+    await dropColumns('releases', ['created_by']);
+    await dropColumns('api_tokens', ['description', 'scope', 'expires_at', 'revoked_at', 'last_used_at', 'kind']);
+    await db.schema.alterTable('users', (t) => t.dropUnique(['email']));
+    await dropColumns('users', ['email', 'password_hash', 'platform_admin', 'disabled_at']);
   },
 };
 
