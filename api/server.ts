@@ -34,6 +34,9 @@ import type { AccountsDeps } from './accounts-handlers';
 import { addonRoutes, type AddonRoutesDeps } from './routes/addons';
 import { apiRequestMetrics, appMetricsRoutes, metricsEndpoints, routeBase, type MetricsEndpointsDeps } from './routes/metrics';
 import type { AppMetricsService } from '../engine/metrics/app-metrics-service';
+import { sessionAuthenticator, sessionRoutes, type SessionDeps } from './session';
+import { eventRoutes, publishApiChanges, type EventRoutesDeps } from './events';
+import { consoleFiles } from './static';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -66,6 +69,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   addons?: AddonRoutesDeps;
   /** `/metrics` and `/metrics/containers` for Prometheus, `/apps/:app/metrics`, and counting every request (docs/metrics.md). */
   metrics?: MetricsEndpointsDeps & { appMetrics: AppMetricsService };
+  /** The web console (docs/console.md): its sign-in sessions, live events and files at `/`. */
+  console?: SessionDeps & EventRoutesDeps & { dir?: string };
 }
 
 /** Every route of the API, declared once (api/route-table.ts). */
@@ -94,6 +99,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(deps.accounts ? accountRoutes({ ...deps.accounts, identity: deps.identity, apps: deps.apps, access: deps.access ?? factlessAccess }) : []),
     ...(deps.addons ? addonRoutes({ ...deps.addons, access: deps.access ?? factlessAccess }) : []),
     ...(deps.metrics ? appMetricsRoutes(deps.metrics.appMetrics) : []),
+    ...(deps.console ? [...sessionRoutes(deps.console), ...eventRoutes(deps.console, deps.access ?? factlessAccess)] : []),
   ];
   routes.push(defineRoute({
     method: 'get', path: '/openapi.json', tag: 'platform', summary: 'This API described in OpenAPI 3.1', access: 'public',
@@ -124,7 +130,9 @@ export function createApi(deps: ApiDeps): express.Express {
   if (deps.metrics) app.use(apiRequestMetrics(deps.metrics.platform));
   app.use(express.json({ limit: API_BODY_LIMIT }));
 
-  const authenticate = deps.authenticate ?? tokenAuthenticator(deps.identity);
+  const tokens = deps.authenticate ?? tokenAuthenticator(deps.identity);
+  // The console's session cookie first (with its CSRF check), else a bearer token.
+  const authenticate = deps.console ? sessionAuthenticator(deps.console, tokens) : tokens;
   const access = deps.access ?? factlessAccess;
   if (deps.metrics) {
     // Outside /api/v1 (Prometheus's usual path), for platform admins: the figures name every tenant's apps.
@@ -137,12 +145,14 @@ export function createApi(deps: ApiDeps): express.Express {
 
   const v1 = express.Router();
   if (deps.metrics) v1.use(routeBase('/api/v1'));
+  if (deps.console) v1.use(publishApiChanges(deps.console.feed));
   mountRoutes(v1, apiRoutes(deps), {
     authenticate,
     access,
     ...(deps.audit ? { audit: deps.audit } : {}),
   });
   app.use('/api/v1', v1);
+  if (deps.console) app.use(consoleFiles(deps.console.dir));
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   invalid_app_name: 422,
   invalid_key: 422,
   unauthorized: 401,
+  session_expired: 401,
+  csrf_refused: 403,
   forbidden: 403,
   not_found: 404,
   app_not_found: 404,

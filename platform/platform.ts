@@ -57,6 +57,10 @@ import { createAddonsPart, type AddonsPart } from './addons';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
 import { createMetrics, meterDatabase, meterEtcd, meterWork } from './metrics';
 import { PlatformMetrics } from '../engine/metrics/platform-metrics';
+import { ChangeFeed } from '../engine/change-feed';
+import { ConsoleSessions } from '../engine/console-sessions';
+import { ConsoleSessionsRepo } from '../engine/store/console-sessions-repo';
+import { watchRouteChanges } from './console-changes';
 
 export interface Platform {
   apiPort: number;
@@ -186,12 +190,16 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   await ssh.start();
   sshPort = ssh.port;
 
+  // The web console: sign-in sessions and the change feed behind its live pages.
+  const feed = new ChangeFeed();
+  const stopRouteChanges = await watchRouteChanges(etcd, config.etcdPrefix, feed, logger.child({ part: 'console' }));
   // One way to identify callers and one policy, for every route and the attach protocol.
   const authenticate = tokenAuthenticator(identity);
   const access = accounts.access;
   const api = createApi({
     authenticate,
     addons: addons.routes,
+    console: { sessions: new ConsoleSessions(new ConsoleSessionsRepo(db)), login: identity, feed },
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
     accounts: { teams: accounts.teams, appAccess: accounts.appAccess, audit: accounts.audit },
@@ -237,6 +245,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     async close() {
       await reconciler!.stop();
       await addons!.stop();
+      await stopRouteChanges();
+      feed.close(); // ends the console's event streams, which would keep the server from closing
       await oneOffs.close(); // attached one-offs end with their connections; detached ones keep running
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -9,6 +9,7 @@ import { buildpacksAndImageSizes } from './migration-004';
 import { appMaintenance } from './migration-005';
 import { identity } from './migration-006';
 import { addons } from './migration-007';
+import { consoleSessions } from './migration-009';
 
 export interface Migration {
   name: string;
@@ -107,7 +108,8 @@ const initial: Migration = {
   },
 };
 
-const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance, identity, addons];
+const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance, identity,
+  addons, consoleSessions];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,

@@ -1,0 +1,108 @@
+/** The shell: who is signed in, the live-stream banner, the header and the page for the address. */
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, setCsrfToken, whenSignedOut } from './api/client';
+import type { SessionInfo } from './api/types';
+import { live, type LiveState } from './live';
+import { navigate, parseRoute, paths, useLocation } from './router';
+import { AppOverview } from './pages/AppOverview';
+import { AppsList } from './pages/AppsList';
+import { ConfigVars } from './pages/ConfigVars';
+import { Scaling } from './pages/Scaling';
+import { SignIn } from './pages/SignIn';
+import { ErrorNote, PageTitle } from './ui/common';
+
+type SessionState = { status: 'checking' } | { status: 'signed-out'; notice: string | null } | { status: 'signed-in'; session: SessionInfo };
+
+function LiveBanner() {
+  const [state, setState] = useState<LiveState>(live.current());
+  useEffect(() => live.onState(setState), []);
+  if (state !== 'down') return null;
+  return (
+    <div class="banner" role="status">
+      Live updates are interrupted; reconnecting. Everything still works, and the page catches up when the connection is back.
+    </div>
+  );
+}
+
+function Header({ session, onSignOut }: { session: SessionInfo; onSignOut: () => void }) {
+  return (
+    <header class="top">
+      <a href={paths.apps()} class="brand">Slipway</a>
+      <nav aria-label="Main"><a href={paths.apps()}>Apps</a></nav>
+      <span class="who">Signed in as <strong>{session.user.name}</strong></span>
+      <button type="button" onClick={onSignOut}>Sign out</button>
+    </header>
+  );
+}
+
+function NotFound() {
+  return (
+    <main id="main">
+      <PageTitle title="Not found">Page not found</PageTitle>
+      <p>There is no console page at this address. <a href={paths.apps()}>Go to the apps</a>.</p>
+    </main>
+  );
+}
+
+export function App() {
+  const pathname = useLocation();
+  const [state, setState] = useState<SessionState>({ status: 'checking' });
+  const [error, setError] = useState<unknown>(null);
+
+  const signedOut = (notice: string | null) => {
+    setCsrfToken(null);
+    live.stop();
+    setState({ status: 'signed-out', notice });
+  };
+
+  useEffect(() => {
+    whenSignedOut(() => signedOut('Your session has ended. Sign in again to continue.'));
+    api.session.get().then(
+      (session) => { setCsrfToken(session.csrfToken); setState({ status: 'signed-in', session }); },
+      (failure: unknown) => {
+        if (failure instanceof ApiError && failure.status === 401) signedOut(null);
+        else { setError(failure); signedOut(null); }
+      },
+    );
+  }, []);
+
+  useEffect(() => {
+    if (state.status === 'signed-in') live.start();
+  }, [state.status]);
+
+  useEffect(() => {
+    if (state.status === 'signed-in' && pathname === paths.signIn()) navigate(paths.apps(), { replace: true });
+  }, [state.status, pathname]);
+
+  if (state.status === 'checking') return <p class="muted center" role="status">Loading…</p>;
+  if (state.status === 'signed-out') {
+    return (
+      <>
+        <ErrorNote error={error} />
+        <SignIn notice={state.notice} onSignedIn={(session) => {
+          setCsrfToken(session.csrfToken);
+          setError(null);
+          setState({ status: 'signed-in', session });
+        }} />
+      </>
+    );
+  }
+
+  const signOut = () => {
+    api.session.end().then(() => { signedOut('You are signed out.'); navigate(paths.signIn()); }, (failure: unknown) => setError(failure));
+  };
+  const route = parseRoute(pathname);
+  return (
+    <>
+      <a href="#main" class="skip">Skip to content</a>
+      <Header session={state.session} onSignOut={signOut} />
+      <LiveBanner />
+      <ErrorNote error={error} />
+      {route.page === 'apps' || route.page === 'sign-in' ? <AppsList />
+        : route.page === 'app' ? <AppOverview app={route.app} />
+        : route.page === 'config' ? <ConfigVars app={route.app} />
+        : route.page === 'scale' ? <Scaling app={route.app} />
+        : <NotFound />}
+    </>
+  );
+}

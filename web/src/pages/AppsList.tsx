@@ -1,0 +1,111 @@
+import { useMemo, useState } from 'preact/hooks';
+import { api } from '../api/client';
+import type { App, PlatformInfo } from '../api/types';
+import { useResource } from '../resource';
+import { paths, navigate } from '../router';
+import { ErrorNote, Loading, PageTitle, upCount } from '../ui/common';
+
+/** The team an app belongs to, once the API reports it (teams, issue 11). */
+function teamOf(app: App): string | null {
+  const team = (app as { team?: unknown }).team;
+  if (typeof team === 'string') return team;
+  if (team && typeof team === 'object' && typeof (team as { name?: unknown }).name === 'string') return (team as { name: string }).name;
+  return null;
+}
+
+/** Instances of the apps shown: one small request per row, reloaded when that app changes. */
+function Instances({ app }: { app: string }) {
+  const ps = useResource(() => api.apps.ps(app), `ps:${app}`, (c) => c.app === app);
+  if (ps.error) return <span class="muted" title="Could not read the instances">?</span>;
+  if (!ps.data) return <span class="muted">…</span>;
+  const { up, total } = upCount(ps.data.instances);
+  const tone = total === 0 ? 'muted' : up === total ? 'ok' : 'bad';
+  return <span class={tone} aria-label={`${up} of ${total} instances up`}>{up}/{total}</span>;
+}
+
+export function EmptyState({ info, name }: { info: PlatformInfo | null; name: string }) {
+  const remote = info ? `ssh://git@${info.sshHost}:${info.sshPort}/${name}.git` : `<git URL shown by apps:create>`;
+  return (
+    <div class="card empty">
+      <p>Create an app and push code to it from your terminal:</p>
+      <pre><code>{`slipway apps:create ${name}\ngit remote add slipway ${remote}\ngit push slipway main`}</code></pre>
+    </div>
+  );
+}
+
+function CreateApp({ onCreated }: { onCreated: (app: App) => void }) {
+  const [name, setName] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onCreated(await api.apps.create(name.trim()));
+      setName('');
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="inline-form" onSubmit={submit}>
+      <label for="new-app">New app</label>
+      <input id="new-app" placeholder="my-app" required pattern={"[a-z][a-z0-9\\-]*"} maxLength={30} value={name}
+        title="Lowercase letters, digits and dashes, starting with a letter"
+        onInput={(e) => setName(e.currentTarget.value)} />
+      <button type="submit" disabled={busy}>{busy ? 'Creating…' : 'Create app'}</button>
+      <ErrorNote error={error} />
+    </form>
+  );
+}
+
+export function AppsList() {
+  const apps = useResource(() => api.apps.list(), 'apps', () => true);
+  const info = useResource(() => api.info(), 'info', () => false);
+  const [team, setTeam] = useState('');
+  const teams = useMemo(() => [...new Set((apps.data ?? []).map(teamOf).filter((t): t is string => t !== null))].sort(), [apps.data]);
+  const shown = (apps.data ?? []).filter((app) => team === '' || teamOf(app) === team);
+
+  return (
+    <main id="main">
+      <div class="page-head">
+        <PageTitle title="Apps">Apps</PageTitle>
+        <CreateApp onCreated={(app) => navigate(paths.app(app.name))} />
+      </div>
+      {teams.length > 0 && (
+        <p>
+          <label for="team-filter">Team </label>
+          <select id="team-filter" value={team} onChange={(e) => setTeam(e.currentTarget.value)}>
+            <option value="">All teams</option>
+            {teams.map((t) => <option key={t} value={t}>{t}</option>)}
+          </select>
+        </p>
+      )}
+      <ErrorNote error={apps.error} />
+      {!apps.data && !apps.error && <Loading what="apps" />}
+      {apps.data && apps.data.length === 0 && <EmptyState info={info.data} name="my-app" />}
+      {shown.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">Apps{team ? ` of team ${team}` : ''}</caption>
+            <thead><tr><th scope="col">Name</th><th scope="col">Team</th><th scope="col">Release</th><th scope="col">Instances up</th><th scope="col">URL</th></tr></thead>
+            <tbody>
+              {shown.map((app) => (
+                <tr key={app.name}>
+                  <th scope="row"><a href={paths.app(app.name)}>{app.name}</a></th>
+                  <td>{teamOf(app) ?? <span class="muted">–</span>}</td>
+                  <td>{app.currentRelease === null ? <span class="muted">none yet</span> : `v${app.currentRelease}`}</td>
+                  <td><Instances app={app.name} /></td>
+                  <td><a href={app.url} rel="noreferrer" target="_blank">{app.url.replace(/^https?:\/\//, '')}</a></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </main>
+  );
+}
