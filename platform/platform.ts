@@ -50,6 +50,7 @@ import { PushHandler } from '../builder/push-handler';
 import { GitRepositories } from '../builder/repositories';
 import { SshGitServer } from '../builder/ssh-server';
 import { addressesFrom, localUrl } from './addresses';
+import { createLogging, type LogHub } from '../engine/logs';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
 
 export interface Platform {
@@ -58,6 +59,8 @@ export interface Platform {
   db: Database;
   /** Settles when the start-up reconcile pass is done. */
   firstReconcile: Promise<void>;
+  /** Every app's log stream; `logs.emit(app, text)` adds a platform event (engine/logs/log-hub.ts AppEvents). */
+  logs: LogHub;
   /** Runs one reconcile pass over every app now. */
   reconcile(): Promise<void>;
   close(): Promise<void>;
@@ -85,6 +88,9 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   await ensureAdmin(config, identity);
 
   const driver = new DockerDriver(docker, platformId(config));
+  // Log streams first: the collector follows every container from the start (docs/logs.md).
+  const logging = createLogging(config, docker, platformId(config), logger.child({ part: 'logs' }));
+  await logging.start();
   const publisher = new EtcdPublisher(etcd, config.etcdPrefix, secretsOf(db));
   void publisher.resealCerts().catch((error: unknown) => logger.warn({ err: error }, 'could not re-seal the certificate values in etcd; they are re-sealed at the next start'));
   // The one lock service and the record of each app's running work, shared by every part below.
@@ -134,6 +140,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const buildSystem = createBuildSystem({
     docker, db, config, apps: appsRepo, builds: buildsRepo, releases, caches,
     npmRegistry: resolveNpmRegistry(config), logger: logger.child({ part: 'builder' }),
+    buildOutput: (app) => logging.hub.buildOutput(app),
   });
   const deploys = new DeployService(appsRepo, releases, work, {
     setup: buildSystem.firstBuildSetup,
@@ -187,6 +194,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     sshPort: ssh.port,
     db,
     firstReconcile,
+    logs: logging.hub,
     reconcile: () => reconciler!.reconcileAll(),
     async close() {
       await reconciler!.stop();
@@ -196,6 +204,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       await closed;
       await ssh.close();
       await hooks.close();
+      await logging.close();
       etcd.close();
       await db.destroy();
     },

@@ -33,6 +33,8 @@ interface DockerEvent {
 
 export class DockerLogCollector {
   private readonly followed = new Map<string, Followed>();
+  /** Instance id (`slipway.instance`) → process name (`web.1`), for router lines. */
+  private readonly dynos = new Map<string, string>();
   /** Containers the platform asked to stop (Docker's `kill` before `die`): their exit is no crash. */
   private readonly stopping = new Set<string>();
   private events: Readable | null = null;
@@ -63,6 +65,11 @@ export class DockerLogCollector {
     this.followed.clear();
   }
 
+  /** `web.1` for an instance id; the process type from the id (`app.web.1a2b`) when it was never seen. */
+  dynoOf(instanceId: string): string {
+    return this.dynos.get(instanceId) ?? instanceId.split('.')[1] ?? '';
+  }
+
   /** Follows one container's output from where the last reader stopped. */
   async attach(id: string): Promise<void> {
     if (this.closed || this.followed.has(id)) return;
@@ -78,6 +85,8 @@ export class DockerLogCollector {
     const app = labels[LABEL.app];
     if (!app || labels[LABEL.platform] !== this.platformId || this.followed.has(id)) return;
     const followed: Followed = { app, process: processName(info), stream: null, lastNanos: -1n };
+    const instance = labels['slipway.instance'];
+    if (instance) this.dynos.set(instance, followed.process);
     this.followed.set(id, followed);
     try {
       const cursor = (await this.cursors.cursors(app))[id];
@@ -198,6 +207,7 @@ export class DockerLogCollector {
         break;
       case 'destroy':
         this.stopping.delete(id);
+        if (attributes['slipway.instance']) this.dynos.delete(attributes['slipway.instance']);
         void this.cursors.forgetCursor(app, id).catch(() => undefined);
         break;
       default:

@@ -24,6 +24,8 @@ export type LogListener = (app: string, lines: readonly LogLine[]) => void;
 
 /** How often at most the hub says that an app's lines were dropped (L12). */
 const DROP_REPORT_MS = 1000;
+/** A build line without its newline yet is written after this long. */
+const PARTIAL_MS = 500;
 
 export class LogHub implements AppEvents {
   private readonly followers = new EventEmitter();
@@ -74,10 +76,26 @@ export class LogHub implements AppEvents {
     });
   }
 
-  /** A build's output, one call per line or per chunk of lines. */
-  build(app: string, text: string): void {
-    const lines = text.replace(/\n$/, '').split('\n').map((line) => ({ time: nowMicros(), source: 'build' as const, process: 'build', text: line }));
-    this.write(app, lines).catch((error: unknown) => this.logger.warn({ err: error, app }, 'could not add build output to the log'));
+  /**
+   * A writer for one build's output, in chunks as they come: whole lines go to the stream as
+   * `build[build]: …`; a line still without its end goes after PARTIAL_MS.
+   */
+  buildOutput(app: string): (text: string) => void {
+    let partial = '';
+    let timer: NodeJS.Timeout | null = null;
+    const send = (lines: string[]): void => {
+      if (lines.length === 0) return;
+      const time = nowMicros();
+      this.write(app, lines.map((text) => ({ time, source: 'build' as const, process: 'build', text })))
+        .catch((error: unknown) => this.logger.warn({ err: error, app }, 'could not add build output to the log'));
+    };
+    return (text: string) => {
+      const parts = (partial + text.replace(/\r\n/g, '\n')).split('\n');
+      partial = parts.pop() ?? '';
+      send(parts);
+      if (timer) clearTimeout(timer);
+      timer = partial === '' ? null : setTimeout(() => { timer = null; const rest = partial; partial = ''; send([rest]); }, PARTIAL_MS);
+    };
   }
 
   read(app: string, query: LogQuery): Promise<LogLine[]> {
