@@ -23,6 +23,7 @@ import { statusRoutes } from './routes/status';
 import { releaseRoutes } from './routes/releases';
 import { runRoutes, type RunRoutesDeps } from './routes/run';
 import { registryRoutes, type RegistryRoutesDeps } from './routes/registry';
+import { logRoutes, type LogRoutesDeps } from './routes/logs';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -41,6 +42,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   maintenance?: MaintenanceService;
   /** `POST /apps/:app/ps/kill`: one instance stopped and replaced (`ps:kill web.2`). */
   killer?: InstanceKiller;
+  /** Log streams, `GET /apps/:app/logs` (docs/logs.md). */
+  logs?: LogRoutesDeps;
   /** Platform health, `GET /status`. */
   status?: PlatformStatus;
 }
@@ -79,6 +82,7 @@ export function createApi(deps: ApiDeps): express.Express {
   if (deps.registry) v1.use(registryRoutes(deps.registry));
   if (deps.maintenance) v1.use(maintenanceRoutes(deps.maintenance));
   if (deps.status) v1.use(statusRoutes(deps.status));
+  if (deps.logs) v1.use(logRoutes(deps.logs));
   app.use('/api/v1', v1);
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));

@@ -51,6 +51,7 @@ import { GitRepositories } from '../builder/repositories';
 import { SshGitServer } from '../builder/ssh-server';
 import { addressesFrom, localUrl } from './addresses';
 import { createLogging, type LogHub } from '../engine/logs';
+import { LogService } from '../engine/logs/log-service';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
 
 export interface Platform {
@@ -180,6 +181,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     })),
     buildpacks: { ...buildSystem.api, imageDeploys: { deploy: (app: string, image: unknown) => deploys.deployImage(app, image) } },
     registry: { registryInfo: () => images.registryInfo() },
+    logs: { logs: new LogService(appsRepo, logging.hub) },
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,
     attachUpgradeHandler({ identity, oneOffs, logger: logger.child({ part: 'run' }) }));
