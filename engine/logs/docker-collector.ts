@@ -124,16 +124,26 @@ export class DockerLogCollector {
     stream.on('data', (chunk: Buffer) => keep(parser.push(chunk)));
     stream.on('error', (error) => this.logger.debug({ err: error, container: id }, 'container output stream broke off'));
     stream.once('close', () => {
-      keep(parser.end());
       void writing.then(async () => {
-        if (this.followed.get(id) === followed) this.followed.delete(id);
         if (this.closed) return;
-        // Restarted meanwhile (a crash under Docker's restart policy): follow it again from the cursor.
         try {
-          const info = await this.docker.getContainer(id).inspect();
+          // Docker's follow can end before the process's last output is in (a last line without a
+          // newline, written as it crashed): one plain read from the cursor takes what is left.
+          const container = this.docker.getContainer(id);
+          const rest = await container.logs({
+            follow: false, stdout: true, stderr: true, timestamps: true,
+            since: (followed.lastNanos < 0n ? 0 : sinceParameter(nanosToTime(followed.lastNanos))) as unknown as number,
+          }) as unknown as Buffer;
+          const tail = new DockerLogParser(parser.tty);
+          keep([...tail.push(rest), ...tail.end()]);
+          await writing;
+          if (this.followed.get(id) === followed) this.followed.delete(id);
+          // Restarted meanwhile (a crash under Docker's restart policy): follow it again from the cursor.
+          const info = await container.inspect();
           if (info.State.Running || info.State.Restarting) await this.attach(id);
         } catch {
           // gone: its destroy event forgets the cursor
+          if (this.followed.get(id) === followed) this.followed.delete(id);
         }
       });
     });
@@ -214,6 +224,13 @@ export class DockerLogCollector {
         break;
     }
   }
+}
+
+/** A Docker time from nanoseconds since the epoch (for `since`). */
+function nanosToTime(nanos: bigint): string {
+  const seconds = nanos / 1_000_000_000n;
+  const iso = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  return `${iso}.${String(nanos % 1_000_000_000n).padStart(9, '0')}Z`;
 }
 
 /** `web.1` from the DYNO the deployer gave the instance, `run.4821` for a one-off, else the process type. */

@@ -16,7 +16,7 @@ const MAX_PARTIAL = 64 * 1024;
 
 export class DockerLogParser {
   /** `tty`: the container has a terminal, so its output comes raw, without frames (all as stdout). */
-  constructor(private readonly tty = false) {}
+  constructor(readonly tty = false) {}
 
   private header = Buffer.alloc(0);
   private remaining = 0;
