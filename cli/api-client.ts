@@ -268,6 +268,35 @@ export class ApiClient {
     return this.request<ImageDeploy>('POST', `/apps/${encodeURIComponent(app)}/builds`, { image }, DEPLOY_TIMEOUT_MS);
   }
 
+  /**
+   * An app's log lines as text (`GET /apps/:app/logs`), handed to `write` as they come; with
+   * `tail` the answer stays open until `signal` aborts it (docs/logs.md).
+   */
+  async streamLogs(app: string, query: Readonly<Record<string, string>>, write: (text: string) => void, signal?: AbortSignal): Promise<void> {
+    const path = `/apps/${encodeURIComponent(app)}/logs?${new URLSearchParams(query).toString()}`;
+    const tail = query.tail === '1';
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.apiUrl}/api/v1${path}`, {
+        method: 'GET',
+        headers: { accept: 'text/plain', authorization: `Bearer ${this.token}` },
+        signal: tail ? signal : AbortSignal.any([AbortSignal.timeout(this.timeoutMs), ...(signal ? [signal] : [])]),
+      });
+    } catch (error) {
+      throw this.networkError(error);
+    }
+    if (!response.ok) throw this.httpError('GET', path, response, await response.text());
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) write(decoder.decode(chunk, { stream: true }));
+    } catch (error) {
+      if (signal?.aborted) return;
+      throw this.networkError(error);
+    }
+    write(decoder.decode());
+  }
+
   private async request<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     const url = `${this.apiUrl}/api/v1${path}`;
     const headers: Record<string, string> = {

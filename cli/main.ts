@@ -15,6 +15,7 @@ import * as commands from './commands';
 import * as runCommands from './commands-run';
 import * as configCommands from './commands-config';
 import { registerBuildpackCommands } from './commands-buildpacks';
+import { registerLogCommands } from './commands-logs';
 import * as domainCommands from './commands-domains';
 import * as psCommands from './commands-ps';
 import * as buildCommands from './commands-builds';
@@ -363,6 +364,7 @@ export function buildProgram(ctx: commands.CommandContext, io: CliIo): Command {
     .action((name: string, hostname: string | undefined) => domainCommands.certsRemove(ctx, name, hostname));
 
   registerBuildpackCommands(program, ctx);
+  registerLogCommands(program, ctx);
 
   // `run APP CMD…` passes CMD's own options through, so program options go before the command name.
   program.enablePositionalOptions();
