@@ -70,6 +70,15 @@ function innermostMessage(error: unknown): string {
   return message;
 }
 
+/** A log drain as the API shows it (engine/logs/drains/drains-service.ts DrainView). */
+export interface LogDrain {
+  id: string;
+  url: string;
+  token: string;
+  createdAt: string;
+  pending: number;
+}
+
 export class ApiClient {
   readonly apiUrl: string;
   private readonly token: string;
@@ -266,6 +275,18 @@ export class ApiClient {
   /** Deploys an existing image; answers once it serves (or failed). */
   deployImage(app: string, image: string): Promise<ImageDeploy> {
     return this.request<ImageDeploy>('POST', `/apps/${encodeURIComponent(app)}/builds`, { image }, DEPLOY_TIMEOUT_MS);
+  }
+
+  listDrains(app: string): Promise<LogDrain[]> {
+    return this.request<LogDrain[]>('GET', `/apps/${encodeURIComponent(app)}/drains`);
+  }
+
+  addDrain(app: string, url: string): Promise<LogDrain> {
+    return this.request<LogDrain>('POST', `/apps/${encodeURIComponent(app)}/drains`, { url });
+  }
+
+  removeDrain(app: string, drain: string): Promise<LogDrain> {
+    return this.request<LogDrain>('DELETE', `/apps/${encodeURIComponent(app)}/drains/${encodeURIComponent(drain)}`);
   }
 
   /**

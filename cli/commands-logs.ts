@@ -4,6 +4,7 @@ import { APP_ARG_HELP } from './app-arg';
 import { CliError } from './cli-error';
 import type { CommandContext } from './commands';
 import { colorLogLine } from './format-logs';
+import * as format from './format';
 
 export interface LogsOptions {
   num?: string;
@@ -72,4 +73,39 @@ export function registerLogCommands(program: Command, ctx: CommandContext): void
     .option('-t, --tail', 'keep following new lines (Ctrl-C stops)')
     .addHelpText('after', examples('slipway logs -a my-app -n 500', 'slipway logs -a my-app --ps web.1 --source app -t', 'slipway logs -a my-app --source router --since 2h'))
     .action((app: string, opts: LogsOptions) => logs(ctx, app, opts));
+
+  program
+    .command('drains')
+    .description('list the log drains of an app (where its log stream is also sent)')
+    .argument('[app]', APP_ARG_HELP)
+    .option('--json', 'print the API\'s JSON')
+    .addHelpText('after', examples('slipway drains -a my-app'))
+    .action(async (app: string, opts: { json?: boolean }) => {
+      const drains = await ctx.client().listDrains(app);
+      if (opts.json) { ctx.out(format.json(drains)); return; }
+      if (drains.length === 0) { ctx.out(`${app} has no drains. Add one with: slipway drains:add syslog+tls://logs.example.com:6514 -a ${app}`); return; }
+      ctx.out(`=== ${app} drains\n${format.table(['URL', 'Token', 'Waiting'], drains.map((d) => [d.url, d.token, String(d.pending)]), ctx.color)}`);
+    });
+
+  program
+    .command('drains:add')
+    .description('send the app\'s log stream to a syslog (RFC 5424, octet counting) or HTTPS (logplex-1) endpoint')
+    .argument('[app]', APP_ARG_HELP)
+    .argument('<url>', 'syslog://host:port, syslog+tls://host:port or https://host/path')
+    .addHelpText('after', examples('slipway drains:add syslog+tls://logs.example.com:6514 -a my-app', 'slipway drains:add https://user:pass@logs.example.com/ingest -a my-app'))
+    .action(async (app: string, url: string) => {
+      const drain = await ctx.client().addDrain(app, url);
+      ctx.out(`Successfully added drain ${drain.url}\nToken: ${drain.token}`);
+    });
+
+  program
+    .command('drains:remove')
+    .description('stop sending the app\'s log stream to a drain')
+    .argument('[app]', APP_ARG_HELP)
+    .argument('<drain>', 'the drain\'s URL, token or id')
+    .addHelpText('after', examples('slipway drains:remove syslog+tls://logs.example.com:6514 -a my-app'))
+    .action(async (app: string, drain: string) => {
+      const removed = await ctx.client().removeDrain(app, drain);
+      ctx.out(`Successfully removed drain ${removed.url}`);
+    });
 }

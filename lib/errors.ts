@@ -34,6 +34,9 @@ export const ERROR_CODES = {
   registry_unavailable: 502,
   registry_delete_disabled: 502,
   secrets_unreadable: 500,
+  invalid_drain: 422,
+  drain_exists: 409,
+  drain_not_found: 404,
   internal: 500,
 } as const;
 

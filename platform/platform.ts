@@ -51,7 +51,6 @@ import { GitRepositories } from '../builder/repositories';
 import { SshGitServer } from '../builder/ssh-server';
 import { addressesFrom, localUrl } from './addresses';
 import { createLogging, type LogHub } from '../engine/logs';
-import { LogService } from '../engine/logs/log-service';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
 
 export interface Platform {
@@ -90,7 +89,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
 
   const driver = new DockerDriver(docker, platformId(config));
   // Log streams first: the collector follows every container from the start (docs/logs.md).
-  const logging = createLogging(config, docker, platformId(config), logger.child({ part: 'logs' }));
+  const logging = createLogging(config, docker, platformId(config), db, appsRepo, logger.child({ part: 'logs' }));
   await logging.start();
   const publisher = new EtcdPublisher(etcd, config.etcdPrefix, secretsOf(db));
   void publisher.resealCerts().catch((error: unknown) => logger.warn({ err: error }, 'could not re-seal the certificate values in etcd; they are re-sealed at the next start'));
@@ -181,7 +180,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     })),
     buildpacks: { ...buildSystem.api, imageDeploys: { deploy: (app: string, image: unknown) => deploys.deployImage(app, image) } },
     registry: { registryInfo: () => images.registryInfo() },
-    logs: { logs: new LogService(appsRepo, logging.hub) },
+    logs: { logs: logging.reader, drains: logging.drains },
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,
     attachUpgradeHandler({ identity, oneOffs, logger: logger.child({ part: 'run' }) }));

@@ -8,9 +8,11 @@ import { SlipwayError } from '../../lib/errors';
 import { formatLine, type LogLine } from '../../engine/logs/log-line';
 import { parseLines, parsePs, parseSince, parseSource, type LogQuery } from '../../engine/logs/log-query';
 import type { LogService } from '../../engine/logs/log-service';
+import type { DrainsService } from '../../engine/logs/drains/drains-service';
 
 export interface LogRoutesDeps {
   logs: LogService;
+  drains?: DrainsService;
 }
 
 function one(req: Request, name: string): string | undefined {
@@ -36,8 +38,21 @@ function text(lines: readonly LogLine[]): string {
   return out;
 }
 
-export function logRoutes({ logs }: LogRoutesDeps): Router {
+export function logRoutes({ logs, drains }: LogRoutesDeps): Router {
   const router = Router();
+  if (drains) {
+    router.get('/apps/:app/drains', async (req, res) => {
+      res.json(await drains.list(String(req.params.app ?? '')));
+    });
+    router.post('/apps/:app/drains', async (req, res) => {
+      const url = (req.body as { url?: unknown } | undefined)?.url;
+      if (typeof url !== 'string' || url === '') throw new SlipwayError('invalid_request', 'Give the drain\'s URL: {"url": "syslog+tls://logs.example.com:6514"}.');
+      res.status(201).json(await drains.add(String(req.params.app ?? ''), url, null));
+    });
+    router.delete('/apps/:app/drains/:drain', async (req, res) => {
+      res.json(await drains.remove(String(req.params.app ?? ''), String(req.params.drain ?? ''), null));
+    });
+  }
   router.get('/apps/:app/logs', async (req, res) => {
     const app = String(req.params.app ?? '');
     const query = logQueryFrom({ lines: one(req, 'lines'), ps: one(req, 'ps'), source: one(req, 'source'), since: one(req, 'since') }, Date.now());

@@ -11,6 +11,11 @@ import { DockerLogCollector } from './docker-collector';
 import { LogHub } from './log-hub';
 import { LogStore } from './log-store';
 import { RouterSpoolReader } from './router-spool-reader';
+import type { Database } from '../store/database';
+import type { AppsRepo } from '../store/apps-repo';
+import { DrainsRepo } from './drains/drains-repo';
+import { DrainsService } from './drains/drains-service';
+import { LogService } from './log-service';
 
 export type { AppEvents } from './log-hub';
 export { LogHub } from './log-hub';
@@ -18,6 +23,9 @@ export { LogHub } from './log-hub';
 export interface Logging {
   readonly hub: LogHub;
   readonly store: LogStore;
+  /** Reading streams, for the API. */
+  readonly reader: LogService;
+  readonly drains: DrainsService;
   /** Follows containers and the router's spool; resolves once both are attached. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -26,17 +34,21 @@ export interface Logging {
 /** Every hour, segments past the age limit go, also for apps that stopped logging. */
 const SWEEP_MS = 3600_000;
 
-export function createLogging(config: Config, docker: Docker, platformId: string, logger: Logger): Logging {
+export function createLogging(config: Config, docker: Docker, platformId: string, db: Database, apps: AppsRepo, logger: Logger): Logging {
   const store = new LogStore(path.join(config.stateDir, 'logs', 'apps'),
     { maxLines: config.logMaxLines, maxAgeMs: config.logMaxAgeMs, maxBytes: config.logMaxBytes }, logger);
   const hub = new LogHub(store, { ratePerSecond: config.logRateLimit }, logger);
   const collector = new DockerLogCollector(docker, platformId, hub, store, logger.child({ part: 'log-collector' }));
   const spool = new RouterSpoolReader(path.join(config.stateDir, ...ROUTER_SPOOL_DIR), hub, (id) => collector.dynoOf(id), logger.child({ part: 'router-logs' }));
+  const drains = new DrainsService(apps, new DrainsRepo(db), hub, { bufferLines: config.drainBufferLines, caFile: config.drainCaFile }, logger.child({ part: 'drains' }));
   let sweeper: NodeJS.Timeout | null = null;
   return {
     hub,
     store,
+    reader: new LogService(apps, hub),
+    drains,
     async start() {
+      await drains.start();
       await collector.start();
       await spool.start();
       sweeper = setInterval(() => { void store.sweep().catch((error: unknown) => logger.warn({ err: error }, 'could not sweep old log segments')); }, SWEEP_MS);
@@ -44,6 +56,7 @@ export function createLogging(config: Config, docker: Docker, platformId: string
     },
     async close() {
       if (sweeper) clearInterval(sweeper);
+      drains.close();
       await spool.close();
       await collector.close();
       await store.close();

@@ -7,6 +7,7 @@ import { formationSizesAndAppJson } from './migration-002';
 import { domainsAndCerts } from './migration-003';
 import { buildpacksAndImageSizes } from './migration-004';
 import { appMaintenance } from './migration-005';
+import { logDrains } from './migration-008';
 
 export interface Migration {
   name: string;
@@ -105,7 +106,8 @@ const initial: Migration = {
   },
 };
 
-const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance];
+const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance,
+  logDrains];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,
