@@ -10,6 +10,7 @@ import { PassThrough, Writable, type Duplex } from 'node:stream';
 import { SlipwayError, toErrorBody } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import type { IdentityService } from '../engine/identity-service';
+import { bearerToken } from './auth';
 import type { AttachedIo, OneOffService } from '../engine/one-off-service';
 import type { TerminalSize } from '../engine/one-off';
 import {
@@ -42,10 +43,7 @@ export function parseAttachPath(url: string | undefined): { app: string; id: str
   }
 }
 
-/** The Bearer token of a request, as api/auth.ts reads it. */
-export function bearerToken(header: string | undefined): string | null {
-  return /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() || null;
-}
+export { bearerToken };
 
 /** The 'upgrade' listener of the API's http.Server. */
 export function attachUpgradeHandler(deps: AttachDeps): UpgradeListener {

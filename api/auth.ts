@@ -1,25 +1,23 @@
-/** Bearer-token authentication for every API route but /health. */
-import type { NextFunction, Request, Response } from 'express';
+/** Who is calling: the Bearer token of a request, turned into a principal by the identity service. */
+import type { Request } from 'express';
 import { SlipwayError } from '../lib/errors';
 import type { IdentityService } from '../engine/identity-service';
-import type { User } from '../engine/model';
+import type { Principal } from '../engine/policy';
+import type { Authenticator } from './route-table';
 
-export function requireToken(identity: IdentityService) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const header = req.header('authorization') ?? '';
-    const token = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-    if (!token) {
-      next(new SlipwayError('unauthorized', 'No API token given. The CLI reads it from SLIPWAY_TOKEN or the credentials file written by scripts/up.'));
-      return;
-    }
-    identity.authenticate(token).then((user) => {
-      if (!user) throw new SlipwayError('unauthorized', 'This API token is not valid. Use the token from the credentials file written by scripts/up.');
-      res.locals.user = user;
-      next();
-    }).catch(next);
-  };
+/** The Bearer token of an Authorization header; null when there is none. */
+export function bearerToken(header: string | undefined): string | null {
+  return /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() || null;
 }
 
-export function currentUser(res: Response): User {
-  return res.locals.user as User;
+/** Identifies the caller by its API token: null without one (401), a clear 401 for a bad one. */
+export function tokenAuthenticator(identity: Pick<IdentityService, 'authenticate'>): Authenticator {
+  return async (req: Request, address: string): Promise<Principal | null> => {
+    const token = bearerToken(req.header('authorization'));
+    if (!token) return null;
+    const user = await identity.authenticate(token);
+    if (!user) throw new SlipwayError('unauthorized', 'This API token is not valid. Run `slipway login`, or use a token from `slipway tokens:create`.');
+    // Until accounts carry their own roles (migration 006), the one user is the platform's admin.
+    return { kind: 'user', userId: user.id, userName: user.name, platformAdmin: true, scope: 'admin', via: 'token', credential: '', address };
+  };
 }

@@ -1,6 +1,7 @@
 /** The REST API (docs/contracts/api.md): every CLI command and console action is one of its calls. */
 import http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { SlipwayError, toErrorBody } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import type { DomainsService } from '../engine/domains-service';
@@ -9,7 +10,12 @@ import type { IdentityService } from '../engine/identity-service';
 import type { MaintenanceService } from '../engine/maintenance-service';
 import type { PlatformStatus } from '../engine/platform-status';
 import type { InstanceKiller } from '../engine/instance-kill';
-import { requireToken } from './auth';
+import { tokenAuthenticator } from './auth';
+import { openApiDocument } from './openapi';
+import { defineRoute, mountRoutes, type Authenticator, type AuditRecord, type Route } from './route-table';
+import { InfoSchema } from './schemas/platform';
+import type { AccessChecker } from '../engine/policy';
+import { authorize } from '../engine/policy';
 import type { UpgradeListener } from './attach-server';
 import { appRoutes, type AppRoutesDeps } from './routes/apps';
 import { configRoutes, type ConfigRoutesDeps } from './routes/config';
@@ -42,10 +48,59 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   maintenance?: MaintenanceService;
   /** `POST /apps/:app/ps/kill`: one instance stopped and replaced (`ps:kill web.2`). */
   killer?: InstanceKiller;
-  /** Log streams, `GET /apps/:app/logs` (docs/logs.md). */
+  /** Log streams and drains, `/apps/:app/logs|drains` (docs/logs.md). */
   logs?: LogRoutesDeps;
   /** Platform health, `GET /status`. */
   status?: PlatformStatus;
+  /** Identifies callers (default: Bearer tokens through `identity`). */
+  authenticate?: Authenticator;
+  /** The one policy with its facts (engine/access.ts); default: only platform admins pass. */
+  access?: AccessChecker;
+  /** Appends changes to the audit log. */
+  audit?: (record: AuditRecord) => Promise<void>;
+}
+
+/** Without the facts of engine/access.ts the policy can only let platform admins through. */
+const adminsOnly: AccessChecker = {
+  async check(principal, request) {
+    const decision = authorize(principal, request, {});
+    if (!decision.allowed) throw new SlipwayError(decision.reason === 'forbidden' ? 'forbidden' : decision.reason === 'unknown_team' ? 'team_not_found' : 'app_not_found', decision.message);
+  },
+};
+
+/** Every route of the API, declared once (api/route-table.ts). */
+export function apiRoutes(deps: ApiDeps): Route[] {
+  const routes: Route[] = [
+    defineRoute({
+      method: 'get', path: '/health', tag: 'platform', summary: 'Whether the API answers', access: 'public',
+      response: z.object({ ok: z.boolean() }), handler: () => ({ ok: true }),
+    }),
+    defineRoute({
+      method: 'get', path: '/info', tag: 'platform', summary: 'Where to push and which domain apps get',
+      response: InfoSchema, access: () => ({ action: 'account' }), handler: () => deps.info,
+    }),
+    ...appRoutes(deps),
+    ...configRoutes(deps),
+    ...releaseRoutes(deps),
+    ...buildRoutes(deps),
+    ...formationRoutes(deps.formation, deps.killer),
+    ...keyRoutes(deps.identity),
+    ...(deps.run ? runRoutes(deps.run) : []),
+    ...(deps.buildpacks ? buildpackRoutes(deps.buildpacks) : []),
+    ...(deps.domains ? domainRoutes({ domains: deps.domains }) : []),
+    ...(deps.registry ? registryRoutes(deps.registry) : []),
+    ...(deps.maintenance ? maintenanceRoutes(deps.maintenance) : []),
+    ...(deps.status ? statusRoutes(deps.status) : []),
+    ...(deps.logs ? logRoutes(deps.logs) : []),
+  ];
+  routes.push(defineRoute({
+    method: 'get', path: '/openapi.json', tag: 'platform', summary: 'This API described in OpenAPI 3.1', access: 'public',
+    produces: 'application/json',
+    handler: ({ res }) => { res.json(document); },
+  }));
+  // Built once: the table does not change while the process runs.
+  const document = openApiDocument(routes, deps.info.version);
+  return routes;
 }
 
 /** The largest JSON body the API reads (docs/contracts/api.md); a larger one is refused with 413 payload_too_large. */
@@ -67,22 +122,11 @@ export function createApi(deps: ApiDeps): express.Express {
   app.use(express.json({ limit: API_BODY_LIMIT }));
 
   const v1 = express.Router();
-  v1.get('/health', (_req, res) => { res.json({ ok: true }); });
-  v1.use(requireToken(deps.identity));
-  v1.get('/info', (_req, res) => { res.json(deps.info); });
-  v1.use(appRoutes(deps));
-  v1.use(configRoutes(deps));
-  v1.use(releaseRoutes(deps));
-  v1.use(buildRoutes(deps));
-  v1.use(formationRoutes(deps.formation, deps.killer));
-  v1.use(keyRoutes(deps.identity));
-  if (deps.run) v1.use(runRoutes(deps.run));
-  if (deps.buildpacks) v1.use(buildpackRoutes(deps.buildpacks));
-  if (deps.domains) v1.use(domainRoutes({ domains: deps.domains }));
-  if (deps.registry) v1.use(registryRoutes(deps.registry));
-  if (deps.maintenance) v1.use(maintenanceRoutes(deps.maintenance));
-  if (deps.status) v1.use(statusRoutes(deps.status));
-  if (deps.logs) v1.use(logRoutes(deps.logs));
+  mountRoutes(v1, apiRoutes(deps), {
+    authenticate: deps.authenticate ?? tokenAuthenticator(deps.identity),
+    access: deps.access ?? adminsOnly,
+    ...(deps.audit ? { audit: deps.audit } : {}),
+  });
   app.use('/api/v1', v1);
 
   app.use((req, _res, next) => next(new SlipwayError('not_found', `No API route for ${req.method} ${req.path}.`)));

@@ -193,7 +193,7 @@ export function keysTable(keys: readonly Key[], options: FormatOptions): string 
   if (keys.length === 0) return 'You have no SSH keys. Add one with: slipway keys:add';
   return table(
     ['ID', 'Name', 'Fingerprint', 'Added'],
-    keys.map((key) => [key.id, key.name, key.fingerprint, relativeTime(key.createdAt, options.now)]),
+    keys.map((key) => [String(key.id), key.name, key.fingerprint, relativeTime(key.createdAt, options.now)]),
     options.color,
   );
 }

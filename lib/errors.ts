@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   forbidden: 403,
   not_found: 404,
   app_not_found: 404,
+  team_not_found: 404,
   key_not_found: 404,
   release_not_found: 404,
   build_not_found: 404,

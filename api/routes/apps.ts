@@ -1,10 +1,13 @@
-/** Thin routes: validate, call a service, answer. */
-import { Router, type Request } from 'express';
-import { SlipwayError } from '../../lib/errors';
+/** Thin routes: validate, call a service, answer. Apps, their releases and builds. */
+import { z } from 'zod';
 import type { AppRenamer } from '../../engine/app-rename';
 import type { AppsService } from '../../engine/apps-service';
 import type { BuildsRepo } from '../../engine/store/builds-repo';
 import type { ReleaseService } from '../../engine/release-service';
+import { defineRoute, type Route } from '../route-table';
+import { hint } from '../schemas/hint';
+import { AppParams } from '../schemas/common';
+import { AppInfoSchema, AppSchema, BuildSchema, ReleaseSchema } from '../schemas/apps';
 import { appInfoJson, appJson, buildJson, releaseJson } from '../serializers';
 
 export interface AppRoutesDeps {
@@ -15,54 +18,70 @@ export interface AppRoutesDeps {
   renamer?: Pick<AppRenamer, 'rename'>;
 }
 
-function param(req: Request, name: string): string {
-  return String(req.params[name] ?? '');
-}
+const nameError = 'Give the app a name: {"name": "my-app"}';
 
-export function appRoutes({ apps, releases, builds, renamer }: AppRoutesDeps): Router {
-  const router = Router();
+export function appRoutes({ apps, releases, builds, renamer }: AppRoutesDeps): Route[] {
   const addresses = apps.addresses;
-
-  router.get('/apps', async (_req, res) => {
-    res.json((await apps.list()).map((app) => appJson(app, addresses)));
-  });
-
-  router.post('/apps', async (req, res) => {
-    const name = (req.body as { name?: unknown })?.name;
-    if (typeof name !== 'string') throw new SlipwayError('invalid_request', 'Give the app a name: {"name": "my-app"}.');
-    res.status(201).json(appJson(await apps.create(name), addresses));
-  });
-
-  router.get('/apps/:app', async (req, res) => {
-    const info = await apps.info(param(req, 'app'));
-    const build = info.release?.buildId ? await builds.get(info.release.buildId) : null;
-    res.json(appInfoJson(info, addresses, build?.commit ?? null));
-  });
-
-  router.patch('/apps/:app', async (req, res) => {
-    const name = (req.body as { name?: unknown } | undefined)?.name;
-    if (typeof name !== 'string') throw new SlipwayError('invalid_request', 'Give the new name: {"name": "new-name"}.');
-    if (!renamer) throw new SlipwayError('invalid_request', 'Renaming apps is not available on this installation.');
-    res.json(appJson(await renamer.rename(param(req, 'app'), name), addresses));
-  });
-
-  router.delete('/apps/:app', async (req, res) => {
-    const confirm = typeof req.query.confirm === 'string' ? req.query.confirm : undefined;
-    await apps.destroy(param(req, 'app'), confirm);
-    res.status(204).end();
-  });
-
-  router.get('/apps/:app/releases', async (req, res) => {
-    const app = await apps.get(param(req, 'app'));
-    const list = await releases.list(app);
-    const commits = new Map((await builds.list(app.id, 500)).map((b) => [b.id, b.commit]));
-    res.json(list.map((r) => releaseJson(r, app.currentRelease, r.buildId ? commits.get(r.buildId) ?? null : null)));
-  });
-
-  router.get('/apps/:app/builds', async (req, res) => {
-    const app = await apps.get(param(req, 'app'));
-    res.json((await builds.list(app.id)).map(buildJson));
-  });
-
-  return router;
+  const routes: Route[] = [
+    defineRoute({
+      method: 'get', path: '/apps', tag: 'apps', summary: 'List the apps you can see',
+      response: z.array(AppSchema),
+      access: () => ({ action: 'account' }),
+      handler: async () => (await apps.list()).map((app) => appJson(app, addresses)),
+    }),
+    defineRoute({
+      method: 'post', path: '/apps', tag: 'apps', summary: 'Create an app',
+      body: z.object({ name: z.string(hint(nameError)) }, hint(nameError)),
+      response: AppSchema, status: 201, audit: 'app.create', errors: ['invalid_app_name', 'app_exists'],
+      access: () => ({ action: 'account' }),
+      handler: async ({ body }) => appJson(await apps.create(body.name), addresses),
+    }),
+    defineRoute({
+      method: 'get', path: '/apps/:app', tag: 'apps', summary: 'An app with its formation, instances and current release',
+      params: AppParams, response: AppInfoSchema,
+      access: ({ params }) => ({ action: 'app:view', app: params.app }),
+      handler: async ({ params }) => {
+        const info = await apps.info(params.app);
+        const build = info.release?.buildId ? await builds.get(info.release.buildId) : null;
+        return appInfoJson(info, addresses, build?.commit ?? null);
+      },
+    }),
+    defineRoute({
+      method: 'delete', path: '/apps/:app', tag: 'apps', summary: 'Destroy an app (?confirm=APP)',
+      params: AppParams, query: z.object({ confirm: z.string().optional() }), audit: 'app.destroy', errors: ['confirmation_required'],
+      access: ({ params }) => ({ action: 'app:manage', app: params.app }),
+      handler: async ({ params, query }) => { await apps.destroy(params.app, query.confirm); },
+    }),
+    defineRoute({
+      method: 'get', path: '/apps/:app/releases', tag: 'releases', summary: 'The app\'s releases, newest first',
+      params: AppParams, response: z.array(ReleaseSchema),
+      access: ({ params }) => ({ action: 'app:view', app: params.app }),
+      handler: async ({ params }) => {
+        const app = await apps.get(params.app);
+        const list = await releases.list(app);
+        const commits = new Map((await builds.list(app.id, 500)).map((b) => [b.id, b.commit]));
+        return list.map((r) => releaseJson(r, app.currentRelease, r.buildId ? commits.get(r.buildId) ?? null : null));
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/apps/:app/builds', tag: 'builds', summary: 'The app\'s builds, newest first',
+      params: AppParams, response: z.array(BuildSchema),
+      access: ({ params }) => ({ action: 'app:view', app: params.app }),
+      handler: async ({ params }) => {
+        const app = await apps.get(params.app);
+        return (await builds.list(app.id)).map(buildJson);
+      },
+    }),
+  ];
+  if (renamer) {
+    const renameError = 'Give the new name: {"name": "new-name"}';
+    routes.push(defineRoute({
+      method: 'patch', path: '/apps/:app', tag: 'apps', summary: 'Rename an app',
+      params: AppParams, body: z.object({ name: z.string(hint(renameError)) }, hint(renameError)),
+      response: AppSchema, audit: 'app.rename', errors: ['invalid_app_name', 'app_exists'],
+      access: ({ params }) => ({ action: 'app:manage', app: params.app }),
+      handler: async ({ params, body }) => appJson(await renamer.rename(params.app, body.name), addresses),
+    }));
+  }
+  return routes;
 }

@@ -1,9 +1,12 @@
 /** Past builds of an app: GET /apps/:app/builds/:id and its output (`builds:info`, `builds:output`). */
-import { Router, type Request } from 'express';
+import { z } from 'zod';
 import { SlipwayError } from '../../lib/errors';
 import type { AppsService } from '../../engine/apps-service';
 import type { Build } from '../../engine/model';
 import type { BuildsRepo } from '../../engine/store/builds-repo';
+import { defineRoute, type Route } from '../route-table';
+import { AppParams } from '../schemas/common';
+import { BuildOutputSchema, BuildSchema } from '../schemas/apps';
 import { buildJson } from '../serializers';
 
 export interface BuildRoutesDeps {
@@ -11,13 +14,12 @@ export interface BuildRoutesDeps {
   builds: BuildsRepo;
 }
 
-export function buildRoutes({ apps, builds }: BuildRoutesDeps): Router {
-  const router = Router();
+const BuildParams = AppParams.extend({ id: z.string().max(100) });
 
+export function buildRoutes({ apps, builds }: BuildRoutesDeps): Route[] {
   /** The build, when it is one of the app's (another app's build is not found either). */
-  async function buildOf(req: Request): Promise<Build> {
-    const app = await apps.get(String(req.params.app ?? ''));
-    const id = String(req.params.id ?? '');
+  async function buildOf(appName: string, id: string): Promise<Build> {
+    const app = await apps.get(appName);
     const build = await builds.get(id);
     if (build === null || build.appId !== app.id) {
       throw new SlipwayError('build_not_found', `${app.name} has no build ${id}. List its builds with: slipway builds -a ${app.name}`);
@@ -25,15 +27,22 @@ export function buildRoutes({ apps, builds }: BuildRoutesDeps): Router {
     return build;
   }
 
-  router.get('/apps/:app/builds/:id', async (req, res) => {
-    res.json(buildJson(await buildOf(req)));
-  });
-
-  // The build's log as the push showed it: text, one line per line.
-  router.get('/apps/:app/builds/:id/output', async (req, res) => {
-    const build = await buildOf(req);
-    res.json({ id: build.id, status: build.status, output: build.log });
-  });
-
-  return router;
+  return [
+    defineRoute({
+      method: 'get', path: '/apps/:app/builds/:id', tag: 'builds', summary: 'One build',
+      params: BuildParams, response: BuildSchema, errors: ['build_not_found'],
+      access: ({ params }) => ({ action: 'app:view', app: params.app }),
+      handler: async ({ params }) => buildJson(await buildOf(params.app, params.id)),
+    }),
+    defineRoute({
+      // The build's log as the push showed it: text, one line per line.
+      method: 'get', path: '/apps/:app/builds/:id/output', tag: 'builds', summary: 'A build\'s output as the push showed it',
+      params: BuildParams, response: BuildOutputSchema, errors: ['build_not_found'],
+      access: ({ params }) => ({ action: 'app:view', app: params.app }),
+      handler: async ({ params }) => {
+        const build = await buildOf(params.app, params.id);
+        return { id: build.id, status: build.status, output: build.log };
+      },
+    }),
+  ];
 }

@@ -1,31 +1,27 @@
 /**
  * `GET /apps/:app/logs?lines=&ps=&source=&since=&tail=1`: an app's log stream as Heroku's text
  * lines, `text/plain`; with `tail=1` the answer stays open (chunked) and follows new lines, across
- * deploys, until the client goes. docs/logs.md.
+ * deploys, until the client goes. Reading logs needs `operate` (Heroku's rule). Drains:
+ * `/apps/:app/drains`. docs/logs.md.
  */
-import { Router, type Request } from 'express';
-import { SlipwayError } from '../../lib/errors';
+import { z } from 'zod';
 import { formatLine, type LogLine } from '../../engine/logs/log-line';
 import { parseLines, parsePs, parseSince, parseSource, type LogQuery } from '../../engine/logs/log-query';
 import type { LogService } from '../../engine/logs/log-service';
 import type { DrainsService } from '../../engine/logs/drains/drains-service';
+import type { Principal } from '../../engine/policy';
+import { defineRoute, type Route } from '../route-table';
+import { AppParams } from '../schemas/common';
+import { AddDrainBody, DrainParams, LogDrainSchema, LogsQuery } from '../schemas/logs';
 
 export interface LogRoutesDeps {
   logs: LogService;
   drains?: DrainsService;
 }
 
-function one(req: Request, name: string): string | undefined {
-  const value = req.query[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new SlipwayError('invalid_request', `Give ${name} once.`);
-  return value;
-}
-
-export function logQueryFrom(params: { lines?: string; ps?: string; source?: string; since?: string }, nowMs: number): LogQuery {
-  const lines = params.lines === undefined ? undefined : /^\d{1,7}$/.test(params.lines) ? Number(params.lines) : NaN;
+export function logQueryFrom(params: z.infer<typeof LogsQuery>, nowMs: number): LogQuery {
   return {
-    lines: parseLines(lines),
+    lines: parseLines(params.lines === undefined ? undefined : Number(params.lines)),
     ...(params.ps ? { ps: parsePs(params.ps) } : {}),
     ...(params.source ? { source: parseSource(params.source) } : {}),
     ...(params.since ? { sinceMicros: parseSince(params.since, nowMs) } : {}),
@@ -38,46 +34,64 @@ function text(lines: readonly LogLine[]): string {
   return out;
 }
 
-export function logRoutes({ logs, drains }: LogRoutesDeps): Router {
-  const router = Router();
-  if (drains) {
-    router.get('/apps/:app/drains', async (req, res) => {
-      res.json(await drains.list(String(req.params.app ?? '')));
-    });
-    router.post('/apps/:app/drains', async (req, res) => {
-      const url = (req.body as { url?: unknown } | undefined)?.url;
-      if (typeof url !== 'string' || url === '') throw new SlipwayError('invalid_request', 'Give the drain\'s URL: {"url": "syslog+tls://logs.example.com:6514"}.');
-      res.status(201).json(await drains.add(String(req.params.app ?? ''), url, null));
-    });
-    router.delete('/apps/:app/drains/:drain', async (req, res) => {
-      res.json(await drains.remove(String(req.params.app ?? ''), String(req.params.drain ?? ''), null));
-    });
-  }
-  router.get('/apps/:app/logs', async (req, res) => {
-    const app = String(req.params.app ?? '');
-    const query = logQueryFrom({ lines: one(req, 'lines'), ps: one(req, 'ps'), source: one(req, 'source'), since: one(req, 'since') }, Date.now());
-    const tail = one(req, 'tail');
-    if (tail !== '1' && tail !== 'true') {
-      const lines = await logs.history(app, query);
-      res.type('text/plain; charset=utf-8').send(text(lines));
-      return;
-    }
-    let stop: (() => void) | null = null;
-    let gone = false;
-    res.on('close', () => { gone = true; stop?.(); });
-    const started = logs.follow(app, query, {
-      onLines: (lines) => {
-        if (!res.headersSent) {
-          res.status(200).type('text/plain; charset=utf-8');
-          res.setHeader('cache-control', 'no-store');
-          res.setHeader('x-accel-buffering', 'no');
-          res.flushHeaders();
+function actorOf(principal: Principal): string | null {
+  return principal.kind === 'user' ? principal.userName : null;
+}
+
+export function logRoutes({ logs, drains }: LogRoutesDeps): Route[] {
+  const routes: Route[] = [
+    defineRoute({
+      method: 'get', path: '/apps/:app/logs', tag: 'logs', summary: 'The app\'s log stream (app, router, build and platform lines); tail=1 follows it live',
+      params: AppParams, query: LogsQuery, produces: 'text/plain',
+      access: ({ params }) => ({ action: 'app:operate', app: params.app }),
+      handler: async ({ params, query, req, res }) => {
+        const logQuery = logQueryFrom(query, Date.now());
+        if (query.tail !== '1' && query.tail !== 'true') {
+          const lines = await logs.history(params.app, logQuery);
+          res.type('text/plain; charset=utf-8').send(text(lines));
+          return;
         }
-        if (lines.length > 0) res.write(text(lines));
+        let stop: (() => void) | null = null;
+        let gone = false;
+        req.on('close', () => { gone = true; stop?.(); });
+        res.on('close', () => { gone = true; stop?.(); });
+        stop = await logs.follow(params.app, logQuery, {
+          onLines: (lines) => {
+            if (!res.headersSent) {
+              res.status(200).type('text/plain; charset=utf-8');
+              res.setHeader('cache-control', 'no-store');
+              res.setHeader('x-accel-buffering', 'no');
+              res.flushHeaders();
+            }
+            if (lines.length > 0) res.write(text(lines));
+          },
+        });
+        if (gone) stop();
       },
-    });
-    stop = await started;
-    if (gone) stop();
-  });
-  return router;
+    }),
+  ];
+  if (drains) {
+    routes.push(
+      defineRoute({
+        method: 'get', path: '/apps/:app/drains', tag: 'logs', summary: 'The app\'s log drains',
+        params: AppParams, response: z.array(LogDrainSchema),
+        access: ({ params }) => ({ action: 'app:operate', app: params.app }),
+        handler: ({ params }) => drains.list(params.app),
+      }),
+      defineRoute({
+        method: 'post', path: '/apps/:app/drains', tag: 'logs', summary: 'Add a log drain (syslog://, syslog+tls://, https://)',
+        params: AppParams, body: AddDrainBody, response: LogDrainSchema, status: 201, audit: 'drain.add',
+        errors: ['invalid_drain', 'drain_exists'],
+        access: ({ params }) => ({ action: 'app:manage', app: params.app }),
+        handler: ({ params, body, principal }) => drains.add(params.app, body.url, actorOf(principal)),
+      }),
+      defineRoute({
+        method: 'delete', path: '/apps/:app/drains/:drain', tag: 'logs', summary: 'Remove a log drain',
+        params: DrainParams, response: LogDrainSchema, audit: 'drain.remove', errors: ['drain_not_found'],
+        access: ({ params }) => ({ action: 'app:manage', app: params.app }),
+        handler: ({ params, principal }) => drains.remove(params.app, params.drain, actorOf(principal)),
+      }),
+    );
+  }
+  return routes;
 }

@@ -1,9 +1,12 @@
 /** One release (`releases:info`) and rollbacks (docs/contracts/api.md). */
-import { Router } from 'express';
+import { z } from 'zod';
 import { SlipwayError } from '../../lib/errors';
 import { parseVersion } from '../../engine/config-vars';
 import type { ReleaseDetails, ReleaseService } from '../../engine/release-service';
 import type { BuildsRepo } from '../../engine/store/builds-repo';
+import { defineRoute, type Route } from '../route-table';
+import { AppParams } from '../schemas/common';
+import { ReleaseInfoSchema, ReleaseSchema } from '../schemas/apps';
 import { releaseJson } from '../serializers';
 
 export interface ReleaseRoutesDeps {
@@ -21,27 +24,34 @@ export function releaseInfoJson({ app, release, build, configKeys }: ReleaseDeta
   };
 }
 
-export function releaseRoutes({ releases, builds }: ReleaseRoutesDeps): Router {
-  const router = Router();
-
-  router.get('/apps/:app/releases/:version', async (req, res) => {
-    const given = String(req.params.version ?? '');
-    const version = parseVersion(given);
-    if (version === null) throw new SlipwayError('invalid_request', `"${given}" is not a release version: use a number like 3 or v3.`);
-    res.json(releaseInfoJson(await releases.info(String(req.params.app ?? ''), version)));
-  });
-
-  // {"rollback": N} (or "vN"); without it, the newest succeeded release before the current one.
-  router.post('/apps/:app/releases', async (req, res) => {
-    const given = (req.body as { rollback?: unknown } | undefined)?.rollback ?? null;
-    const version = given === null ? null : parseVersion(given);
-    if (given !== null && version === null) {
-      throw new SlipwayError('invalid_request', `Cannot roll back to ${JSON.stringify(given)}: give a release version, {"rollback": 3}.`);
-    }
-    const release = await releases.rollback(String(req.params.app ?? ''), version);
-    const build = release.buildId === null ? null : await builds.get(release.buildId);
-    res.status(201).json(releaseJson(release, release.version, build?.commit ?? null));
-  });
-
-  return router;
+export function releaseRoutes({ releases, builds }: ReleaseRoutesDeps): Route[] {
+  return [
+    defineRoute({
+      method: 'get', path: '/apps/:app/releases/:version', tag: 'releases', summary: 'One release with its image, process types and config keys',
+      params: AppParams.extend({ version: z.string() }), response: ReleaseInfoSchema, errors: ['release_not_found'],
+      access: ({ params }) => ({ action: 'app:view', app: params.app }),
+      handler: async ({ params }) => {
+        const version = parseVersion(params.version);
+        if (version === null) throw new SlipwayError('invalid_request', `"${params.version}" is not a release version: use a number like 3 or v3.`);
+        return releaseInfoJson(await releases.info(params.app, version));
+      },
+    }),
+    defineRoute({
+      // {"rollback": N} (or "vN"); without it, the newest succeeded release before the current one.
+      method: 'post', path: '/apps/:app/releases', tag: 'releases', summary: 'Roll back: a new release with an earlier release\'s build and config',
+      params: AppParams, body: z.object({ rollback: z.union([z.number(), z.string()]).nullable().optional() }).optional(),
+      response: ReleaseSchema, status: 201, audit: 'release.rollback', errors: ['release_not_found', 'deploy_failed'],
+      access: ({ params }) => ({ action: 'app:deploy', app: params.app }),
+      handler: async ({ params, body }) => {
+        const given = body?.rollback ?? null;
+        const version = given === null ? null : parseVersion(given);
+        if (given !== null && version === null) {
+          throw new SlipwayError('invalid_request', `Cannot roll back to ${JSON.stringify(given)}: give a release version, {"rollback": 3}.`);
+        }
+        const release = await releases.rollback(params.app, version);
+        const build = release.buildId === null ? null : await builds.get(release.buildId);
+        return releaseJson(release, release.version, build?.commit ?? null);
+      },
+    }),
+  ];
 }

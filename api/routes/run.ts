@@ -2,13 +2,15 @@
  * One-off processes ("dynos" in Heroku's API): POST starts one detached or prepares one to attach
  * to (through the Upgrade of api/attach-server.ts), GET lists them, DELETE stops one. docs/run.md.
  */
-import { Router, type Request } from 'express';
+import { z } from 'zod';
 import { SlipwayError } from '../../lib/errors';
 import { parseRunRequest, RunRequestError, type OneOffInfo } from '../../engine/one-off';
 import type { OneOffService } from '../../engine/one-off-service';
-import { currentUser } from '../auth';
 import { ATTACH_PROTOCOL } from '../attach-protocol';
 import { attachPath } from '../attach-server';
+import { defineRoute, type Route } from '../route-table';
+import { AppParams } from '../schemas/common';
+import { DynoSchema, StartedDynoSchema } from '../schemas/apps';
 
 export interface RunRoutesDeps {
   oneOffs: OneOffService;
@@ -16,15 +18,11 @@ export interface RunRoutesDeps {
   attachTimeoutSeconds: number;
 }
 
-function param(req: Request, name: string): string {
-  return String(req.params[name] ?? '');
-}
-
 export function dynoJson(info: OneOffInfo) {
   return {
     id: info.id,
     app: info.app,
-    type: 'run',
+    type: 'run' as const,
     release: info.release,
     command: info.command,
     state: info.state,
@@ -32,37 +30,47 @@ export function dynoJson(info: OneOffInfo) {
   };
 }
 
-export function runRoutes({ oneOffs, attachTimeoutSeconds }: RunRoutesDeps): Router {
-  const router = Router();
+/** Who may attach to a prepared one-off: the user who started it (the platform as "platform"). */
+export function attachOwner(principal: { kind: string; userId?: number }): string {
+  return principal.kind === 'user' ? String(principal.userId) : 'platform';
+}
 
-  router.post('/apps/:app/dynos', async (req, res) => {
-    let request;
-    try {
-      request = parseRunRequest(req.body as unknown);
-    } catch (error) {
-      if (error instanceof RunRequestError) throw new SlipwayError('invalid_request', error.message);
-      throw error;
-    }
-    const run = await oneOffs.prepare(param(req, 'app'), request);
-    if (!request.attach) {
-      res.status(201).json({ ...dynoJson(await oneOffs.startDetached(run)), attach: null });
-      return;
-    }
-    oneOffs.reserve(run, String(currentUser(res).id));
-    res.status(201).json({
-      ...dynoJson(run.info),
-      attach: { url: attachPath(run.info.app, run.info.id), protocol: ATTACH_PROTOCOL, expiresInSeconds: attachTimeoutSeconds, tty: request.tty },
-    });
-  });
-
-  router.get('/apps/:app/dynos', async (req, res) => {
-    res.json((await oneOffs.list(param(req, 'app'))).map(dynoJson));
-  });
-
-  router.delete('/apps/:app/dynos/:id', async (req, res) => {
-    await oneOffs.stop(param(req, 'app'), param(req, 'id'));
-    res.status(204).end();
-  });
-
-  return router;
+export function runRoutes({ oneOffs, attachTimeoutSeconds }: RunRoutesDeps): Route[] {
+  return [
+    defineRoute({
+      method: 'post', path: '/apps/:app/dynos', tag: 'run', summary: 'Run a one-off process (detached, or prepared to attach)',
+      // engine/one-off.ts validates the command, size, env and tty with its own messages.
+      params: AppParams, body: z.unknown(), response: StartedDynoSchema, status: 201, audit: 'run',
+      errors: ['no_release', 'insufficient_capacity'],
+      access: ({ params }) => ({ action: 'app:operate', app: params.app }),
+      handler: async ({ params, body, principal }) => {
+        let request;
+        try {
+          request = parseRunRequest(body);
+        } catch (error) {
+          if (error instanceof RunRequestError) throw new SlipwayError('invalid_request', error.message);
+          throw error;
+        }
+        const run = await oneOffs.prepare(params.app, request);
+        if (!request.attach) return { ...dynoJson(await oneOffs.startDetached(run)), attach: null };
+        oneOffs.reserve(run, attachOwner(principal));
+        return {
+          ...dynoJson(run.info),
+          attach: { url: attachPath(run.info.app, run.info.id), protocol: ATTACH_PROTOCOL, expiresInSeconds: attachTimeoutSeconds, tty: request.tty },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/apps/:app/dynos', tag: 'run', summary: 'The app\'s one-off processes',
+      params: AppParams, response: z.array(DynoSchema),
+      access: ({ params }) => ({ action: 'app:view', app: params.app }),
+      handler: async ({ params }) => (await oneOffs.list(params.app)).map(dynoJson),
+    }),
+    defineRoute({
+      method: 'delete', path: '/apps/:app/dynos/:id', tag: 'run', summary: 'Stop a one-off process',
+      params: AppParams.extend({ id: z.string().min(1).max(100) }), audit: 'run.stop', errors: ['instance_not_found'],
+      access: ({ params }) => ({ action: 'app:operate', app: params.app }),
+      handler: async ({ params }) => { await oneOffs.stop(params.app, params.id); },
+    }),
+  ];
 }

@@ -1,12 +1,16 @@
 /** GET /status: platform health, one entry per component (`slipway status`, docs/contracts/api.md). */
-import { Router } from 'express';
 import type { PlatformStatus } from '../../engine/platform-status';
+import { defineRoute, type Route } from '../route-table';
+import { PlatformStatusSchema } from '../schemas/platform';
 
-export function statusRoutes(status: PlatformStatus): Router {
-  const router = Router();
-  router.get('/status', async (_req, res) => {
-    const components = await status.check();
-    res.json({ ok: components.every((c) => c.ok), components });
-  });
-  return router;
+export function statusRoutes(status: PlatformStatus): Route[] {
+  return [defineRoute({
+    method: 'get', path: '/status', tag: 'platform', summary: 'Platform health, one entry per component',
+    response: PlatformStatusSchema,
+    access: () => ({ action: 'platform:read' }),
+    handler: async () => {
+      const components = await status.check();
+      return { ok: components.every((c) => c.ok), components };
+    },
+  })];
 }

@@ -22,6 +22,7 @@ describe('api PATCH /apps/:app (apps:rename)', () => {
         },
       },
       logger: silentLogger(),
+      info: { domain: 'slipway.localhost', sshHost: '127.0.0.1', sshPort: 2222, version: '0' },
     } as unknown as ApiDeps;
     server = await listen(createApi(deps), '127.0.0.1', 0);
     base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/api/v1`;

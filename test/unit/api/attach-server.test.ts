@@ -10,7 +10,8 @@ import { expect } from 'chai';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { SlipwayError, toErrorBody } from '../../../lib/errors';
 import { silentLogger } from '../../../lib/log';
-import { requireToken } from '../../../api/auth';
+import { tokenAuthenticator } from '../../../api/auth';
+import { mountRoutes } from '../../../api/route-table';
 import { ATTACH_PROTOCOL } from '../../../api/attach-protocol';
 import { attachUpgradeHandler, bearerToken, parseAttachPath } from '../../../api/attach-server';
 import { runRoutes } from '../../../api/routes/run';
@@ -151,8 +152,10 @@ describe('api/attach-server with the CLI client (the attach protocol, no Docker)
     const app = express();
     app.use(express.json());
     const v1 = express.Router();
-    v1.use(requireToken(identity));
-    v1.use(runRoutes({ oneOffs: service, attachTimeoutSeconds: 60 }));
+    mountRoutes(v1, runRoutes({ oneOffs: service, attachTimeoutSeconds: 60 }), {
+      authenticate: tokenAuthenticator(identity),
+      access: { check: () => Promise.resolve() },
+    });
     app.use('/api/v1', v1);
     app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
       const { status, body } = toErrorBody(error);

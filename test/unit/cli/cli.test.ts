@@ -69,8 +69,8 @@ describe('slipway CLI (child process)', function () {
       gitUrl: `ssh://git@git.slipway.test:2222/${name}.git`,
       createdAt: new Date(Date.now() - 3_600_000).toISOString(),
       currentRelease,
-      formation: [{ type: 'web', quantity: 1 }],
-      instances: [{ id: 'web-1', type: 'web', state: 'running', release: currentRelease, url: 'http://127.0.0.1:32768' }],
+      formation: [{ type: 'web', quantity: 1, memoryMb: 512, cpu: 0.5 }],
+      instances: [{ id: 'web-1', type: 'web', state: 'running', release: currentRelease, url: 'http://127.0.0.1:32768', startedAt: null, restartCount: 0 }],
       release: null,
     });
   }
@@ -331,7 +331,7 @@ describe('slipway CLI (child process)', function () {
         },
       ];
       api.releases.set('shop', releases);
-      api.keys.push({ id: 'key-9', name: 'laptop', fingerprint: 'SHA256:abc', createdAt: new Date().toISOString() });
+      api.keys.push({ id: 9, name: 'laptop', fingerprint: 'SHA256:abc', createdAt: new Date().toISOString() });
     });
 
     it('--json output parses, for apps, apps:info, releases and keys', async () => {
@@ -340,13 +340,13 @@ describe('slipway CLI (child process)', function () {
       expect((JSON.parse(apps.stdout) as App[]).map((a) => a.name)).to.deep.equal(['shop']);
 
       const info = await run(['apps:info', 'shop', '--json']);
-      expect(JSON.parse(info.stdout)).to.have.property('formation').that.deep.equals([{ type: 'web', quantity: 1 }]);
+      expect(JSON.parse(info.stdout)).to.have.property('formation').that.deep.equals([{ type: 'web', quantity: 1, memoryMb: 512, cpu: 0.5 }]);
 
       const releases = await run(['releases', 'shop', '--json']);
       expect((JSON.parse(releases.stdout) as Release[]).map((r) => r.version)).to.deep.equal([2, 1]);
 
       const keys = await run(['keys', '--json']);
-      expect((JSON.parse(keys.stdout) as Key[])[0]).to.include({ id: 'key-9', fingerprint: 'SHA256:abc' });
+      expect((JSON.parse(keys.stdout) as Key[])[0]).to.include({ id: 9, fingerprint: 'SHA256:abc' });
     });
 
     it('prints tables without colour when stdout is not a TTY', async () => {

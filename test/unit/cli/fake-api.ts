@@ -191,7 +191,7 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
             return fail(res, 422, 'invalid_key', 'That is not an SSH public key.');
           }
           const key: Key = {
-            id: `key-${nextKey++}`,
+            id: nextKey++,
             name: typeof name === 'string' ? name : 'unnamed',
             fingerprint: `SHA256:fake${nextKey}`,
             createdAt: new Date().toISOString(),
@@ -200,7 +200,7 @@ export async function startFakeApi(token = 'test-token'): Promise<FakeApi> {
           return send(res, 201, key);
         }
         case 'DELETE /keys/:': {
-          const index = state.keys.findIndex((k) => k.id === parts[1] || k.fingerprint === parts[1]);
+          const index = state.keys.findIndex((k) => String(k.id) === parts[1] || k.fingerprint === parts[1]);
           if (index < 0) return fail(res, 404, 'key_not_found', `No key ${parts[1]}.`);
           state.keys.splice(index, 1);
           return send(res, 204);

@@ -144,10 +144,10 @@ describe('cli/format', () => {
 
   describe('keysTable', () => {
     it('shows id, name, fingerprint and when it was added', () => {
-      const keys: Key[] = [{ id: 'k1', name: 'laptop', fingerprint: 'SHA256:abc', createdAt: ago(2 * 86400_000) }];
+      const keys: Key[] = [{ id: 1, name: 'laptop', fingerprint: 'SHA256:abc', createdAt: ago(2 * 86400_000) }];
       const text = keysTable(keys, plain);
       expect(text).to.match(/ID\s+│ Name\s+│ Fingerprint\s+│ Added/);
-      expect(text).to.match(/│ k1 │ laptop │ SHA256:abc\s+│ 2 days ago │/);
+      expect(text).to.match(/│ 1 +│ laptop │ SHA256:abc\s+│ 2 days ago │/);
     });
 
     it('says how to add a key when there is none', () => {
@@ -163,12 +163,12 @@ describe('cli/format', () => {
       createdAt: ago(86400_000),
       currentRelease: 4,
       formation: [
-        { type: 'web', quantity: 2 },
-        { type: 'worker', quantity: 1 },
+        { type: 'web', quantity: 2, memoryMb: 512, cpu: 0.5 },
+        { type: 'worker', quantity: 1, memoryMb: 512, cpu: 0.5 },
       ],
       instances: [
-        { id: 'web-1', type: 'web', state: 'running', release: 4, url: 'http://127.0.0.1:32768' },
-        { id: 'worker-1', type: 'worker', state: 'starting', release: 4, url: null },
+        { id: 'web-1', type: 'web', state: 'running', release: 4, url: 'http://127.0.0.1:32768', startedAt: null, restartCount: 0 },
+        { id: 'worker-1', type: 'worker', state: 'starting', release: 4, url: null, startedAt: null, restartCount: 0 },
       ],
       release: release({ version: 4, current: true, description: 'Deploy abcdef0' }),
     };

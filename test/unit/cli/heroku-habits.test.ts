@@ -198,7 +198,7 @@ describe('slipway CLI: Heroku habits (in-process, fake API)', function () {
 
   it('ps:kill stops one instance, named TYPE.N or by id', async () => {
     const app = seedApp('shop');
-    app.instances = [{ id: 'shop.web.aaa', type: 'web', state: 'running', release: 3, url: null } ];
+    app.instances = [{ id: 'shop.web.aaa', type: 'web', state: 'running', release: 3, url: null, startedAt: null, restartCount: 0 }];
     const result = await slipway(['ps:kill', '-a', 'shop', 'web.1']);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.equal('Stopping web.1 (shop.web.aaa) of shop... done; a new web instance replaces it.\n');
