@@ -11,7 +11,6 @@
 import type { Logger } from '../lib/log';
 import type { RouterErrorCode } from './error-pages';
 import type { RequestMetrics } from './metrics';
-import type { AppLogSpool } from './app-log-spool';
 
 export interface AccessRecord {
   readonly method: string | undefined;
@@ -44,6 +43,11 @@ export interface AccessLineSink {
   readonly bindings: Readonly<Record<string, unknown>>;
 }
 
+/** Where each app's router lines go (router/app-log-spool.ts). */
+export interface AccessSpool {
+  record(record: AccessRecord, fwd: string | undefined): void;
+}
+
 /** pino's number for the info level. */
 const INFO = 30;
 
@@ -58,7 +62,7 @@ export class AccessLog {
     private readonly metrics: RequestMetrics | undefined,
     private readonly sink?: AccessLineSink,
     /** Each app's router lines (its log stream), besides the router's own log. */
-    private readonly spool?: AppLogSpool,
+    private readonly spool?: AccessSpool,
   ) {
     this.direct = sink !== undefined;
     let bindings = '';
