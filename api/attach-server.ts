@@ -9,7 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import { PassThrough, Writable, type Duplex } from 'node:stream';
 import { SlipwayError, toErrorBody } from '../lib/errors';
 import type { Logger } from '../lib/log';
-import type { IdentityService } from '../engine/identity-service';
+import type { AccessChecker, Principal } from '../engine/policy';
 import { bearerToken } from './auth';
 import type { AttachedIo, OneOffService } from '../engine/one-off-service';
 import type { TerminalSize } from '../engine/one-off';
@@ -18,7 +18,10 @@ import {
 } from './attach-protocol';
 
 export interface AttachDeps {
-  identity: IdentityService;
+  /** Identifies the caller as the API's routes do (api/auth.ts). */
+  authenticate: (req: http.IncomingMessage, address: string) => Promise<Principal | null>;
+  /** The one policy: attaching needs `operate` on the app, as starting the one-off did. */
+  access: AccessChecker;
   oneOffs: OneOffService;
   logger: Logger;
 }
@@ -26,6 +29,11 @@ export interface AttachDeps {
 export type UpgradeListener = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 const ATTACH_PATH = /^\/api\/v1\/apps\/([^/]+)\/dynos\/([^/]+)\/attach\/?$/;
+
+/** Who may attach to a prepared one-off: the user who started it (the platform as "platform"). */
+export function attachOwner(principal: Principal): string {
+  return principal.kind === 'user' ? String(principal.userId) : 'platform';
+}
 
 /** The path a client upgrades on to attach to one-off `id` of `app`. */
 export function attachPath(app: string, id: string): string {
@@ -62,11 +70,10 @@ async function handleUpgrade(deps: AttachDeps, req: http.IncomingMessage, socket
   if ((req.headers.upgrade ?? '').toLowerCase() !== ATTACH_PROTOCOL) {
     throw new SlipwayError('invalid_request', `Upgrade to ${ATTACH_PROTOCOL} to attach to a one-off process.`);
   }
-  const token = bearerToken(req.headers.authorization);
-  if (!token) throw new SlipwayError('unauthorized', 'No API token given. The CLI reads it from SLIPWAY_TOKEN or the credentials file written by scripts/up.');
-  const user = await deps.identity.authenticate(token);
-  if (!user) throw new SlipwayError('unauthorized', 'This API token is not valid. Use the token from the credentials file written by scripts/up.');
-  const run = deps.oneOffs.claim(target.app, target.id, String(user.id));
+  const principal = await deps.authenticate(req, req.socket.remoteAddress ?? 'unknown');
+  if (!principal) throw new SlipwayError('unauthorized', 'Sign in first: run `slipway login` (or set SLIPWAY_TOKEN to an API token).');
+  await deps.access.check(principal, { action: 'app:operate', app: target.app });
+  const run = deps.oneOffs.claim(target.app, target.id, attachOwner(principal));
   if (!run) {
     throw new SlipwayError('not_found',
       `No one-off ${target.id} of ${target.app} is waiting to be attached: create one with POST /apps/${target.app}/dynos, then attach within a minute.`);

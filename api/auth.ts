@@ -1,5 +1,5 @@
 /** Who is calling: the Bearer token of a request, turned into a principal by the identity service. */
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { SlipwayError } from '../lib/errors';
 import type { IdentityService } from '../engine/identity-service';
 import type { Principal } from '../engine/policy';
@@ -12,8 +12,8 @@ export function bearerToken(header: string | undefined): string | null {
 
 /** Identifies the caller by its API token: null without one (401), a clear 401 for a bad one. */
 export function tokenAuthenticator(identity: Pick<IdentityService, 'authenticate'>): Authenticator {
-  return async (req: Request, address: string): Promise<Principal | null> => {
-    const token = bearerToken(req.header('authorization'));
+  return async (req: IncomingMessage, address: string): Promise<Principal | null> => {
+    const token = bearerToken(req.headers.authorization);
     if (!token) return null;
     const user = await identity.authenticate(token);
     if (!user) throw new SlipwayError('unauthorized', 'This API token is not valid. Run `slipway login`, or use a token from `slipway tokens:create`.');

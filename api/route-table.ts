@@ -8,11 +8,15 @@
  * A route cannot be added without saying who may call it: `access` is required, and the route
  * matrix test (test/unit/api/route-matrix.test.ts) exercises every declared route.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { SlipwayError, type ErrorCode } from '../lib/errors';
 import { isHint } from './schemas/hint';
 import type { AccessChecker, AccessRequest, Principal } from '../engine/policy';
+import type { AuditRecord } from '../engine/audit-port';
+
+export type { AuditRecord };
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -86,17 +90,7 @@ export function defineRoute<P extends Schema | undefined = undefined, Q extends 
 }
 
 /** Identifies the caller of a request: null when it brought no credentials (401), throws when they are bad. */
-export type Authenticator = (req: Request, address: string) => Promise<Principal | null>;
-
-export interface AuditRecord {
-  principal: Principal;
-  address: string;
-  action: string;
-  app?: string;
-  team?: string;
-  result: 'ok' | 'failed';
-  detail?: Record<string, unknown>;
-}
+export type Authenticator = (req: IncomingMessage, address: string) => Promise<Principal | null>;
 
 export interface RouteTableDeps {
   authenticate: Authenticator;

@@ -15,7 +15,7 @@ import { openApiDocument } from './openapi';
 import { defineRoute, mountRoutes, type Authenticator, type AuditRecord, type Route } from './route-table';
 import { InfoSchema } from './schemas/platform';
 import type { AccessChecker } from '../engine/policy';
-import { authorize } from '../engine/policy';
+import { factlessAccess } from '../engine/access-refusal';
 import type { UpgradeListener } from './attach-server';
 import { appRoutes, type AppRoutesDeps } from './routes/apps';
 import { configRoutes, type ConfigRoutesDeps } from './routes/config';
@@ -59,14 +59,6 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   /** Appends changes to the audit log. */
   audit?: (record: AuditRecord) => Promise<void>;
 }
-
-/** Without the facts of engine/access.ts the policy can only let platform admins through. */
-const adminsOnly: AccessChecker = {
-  async check(principal, request) {
-    const decision = authorize(principal, request, {});
-    if (!decision.allowed) throw new SlipwayError(decision.reason === 'forbidden' ? 'forbidden' : decision.reason === 'unknown_team' ? 'team_not_found' : 'app_not_found', decision.message);
-  },
-};
 
 /** Every route of the API, declared once (api/route-table.ts). */
 export function apiRoutes(deps: ApiDeps): Route[] {
@@ -124,7 +116,7 @@ export function createApi(deps: ApiDeps): express.Express {
   const v1 = express.Router();
   mountRoutes(v1, apiRoutes(deps), {
     authenticate: deps.authenticate ?? tokenAuthenticator(deps.identity),
-    access: deps.access ?? adminsOnly,
+    access: deps.access ?? factlessAccess,
     ...(deps.audit ? { audit: deps.audit } : {}),
   });
   app.use('/api/v1', v1);

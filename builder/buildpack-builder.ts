@@ -5,6 +5,8 @@
  * Isolation: the build container runs as the unprivileged app user (uid 1000) with no capabilities
  * and no-new-privileges, within CPU, memory and process limits; it sees no host path but the
  * buildpacks and the CA bundle (read-only) and the app's own cache volume, never the Docker socket.
+ * It runs on the builds network (lib/team-network.ts BUILD_NETWORK): out to the internet, but not to
+ * the host's services (scripts/firewall), other builds or any team's apps.
  * The app's source and ENV_DIR are copied in (owned by the app user), not mounted. The image runs
  * as that same user, with HOME=/app (slipway-launch).
  */
@@ -15,6 +17,7 @@ import tar from 'tar-stream';
 import { parse as parseYaml } from 'yaml';
 import { SlipwayError } from '../lib/errors';
 import type { BuildpackRef } from '../engine/buildpacks';
+import { DockerNetworks } from '../engine/drivers/docker-networks';
 import { processTypesFromRelease } from './procfile';
 import { archive } from './git';
 import { filesTar, firstFileOfTar, textSink } from './docker-streams';
@@ -117,7 +120,11 @@ export class BuildpackBuilder implements ImageBuilder {
   readonly name = 'buildpacks';
   private readonly fetcher: BuildpackFetcher;
 
-  constructor(private readonly docker: Docker, private readonly options: BuildpackBuilderOptions) {
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: BuildpackBuilderOptions,
+    private readonly networks = new DockerNetworks(docker),
+  ) {
     this.fetcher = new BuildpackFetcher({ buildpacksDir: options.buildpacksDir, workRoot: options.workRoot });
   }
 
@@ -149,6 +156,7 @@ export class BuildpackBuilder implements ImageBuilder {
       }
       if (input.signal.aborted) throw input.signal.reason;
       await this.prepareCache(input.app);
+      const network = await this.networks.ensureBuilds();
 
       compile = await this.docker.createContainer({
         Image: this.options.stackBuildImage,
@@ -165,6 +173,8 @@ export class BuildpackBuilder implements ImageBuilder {
           PidsLimit: 4096,
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
+          // Outbound access (package registries) but neither the host (scripts/firewall) nor other builds.
+          NetworkMode: network,
         },
       });
       await addAppUser(compile, BUILD_HOME);

@@ -4,6 +4,7 @@
  * pulled is explained (builder/dockerfile-messages.ts).
  */
 import type Docker from 'dockerode';
+import { DockerNetworks } from '../engine/drivers/docker-networks';
 import { archive } from './git';
 import { followProgress } from './docker-streams';
 import { builderRuleLines, explainDockerfileFailure, parseStep } from './dockerfile-messages';
@@ -11,11 +12,18 @@ import type { BuildInput, BuildLimits, BuiltImage, ImageBuilder } from './image-
 
 export class DockerfileBuilder implements ImageBuilder {
   readonly name = 'Dockerfile';
-  constructor(private readonly docker: Docker, private readonly limits: BuildLimits | null = null) {}
+  constructor(
+    private readonly docker: Docker,
+    private readonly limits: BuildLimits | null = null,
+    private readonly networks = new DockerNetworks(docker),
+  ) {}
 
   async build(input: BuildInput): Promise<BuiltImage> {
     input.output('-----> Building with the Dockerfile\n');
     input.output(indent(`${builderRuleLines(input.app).join('\n')}\n`));
+    // RUN steps go out to the internet from the builds network, never the default bridge: from there
+    // they would reach the host's services (docs/security.md, "Threat model").
+    const network = await this.networks.ensureBuilds();
     const source = archive(input.repoPath, input.commit, input.gitEnv);
     const memory = this.limits ? this.limits.memoryMb * 1024 * 1024 : undefined;
     const stream = await this.docker.buildImage(source.stream, {
@@ -23,6 +31,7 @@ export class DockerfileBuilder implements ImageBuilder {
       rm: true,
       forcerm: true,
       labels: { 'slipway.app': input.app, 'slipway.build': input.buildId },
+      networkmode: network,
       ...(this.limits ? { memory, memswap: memory, cpuperiod: 100_000, cpuquota: Math.round(this.limits.cpus * 100_000) } : {}),
     });
     // Closing the connection makes dockerd cancel the build (and its RUN containers).

@@ -8,13 +8,15 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Logger } from '../lib/log';
+import type { Principal } from '../engine/policy';
 import { QUARANTINE_VARS, type GitObjectEnv } from './git';
 import { parseRefLines, type PushHandler } from './push-handler';
 
 export interface PushSession {
   app: string;
   repoPath: string;
-  user: string;
+  /** Who pushed (through which key): builds and releases record it. */
+  principal: Principal;
 }
 
 export interface HookRequestBody {
@@ -72,7 +74,7 @@ export class HookServer {
     const output = (text: string): void => { res.write(JSON.stringify({ out: text }) + '\n'); };
     let ok = false;
     try {
-      ok = await this.handler.handle({ app: session.app, repoPath: session.repoPath, refs: parseRefLines(body.refs), gitEnv, output });
+      ok = await this.handler.handle({ app: session.app, repoPath: session.repoPath, principal: session.principal, refs: parseRefLines(body.refs), gitEnv, output });
     } catch (error) {
       this.logger.error({ err: error, app: session.app }, 'push handler crashed');
     }

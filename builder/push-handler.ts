@@ -8,6 +8,7 @@
 import { isSlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import type { DeployService } from '../engine/deploy-service';
+import type { Principal } from '../engine/policy';
 import { readFileAt, type GitObjectEnv } from './git';
 import type { BuildPipeline } from './pipeline';
 
@@ -23,6 +24,8 @@ export interface PushRequest {
   refs: RefUpdate[];
   gitEnv: GitObjectEnv;
   output: (text: string) => void;
+  /** Who pushed; absent only in tests that push as the platform. */
+  principal?: Principal;
 }
 
 const DEPLOY_BRANCHES = new Set(['refs/heads/main', 'refs/heads/master']);

@@ -15,10 +15,15 @@ import type { LockService } from '../engine/locks';
 import type { HookServer } from './hook-server';
 import { parseSshRun, type RunRequest, type TerminalSize } from '../engine/one-off';
 import type { AttachedIo } from '../engine/one-off-service';
+import type { AccessChecker, AccessRequest, UserPrincipal } from '../engine/policy';
+import type { AuditSink } from '../engine/audit-port';
 
 export interface SshKeyLookup {
-  /** The user owning a key with this fingerprint, or null when it is not registered. */
-  userForFingerprint(fingerprint: string): Promise<string | null>;
+  /**
+   * The user owning a key with this fingerprint, acting through it; null when the key is not
+   * registered or its user is disabled (checked at every connection, never cached).
+   */
+  principalForKey(fingerprint: string, address: string): Promise<UserPrincipal | null>;
 }
 
 export interface AppDirectory {
@@ -44,7 +49,7 @@ export function parseGitCommand(command: string): { service: 'git-receive-pack' 
   return { service: match[1] as 'git-receive-pack' | 'git-upload-pack', app };
 }
 
-type Identity = { user: string } | { refused: string[] };
+type Identity = { principal: UserPrincipal } | { refused: string[] };
 
 /** Runs `run APP CMD…` (Dokku style) in a one-off process of the app; resolves with its exit code. docs/run.md. */
 export interface SshRunner {
@@ -67,7 +72,9 @@ export class SshGitServer {
     private readonly locks: LockService,
     private readonly hooks: HookServer,
     private readonly logger: Logger,
+    private readonly access: AccessChecker,
     private readonly runner: SshRunner | null = null,
+    private readonly audit: AuditSink | null = null,
   ) {}
 
   get port(): number {
@@ -76,7 +83,7 @@ export class SshGitServer {
   }
 
   async start(): Promise<void> {
-    this.server = new Server({ hostKeys: [this.options.hostKey] }, (client) => this.onConnection(client));
+    this.server = new Server({ hostKeys: [this.options.hostKey] }, (client, info) => this.onConnection(client, info.ip));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.options.port, this.options.host, () => resolve());
@@ -88,15 +95,19 @@ export class SshGitServer {
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 
-  private onConnection(client: Connection): void {
+  private onConnection(client: Connection, address: string): void {
     let identity: Identity = { refused: [] };
     client.on('error', (error) => this.logger.debug({ err: error }, 'ssh client error'));
     client.on('authentication', (ctx) => {
       void (async () => {
         if (ctx.method === 'publickey') {
           const fingerprint = fingerprintOfBlob(ctx.key.data);
-          const user = await this.keys.userForFingerprint(fingerprint).catch(() => null);
-          if (!user) {
+          const principal = await this.keys.principalForKey(fingerprint, address).catch((error: unknown) => {
+            // A database outage is not "your key is not registered": log it, refuse this attempt.
+            this.logger.error({ err: error }, 'ssh key lookup failed');
+            return null;
+          });
+          if (!principal) {
             if ('refused' in identity && !identity.refused.includes(fingerprint)) identity.refused.push(fingerprint);
             return ctx.reject(['publickey', 'keyboard-interactive']);
           }
@@ -105,7 +116,7 @@ export class SshGitServer {
           if (key instanceof Error || Array.isArray(key) || key.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true) {
             return ctx.reject(['publickey']);
           }
-          identity = { user };
+          identity = { principal };
           return ctx.accept();
         }
         if (ctx.method === 'keyboard-interactive' && 'refused' in identity) {
@@ -143,18 +154,27 @@ export class SshGitServer {
       const keys = identity.refused.length > 0 ? ` (${identity.refused.join(', ')})` : '';
       return finish(channel, 1, ` !     Your SSH key${keys} is not registered with Slipway. Register it with: slipway keys:add ~/.ssh/id_ed25519.pub\n`);
     }
+    const { principal } = identity;
     const run = this.runner ? parseSshRun(command) : null;
     if (run && 'problem' in run) return finish(channel, 1, ` !     ${run.problem}\n`);
-    if (run) return this.runOneOff(channel, run.app, run.command, terminal);
+    if (run) {
+      if (!(await this.allowed(channel, principal, { action: 'app:operate', app: run.app }))) return;
+      return this.runOneOff(channel, principal, run.app, run.command, terminal);
+    }
     const parsed = parseGitCommand(command);
     if (!parsed) {
       return finish(channel, 1, ` !     Only git push and git fetch are served here (got "${command.split(' ')[0]}").\n`);
     }
+    // Fetching needs deploy too: the source may hold what a viewer must not read.
+    if (!(await this.allowed(channel, principal, { action: 'app:deploy', app: parsed.app }))) return;
     if (!(await this.apps.exists(parsed.app))) {
       return finish(channel, 1, ` !     App "${parsed.app}" does not exist. Create it with: slipway apps:create ${parsed.app}\n`);
     }
     const repoPath = this.apps.repositoryPath(parsed.app);
-    if (parsed.service === 'git-upload-pack') return this.runGit(channel, parsed.service, parsed.app, repoPath, {});
+    if (parsed.service === 'git-upload-pack') {
+      await this.runGit(channel, parsed.service, parsed.app, repoPath, {});
+      return;
+    }
 
     if (this.locks.isLocked(parsed.app, 'push')) {
       channel.stderr.write(`Waiting for another push to ${parsed.app} to finish...\n`);
@@ -166,20 +186,45 @@ export class SshGitServer {
       if (!(await this.apps.exists(parsed.app))) {
         return finish(channel, 1, ` !     App "${parsed.app}" does not exist any more (it was destroyed). Create it with: slipway apps:create ${parsed.app}\n`);
       }
-      const pushId = this.hooks.register({ app: parsed.app, repoPath, user: identity.user });
-      this.logger.info({ app: parsed.app, user: identity.user }, 'push started');
+      const pushId = this.hooks.register({ app: parsed.app, repoPath, principal });
+      this.logger.info({ app: parsed.app, user: principal.userName, key: principal.credential }, 'push started');
+      let code = 1;
       try {
-        await this.runGit(channel, parsed.service, parsed.app, repoPath, { SLIPWAY_PUSH_ID: pushId, SLIPWAY_HOOK_SOCKET: this.options.hookSocket });
+        code = await this.runGit(channel, parsed.service, parsed.app, repoPath, { SLIPWAY_PUSH_ID: pushId, SLIPWAY_HOOK_SOCKET: this.options.hookSocket });
       } finally {
         this.hooks.unregister(pushId);
+        await this.record(principal, 'git.push', parsed.app, code === 0);
       }
     } finally {
       release();
     }
   }
 
+  /**
+   * Asks the one policy; a refusal is one line the client shows (`remote:` style for git), and
+   * nothing else happens. An app the key's user may not see reads as an app that does not exist.
+   */
+  private async allowed(channel: ServerChannel, principal: UserPrincipal, request: AccessRequest): Promise<boolean> {
+    try {
+      await this.access.check(principal, request);
+      return true;
+    } catch (error) {
+      if (!isSlipwayError(error)) throw error;
+      const message = error.code === 'app_not_found'
+        ? `App "${request.app}" does not exist. Create it with: slipway apps:create ${request.app}`
+        : error.message;
+      finish(channel, 1, ` !     ${message}\n`);
+      return false;
+    }
+  }
+
+  private async record(principal: UserPrincipal, action: string, app: string, ok: boolean): Promise<void> {
+    await this.audit?.record({ principal, address: principal.address ?? 'unknown', action, app, result: ok ? 'ok' : 'failed' })
+      .catch((error: unknown) => this.logger.error({ err: error, action, app }, 'audit record failed'));
+  }
+
   /** `run APP CMD…`: CMD in a new container of the app's current release, over this channel. */
-  private async runOneOff(channel: ServerChannel, app: string, command: string, terminal: SessionTerminal): Promise<void> {
+  private async runOneOff(channel: ServerChannel, principal: UserPrincipal, app: string, command: string, terminal: SessionTerminal): Promise<void> {
     const hangUp = new AbortController();
     channel.on('close', () => hangUp.abort());
     const pty = terminal.pty;
@@ -193,13 +238,16 @@ export class SshGitServer {
       });
       channel.exit(code);
       channel.end();
+      await this.record(principal, 'run', app, true);
     } catch (error) {
+      await this.record(principal, 'run', app, false);
       if (!isSlipwayError(error)) throw error;
       finish(channel, 1, ` !     ${error.message}${pty ? '\r\n' : '\n'}`);
     }
   }
 
-  private runGit(channel: ServerChannel, service: string, app: string, repoPath: string, env: Record<string, string>): Promise<void> {
+  /** Resolves with git's exit code once its last words reached the client. */
+  private runGit(channel: ServerChannel, service: string, app: string, repoPath: string, env: Record<string, string>): Promise<number> {
     return new Promise((resolve) => {
       const child = spawn(service, [repoPath], { env: { ...process.env, ...env } });
       channel.pipe(child.stdin);
@@ -209,14 +257,14 @@ export class SshGitServer {
       const messagesSent = new Promise<void>((done) => { messages.once('end', done); });
       child.on('error', (error) => {
         finish(channel, 1, ` !     Could not run ${service}: ${error.message}\n`);
-        resolve();
+        resolve(1);
       });
       child.on('close', (code) => {
         // git's last words (the push's verdict) reach the client before the channel closes.
         void messagesSent.then(() => {
           channel.exit(code ?? 1);
           channel.end();
-          resolve();
+          resolve(code ?? 1);
         });
       });
     });

@@ -50,6 +50,8 @@ export interface OneOffSpec {
   size: TerminalSize | null;
   /** Memory and CPU limits (those of the app's web processes); null for none. */
   limits: { memoryMb: number; cpu: number } | null;
+  /** The app's team: the one-off joins that team's network only. Missing means team 1 (as InstanceSpec.teamId). */
+  teamId?: number;
 }
 
 export interface OneOffInfo {

@@ -17,6 +17,12 @@ export interface InstanceSpec {
   /** Limits of this instance. */
   memoryMb: number;
   cpu: number;
+  /**
+   * The team that owns the app: the instance joins that team's network only (lib/team-network.ts)
+   * and is reached there by the app's name. Optional until every caller passes it (contract v2):
+   * a missing teamId means DEFAULT_TEAM_ID (1).
+   */
+  teamId?: number;
 }
 
 export type InstanceState = 'starting' | 'running' | 'crashed' | 'exited';

@@ -11,6 +11,7 @@ import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
 import { createApi, listen } from '../api/server';
 import { attachUpgradeHandler } from '../api/attach-server';
+import { tokenAuthenticator } from '../api/auth';
 import { AppsService } from '../engine/apps-service';
 import { createImageJanitor } from '../engine/drivers/docker-images';
 import { appImagesOf } from '../engine/image-janitor';
@@ -49,6 +50,7 @@ import { HookServer } from '../builder/hook-server';
 import { PushHandler } from '../builder/push-handler';
 import { GitRepositories } from '../builder/repositories';
 import { SshGitServer } from '../builder/ssh-server';
+import { factlessAccess } from '../engine/access-refusal';
 import { addressesFrom, localUrl } from './addresses';
 import { createLogging, type LogHub } from '../engine/logs';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
@@ -155,18 +157,28 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
 
   const ssh = new SshGitServer(
     { host: config.sshHost, port: config.sshPort, hostKey: ensureHostKey(config.stateDir), hookSocket },
-    { userForFingerprint: (fp) => identity.userForFingerprint(fp) },
+    {
+      // Until accounts carry roles (migration 006) the one user is the platform's admin.
+      principalForKey: async (fingerprint, address) => {
+        const user = await identity.userForFingerprint(fingerprint);
+        return user === null ? null : { kind: 'user', userId: Number(user), userName: 'admin', platformAdmin: true, scope: 'admin', via: 'ssh-key', credential: fingerprint, address };
+      },
+    },
     {
       exists: (app) => appsRepo.find(app).then((a) => a !== null),
       repositoryPath: (app) => repositories.pathOf(app),
       pushQueued: (app) => { void deploys.supersede(app).catch((error) => logger.warn({ app, err: error }, 'could not tell the running push')); },
     },
-    locks, hooks, logger.child({ part: 'ssh' }), oneOffs,
+    locks, hooks, logger.child({ part: 'ssh' }), factlessAccess, oneOffs,
   );
   await ssh.start();
   sshPort = ssh.port;
 
+  // One way to identify callers and one policy, for every route and the attach protocol.
+  const authenticate = tokenAuthenticator(identity);
+  const access = factlessAccess;
   const api = createApi({
+    authenticate, access,
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
@@ -183,7 +195,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     logs: { logs: logging.reader, drains: logging.drains },
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,
-    attachUpgradeHandler({ identity, oneOffs, logger: logger.child({ part: 'run' }) }));
+    attachUpgradeHandler({ authenticate, access, oneOffs, logger: logger.child({ part: 'run' }) }));
   const apiAddress = server.address();
   const apiPort = typeof apiAddress === 'object' && apiAddress ? apiAddress.port : config.apiPort;
   logger.info({ apiPort, sshPort: ssh.port }, 'slipway platform started');

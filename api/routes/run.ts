@@ -7,7 +7,7 @@ import { SlipwayError } from '../../lib/errors';
 import { parseRunRequest, RunRequestError, type OneOffInfo } from '../../engine/one-off';
 import type { OneOffService } from '../../engine/one-off-service';
 import { ATTACH_PROTOCOL } from '../attach-protocol';
-import { attachPath } from '../attach-server';
+import { attachOwner, attachPath } from '../attach-server';
 import { defineRoute, type Route } from '../route-table';
 import { AppParams } from '../schemas/common';
 import { DynoSchema, StartedDynoSchema } from '../schemas/apps';
@@ -28,11 +28,6 @@ export function dynoJson(info: OneOffInfo) {
     state: info.state,
     startedAt: info.startedAt ? info.startedAt.toISOString() : null,
   };
-}
-
-/** Who may attach to a prepared one-off: the user who started it (the platform as "platform"). */
-export function attachOwner(principal: { kind: string; userId?: number }): string {
-  return principal.kind === 'user' ? String(principal.userId) : 'platform';
 }
 
 export function runRoutes({ oneOffs, attachTimeoutSeconds }: RunRoutesDeps): Route[] {

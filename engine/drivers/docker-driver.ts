@@ -1,8 +1,12 @@
 /** RuntimeDriver on one Docker host, through dockerode. */
 import crypto from 'node:crypto';
 import Docker from 'dockerode';
+import { DEFAULT_TEAM_ID, instanceAliases } from '../../lib/team-network';
 import { pidsLimitFor } from '../pids-limit';
 import type { HostCapacity, Instance, InstanceSpec, InstanceState, RuntimeDriver } from '../runtime-driver';
+import { ContainerUsers } from './container-user';
+import { DockerNetworks } from './docker-networks';
+import { startTenantContainer } from './tenant-container';
 
 export const LABELS = {
   app: 'slipway.app',
@@ -11,6 +15,8 @@ export const LABELS = {
   instance: 'slipway.instance',
   /** Which Slipway installation owns the container: several may share one Docker host (tests do). */
   platform: 'slipway.platform',
+  /** The team whose network the instance is on. */
+  team: 'slipway.team',
 } as const;
 
 const LAUNCHER = '/usr/local/bin/slipway-launch';
@@ -21,14 +27,19 @@ export class DockerDriver implements RuntimeDriver {
     private readonly platformId: string,
     /** Host address that app ports are published on; loopback keeps apps reachable only via the router. */
     private readonly publishHost = '127.0.0.1',
+    private readonly networks = new DockerNetworks(docker),
+    private readonly users = new ContainerUsers(docker),
   ) {}
 
   async start(spec: InstanceSpec): Promise<Instance> {
     const id = `${spec.app}.${spec.process}.${crypto.randomBytes(4).toString('hex')}`;
     const portKey = `${spec.port}/tcp`;
     const serves = spec.process === 'web';
-    const container = await this.docker.createContainer({
+    const placement = { image: spec.image, teamId: spec.teamId, aliases: instanceAliases(spec.app, spec.process) };
+    await startTenantContainer(this.docker, this.networks, this.users, placement, (tenant) => ({
       name: `slipway-${id}`,
+      // Unprivileged: the image's user unless that is root (engine/drivers/container-user.ts).
+      User: tenant.User,
       Image: spec.image,
       ...(spec.command === null ? {} : { Cmd: [LAUNCHER, spec.command] }),
       Env: Object.entries({ ...spec.env, PORT: String(spec.port) }).map(([k, v]) => `${k}=${v}`),
@@ -38,10 +49,15 @@ export class DockerDriver implements RuntimeDriver {
         [LABELS.process]: spec.process,
         [LABELS.instance]: id,
         [LABELS.platform]: this.platformId,
+        [LABELS.team]: String(spec.teamId ?? DEFAULT_TEAM_ID),
       },
       ExposedPorts: serves ? { [portKey]: {} } : {},
       StopTimeout: 10,
+      // On its team's network only, reached there as <app> (web) and <process>.<app> (lib/team-network.ts).
+      NetworkingConfig: tenant.NetworkingConfig,
       HostConfig: {
+        // The team's network, no capabilities, no-new-privileges (engine/drivers/tenant-container.ts).
+        ...tenant.HostConfig,
         // A crashed process comes back by itself; the engine stops instances explicitly.
         RestartPolicy: { Name: 'unless-stopped' },
         // Docker's init (tini, from Debian's docker.io) as PID 1: it passes SIGTERM on to the app,
@@ -56,8 +72,7 @@ export class DockerDriver implements RuntimeDriver {
         // A fork bomb stops at the app's own limit instead of taking the host (engine/pids-limit.ts).
         PidsLimit: pidsLimitFor(spec.memoryMb),
       },
-    });
-    await container.start();
+    }));
     const instance = await this.inspect(id);
     if (!instance) throw new Error(`instance ${id} disappeared right after starting`);
     return instance;

@@ -3,6 +3,9 @@ import { PassThrough, Writable, type Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { SlipwayError } from '../../lib/errors';
 import { pidsLimitFor } from '../pids-limit';
+import { ContainerUsers } from './container-user';
+import { DockerNetworks } from './docker-networks';
+import { tenantSettings, type TenantSettings } from './tenant-container';
 import {
   ONE_OFF_LABELS, ONE_OFF_PROCESS, oneOffContainerName, oneOffEntrypoint, oneOffInstanceId,
   type AttachedOneOff, type OneOffInfo, type OneOffRunner, type OneOffSpec, type TerminalSize,
@@ -13,6 +16,8 @@ export class DockerOneOff implements OneOffRunner {
     private readonly docker: Docker,
     /** The installation's id (platform/platform.ts platformId), labelled and filtered on like DockerDriver does. */
     private readonly platformId: string | null = null,
+    private readonly networks = new DockerNetworks(docker),
+    private readonly users = new ContainerUsers(docker),
   ) {}
 
   async attach(spec: OneOffSpec): Promise<AttachedOneOff> {
@@ -135,8 +140,12 @@ export class DockerOneOff implements OneOffRunner {
 
   private async create(spec: OneOffSpec, attach: boolean): Promise<Docker.Container> {
     const { entrypoint, cmd } = oneOffEntrypoint(spec.command, spec.tty && spec.size !== null);
-    const options: Docker.ContainerCreateOptions = {
+    // As an app instance (docker-driver.ts): the team's network (no alias: nothing calls a one-off),
+    // an unprivileged user, no capabilities, no-new-privileges.
+    const options = (tenant: TenantSettings): Docker.ContainerCreateOptions => ({
       name: oneOffContainerName(spec.app, spec.id),
+      User: tenant.User,
+      NetworkingConfig: tenant.NetworkingConfig,
       Image: spec.image,
       Entrypoint: entrypoint,
       Cmd: cmd,
@@ -157,6 +166,7 @@ export class DockerOneOff implements OneOffRunner {
       AttachStdout: attach,
       AttachStderr: attach,
       HostConfig: {
+        ...tenant.HostConfig,
         AutoRemove: true,
         RestartPolicy: { Name: 'no' },
         // tini as PID 1 passes signals on (see docker-driver.ts), so a stopped one-off stops.
@@ -167,15 +177,16 @@ export class DockerOneOff implements OneOffRunner {
         PidsLimit: pidsLimitFor(spec.limits?.memoryMb ?? 0),
         ...(spec.tty && spec.size ? { ConsoleSize: [spec.size.rows, spec.size.cols] } : {}),
       },
-    };
+    });
+    const placement = { image: spec.image, teamId: spec.teamId, aliases: [] };
     try {
-      return await this.docker.createContainer(options);
+      return await this.docker.createContainer(options(await tenantSettings(this.networks, this.users, placement)));
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
     }
     // The image is not on this host (pruned, or another host built it): fetch it from the registry.
     await this.pull(spec.image);
-    return this.docker.createContainer(options);
+    return this.docker.createContainer(options(await tenantSettings(this.networks, this.users, placement)));
   }
 
   private async pull(image: string): Promise<void> {

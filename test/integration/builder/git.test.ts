@@ -9,6 +9,7 @@ import { HookServer } from '../../../builder/hook-server';
 import type { PushHandler, PushRequest } from '../../../builder/push-handler';
 import { GitRepositories } from '../../../builder/repositories';
 import { silentLogger } from '../../../lib/log';
+import { PLATFORM } from '../../../engine/policy';
 import { run, type CommandResult } from '../../support/slipway';
 
 const AUTHOR = {
@@ -188,7 +189,7 @@ describe('builder/git against real repositories', () => {
     });
 
     async function push(work: WorkTree): Promise<CommandResult> {
-      const pushId = hooks.register({ app: 'shop', repoPath: repos.pathOf('shop'), user: 'admin' });
+      const pushId = hooks.register({ app: 'shop', repoPath: repos.pathOf('shop'), principal: PLATFORM });
       try {
         return await run('git', ['push', repos.pathOf('shop'), 'main'], {
           cwd: work.dir,

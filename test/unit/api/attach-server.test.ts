@@ -161,7 +161,7 @@ describe('api/attach-server with the CLI client (the attach protocol, no Docker)
       const { status, body } = toErrorBody(error);
       res.status(status).json(body);
     });
-    server = await listen(app, '127.0.0.1', 0, attachUpgradeHandler({ identity, oneOffs: service, logger: silentLogger() }));
+    server = await listen(app, '127.0.0.1', 0, attachUpgradeHandler({ authenticate: tokenAuthenticator(identity), access: { check: () => Promise.resolve() }, oneOffs: service, logger: silentLogger() }));
     connection = { apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'admin-token' };
   });
 

@@ -37,7 +37,9 @@ function plausibleBody(route: Route): unknown {
   throw new Error(`no plausible body for ${route.method} ${route.path}`);
 }
 
-describe('api/route-table (every route, from the table)', () => {
+describe('api/route-table (every route, from the table)', function () {
+  // Dozens of requests each: the shared 2-core machine can be slow.
+  this.timeout(30_000);
   const routes = apiRoutes(fullDeps());
 
   it('declares an access rule naming a policy action for every route but the public ones', () => {
