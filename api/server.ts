@@ -37,6 +37,7 @@ import type { AppMetricsService } from '../engine/metrics/app-metrics-service';
 import { sessionAuthenticator, sessionRoutes, type SessionDeps } from './session';
 import { eventRoutes, publishApiChanges, type EventRoutesDeps } from './events';
 import { consoleFiles } from './static';
+import { logRoutes, type LogRoutesDeps } from './routes/logs';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -55,6 +56,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   maintenance?: MaintenanceService;
   /** `POST /apps/:app/ps/kill`: one instance stopped and replaced (`ps:kill web.2`). */
   killer?: InstanceKiller;
+  /** Log streams and drains, `/apps/:app/logs|drains` (docs/logs.md). */
+  logs?: LogRoutesDeps;
   /** Platform health, `GET /status`. */
   status?: PlatformStatus;
   /** Identifies callers (default: Bearer tokens through `identity`). */
@@ -100,6 +103,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(deps.addons ? addonRoutes({ ...deps.addons, access: deps.access ?? factlessAccess }) : []),
     ...(deps.metrics ? appMetricsRoutes(deps.metrics.appMetrics) : []),
     ...(deps.console ? [...sessionRoutes(deps.console), ...eventRoutes(deps.console, deps.access ?? factlessAccess)] : []),
+    ...(deps.logs ? logRoutes(deps.logs) : []),
   ];
   routes.push(defineRoute({
     method: 'get', path: '/openapi.json', tag: 'platform', summary: 'This API described in OpenAPI 3.1', access: 'public',

@@ -33,6 +33,8 @@ export interface BuildSystemDeps {
   /** npm registry for Node.js builds (platform/bootstrap.ts resolveNpmRegistry). */
   npmRegistry: string | null;
   logger: Logger;
+  /** Each build's output for the app's log stream (engine/logs/log-hub.ts). */
+  buildOutput?: (app: string) => (text: string) => void;
 }
 
 export function createBuildSystem(deps: BuildSystemDeps) {
@@ -49,7 +51,7 @@ export function createBuildSystem(deps: BuildSystemDeps) {
     limits,
   });
   const pipeline = new BuildPipeline(docker, deps.builds, new DockerfileBuilder(docker, limits), buildpackBuilder, buildpacksRepo,
-    { registry: config.registry, timeoutMs: config.buildTimeoutMs }, logger);
+    { registry: config.registry, timeoutMs: config.buildTimeoutMs }, logger, deps.buildOutput);
   const buildpacks = new BuildpacksService(deps.apps, buildpacksRepo, buildpackCheck(config.buildpacksDir), logger.child({ part: 'buildpacks' }));
   const firstBuildSetup = new AppSetupService(deps.apps, buildpacksRepo,
     (app, task) => deps.releases.exclusive(app, task), logger.child({ part: 'app-setup' }),

@@ -62,6 +62,8 @@ export class BuildPipeline {
     private readonly appBuildpacks: AppBuildpacks,
     private readonly options: PipelineOptions,
     private readonly logger: Logger,
+    /** Each build's output also goes to the app's log stream (engine/logs), when given. */
+    private readonly buildOutput?: (app: string) => (text: string) => void,
   ) {}
 
   /**
@@ -74,9 +76,11 @@ export class BuildPipeline {
     const buildId = `${started.toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
     const tag = `${this.options.registry}/${input.app.name}:${buildId}`;
     let log = '';
+    const toStream = this.buildOutput?.(input.app.name);
     const output = (text: string): void => {
       log += text;
       input.output(text);
+      toStream?.(text);
     };
     await this.builds.start(buildId, input.app.id, input.commit, new Date(), input.actor ?? null);
     this.logger.info({ app: input.app.name, build: buildId, commit: input.commit }, 'build started');

@@ -72,6 +72,15 @@ function innermostMessage(error: unknown): string {
   return message;
 }
 
+/** A log drain as the API shows it (engine/logs/drains/drains-service.ts DrainView). */
+export interface LogDrain {
+  id: string;
+  url: string;
+  token: string;
+  createdAt: string;
+  pending: number;
+}
+
 export class ApiClient {
   readonly apiUrl: string;
   private readonly token: string | null;
@@ -320,6 +329,47 @@ export class ApiClient {
       throw this.httpError('GET', path, response, text);
     }
     return response;
+  }
+
+  listDrains(app: string): Promise<LogDrain[]> {
+    return this.request<LogDrain[]>('GET', `/apps/${encodeURIComponent(app)}/drains`);
+  }
+
+  addDrain(app: string, url: string): Promise<LogDrain> {
+    return this.request<LogDrain>('POST', `/apps/${encodeURIComponent(app)}/drains`, { url });
+  }
+
+  removeDrain(app: string, drain: string): Promise<LogDrain> {
+    return this.request<LogDrain>('DELETE', `/apps/${encodeURIComponent(app)}/drains/${encodeURIComponent(drain)}`);
+  }
+
+  /**
+   * An app's log lines as text (`GET /apps/:app/logs`), handed to `write` as they come; with
+   * `tail` the answer stays open until `signal` aborts it (docs/logs.md).
+   */
+  async streamLogs(app: string, query: Readonly<Record<string, string>>, write: (text: string) => void, signal?: AbortSignal): Promise<void> {
+    const path = `/apps/${encodeURIComponent(app)}/logs?${new URLSearchParams(query).toString()}`;
+    const tail = query.tail === '1';
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.apiUrl}/api/v1${path}`, {
+        method: 'GET',
+        headers: this.headers('text/plain'),
+        signal: tail ? signal : AbortSignal.any([AbortSignal.timeout(this.timeoutMs), ...(signal ? [signal] : [])]),
+      });
+    } catch (error) {
+      throw this.networkError(error);
+    }
+    if (!response.ok) throw this.httpError('GET', path, response, await response.text());
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) write(decoder.decode(chunk, { stream: true }));
+    } catch (error) {
+      if (signal?.aborted) return;
+      throw this.networkError(error);
+    }
+    write(decoder.decode());
   }
 
   private headers(accept: string): Record<string, string> {

@@ -17,6 +17,7 @@ import * as configCommands from './commands-config';
 import { registerBuildpackCommands } from './commands-buildpacks';
 import { registerAddonCommands } from './commands-addons';
 import { registerMetricsCommands } from './commands-metrics';
+import { registerLogCommands } from './commands-logs';
 import * as domainCommands from './commands-domains';
 import * as psCommands from './commands-ps';
 import * as buildCommands from './commands-builds';
@@ -376,6 +377,7 @@ export function buildProgram(ctx: AccountContext, io: CliIo): Command {
   registerAccountCommands(program, ctx);
   registerAddonCommands(program, ctx, io);
   registerMetricsCommands(program, ctx);
+  registerLogCommands(program, ctx);
 
   // `run APP CMD…` passes CMD's own options through, so program options go before the command name.
   program.enablePositionalOptions();

@@ -97,6 +97,20 @@ export interface Config {
   readonly buildMemoryMb: number;
   /** CPU limit of a build container, in cores (SLIPWAY_BUILD_CPUS). */
   readonly buildCpus: number;
+  /** Log lines kept per app, the newest (SLIPWAY_LOG_MAX_LINES). */
+  readonly logMaxLines: number;
+  /** Log lines older than this are deleted (SLIPWAY_LOG_MAX_AGE, in hours). */
+  readonly logMaxAgeMs: number;
+  /** Disk kept per app for its log history at most (SLIPWAY_LOG_MAX_MB). */
+  readonly logMaxBytes: number;
+  /** App and router lines an app may add per second; more are dropped with an L12 line (SLIPWAY_LOG_RATE_LIMIT). */
+  readonly logRateLimit: number;
+  /** The router leaves a line per request for each app's log (SLIPWAY_LOG_ROUTER=0: it does not). */
+  readonly logRouterLines: boolean;
+  /** Lines each drain holds while its endpoint is unreachable; past it the oldest go (L10) (SLIPWAY_DRAIN_BUFFER_LINES). */
+  readonly drainBufferLines: number;
+  /** An extra CA bundle (PEM) trusted by syslog+tls:// and https:// drains, besides the host's (SLIPWAY_DRAIN_CA_FILE). */
+  readonly drainCaFile: string | null;
 }
 
 export type RouterBalance = 'round-robin' | 'least-connections';
@@ -211,5 +225,12 @@ export function loadConfig(env: Env = process.env): Config {
     buildTimeoutMs: positiveNumber(env, 'SLIPWAY_BUILD_TIMEOUT', 900) * 1000,
     buildMemoryMb: memoryMb(env, 'SLIPWAY_BUILD_MEMORY', 4096),
     buildCpus: positiveNumber(env, 'SLIPWAY_BUILD_CPUS', 2),
+    logMaxLines: count(env, 'SLIPWAY_LOG_MAX_LINES', 10_000, 100),
+    logMaxAgeMs: positiveNumber(env, 'SLIPWAY_LOG_MAX_AGE', 7 * 24) * 3600 * 1000,
+    logMaxBytes: Math.round(positiveNumber(env, 'SLIPWAY_LOG_MAX_MB', 64) * 1024 * 1024),
+    logRateLimit: count(env, 'SLIPWAY_LOG_RATE_LIMIT', 20_000, 1),
+    logRouterLines: oneOf(env, 'SLIPWAY_LOG_ROUTER', ['0', '1'] as const, '1') === '1',
+    drainBufferLines: count(env, 'SLIPWAY_DRAIN_BUFFER_LINES', 100_000, 100),
+    drainCaFile: env.SLIPWAY_DRAIN_CA_FILE ? path.resolve(env.SLIPWAY_DRAIN_CA_FILE) : null,
   });
 }

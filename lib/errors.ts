@@ -68,6 +68,9 @@ export const ERROR_CODES = {
   backup_not_found: 404,
   backup_failed: 422,
   metrics_unavailable: 503,
+  invalid_drain: 422,
+  drain_exists: 409,
+  drain_not_found: 404,
   internal: 500,
 } as const;
 

@@ -54,6 +54,7 @@ import { ERROR_CODES, isSlipwayError } from '../lib/errors';
 import { addressesFrom, localUrl } from './addresses';
 import { createAddonServers } from './addon-servers';
 import { createAddonsPart, type AddonsPart } from './addons';
+import { createLogging, type LogHub } from '../engine/logs';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
 import { createMetrics, meterDatabase, meterEtcd, meterWork } from './metrics';
 import { PlatformMetrics } from '../engine/metrics/platform-metrics';
@@ -70,6 +71,8 @@ export interface Platform {
   accounts: IdentityServices;
   /** Settles when the start-up reconcile pass is done. */
   firstReconcile: Promise<void>;
+  /** Every app's log stream; `logs.emit(app, text)` adds a platform event (engine/logs/log-hub.ts AppEvents). */
+  logs: LogHub;
   /** Runs one reconcile pass over every app now. */
   reconcile(): Promise<void>;
   close(): Promise<void>;
@@ -101,7 +104,11 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   await ensureAdmin(config, identity);
 
   const driver = new DockerDriver(docker, platformId(config));
+  // Log streams first: the collector follows every container from the start (docs/logs.md).
+  const logging = createLogging(config, docker, platformId(config), db, appsRepo, logger.child({ part: 'logs' }));
+  await logging.start();
   const publisher = meterEtcd(new EtcdPublisher(etcd, config.etcdPrefix, secretsOf(db)), metrics);
+
   void publisher.resealCerts().catch((error: unknown) => logger.warn({ err: error }, 'could not re-seal the certificate values in etcd; they are re-sealed at the next start'));
   // The one lock service and the record of each app's running work, shared by every part below.
   const locks = new InProcessLocks();
@@ -158,6 +165,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const buildSystem = createBuildSystem({
     docker, db, config, apps: appsRepo, builds: buildsRepo, releases, caches,
     npmRegistry: resolveNpmRegistry(config), logger: logger.child({ part: 'builder' }),
+    buildOutput: (app) => logging.hub.buildOutput(app),
   });
   const deploys = new DeployService(appsRepo, releases, work, {
     setup: buildSystem.firstBuildSetup,
@@ -226,6 +234,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       config, docker, platformId: platformId(config), logger: logger.child({ part: 'metrics' }), metrics,
       appExists: async (app) => { await appsRepo.get(app); },
     }),
+    logs: { logs: logging.reader, drains: logging.drains },
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,
     attachUpgradeHandler({ authenticate, access, oneOffs, logger: logger.child({ part: 'run' }) }));
@@ -241,6 +250,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     db,
     accounts,
     firstReconcile,
+    logs: logging.hub,
     reconcile: async () => { await reconciler!.reconcileAll(); await addons!.reconcile(); },
     async close() {
       await reconciler!.stop();
@@ -253,6 +263,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       await closed;
       await ssh.close();
       await hooks.close();
+      await logging.close();
       etcd.close();
       await db.destroy();
     },

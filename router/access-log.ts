@@ -30,6 +30,10 @@ export interface AccessRecord {
   readonly requestId: string;
   readonly code: RouterErrorCode | null;
   readonly attempts: number;
+  /** The instance (its id in etcd) that answered, for the app's log stream. */
+  readonly instance?: string;
+  /** X-Forwarded-For as passed on to the app. */
+  readonly fwd?: string;
 }
 
 /** Where access lines go directly: the log's destination, and the logger's bindings to repeat. */
@@ -37,6 +41,11 @@ export interface AccessLineSink {
   write(line: string): void;
   /** Fields every line of the logger carries (e.g. `{ component: 'router', worker: '1' }`). */
   readonly bindings: Readonly<Record<string, unknown>>;
+}
+
+/** Where each app's router lines go (router/app-log-spool.ts). */
+export interface AccessSpool {
+  record(record: AccessRecord, fwd: string | undefined): void;
 }
 
 /** pino's number for the info level. */
@@ -52,6 +61,8 @@ export class AccessLog {
     private readonly logger: Logger,
     private readonly metrics: RequestMetrics | undefined,
     private readonly sink?: AccessLineSink,
+    /** Each app's router lines (its log stream), besides the router's own log. */
+    private readonly spool?: AccessSpool,
   ) {
     this.direct = sink !== undefined;
     let bindings = '';
@@ -64,6 +75,7 @@ export class AccessLog {
     const durationTenths = Math.round((performance.now() - record.startedAt) * 10);
     const backendTenths = record.firstByteAt > 0 ? Math.round((record.firstByteAt - record.sentAt) * 10) : -1;
     this.metrics?.request(record.app ?? '', record.status, durationTenths / 10_000, backendTenths < 0 ? null : backendTenths / 10_000, record.code);
+    this.spool?.record(record, record.fwd);
     if (!this.logger.isLevelEnabled('info')) return;
     if (this.direct) {
       (this.sink as AccessLineSink).write(this.line(record, durationTenths, backendTenths, extra));

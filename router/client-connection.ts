@@ -195,6 +195,7 @@ export class ClientConnection implements BackendConnectionUser {
       forwardedFor: exchange.head.forwardedFor,
       encrypted: false,
     });
+    exchange.fwd = forwarded['x-forwarded-for'];
     return (
       `${exchange.head.forwardedHead}\r\nX-Forwarded-For: ${forwarded['x-forwarded-for']}\r\nX-Forwarded-Proto: ${forwarded['x-forwarded-proto']}` +
       `\r\nX-Forwarded-Host: ${forwarded['x-forwarded-host']}\r\nX-Forwarded-Port: ${forwarded['x-forwarded-port']}\r\nX-Request-Id: ${exchange.requestId}\r\n\r\n`

@@ -43,6 +43,8 @@ export class ExchangeFacts {
   bytesOut = 0;
   sentAt = 0;
   firstByteAt = 0;
+  /** X-Forwarded-For as the app got it, for the app's router log line. */
+  fwd: string | undefined = undefined;
   /** Backends that failed this request (by instance id). */
   failed: Set<string> | null = null;
   /** The last attempt broke on a reused keep-alive connection: the same backend may be retried once, on a fresh one. */
@@ -111,6 +113,8 @@ export class ExchangeFacts {
       requestId: this.requestId,
       code: this.code,
       attempts: this.attempts,
+      instance: this.backend?.instanceId,
+      fwd: this.fwd,
     };
   }
 }

@@ -9,6 +9,9 @@ import type { Duplex } from 'node:stream';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
 import { AccessLog, type AccessLineSink } from './access-log';
+import { AppLogSpool } from './app-log-spool';
+import { ROUTER_SPOOL_DIR } from '../lib/router-log-record';
+import path from 'node:path';
 import { startAdminServer, type AdminServer } from './admin';
 import { BackendPool } from './backend-pool';
 import { createEtcdRouteSource, type EtcdRouteSourceOptions } from './etcd-source';
@@ -139,7 +142,9 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     maxBodyBytes: config.routerMaxBodyBytes,
     idleTimeoutMs: config.routerIdleTimeoutMs,
   };
-  const accessLog = new AccessLog(logger, requestMetrics, options.accessLines);
+  // Each app's router lines, for its log stream (docs/logs.md); off with SLIPWAY_LOG_ROUTER=0.
+  const spool = config.logRouterLines ? new AppLogSpool(path.join(config.stateDir, ...ROUTER_SPOOL_DIR)) : undefined;
+  const accessLog = new AccessLog(logger, requestMetrics, options.accessLines, spool);
   // The public /_slipway/health says only whether routes are loaded; the details are on the admin port.
   const proxy = createRouterProxy({ routes: table, health: () => ({ ok: table.loaded }), logger, agent, metrics: requestMetrics, accessLog, settings });
   const servers: net.Server[] = [];
@@ -299,6 +304,7 @@ export async function startRouter(config: Config, logger: Logger, options: Route
     proxy.close();
     agent.destroy();
     pool.close();
+    spool?.close();
     await admin?.close();
     await source.close();
     logger.info('router stopped');

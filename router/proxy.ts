@@ -197,6 +197,17 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
     const req = exchange.req;
     const socket = req.socket as Socket & { encrypted?: boolean };
     const head = exchange.head;
+    const added = forwardedHeaderList(
+      {
+        remoteAddress: socket.remoteAddress,
+        localPort: socket.localPort,
+        host: exchange.authority ?? head.host ?? '',
+        forwardedFor: head.forwardedFor,
+        encrypted: socket.encrypted === true,
+      },
+      exchange.requestId,
+    );
+    exchange.fwd = added[1];
     return backendRequestHeaders(req.rawHeaders, {
       method: req.method ?? 'GET',
       connectionTokens: head.connectionTokens,
@@ -204,16 +215,7 @@ export function createRouterProxy(options: RouterProxyOptions): RouterProxy {
       hasContentLength: head.contentLength !== null,
       isUpgrade,
       host: exchange.authority,
-      added: forwardedHeaderList(
-        {
-          remoteAddress: socket.remoteAddress,
-          localPort: socket.localPort,
-          host: exchange.authority ?? head.host ?? '',
-          forwardedFor: head.forwardedFor,
-          encrypted: socket.encrypted === true,
-        },
-        exchange.requestId,
-      ),
+      added,
     });
   }
 

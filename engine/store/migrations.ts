@@ -10,6 +10,7 @@ import { appMaintenance } from './migration-005';
 import { identity } from './migration-006';
 import { addons } from './migration-007';
 import { consoleSessions } from './migration-009';
+import { logDrains } from './migration-008';
 
 export interface Migration {
   name: string;
@@ -109,7 +110,7 @@ const initial: Migration = {
 };
 
 const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance, identity,
-  addons, consoleSessions];
+  addons, logDrains, consoleSessions];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,

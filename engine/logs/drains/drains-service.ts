@@ -1,0 +1,112 @@
+/**
+ * An app's drains (`drains`, `drains:add`, `drains:remove`) and their deliveries: every kept line
+ * of the app goes to each of its drains, the same for buildpack and Dockerfile apps (the stream
+ * does not know how an app was built).
+ */
+import { SlipwayError } from '../../../lib/errors';
+import type { Logger } from '../../../lib/log';
+import type { AppsRepo } from '../../store/apps-repo';
+import type { LogHub } from '../log-hub';
+import { DrainDelivery } from './drain-delivery';
+import { parseDrainUrl, redactDrainUrl } from './drain-url';
+import type { DrainRecord, DrainsRepo } from './drains-repo';
+import { HttpsTransport, SyslogTransport, trustedCas, type DrainTransport } from './transports';
+
+export interface DrainView {
+  readonly id: string;
+  /** The URL with any password hidden. */
+  readonly url: string;
+  readonly token: string;
+  readonly createdAt: string;
+  /** Lines waiting for the endpoint. */
+  readonly pending: number;
+}
+
+export const MAX_DRAINS_PER_APP = 5;
+
+export class DrainsService {
+  private readonly deliveries = new Map<string, DrainDelivery[]>();
+  private readonly cas: string[];
+
+  constructor(
+    private readonly apps: Pick<AppsRepo, 'get'>,
+    private readonly repo: DrainsRepo,
+    private readonly hub: LogHub,
+    private readonly settings: { readonly bufferLines: number; readonly caFile: string | null },
+    private readonly logger: Logger,
+  ) {
+    this.cas = trustedCas(settings.caFile);
+  }
+
+  /** Starts every drain there is and feeds them from now on. */
+  async start(): Promise<void> {
+    for (const drain of await this.repo.all()) this.startDelivery(drain);
+    this.hub.listen((app, lines) => {
+      for (const delivery of this.deliveries.get(app) ?? []) delivery.push(lines);
+    });
+  }
+
+  close(): void {
+    for (const list of this.deliveries.values()) for (const delivery of list) delivery.close();
+    this.deliveries.clear();
+  }
+
+  async list(appName: string): Promise<DrainView[]> {
+    const app = await this.apps.get(appName);
+    return (await this.repo.forApp(app.id)).map((drain) => this.view(drain));
+  }
+
+  async add(appName: string, rawUrl: string, actor: string | null): Promise<DrainView> {
+    const app = await this.apps.get(appName);
+    parseDrainUrl(rawUrl);
+    if (await this.repo.count(app.id) >= MAX_DRAINS_PER_APP) {
+      throw new SlipwayError('invalid_drain', `${app.name} has ${MAX_DRAINS_PER_APP} drains, the most an app may have: remove one first (slipway drains:remove).`);
+    }
+    const added = await this.repo.add(app.id, rawUrl);
+    if (added === null) throw new SlipwayError('drain_exists', `${app.name} already drains to ${redactDrainUrl(rawUrl)}.`);
+    const drain: DrainRecord = { id: added.id, app: app.name, appId: app.id, url: rawUrl, token: added.token, createdAt: new Date() };
+    this.startDelivery(drain);
+    this.hub.emit(app.name, `Drain ${drain.id} added${actor ? ` by ${actor}` : ''}: ${redactDrainUrl(rawUrl)}`);
+    return this.view(drain);
+  }
+
+  /** Removes a drain named by its id, its token or its URL. */
+  async remove(appName: string, target: string, actor: string | null): Promise<DrainView> {
+    const app = await this.apps.get(appName);
+    const drain = (await this.repo.forApp(app.id)).find((d) => d.id === target || d.token === target || d.url === target);
+    if (!drain) throw new SlipwayError('drain_not_found', `${app.name} has no drain ${redactDrainUrl(target)}: run \`slipway drains -a ${app.name}\` to list them.`);
+    await this.repo.remove(app.id, drain.id);
+    const list = this.deliveries.get(app.name) ?? [];
+    for (const delivery of list.filter((d) => d.drain.id === drain.id)) delivery.close();
+    this.deliveries.set(app.name, list.filter((d) => d.drain.id !== drain.id));
+    this.hub.emit(app.name, `Drain ${drain.id} removed${actor ? ` by ${actor}` : ''}`);
+    return this.view(drain);
+  }
+
+  /** The app was renamed or destroyed: its deliveries follow (the table cascades on destroy). */
+  forgetApp(appName: string): void {
+    for (const delivery of this.deliveries.get(appName) ?? []) delivery.close();
+    this.deliveries.delete(appName);
+  }
+
+  private startDelivery(drain: DrainRecord): void {
+    let transport: DrainTransport;
+    try {
+      const url = parseDrainUrl(drain.url);
+      transport = url.protocol === 'https:' ? new HttpsTransport(url, drain.token, this.cas) : new SyslogTransport(url, this.cas);
+    } catch (error) {
+      this.logger.warn({ err: error, drain: drain.id, app: drain.app }, 'a stored drain URL is no longer valid; not sending to it');
+      return;
+    }
+    const delivery = new DrainDelivery({ id: drain.id, app: drain.app }, transport, this.settings.bufferLines,
+      (app, text) => this.hub.emit(app, text, 'logs'), this.logger);
+    const list = this.deliveries.get(drain.app) ?? [];
+    list.push(delivery);
+    this.deliveries.set(drain.app, list);
+  }
+
+  private view(drain: DrainRecord): DrainView {
+    const pending = (this.deliveries.get(drain.app) ?? []).find((d) => d.drain.id === drain.id)?.pending ?? 0;
+    return { id: drain.id, url: redactDrainUrl(drain.url), token: drain.token, createdAt: drain.createdAt.toISOString(), pending };
+  }
+}

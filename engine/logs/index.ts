@@ -1,0 +1,65 @@
+/**
+ * The log streams' parts, made and started together (the platform's composition root calls
+ * this): the store, the hub every source writes to, the Docker collector and the router spool reader.
+ */
+import path from 'node:path';
+import type Docker from 'dockerode';
+import type { Config } from '../../lib/config';
+import type { Logger } from '../../lib/log';
+import { ROUTER_SPOOL_DIR } from '../../lib/router-log-record';
+import { DockerLogCollector } from './docker-collector';
+import { LogHub } from './log-hub';
+import { LogStore } from './log-store';
+import { RouterSpoolReader } from './router-spool-reader';
+import type { Database } from '../store/database';
+import type { AppsRepo } from '../store/apps-repo';
+import { DrainsRepo } from './drains/drains-repo';
+import { DrainsService } from './drains/drains-service';
+import { LogService } from './log-service';
+
+export type { AppEvents } from './log-hub';
+export { LogHub } from './log-hub';
+
+export interface Logging {
+  readonly hub: LogHub;
+  readonly store: LogStore;
+  /** Reading streams, for the API. */
+  readonly reader: LogService;
+  readonly drains: DrainsService;
+  /** Follows containers and the router's spool; resolves once both are attached. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Every hour, segments past the age limit go, also for apps that stopped logging. */
+const SWEEP_MS = 3600_000;
+
+export function createLogging(config: Config, docker: Docker, platformId: string, db: Database, apps: AppsRepo, logger: Logger): Logging {
+  const store = new LogStore(path.join(config.stateDir, 'logs', 'apps'),
+    { maxLines: config.logMaxLines, maxAgeMs: config.logMaxAgeMs, maxBytes: config.logMaxBytes }, logger);
+  const hub = new LogHub(store, { ratePerSecond: config.logRateLimit }, logger);
+  const collector = new DockerLogCollector(docker, platformId, hub, store, logger.child({ part: 'log-collector' }));
+  const spool = new RouterSpoolReader(path.join(config.stateDir, ...ROUTER_SPOOL_DIR), hub, (id) => collector.dynoOf(id), logger.child({ part: 'router-logs' }));
+  const drains = new DrainsService(apps, new DrainsRepo(db), hub, { bufferLines: config.drainBufferLines, caFile: config.drainCaFile }, logger.child({ part: 'drains' }));
+  let sweeper: NodeJS.Timeout | null = null;
+  return {
+    hub,
+    store,
+    reader: new LogService(apps, hub),
+    drains,
+    async start() {
+      await drains.start();
+      await collector.start();
+      await spool.start();
+      sweeper = setInterval(() => { void store.sweep().catch((error: unknown) => logger.warn({ err: error }, 'could not sweep old log segments')); }, SWEEP_MS);
+      sweeper.unref();
+    },
+    async close() {
+      if (sweeper) clearInterval(sweeper);
+      drains.close();
+      await spool.close();
+      await collector.close();
+      await store.close();
+    },
+  };
+}
