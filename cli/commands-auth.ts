@@ -160,7 +160,8 @@ export async function tokensCreate(ctx: AccountContext, opts: TokenCreateOptions
     ...(opts.description === undefined ? {} : { description: opts.description }),
     ...(expiresIn === undefined ? {} : { expiresIn }),
   });
-  const expires = created.expiresAt === null ? 'never expires' : `expires ${format.relativeTime(created.expiresAt, ctx.now())}`;
+  // The date itself: "in 29 days" for a token asked for 30 days would read as a mistake.
+  const expires = created.expiresAt === null ? 'never expires' : `expires ${created.expiresAt.slice(0, 16).replace('T', ' ')} UTC`;
   ctx.warn(`Created token ${created.id} (scope ${created.scope}, ${expires}):`);
   ctx.out(created.token);
   warning(ctx, 'Copy it now: it will not be shown again.');

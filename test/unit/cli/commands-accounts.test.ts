@@ -256,7 +256,7 @@ describe('cli accounts commands', function () {
       expect(result.code, result.stderr).to.equal(0);
       expect(api.requests[0]!.body).to.deep.equal({ scope: 'deploy', description: 'CI deploys', expiresIn: 30 * 86_400 });
       expect(result.stdout).to.match(/^slp_\d+\n$/);
-      expect(result.stderr).to.match(/Created token \d+ \(scope deploy, expires in 29 days\)/);
+      expect(result.stderr).to.match(/Created token \d+ \(scope deploy, expires \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
       expect(result.stderr).to.match(/Copy it now: it will not be shown again\./);
     });
 
