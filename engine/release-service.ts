@@ -58,6 +58,8 @@ export class ReleaseService {
     /** The control plane's lock service (scope `release`); its own when not given (tests). */
     private readonly locks: LockService = new InProcessLocks(),
     private readonly work: AppWork = new AppWork(),
+    /** The app's log stream (engine/logs): releases and their outcome appear as `slipway[api]` lines. */
+    private readonly events: { emit(app: string, text: string, process?: string): void } | null = null,
   ) {}
 
   /**
@@ -103,6 +105,7 @@ export class ReleaseService {
     const release = await this.releases.create({ appId: app.id, buildId: build.id, config, description, actor: options.actor ?? null });
     this.logger.info({ app: app.name, release: release.version, build: build.id, configKeys: configKeys(config), description },
       'release created');
+    this.events?.emit(app.name, `Release v${release.version} created by ${options.actor?.name ?? 'Slipway'}: ${description}`);
     const formation = await this.apps.formation(app.id);
     try {
       await this.deployer.deploy({
@@ -111,8 +114,10 @@ export class ReleaseService {
       }, progress ?? this.progressLog(app.name));
     } catch (error) {
       await this.failIfPending(app.name, release, error);
+      this.events?.emit(app.name, `Release v${release.version} failed: ${isSlipwayError(error) ? error.message.split('\n')[0] : 'internal error'}`);
       throw error;
     }
+    this.events?.emit(app.name, `Deployed v${release.version}`);
     return { ...release, status: 'succeeded' };
   }
 

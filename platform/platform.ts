@@ -55,6 +55,7 @@ import { addressesFrom, localUrl } from './addresses';
 import { createAddonServers } from './addon-servers';
 import { createAddonsPart, type AddonsPart } from './addons';
 import { createLogging, type LogHub } from '../engine/logs';
+import { changeLine } from '../engine/logs/change-line';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
 import { createMetrics, meterDatabase, meterEtcd, meterWork } from './metrics';
 import { PlatformMetrics } from '../engine/metrics/platform-metrics';
@@ -138,7 +139,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const images = createImageJanitor(docker, config.registry, logger.child({ part: 'images' }));
   const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }),
     locks, work, appImagesOf(images, buildsRepo, config.registry));
-  const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }), locks, work);
+  const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }), locks, work, logging.hub);
   let addons: AddonsPart | null = null;
   const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }),
     (app) => addons?.ownedKeys(app) ?? Promise.resolve(new Map()));
@@ -218,7 +219,11 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     },
     // The policy with its facts, and the audit log (engine/access.ts, engine/audit.ts).
     access: accounts.access,
-    audit: async (record) => { await accounts.audit.recordChange(record); },
+    audit: async (record) => {
+      await accounts.audit.recordChange(record);
+      // Changes to an app also appear in its log stream, as Heroku's `heroku[api]` lines do (keys, never values).
+      if (record.app) logging.hub.emit(record.app, changeLine(record));
+    },
     info: { domain: config.domain, sshHost: config.publicHost, sshPort: ssh.port, version: '0.1.0' },
     run: { oneOffs, attachTimeoutSeconds: ATTACH_TIMEOUT_SECONDS },
     domains,
