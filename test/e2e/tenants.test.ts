@@ -58,7 +58,7 @@ describe('tenants: two users of two teams, walled off (end to end)', function ()
     expect(login.code, login.output).to.equal(0);
     const key = await makeSshKey(home);
     const cli = cliAs(home);
-    const added = await cli('keys:add', key.publicKey);
+    const added = await cli('keys:add', `${key.privateKey}.pub`);
     expect(added.code, added.output).to.equal(0);
     const ssh = (...args: string[]) => run('ssh', [
       '-p', String(slipway.platform.sshPort), '-i', key.privateKey,
