@@ -64,6 +64,8 @@ export interface RouteSpec<P extends Schema | undefined, Q extends Schema | unde
    * transaction (accounts, keys); the route table then records nothing, so each action appears once.
    */
   auditedBy?: 'service';
+  /** What the audit record names when the path does not (`POST /apps` names its new app in the body). */
+  auditTarget?: (input: RouteInput<Out<P>, Out<Q>, Out<B>>) => { app?: string; team?: string };
   /** Error codes this route answers beyond the ones every route may (documented in the spec). */
   errors?: readonly ErrorCode[];
   handler(ctx: RouteContext<Out<P>, Out<Q>, Out<B>>): Promise<R extends Schema ? z.input<R> : void> | (R extends Schema ? z.input<R> : void);
@@ -84,6 +86,7 @@ export interface Route {
   access: 'public' | ((input: RouteInput, principal: Principal) => AccessRequest);
   audit?: string;
   auditedBy?: 'service';
+  auditTarget?: (input: RouteInput) => { app?: string; team?: string };
   errors?: readonly ErrorCode[];
   handler(ctx: RouteContext<unknown, unknown, unknown>): unknown;
 }
@@ -157,7 +160,7 @@ export function mountRoutes(router: Router, routes: readonly Route[], deps: Rout
       const caller = principal ?? ANONYMOUS;
       const record = async (result: 'ok' | 'failed', detail?: Record<string, unknown>) => {
         if (!route.audit || route.auditedBy === 'service' || !deps.audit) return;
-        await deps.audit({ principal: caller, address, action: route.audit, ...auditTarget(input, access), result, ...(detail ? { detail } : {}) });
+        await deps.audit({ principal: caller, address, action: route.audit, ...auditTarget(input, access), ...route.auditTarget?.(input), result, ...(detail ? { detail } : {}) });
       };
 
       let output: unknown;

@@ -54,6 +54,7 @@ export function appRoutes({ apps, releases, builds, renamer, tenancy }: AppRoute
       method: 'post', path: '/apps', tag: 'apps', summary: 'Create an app',
       body: z.object({ name: z.string(hint(nameError)), team: z.string().min(1).max(64).optional() }, hint(nameError)),
       response: AppSchema, status: 201, audit: 'app.create', errors: ['invalid_app_name', 'app_exists', 'team_not_found'],
+      auditTarget: ({ body }) => ({ app: body.name }),
       // A personal team has its user's name, so the policy can check it before anything is made.
       access: ({ body }, principal) => ({ action: 'team:create-app', team: body.team ?? (principal.kind === 'user' ? principal.userName : '') }),
       handler: async ({ body, principal }) => {
