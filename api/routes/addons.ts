@@ -133,9 +133,8 @@ export function addonRoutes(deps: AddonRoutesDeps & { access: AccessChecker }): 
       method: 'post', path: '/addons/:name/attachments', tag: 'addons', summary: 'Attach the add-on to another app of its team (a new release of that app)',
       params: AddonParams, body: AttachBody, response: AddonSchema, status: 201, audit: 'addon.attach',
       errors: ['addon_not_found', 'attachment_exists', 'addon_other_team', 'addon_not_ready'],
-      access: () => ({ action: 'account' }),
+      access: ({ body }) => ({ action: 'app:manage', app: body.app }),
       handler: async ({ params, body, principal }) => {
-        await access.check(principal, { action: 'app:manage', app: body.app });
         await guard(principal, params.name, 'app:manage');
         return addonJson(await addons.attach(params.name, body.app, body.as));
       },

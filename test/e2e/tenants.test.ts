@@ -193,9 +193,14 @@ describe('tenants: two users of two teams, walled off (end to end)', function ()
     expect(count({ user: bob.name, app: blueApp, result: 'refused' })).to.be.greaterThan(0);
     expect(count({ user: carl.name, app: blueApp, result: 'refused' })).to.be.greaterThan(0);
     expect(JSON.stringify(events)).to.not.include('blue-only');
-    // Each user reads their own actions only.
+    // A user reads their own actions and, as a team admin, their team's: nothing of the other team.
     const own = await bob.cli('audit', '--json');
     const bobEvents = JSON.parse(own.stdout) as AuditEvent[];
-    expect(bobEvents.every((e) => e.user === bob.name)).to.equal(true);
+    expect(bobEvents.length).to.be.greaterThan(0);
+    for (const event of bobEvents) {
+      if (event.user === bob.name) continue; // his own, refusals on blue's apps included (he named them)
+      expect(event.team, JSON.stringify(event)).to.equal(redTeam);
+      expect([blueApp, blueTwo]).to.not.include(event.app);
+    }
   });
 });

@@ -8,7 +8,8 @@ import { apiRoutes } from '../../../api/server';
 import { openApiDocument, openApiPath, routeErrors } from '../../../api/openapi';
 import type { Route } from '../../../api/route-table';
 import { SlipwayError, ERROR_CODES } from '../../../lib/errors';
-import { ACTIONS, type AccessRequest } from '../../../engine/policy';
+import { ACTIONS, authorize, type AccessFacts, type AccessRequest, type AppPermission, type Principal } from '../../../engine/policy';
+import { refusalError } from '../../../engine/access-refusal';
 import { API_TOKEN, apiDeps, request, startApi } from '../../support/api';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,6 +43,8 @@ function plausibleBody(route: Route): unknown {
   }
   throw new Error(`no plausible body for ${route.method} ${route.path}`);
 }
+
+const routes = () => apiRoutes(fullDeps());
 
 describe('api/route-table (every route, from the table)', function () {
   // Dozens of requests each: the shared 2-core machine can be slow.
@@ -118,7 +121,7 @@ describe('api/route-table (every route, from the table)', function () {
         const answer = await request(`${api.url}${concretePath(route)}`, { method: route.method.toUpperCase(), token: API_TOKEN, ...(route.body ? { body: JSON.stringify(plausibleBody(route)) } : {}) });
         const label = `${route.method} ${route.path}`;
         expect(refusals, label).to.have.length(1);
-        expect(answer.status, label).to.equal(route.path.includes(':app') ? 404 : 403);
+        expect(answer.status, label).to.equal(refusals[0]?.app ? 404 : 403);
       }
     }).timeout(30_000);
 
@@ -127,5 +130,104 @@ describe('api/route-table (every route, from the table)', function () {
       expect(answer.status).to.equal(200);
       expect(answer.body).to.have.property('openapi', '3.1.0');
     });
+  });
+});
+
+/**
+ * The matrix (issue 11): every route × every kind of caller → the status the policy must give,
+ * with the real policy over the facts of one app `shop` in team `blue`. The expectations below are
+ * written out by hand from Heroku's permission model, not computed by the policy under test.
+ */
+describe('api/route-table: the access matrix (every route × every kind of caller)', function () {
+  this.timeout(120_000);
+
+  type Who = 'platform-admin' | 'team-admin' | 'member' | 'viewer' | 'collab-view' | 'collab-deploy' | 'collab-operate' | 'collab-manage'
+    | 'other-team' | 'read-token' | 'expired' | 'revoked' | 'none';
+  const callers: Who[] = ['platform-admin', 'team-admin', 'member', 'viewer', 'collab-view', 'collab-deploy', 'collab-operate',
+    'collab-manage', 'other-team', 'read-token', 'expired', 'revoked', 'none'];
+  const role: Partial<Record<Who, 'admin' | 'member' | 'viewer'>> = { 'team-admin': 'admin', member: 'member', viewer: 'viewer', 'read-token': 'admin' };
+  const collaborator: Partial<Record<Who, AppPermission[]>> = {
+    'collab-view': ['view'], 'collab-deploy': ['deploy'], 'collab-operate': ['operate'], 'collab-manage': ['manage'],
+  };
+
+  /** What each caller may do, per action: pass, 403 or 404 (Heroku's model, docs/security.md). */
+  function expected(action: string, who: Who, method: string): 'pass' | 401 | 403 | 404 {
+    if (who === 'expired' || who === 'revoked' || who === 'none') return 401;
+    const writes = !['app:view', 'team:view', 'account', 'platform:read'].includes(action);
+    if (who === 'read-token' && writes) return 403; // a read token, whatever its user may do
+    if (who === 'platform-admin') return 'pass';
+    const held = new Set<string>(collaborator[who] ?? []);
+    if (role[who] === 'admin') ['view', 'deploy', 'operate', 'manage'].forEach((p) => held.add(p));
+    if (role[who] === 'member') ['view', 'deploy', 'operate'].forEach((p) => held.add(p));
+    if (role[who] === 'viewer') held.add('view');
+    if (held.size > 0) held.add('view');
+    switch (action) {
+      case 'app:view': return held.has('view') ? 'pass' : 404;
+      case 'app:config:read': return !held.has('view') ? 404 : ['deploy', 'operate', 'manage'].some((p) => held.has(p)) ? 'pass' : 403;
+      case 'app:deploy': case 'app:operate': case 'app:manage':
+        return !held.has('view') ? 404 : held.has(action.slice(4)) ? 'pass' : 403;
+      case 'team:view': return role[who] ? 'pass' : 404;
+      case 'team:create-app': return !role[who] ? 404 : role[who] === 'viewer' ? 403 : 'pass';
+      case 'team:manage': return !role[who] ? 404 : role[who] === 'admin' ? 'pass' : 403;
+      case 'platform:admin': return 403;
+      default: void method; return 'pass'; // account, account:credentials, platform:read
+    }
+  }
+
+  const principals: Record<string, Principal> = {};
+  for (const [n, who] of callers.entries()) {
+    principals[`token-${who}`] = {
+      kind: 'user', userId: n + 1, userName: who, platformAdmin: who === 'platform-admin',
+      scope: who === 'read-token' ? 'read' : 'admin', via: 'token', credential: String(n + 1),
+    };
+  }
+  const whoOf = (principal: Principal): Who => (principal.kind === 'user' ? principal.userName as Who : 'platform-admin');
+
+  let api: Awaited<ReturnType<typeof startApi>>;
+  before(async () => {
+    api = await startApi({
+      ...fullDeps(),
+      authenticate: async (req) => {
+        const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+        if (!token) return null;
+        if (token === 'token-expired') throw new SlipwayError('token_expired', 'expired');
+        if (token === 'token-revoked') throw new SlipwayError('token_revoked', 'revoked');
+        return principals[token] ?? null;
+      },
+      access: {
+        check: async (principal, asked) => {
+          const who = whoOf(principal);
+          const facts: AccessFacts = {};
+          if (asked.action.startsWith('app:')) {
+            facts.app = asked.app === 'shop' ? { team: 'blue', role: role[who] ?? null, memberPermissions: ['view', 'deploy', 'operate'], collaborator: collaborator[who] ?? [] } : null;
+          }
+          // Each caller's personal team has its name, and they are its admin.
+          if (asked.team !== undefined) facts.team = asked.team === who ? { role: 'admin' } : asked.team === 'blue' ? (role[who] ? { role: role[who]! } : null) : null;
+          const decision = authorize(principal, asked, facts);
+          if (!decision.allowed) throw refusalError(decision);
+        },
+      },
+    });
+  });
+  after(() => api.close());
+
+  it('answers every route as the permission model says, for every kind of caller', async () => {
+    const failures: string[] = [];
+    for (const route of routes().filter((r) => r.access !== 'public')) {
+      // The caller's personal team is its name: POST /apps without a team goes there (admin of it).
+      for (const who of callers) {
+        const path = route.path.replace(/:([a-z]+)/gi, (_m, name: string) => (name === 'app' ? 'shop' : name === 'team' ? 'blue' : name === 'version' ? '3' : name === 'index' || name === 'id' ? '1' : 'x'));
+        const body = route.body ? plausibleBody(route) as Record<string, unknown> : undefined;
+        const asked = (route.access as (i: unknown, p: Principal) => AccessRequest)({ params: { app: 'shop', team: 'blue' }, query: {}, body: body ?? {} }, principals[`token-${who}`]!);
+        let want = expected(asked.action, who, route.method);
+        // A personal team (POST /apps without a team) is its user's own: they are its admin.
+        if (asked.team === who && who !== 'expired' && who !== 'revoked' && who !== 'none') want = who === 'read-token' ? 403 : 'pass';
+        const token = who === 'none' ? null : `token-${who}`;
+        const answer = await request(`${api.url}${path}`, { method: route.method.toUpperCase(), token, ...(body ? { body: JSON.stringify(body) } : {}) });
+        const passed = ![401, 403, 404].includes(answer.status);
+        if (want === 'pass' ? !passed : answer.status !== want) failures.push(`${route.method} ${route.path} as ${who}: ${answer.status}, want ${want}`);
+      }
+    }
+    expect(failures).to.deep.equal([]);
   });
 });
