@@ -23,6 +23,8 @@ export interface AccountsDeps {
   audit: AuditTrail;
   apps: { get(name: string): Promise<App> };
   clock?: () => Date;
+  /** After a transfer: the app's instances move to the new team's network (a rolling restart). */
+  moved?: (app: string) => Promise<void>;
 }
 
 /** What a role gives on every app of its team (display only: engine/policy.ts decides). */
@@ -162,6 +164,7 @@ export class AccountsHandlers {
 
   async transfer(principal: Principal, app: string, body: { team: string }) {
     const { to } = await this.deps.teams.transferApp(principal, app, body.team);
+    await this.deps.moved?.(app);
     return { app, team: to.name };
   }
 

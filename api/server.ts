@@ -67,7 +67,7 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   /** Appends changes to the audit log. */
   audit?: (record: AuditRecord) => Promise<void>;
   /** Sign-in, users, tokens, teams, members, app access, transfers, the audit log (api/routes/accounts.ts). */
-  accounts?: Pick<AccountsDeps, 'teams' | 'appAccess' | 'audit'>;
+  accounts?: Pick<AccountsDeps, 'teams' | 'appAccess' | 'audit' | 'moved'>;
   /** Add-ons, their backups, and app links, `/addons…`, `/apps/:app/addons|links` (docs/addons.md). */
   addons?: AddonRoutesDeps;
   /** `/metrics` and `/metrics/containers` for Prometheus, `/apps/:app/metrics`, and counting every request (docs/metrics.md). */

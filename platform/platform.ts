@@ -211,7 +211,15 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     console: { sessions: new ConsoleSessions(new ConsoleSessionsRepo(db)), login: identity, feed },
     formation,
     apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
-    accounts: { teams: accounts.teams, appAccess: accounts.appAccess, audit: accounts.audit },
+    accounts: {
+      teams: accounts.teams, appAccess: accounts.appAccess, audit: accounts.audit,
+      // A transferred app's instances restart one by one onto the new team's network.
+      moved: async (app) => {
+        await formation.restart(app).catch((error: unknown) => {
+          if (!(isSlipwayError(error) && error.code === 'no_release')) throw error;
+        });
+      },
+    },
     tenancy: {
       visibleApps: (principal) => accounts.access.visibleApps(principal),
       teamForNewApp: (principal, team) => accounts.teams.teamForNewApp(principal, team),
