@@ -15,7 +15,7 @@ import type { CommandContext, JsonOption } from './commands';
 import * as format from './format';
 import { addonInfo, addonsTable, backupsTable, duration, linksTable } from './format-addons';
 import { humanBytes } from './commands-buildpacks';
-import type { CliIo } from './main';
+import type { CliIo } from './cli-io';
 
 export interface WaitOptions {
   /** Between two looks at the add-on or backup; tests make it 0. */

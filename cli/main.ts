@@ -24,21 +24,16 @@ import * as buildCommands from './commands-builds';
 import * as openCommands from './commands-open';
 import { configEdit, editorCommand } from './config-edit';
 import { appsRename } from './commands-rename';
-import { colorEnabled, errorLine, type Env } from './format';
+import { colorEnabled, errorLine } from './format';
 import { resolveSettings } from './settings';
 import type { AccountContext } from './commands-auth';
 import * as teamCommands from './commands-teams';
-import { terminalPrompter, type TerminalInput } from './prompt';
+import { terminalPrompter } from './prompt';
 import { registerAccountCommands } from './register-accounts';
+import type { CliIo } from './cli-io';
 
-export interface CliIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  env: Env;
-  cwd: string;
-  /** For `login`'s questions and `--password-stdin`; default: process.stdin. */
-  stdin?: TerminalInput;
-}
+export type { CliIo };
+
 
 function packageVersion(): string {
   try {
