@@ -37,21 +37,4 @@ export function filesTar(dir: string, files: Readonly<Record<string, string>>, o
   return pack as unknown as Readable;
 }
 
-/** Reads the first regular file of a tar stream (what docker's getArchive returns for one file). */
-export function firstFileOfTar(stream: NodeJS.ReadableStream): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const extract = tar.extract();
-    let found: string | null = null;
-    extract.on('entry', (header, entry, next) => {
-      const chunks: Buffer[] = [];
-      entry.on('data', (c: unknown) => { chunks.push(c as Buffer); });
-      entry.on('end', () => {
-        if (found === null && header.type === 'file') found = Buffer.concat(chunks).toString('utf8');
-        next();
-      });
-    });
-    extract.on('finish', () => resolve(found));
-    extract.on('error', reject);
-    stream.pipe(extract);
-  });
-}
+export { firstFileOfTar } from '../lib/docker-output';

@@ -26,15 +26,19 @@ export interface AccountContext extends CommandContext {
   signal?: AbortSignal;
 }
 
-function options(ctx: CommandContext): format.FormatOptions {
+/** Shared with cli/commands-teams.ts: how the account commands format, call and report. */
+export function formatOptions(ctx: CommandContext): format.FormatOptions {
   return { color: ctx.color, now: ctx.now() };
 }
 
-function api(ctx: CommandContext): AccountsApi {
+export function accountsApi(ctx: CommandContext): AccountsApi {
   return new AccountsApi(ctx.client());
 }
 
-function done(ctx: CommandContext, doing: string): void {
+const options = formatOptions;
+const api = accountsApi;
+
+export function done(ctx: CommandContext, doing: string): void {
   ctx.out(`${doing}... ${format.colors(ctx.color).green('done')}`);
 }
 

@@ -2,24 +2,13 @@
  * Teams and who may do what: `teams`, `teams:create`, `members*`, the team side of `apps`,
  * `apps:create` and `apps:transfer`, and an app's collaborators (`access*`).
  */
-import { AccountsApi } from './accounts-api';
 import { APP_PERMISSIONS, TEAM_ROLES, type AppPermission, type TeamRole } from './accounts-types';
 import { CliError } from './cli-error';
 import type { CommandContext, JsonOption } from './commands';
 import * as format from './format';
 import { accessTable, appsWithTeams, membersTable, teamsTable } from './format-accounts';
+import { accountsApi as api, done, formatOptions as options } from './commands-auth';
 
-function options(ctx: CommandContext): format.FormatOptions {
-  return { color: ctx.color, now: ctx.now() };
-}
-
-function api(ctx: CommandContext): AccountsApi {
-  return new AccountsApi(ctx.client());
-}
-
-function done(ctx: CommandContext, doing: string): void {
-  ctx.out(`${doing}... ${format.colors(ctx.color).green('done')}`);
-}
 
 export function parseRole(role: string | undefined): TeamRole {
   if (role === undefined) throw new CliError(`Say which role with --role ${TEAM_ROLES.join('|')}.`);

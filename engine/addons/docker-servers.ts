@@ -3,6 +3,7 @@
  * kind (scripts/build-addon-images), on the team's network under the add-on's name, with its
  * data on a named volume. Docs: docs/addons.md.
  */
+import { demultiplex } from '../../lib/docker-output';
 import { randomBytes } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -369,7 +370,7 @@ export class DockerAddonServers implements AddonServers {
 
   private async lastLogs(name: string): Promise<string> {
     const buffer = await this.docker.getContainer(addonContainerName(name)).logs({ stdout: true, stderr: true, tail: 10, follow: false });
-    return demultiplexText(buffer).trim().split('\n').slice(-10).join(' | ');
+    return demultiplex(buffer).trim().split('\n').slice(-10).join(' | ');
   }
 
   private async running(addonName: string): Promise<Server> {
@@ -444,16 +445,6 @@ function stateOfListed(state: string, status: string): AddonServerState {
   return 'running';
 }
 
-function demultiplexText(buffer: Buffer): string {
-  const chunks: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const size = buffer.readUInt32BE(offset + 4);
-    chunks.push(buffer.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function isStatus(error: unknown, status: number): boolean {
   return typeof error === 'object' && error !== null && (error as { statusCode?: number }).statusCode === status;

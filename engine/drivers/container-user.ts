@@ -5,8 +5,8 @@
  * (gid 1000) instead. A Dockerfile image with a non-root USER keeps it. A named USER is looked up in
  * the image's /etc/passwd, so a name that maps to uid 0 (`toor:x:0:0`) is not root either.
  */
+import { firstFileOfTar } from '../../lib/docker-output';
 import type Docker from 'dockerode';
-import tar from 'tar-stream';
 
 /** uid:gid apps run as when their image would run as root. Same as builds' (APP_USER_SPEC). */
 export const UNPRIVILEGED_USER = '1000:1000';
@@ -80,31 +80,13 @@ export class ContainerUsers {
         if (isStatus(error, 404)) return null;
         throw error;
       });
-      return stream ? await firstFile(stream) : null;
+      return stream ? await firstFileOfTar(stream) : null;
     } finally {
       await container.remove({ force: true }).catch(() => undefined);
     }
   }
 }
 
-/** The first regular file of a tar stream (a symlinked /etc/passwd reads as null: decided as unknown). */
-function firstFile(stream: NodeJS.ReadableStream): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const extract = tar.extract();
-    let found: string | null = null;
-    extract.on('entry', (header, entry, next) => {
-      const chunks: Buffer[] = [];
-      entry.on('data', (chunk: unknown) => { chunks.push(chunk as Buffer); });
-      entry.on('end', () => {
-        if (found === null && header.type === 'file') found = Buffer.concat(chunks).toString('utf8');
-        next();
-      });
-    });
-    extract.on('finish', () => resolve(found));
-    extract.on('error', reject);
-    stream.pipe(extract);
-  });
-}
 
 function isStatus(error: unknown, status: number): boolean {
   return typeof error === 'object' && error !== null && (error as { statusCode?: number }).statusCode === status;

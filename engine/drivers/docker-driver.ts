@@ -1,4 +1,5 @@
 /** RuntimeDriver on one Docker host, through dockerode. */
+import { demultiplex } from '../../lib/docker-output';
 import crypto from 'node:crypto';
 import Docker from 'dockerode';
 import { DEFAULT_TEAM_ID, instanceAliases } from '../../lib/team-network';
@@ -157,17 +158,7 @@ function stateOf(state: Docker.ContainerInspectInfo['State']): InstanceState {
   return state.ExitCode === 0 ? 'exited' : 'crashed';
 }
 
-/** Docker multiplexes stdout and stderr in 8-byte-header frames when there is no TTY. */
-export function demultiplex(buffer: Buffer): string {
-  const chunks: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const size = buffer.readUInt32BE(offset + 4);
-    chunks.push(buffer.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+export { demultiplex };
 
 function isStatus(error: unknown, status: number): boolean {
   return typeof error === 'object' && error !== null && (error as { statusCode?: number }).statusCode === status;
