@@ -42,7 +42,22 @@ export interface TestSlipway {
   close(): Promise<void>;
 }
 
+/**
+ * A whole Slipway (platform and router) on free ports. Test files run side by side (scripts/test),
+ * so a port found free can be taken by another file before the router binds it: then it starts
+ * again on other ports (a few times at most).
+ */
 export async function startTestSlipway(overrides: Record<string, string> = {}): Promise<TestSlipway> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startTestSlipwayOnce(overrides);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
+    }
+  }
+}
+
+async function startTestSlipwayOnce(overrides: Record<string, string>): Promise<TestSlipway> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-test-'));
   const routerPort = await freePort();
   const config = loadConfig({
@@ -63,7 +78,14 @@ export async function startTestSlipway(overrides: Record<string, string> = {}): 
   // SLIPWAY_TEST_LOG=debug shows the platform's own logs while a test runs.
   const logger = process.env.SLIPWAY_TEST_LOG ? createLogger(process.env.SLIPWAY_TEST_LOG, 'test') : silentLogger();
   const platform = await startPlatform(config, logger);
-  const router = await startRouter(config, logger);
+  let router: Awaited<ReturnType<typeof startRouter>>;
+  try {
+    router = await startRouter(config, logger);
+  } catch (error) {
+    await platform.close();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    throw error;
+  }
   const { token } = JSON.parse(fs.readFileSync(path.join(stateDir, 'admin-credentials.json'), 'utf8')) as { token: string };
 
   return {

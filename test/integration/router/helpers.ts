@@ -156,7 +156,7 @@ export function answeredBy(response: RouterResponse): string {
  * Resolves as soon as `condition` holds, checking every few milliseconds; rejects after
  * `timeoutMs` with `what` in the message. Never a fixed sleep: fast when things are fast.
  */
-export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
