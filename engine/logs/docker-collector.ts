@@ -208,8 +208,13 @@ export class DockerLogCollector {
       case 'die': {
         const status = attributes.exitCode ?? '?';
         const stopped = this.stopping.delete(id);
-        this.hub.emit(app, `Process exited with status ${status}`, process);
-        this.hub.emit(app, stopped ? 'State changed from up to down' : 'State changed from up to crashed', process);
+        const say = (name: string): void => {
+          this.hub.emit(app, `Process exited with status ${status}`, name);
+          this.hub.emit(app, stopped ? 'State changed from up to down' : 'State changed from up to crashed', name);
+        };
+        // A container that died before it was followed: its instance name (web.1) from its DYNO.
+        if (this.followed.has(id)) say(process);
+        else void this.docker.getContainer(id).inspect().then((info) => say(processName(info)), () => say(process));
         break;
       }
       case 'restart':
