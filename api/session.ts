@@ -24,7 +24,7 @@ const COOKIE_PATH = '/api/';
  * `logout` revokes that token when the session is signed out.
  */
 export interface ConsoleLogin {
-  login(name: string, password: string, address: string | null, description: string | null): Promise<{ user: { id: number; name: string }; record: { id: number } }>;
+  login(name: string, password: string, address: string | null, description: string | null): Promise<{ user: { id: number; name: string; platformAdmin: boolean }; record: { id: number } }>;
   logout(principal: UserPrincipal): Promise<void>;
 }
 
@@ -78,8 +78,8 @@ function sameToken(given: string, expected: string): boolean {
   return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
-function sessionJson(session: { userName: string; csrfToken: string; expiresAt: Date }) {
-  return { user: { name: session.userName }, csrfToken: session.csrfToken, expiresAt: session.expiresAt.toISOString() };
+function sessionJson(session: { userName: string; platformAdmin: boolean; csrfToken: string; expiresAt: Date }) {
+  return { user: { name: session.userName, platformAdmin: session.platformAdmin }, csrfToken: session.csrfToken, expiresAt: session.expiresAt.toISOString() };
 }
 
 /** Who a session's requests are made by: the user with all of their permissions, via the session. */
@@ -147,7 +147,7 @@ export function sessionRoutes({ sessions, login }: SessionDeps): Route[] {
         const started = await sessions.start(signedIn.user.id, address, signedIn.record.id);
         res.setHeader('set-cookie', sessionCookie(req, started.secret, Math.floor((started.expiresAt.getTime() - Date.now()) / 1000)));
         res.setHeader('cache-control', 'no-store');
-        return sessionJson({ userName: signedIn.user.name, csrfToken: started.csrfToken, expiresAt: started.expiresAt });
+        return sessionJson({ userName: signedIn.user.name, platformAdmin: signedIn.user.platformAdmin, csrfToken: started.csrfToken, expiresAt: started.expiresAt });
       },
     }),
     defineRoute({

@@ -10,7 +10,7 @@ export type SignIn = z.infer<typeof SignInSchema>;
 
 /** Who is signed in and the CSRF token every change made with the session cookie must carry. */
 export const SessionSchema = z.object({
-  user: z.object({ name: z.string() }),
+  user: z.object({ name: z.string(), platformAdmin: z.boolean().describe('May manage users, teams and nodes') }),
   csrfToken: z.string().describe('Send it in the X-CSRF-Token header of every change'),
   expiresAt: Timestamp,
 });

@@ -3,12 +3,24 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setCsrfToken, whenSignedOut } from './api/client';
 import type { SessionInfo } from './api/types';
 import { live, type LiveState } from './live';
-import { navigate, parseRoute, paths, useLocation } from './router';
+import { navigate, parseRoute, paths, useLocation, type Route } from './router';
 import { AppOverview } from './pages/AppOverview';
 import { AppsList } from './pages/AppsList';
 import { ConfigVars } from './pages/ConfigVars';
 import { Scaling } from './pages/Scaling';
 import { SignIn } from './pages/SignIn';
+import { Deploys } from './pages/Deploys';
+import { Logs } from './pages/Logs';
+import { Metrics } from './pages/Metrics';
+import { AddOns } from './pages/AddOns';
+import { Domains } from './pages/Domains';
+import { Access } from './pages/Access';
+import { AppActivity } from './pages/AppActivity';
+import { Activity } from './pages/Activity';
+import { Teams } from './pages/Teams';
+import { Team } from './pages/Team';
+import { Users } from './pages/Users';
+import { Capacity } from './pages/Capacity';
 import { ErrorNote, PageTitle } from './ui/common';
 
 type SessionState = { status: 'checking' } | { status: 'signed-out'; notice: string | null } | { status: 'signed-in'; session: SessionInfo };
@@ -28,7 +40,13 @@ function Header({ session, onSignOut }: { session: SessionInfo; onSignOut: () =>
   return (
     <header class="top">
       <a href={paths.apps()} class="brand">Slipway</a>
-      <nav aria-label="Main"><a href={paths.apps()}>Apps</a></nav>
+      <nav aria-label="Main">
+        <a href={paths.apps()}>Apps</a>
+        <a href={paths.top('activity')}>Activity</a>
+        <a href={paths.top('teams')}>Teams</a>
+        {session.user.platformAdmin && <a href={paths.top('users')}>Users</a>}
+        {session.user.platformAdmin && <a href={paths.top('capacity')}>Capacity</a>}
+      </nav>
       <span class="who">Signed in as <strong>{session.user.name}</strong></span>
       <button type="button" onClick={onSignOut}>Sign out</button>
     </header>
@@ -42,6 +60,29 @@ function NotFound() {
       <p>There is no console page at this address. <a href={paths.apps()}>Go to the apps</a>.</p>
     </main>
   );
+}
+
+/** One line per address: each page is its own module (web/src/pages/). */
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'apps': case 'sign-in': return <AppsList />;
+    case 'app': return <AppOverview app={route.app} />;
+    case 'config': return <ConfigVars app={route.app} />;
+    case 'scale': return <Scaling app={route.app} />;
+    case 'deploys': return <Deploys app={route.app} />;
+    case 'logs': return <Logs app={route.app} />;
+    case 'metrics': return <Metrics app={route.app} />;
+    case 'addons': return <AddOns app={route.app} />;
+    case 'domains': return <Domains app={route.app} />;
+    case 'access': return <Access app={route.app} />;
+    case 'activity': return <AppActivity app={route.app} />;
+    case 'top:activity': return <Activity />;
+    case 'top:teams': return <Teams />;
+    case 'top:users': return <Users />;
+    case 'top:capacity': return <Capacity />;
+    case 'team': return <Team team={route.team} />;
+    case 'not-found': return <NotFound />;
+  }
 }
 
 export function App() {
@@ -98,11 +139,7 @@ export function App() {
       <Header session={state.session} onSignOut={signOut} />
       <LiveBanner />
       <ErrorNote error={error} />
-      {route.page === 'apps' || route.page === 'sign-in' ? <AppsList />
-        : route.page === 'app' ? <AppOverview app={route.app} />
-        : route.page === 'config' ? <ConfigVars app={route.app} />
-        : route.page === 'scale' ? <Scaling app={route.app} />
-        : <NotFound />}
+      <Page route={route} />
     </>
   );
 }

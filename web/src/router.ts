@@ -1,34 +1,58 @@
 /** The console's addresses, on the History API (the API serves index.html for each of them). */
 import { useEffect, useState } from 'preact/hooks';
 
+/** Pages under an app: `/apps/:app/<tab>`; the overview is `/apps/:app`. */
+export const appTabs = ['config', 'scale', 'deploys', 'logs', 'metrics', 'addons', 'domains', 'access', 'activity'] as const;
+export type AppTabPage = (typeof appTabs)[number];
+/** Platform-wide pages: `/<page>`. `team` is `/teams/:team`. */
+export const topPages = ['activity', 'teams', 'users', 'capacity'] as const;
+export type TopPage = (typeof topPages)[number];
+
 export type Route =
   | { page: 'apps' }
   | { page: 'app'; app: string }
-  | { page: 'config'; app: string }
-  | { page: 'scale'; app: string }
+  | { page: AppTabPage; app: string }
+  | { page: `top:${TopPage}` }
+  | { page: 'team'; team: string }
   | { page: 'sign-in' }
   | { page: 'not-found' };
 
+function decoded(segment: string): string | null {
+  try { return decodeURIComponent(segment); } catch { return null; }
+}
+
 export function parseRoute(pathname: string): Route {
-  if (pathname === '/' || pathname === '/apps' || pathname === '/apps/') return { page: 'apps' };
-  if (pathname === '/sign-in') return { page: 'sign-in' };
-  const match = /^\/apps\/([^/]+)(?:\/(config|scale))?\/?$/.exec(pathname);
+  const path = pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname;
+  if (path === '/' || path === '/apps') return { page: 'apps' };
+  if (path === '/sign-in') return { page: 'sign-in' };
+  const top = /^\/([a-z]+)$/.exec(path);
+  if (top && (topPages as readonly string[]).includes(top[1]!)) return { page: `top:${top[1] as TopPage}` };
+  const team = /^\/teams\/([^/]+)$/.exec(path);
+  if (team) {
+    const name = decoded(team[1]!);
+    return name === null ? { page: 'not-found' } : { page: 'team', team: name };
+  }
+  const match = /^\/apps\/([^/]+)(?:\/([a-z]+))?$/.exec(path);
   if (match) {
-    let app: string;
-    try { app = decodeURIComponent(match[1]!); } catch { return { page: 'not-found' }; }
+    const app = decoded(match[1]!);
+    if (app === null) return { page: 'not-found' };
     const sub = match[2];
-    if (sub === 'config') return { page: 'config', app };
-    if (sub === 'scale') return { page: 'scale', app };
-    return { page: 'app', app };
+    if (sub === undefined) return { page: 'app', app };
+    if ((appTabs as readonly string[]).includes(sub)) return { page: sub as AppTabPage, app };
   }
   return { page: 'not-found' };
 }
 
+const appPath = (app: string, tab?: AppTabPage) => `/apps/${encodeURIComponent(app)}${tab ? `/${tab}` : ''}`;
+
 export const paths = {
   apps: () => '/',
-  app: (app: string) => `/apps/${encodeURIComponent(app)}`,
-  config: (app: string) => `/apps/${encodeURIComponent(app)}/config`,
-  scale: (app: string) => `/apps/${encodeURIComponent(app)}/scale`,
+  app: (app: string) => appPath(app),
+  appTab: (app: string, tab: AppTabPage) => appPath(app, tab),
+  config: (app: string) => appPath(app, 'config'),
+  scale: (app: string) => appPath(app, 'scale'),
+  top: (page: TopPage) => `/${page}`,
+  team: (team: string) => `/teams/${encodeURIComponent(team)}`,
   signIn: () => '/sign-in',
 };
 

@@ -30,7 +30,7 @@ describe('api: the console (sessions, CSRF, files, events)', () => {
     fs.writeFileSync(path.join(dir, 'assets', 'index-abc123.js'), 'console.log("hi")');
     const login = {
       login: async (name: string, password: string) => {
-        if (name === 'ada' && password === 'correct horse') return { user: { id: 1, name: 'ada' }, record: { id: 40 } };
+        if (name === 'ada' && password === 'correct horse') return { user: { id: 1, name: 'ada', platformAdmin: false }, record: { id: 40 } };
         throw new SlipwayError('unauthorized', 'Wrong user name or password.');
       },
       logout: async (principal: UserPrincipal) => { logouts.push(principal); },

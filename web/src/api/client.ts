@@ -26,9 +26,13 @@ export function whenSignedOut(handler: () => void): void {
   onSignedOut = handler;
 }
 
-const enc = encodeURIComponent;
+export const enc = encodeURIComponent;
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/**
+ * One request to the API. Each area's functions live in their own module beside this one
+ * (web/src/api/<area>.ts) and call this; `api` below keeps the first pages' calls.
+ */
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;

@@ -1,0 +1,5 @@
+import { Placeholder } from './Placeholder';
+
+export function Activity() {
+  return <Placeholder title="Activity" />;
+}

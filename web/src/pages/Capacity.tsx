@@ -1,0 +1,5 @@
+import { Placeholder } from './Placeholder';
+
+export function Capacity() {
+  return <Placeholder title="Capacity" />;
+}

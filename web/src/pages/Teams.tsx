@@ -1,0 +1,5 @@
+import { Placeholder } from './Placeholder';
+
+export function Teams() {
+  return <Placeholder title="Teams" />;
+}
