@@ -38,6 +38,7 @@ import { sessionAuthenticator, sessionRoutes, type SessionDeps } from './session
 import { eventRoutes, publishApiChanges, type EventRoutesDeps } from './events';
 import { consoleFiles } from './static';
 import { logRoutes, type LogRoutesDeps } from './routes/logs';
+import { deployRoutes, type TimelineReader } from './routes/deploys';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -72,6 +73,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   addons?: AddonRoutesDeps;
   /** `/metrics` and `/metrics/containers` for Prometheus, `/apps/:app/metrics`, and counting every request (docs/metrics.md). */
   metrics?: MetricsEndpointsDeps & { appMetrics: AppMetricsService };
+  /** The deploy timeline: `/apps/:app/deploys` and the phases of releases and builds (docs/deploy-timeline.md). */
+  timeline?: TimelineReader;
   /** The web console (docs/console.md): its sign-in sessions, live events and files at `/`. */
   console?: SessionDeps & EventRoutesDeps & { dir?: string };
 }
@@ -89,8 +92,9 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     }),
     ...appRoutes(deps),
     ...configRoutes(deps),
-    ...releaseRoutes(deps),
-    ...buildRoutes(deps),
+    ...releaseRoutes(deps, deps.access ?? factlessAccess),
+    ...buildRoutes(deps, deps.access ?? factlessAccess),
+    ...deployRoutes(deps, deps.access ?? factlessAccess),
     ...formationRoutes(deps.formation, deps.killer),
     ...keyRoutes(deps.identity),
     ...(deps.run ? runRoutes(deps.run) : []),

@@ -25,14 +25,15 @@ export interface HookRequestBody {
 }
 
 export class HookServer {
-  private readonly sessions = new Map<string, PushSession>();
+  private readonly sessions = new Map<string, PushSession & { registeredAt: Date }>();
   private server: http.Server | null = null;
 
   constructor(private readonly socketPath: string, private readonly handler: PushHandler, private readonly logger: Logger) {}
 
   register(session: PushSession): string {
     const id = crypto.randomBytes(16).toString('hex');
-    this.sessions.set(id, session);
+    // git-receive-pack starts receiving the pushed objects now: the deploy's receive phase begins here.
+    this.sessions.set(id, { ...session, registeredAt: new Date() });
     return id;
   }
 
@@ -74,7 +75,7 @@ export class HookServer {
     const output = (text: string): void => { res.write(JSON.stringify({ out: text }) + '\n'); };
     let ok = false;
     try {
-      ok = await this.handler.handle({ app: session.app, repoPath: session.repoPath, principal: session.principal, refs: parseRefLines(body.refs), gitEnv, output });
+      ok = await this.handler.handle({ app: session.app, repoPath: session.repoPath, principal: session.principal, refs: parseRefLines(body.refs), gitEnv, output, receivedAt: session.registeredAt });
     } catch (error) {
       this.logger.error({ err: error, app: session.app }, 'push handler crashed');
     }

@@ -9,6 +9,7 @@ import { SlipwayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { explicitBuildpacks } from '../engine/buildpacks';
 import type { App, Build, ProcessTypes, Actor } from '../engine/model';
+import type { PhaseName, PhaseSink } from '../engine/deploy-timeline';
 import type { BuildsRepo } from '../engine/store/builds-repo';
 import { formatBytes } from './buildpack-builder';
 import { readFileAt, rootEntries, type GitObjectEnv } from './git';
@@ -28,6 +29,8 @@ export interface PipelineInput {
   signal?: AbortSignal;
   /** Who caused the build (the pushing user); null: the platform. */
   actor?: Actor;
+  /** The deploy's timeline: the build and image push phases (engine/deploy-timeline.ts). */
+  phases?: PhaseSink;
 }
 
 export interface PipelineOptions {
@@ -83,6 +86,10 @@ export class BuildPipeline {
       toStream?.(text);
     };
     await this.builds.start(buildId, input.app.id, input.commit, new Date(), input.actor ?? null);
+    const phases = input.phases;
+    phases?.attachBuild(buildId);
+    phases?.start('build');
+    let phase: PhaseName = 'build';
     this.logger.info({ app: input.app.name, build: buildId, commit: input.commit }, 'build started');
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new SlipwayError('build_failed', timeoutMessage(this.options.timeoutMs))), this.options.timeoutMs);
@@ -96,6 +103,7 @@ export class BuildPipeline {
         entries.includes(name) ? readFileAt(input.repoPath, input.commit, name, input.gitEnv) : Promise.resolve(null);
       const explicit = explicitBuildpacks(await this.appBuildpacks.list(input.app.id), input.app.config, await file('.buildpacks'));
       const builder = !explicit && entries.includes('Dockerfile') ? this.dockerfile : this.buildpacks;
+      phases?.start('build', builder === this.dockerfile ? 'Dockerfile' : 'buildpacks');
       const built = await builder.build({
         app: input.app.name, buildId, repoPath: input.repoPath, commit: input.commit,
         gitEnv: input.gitEnv, config: input.app.config, tag, output,
@@ -105,9 +113,13 @@ export class BuildPipeline {
       const processTypes = await this.processTypes(input, built.defaultProcessTypes, output);
       const appJson = input.appJson;
       const imageSize = await this.reportSize(tag, built.baseImage ?? null, output);
+      phases?.ok('build');
+      phase = 'push';
+      phases?.start('push', this.options.registry);
       output('-----> Pushing image to the registry\n');
       const digest = await pushImage(this.docker, tag);
       output(`       ${tag.slice(0, tag.lastIndexOf(':'))}@${digest}\n`);
+      phases?.ok('push');
       const durationMs = Date.now() - started;
       await this.builds.finish(buildId, {
         status: 'succeeded', image: tag, digest, processTypes, log, durationMs, appJson, imageSize, buildpacks: built.buildpacks ?? [],
@@ -119,6 +131,8 @@ export class BuildPipeline {
     } catch (error) {
       const durationMs = Date.now() - started;
       await this.builds.finish(buildId, { status: 'failed', image: null, digest: null, processTypes: {}, log, durationMs });
+      // The build's last lines explain its failure on the timeline (shown to those who may read logs).
+      phases?.fail(phase, error instanceof Error ? error.message.split('\n')[0]! : String(error), log.split('\n'));
       this.logger.warn({ app: input.app.name, build: buildId, error: String(error) }, 'build failed');
       if (error instanceof SlipwayError) throw error;
       throw new SlipwayError('build_failed', error instanceof Error ? error.message : String(error), { cause: error });

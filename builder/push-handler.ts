@@ -26,6 +26,8 @@ export interface PushRequest {
   output: (text: string) => void;
   /** Who pushed; absent only in tests that push as the platform. */
   principal?: Principal;
+  /** When the pushed objects started arriving (the deploy timeline's receive phase). */
+  receivedAt?: Date;
 }
 
 const DEPLOY_BRANCHES = new Set(['refs/heads/main', 'refs/heads/master']);
@@ -74,8 +76,9 @@ export class PushHandler {
     try {
       await this.deploys.push(request.app, {
         commit,
+        ...(request.receivedAt ? { receivedAt: request.receivedAt } : {}),
         readFile: (name) => readFileAt(repoPath, commit, name, gitEnv),
-        build: ({ app, appJson, signal, actor }) => this.pipeline.run({ app, repoPath, commit, gitEnv, output, appJson, signal, actor }),
+        build: ({ app, appJson, signal, actor, phases }) => this.pipeline.run({ app, repoPath, commit, gitEnv, output, appJson, signal, actor, phases }),
       }, say, actorOf(request.principal ?? PLATFORM));
       return true;
     } catch (error) {

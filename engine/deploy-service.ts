@@ -26,6 +26,7 @@ import { deploySummary } from './deploy-summary';
 import { runnableTypes, safeAppJson, type DeployRequest, type Progress } from './deployer';
 import { postdeployTasks, predeployTasks, runPostdeploy, runPredeploy } from './dokku-scripts';
 import type { Actor, App, Build, Release } from './model';
+import { NO_PHASES, type DeployRun, type DeployTimeline, type PhaseSink } from './deploy-timeline';
 import type { ReleaseService } from './release-service';
 import type { AppsRepo } from './store/apps-repo';
 
@@ -46,10 +47,12 @@ export function readDeployAppJson(text: string | null): DeployAppJson {
 /** One pushed commit, as the builder's transport hands it over. */
 export interface PushedSource {
   commit: string;
+  /** When the pushed objects started arriving; the receive phase starts then (now when absent). */
+  receivedAt?: Date;
   /** A file of the commit, or null when it has none. */
   readFile(name: string): Promise<string | null>;
   /** The builder: turns this source into an image and a succeeded build record, or throws build_failed. */
-  build(request: { app: App; appJson: string | null; signal: AbortSignal; actor: Actor }): Promise<Build>;
+  build(request: { app: App; appJson: string | null; signal: AbortSignal; actor: Actor; phases: PhaseSink }): Promise<Build>;
 }
 
 /** The builder's image import (`deploy --image`): an existing image recorded as a build. */
@@ -91,8 +94,18 @@ export function releasePhaseStep(commands: ReleasePhaseCommands): (request: Depl
   return async (request, progress) => {
     const { app, release, build, teamId } = request;
     const scripts = (request.appJson ?? safeAppJson(build.appJson)).scripts;
-    await runPredeploy(predeployTasks(scripts), (command, output) => commands.run(app, release, build, command, output, teamId), progress, release.version);
-    await commands.releasePhase(app, release, build, progress, teamId);
+    const predeploy = predeployTasks(scripts);
+    const phases = request.phases;
+    if (predeploy.length === 0 && !build.processTypes.release) {
+      phases?.skip('release-phase');
+      return;
+    }
+    phases?.start('release-phase', build.processTypes.release ?? predeploy.map((t) => t.what).join(', '));
+    // Its output is noted: the last lines explain a failing release command on the timeline.
+    const noted: Progress = (line) => { phases?.note(line); progress(line); };
+    await runPredeploy(predeploy, (command, output) => commands.run(app, release, build, command, output, teamId), noted, release.version);
+    await commands.releasePhase(app, release, build, noted, teamId);
+    phases?.ok('release-phase');
   };
 }
 
@@ -101,6 +114,8 @@ export interface DeployServiceSteps {
   formation: FirstFormation;
   commands: ReleaseCommands;
   images: ImageImporter | null;
+  /** Records each deploy's phases (engine/deploy-timeline.ts); none when absent. */
+  timeline?: DeployTimeline | null;
 }
 
 export interface ImageDeployResult {
@@ -126,39 +141,60 @@ export class DeployService {
   async push(appName: string, source: PushedSource, say: (line: string) => void, actor: Actor = null): Promise<Release> {
     let app = await this.apps.get(appName);
     const push = this.work.beginPush(app.id, app.name);
+    // On the timeline before the push's first line is said: the console shows it at once.
+    const run = await this.begin({ app, kind: 'push', actor, commit: source.commit, startedAt: source.receivedAt });
+    run.start('receive');
     try {
       const signal = push.signal;
       checkpoint(signal); // a push queued behind a destroy of its app goes no further
       // app.json is checked before anything is built or said: bad health check bounds refuse the push at once.
       const appJson = await this.readAppJson(source);
+      run.ok('receive');
       say(`-----> Building ${app.name} from ${source.commit.slice(0, 7)} on the Slipway stack`);
       for (const note of appJson.ignored) say(` !     app.json: ${note}`);
       const first = app.currentRelease === null;
       if (first) app = await this.setUp(app, appJson, say);
       checkpoint(signal);
-      const build = await source.build({ app, appJson: appJson.text, signal, actor });
+      const build = await source.build({ app, appJson: appJson.text, signal, actor, phases: run });
       checkpoint(signal);
       if (first) await this.applyFormation(app, build, appJson, say);
       say('-----> Launching...');
-      const release = await this.release(app, build, appJson, (line) => say(`       ${line}`), signal, () => push.waiting(), actor);
+      const release = await this.release(app, build, appJson, (line) => say(`       ${line}`), signal, () => push.waiting(), actor, run);
       say(`       Released v${release.version}`);
       await this.postdeploy(app, release, build, appJson, first, say);
       await this.summary(app, build, say);
       return release;
+    } catch (error) {
+      run.failed(error);
+      throw error;
     } finally {
       push.done();
+      await run.flush();
     }
+  }
+
+  private async begin(request: Parameters<DeployTimeline['begin']>[0]): Promise<DeployRun> {
+    return this.steps.timeline ? this.steps.timeline.begin(request) : NO_PHASES;
   }
 
   /** Deploys an existing image: imported by the builder, then released like a push. */
   async deployImage(appName: string, image: unknown, progress?: Progress, actor: Actor = null): Promise<ImageDeployResult> {
     if (!this.steps.images) throw new SlipwayError('invalid_request', 'Image deploys are not available on this installation.');
     const app = await this.apps.get(appName);
-    const { build, description } = await this.steps.images.importImage(app.name, image, (line) => progress?.(line));
-    const appJson = readDeployAppJson(build.appJson);
-    const release = await this.releases.withApp(app.name, (current, signal) =>
-      this.releases.deployRelease(current, build, current.config, description, progress, { appJson: appJson.json, signal, actor }), app.id);
-    return { build, release };
+    const run = await this.begin({ app, kind: 'image', actor });
+    try {
+      const { build, description } = await this.steps.images.importImage(app.name, image, (line) => progress?.(line));
+      run.attachBuild(build.id);
+      const appJson = readDeployAppJson(build.appJson);
+      const release = await this.releases.withApp(app.name, (current, signal) =>
+        this.releases.deployRelease(current, build, current.config, description, progress, { appJson: appJson.json, signal, actor, run }), app.id);
+      return { build, release };
+    } catch (error) {
+      run.failed(error);
+      throw error;
+    } finally {
+      await run.flush();
+    }
   }
 
   /** A newer push to the app arrived: cancel the running push if it waits on a failing check. */
@@ -189,8 +225,8 @@ export class DeployService {
   }
 
   /** Step: release vN of the build with the app's config, rolled out under the deploy's signal. */
-  private release(app: App, build: Build, appJson: DeployAppJson, progress: Progress, signal: AbortSignal, onWaiting: () => void, actor: Actor): Promise<Release> {
-    return this.releases.releaseBuild(app, build, progress, { appJson: appJson.json, signal, onWaiting, actor });
+  private release(app: App, build: Build, appJson: DeployAppJson, progress: Progress, signal: AbortSignal, onWaiting: () => void, actor: Actor, run: DeployRun): Promise<Release> {
+    return this.releases.releaseBuild(app, build, progress, { appJson: appJson.json, signal, onWaiting, actor, run });
   }
 
   /**

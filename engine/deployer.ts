@@ -17,6 +17,7 @@ import type { Build, FormationEntry, Release } from './model';
 import type { RoutePublisher } from './publisher';
 import type { Instance, InstanceSpec, RuntimeDriver } from './runtime-driver';
 import type { ReleasesRepo } from './store/releases-repo';
+import type { PhaseSink } from './deploy-timeline';
 
 export type Progress = (line: string) => void;
 
@@ -53,12 +54,16 @@ export interface DeployRequest {
   signal?: AbortSignal;
   /** Told when a check fails an attempt and the deploy waits to retry it. */
   onWaiting?: () => void;
+  /** The deploy's timeline: release phase, start, checks, routed, drained (engine/deploy-timeline.ts). */
+  phases?: PhaseSink;
 }
 
 /** What an instance's checks run under: the deploy's cancellation and its wait hook. */
 export interface ReadyControl {
   signal?: AbortSignal;
   onWaiting?: () => void;
+  /** Moves the start and checks phases of the deploy's timeline. */
+  phases?: PhaseSink;
 }
 
 /** Instances that are part of the formation (one-off `run` processes are not). */
@@ -89,6 +94,7 @@ export class Deployer {
         await this.releases.markFailed(request.release, reason.message);
         throw reason;
       }
+      if (!this.releasePhase) request.phases?.skip('release-phase');
       if (this.releasePhase) {
         try {
           await this.releasePhase(request, progress);
@@ -98,7 +104,12 @@ export class Deployer {
           throw new SlipwayError('deploy_failed', reason, { cause: error });
         }
       }
-      const { stopping } = await this.rollOut(request, progress, { commit: true });
+      const { stopping, replacing } = await this.rollOut(request, progress, { commit: true });
+      const phases = request.phases;
+      if (phases) {
+        if (replacing) void stopping.then(() => phases.ok('drained'), (error: unknown) => phases.fail('drained', `stopping old instances failed: ${String(error)}`));
+        else phases.skip('drained');
+      }
       // The new release serves and the old one is out of the router: the caller may answer now.
       // Draining and stopping the old instances goes on behind, still under the app's lock.
       void stopping.catch((error) => this.logger.warn({ app: request.app, err: String(error) }, 'stopping old instances failed'))
@@ -151,10 +162,11 @@ export class Deployer {
     assertCapacity(host, committed, extra, this.options.capacity, change);
   }
 
-  private async rollOut(request: DeployRequest, progress: Progress, mode: { commit: boolean; only?: string }): Promise<{ stopping: Promise<void> }> {
+  private async rollOut(request: DeployRequest, progress: Progress, mode: { commit: boolean; only?: string }): Promise<{ stopping: Promise<void>; replacing: boolean }> {
     const { app, release } = request;
     const appJson = request.appJson ?? safeAppJson(request.build.appJson);
-    const control: ReadyControl = { signal: request.signal, onWaiting: request.onWaiting };
+    const phases = request.phases;
+    const control: ReadyControl = { signal: request.signal, onWaiting: request.onWaiting, ...(phases ? { phases } : {}) };
     const specs = instanceSpecs(request, this.options.containerPort).filter((s) => !mode.only || s.process === mode.only);
     const previous = (await this.driver.list(app)).filter(isFormationInstance).filter((i) => !mode.only || i.process === mode.only);
     const web = specs.filter((s) => s.process === 'web');
@@ -178,13 +190,16 @@ export class Deployer {
         const unavailable = retired.length - done;
         const early = oldWeb.filter((i) => !retired.includes(i)).slice(0, Math.max(0, this.options.maxUnavailable - unavailable));
         throwIfCancelled(request.signal);
+        if (early.length > 0) phases?.start('drained');
         await this.retire(app, early);
         retired.push(...early);
         const ready = await this.startReady(batch, appJson, started, progress, control);
+        if (ready.length > 0) phases?.start('routed');
         for (const instance of ready) {
           await this.publisher.publishBackend(app, instance.id, { url: instance.url!, release: release.version, process: 'web' });
         }
         const replaced = oldWeb.filter((i) => !retired.includes(i)).slice(0, Math.max(0, ready.length - early.length));
+        if (replaced.length > 0) phases?.start('drained');
         await this.withdraw(app, replaced);
         retired.push(...replaced);
         if (started.filter((i) => i.process === 'web').length < web.length) {
@@ -210,10 +225,15 @@ export class Deployer {
     }
 
     if (mode.commit) await this.releases.markSucceeded(release);
+    // Routed: the new release serves (a release without web processes is "routed" once it is current).
+    phases?.start('routed');
+    phases?.ok('routed');
+    if (specs.length === 0) { phases?.skip('start'); phases?.skip('checks'); }
     const leaving = previous.filter((i) => !retired.includes(i));
+    if (leaving.length > 0) phases?.start('drained');
     await this.withdraw(app, leaving);
     this.logger.info({ app, release: release.version, instances: started.length, retired: previous.length }, mode.commit ? 'release deployed' : 'instances restarted');
-    return { stopping: Promise.all([...stoppingBehind, this.stopWithdrawn(leaving)]).then(() => undefined) };
+    return { stopping: Promise.all([...stoppingBehind, this.stopWithdrawn(leaving)]).then(() => undefined), replacing: previous.length > 0 };
   }
 
   /** Starts instances in parallel and waits for their checks; adds them to `started` as soon as they exist. */
@@ -222,12 +242,16 @@ export class Deployer {
     const counts = new Map<string, number>();
     for (const spec of specs) counts.set(spec.process, (counts.get(spec.process) ?? 0) + 1);
     progress(`Starting ${[...counts].map(([type, n]) => `${n} ${type}`).join(', ')} of v${specs[0]!.release}`);
+    control.phases?.start('start', [...counts].map(([type, n]) => `${type}=${n}`).join(' '));
     const instances = await Promise.all(specs.map(async (spec) => {
       const instance = await this.driver.start(spec);
       started.push(instance);
       return instance;
     }));
+    control.phases?.ok('start');
+    control.phases?.start('checks');
     await Promise.all(instances.map((instance, i) => this.ensureReady(instance, appJson, control, progress, specs[i]!.env.DYNO)));
+    control.phases?.ok('checks');
     return instances;
   }
 

@@ -18,6 +18,7 @@ import { deployDescription, type Actor, type App, type Build, type ConfigVars, t
 import type { AppsRepo } from './store/apps-repo';
 import type { BuildsRepo } from './store/builds-repo';
 import type { ReleasesRepo } from './store/releases-repo';
+import { NO_PHASES, type DeployKind, type DeployRun, type DeployTimeline } from './deploy-timeline';
 
 /** The part of the Deployer this service uses (tests give a fake that records and marks releases). */
 export type ReleaseDeployer = Pick<Deployer, 'deploy'>;
@@ -43,6 +44,10 @@ export interface ReleaseOptions {
   appJson?: AppJson;
   signal?: AbortSignal;
   onWaiting?: () => void;
+  /** The deploy's timeline when the caller began it (a push, an image deploy); otherwise one is begun here. */
+  run?: DeployRun;
+  /** What a deploy begun here is (default: a config change). */
+  kind?: DeployKind;
 }
 
 /** Highest number of releases looked at when choosing a rollback target. */
@@ -60,6 +65,8 @@ export class ReleaseService {
     private readonly work: AppWork = new AppWork(),
     /** The app's log stream (engine/logs): releases and their outcome appear as `slipway[api]` lines. */
     private readonly events: { emit(app: string, text: string, process?: string): void } | null = null,
+    /** Records each release's deploy phases (engine/deploy-timeline.ts). */
+    private readonly timeline: DeployTimeline | null = null,
   ) {}
 
   /**
@@ -102,7 +109,16 @@ export class ReleaseService {
    * `config`. Call it inside `exclusive`. Throws deploy_failed (the release is then marked failed).
    */
   async deployRelease(app: App, build: Build, config: ConfigVars, description: string, progress?: Progress, options: ReleaseOptions = {}): Promise<Release> {
-    const release = await this.releases.create({ appId: app.id, buildId: build.id, config, description, actor: options.actor ?? null });
+    const run = options.run ?? (this.timeline ? await this.timeline.begin({ app, kind: options.kind ?? 'config', actor: options.actor ?? null }) : NO_PHASES);
+    if (!options.run) run.attachBuild(build.id);
+    let release: Release;
+    try {
+      release = await this.releases.create({ appId: app.id, buildId: build.id, config, description, actor: options.actor ?? null });
+    } catch (error) {
+      if (!options.run) run.failed(error);
+      throw error;
+    }
+    run.attachRelease(release.version);
     this.logger.info({ app: app.name, release: release.version, build: build.id, configKeys: configKeys(config), description },
       'release created');
     this.events?.emit(app.name, `Release v${release.version} created by ${options.actor?.name ?? 'Slipway'}: ${description}`);
@@ -110,13 +126,17 @@ export class ReleaseService {
     try {
       await this.deployer.deploy({
         app: app.name, teamId: app.teamId, release, build, formation,
-        appJson: options.appJson, signal: options.signal ?? this.work.signalFor(app.id), onWaiting: options.onWaiting,
+        appJson: options.appJson, signal: options.signal ?? this.work.signalFor(app.id), onWaiting: options.onWaiting, phases: run,
       }, progress ?? this.progressLog(app.name));
     } catch (error) {
+      run.failed(error);
+      if (!options.run) await run.flush();
       await this.failIfPending(app.name, release, error);
       this.events?.emit(app.name, `Release v${release.version} failed: ${isSlipwayError(error) ? error.message.split('\n')[0] : 'internal error'}`);
       throw error;
     }
+    run.succeed();
+    if (!options.run) await run.flush();
     this.events?.emit(app.name, `Deployed v${release.version}`);
     return { ...release, status: 'succeeded' };
   }
@@ -151,7 +171,7 @@ export class ReleaseService {
         throw new SlipwayError('invalid_request', `v${target.version}'s build is not available any more, so it cannot be rolled back to.`);
       }
       try {
-        return await this.deployRelease(app, build, target.config, rollbackDescription(target.version), progress, { actor });
+        return await this.deployRelease(app, build, target.config, rollbackDescription(target.version), progress, { actor, kind: 'rollback' });
       } catch (error) {
         throw failedChange(error, `Rollback to v${target.version} failed`, app);
       }

@@ -63,6 +63,8 @@ import { ChangeFeed } from '../engine/change-feed';
 import { ConsoleSessions } from '../engine/console-sessions';
 import { ConsoleSessionsRepo } from '../engine/store/console-sessions-repo';
 import { watchRouteChanges } from './console-changes';
+import { DeployTimeline } from '../engine/deploy-timeline';
+import { DeploysRepo } from '../engine/store/deploys-repo';
 
 export interface Platform {
   apiPort: number;
@@ -139,7 +141,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const images = createImageJanitor(docker, config.registry, logger.child({ part: 'images' }));
   const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }),
     locks, work, appImagesOf(images, buildsRepo, config.registry));
-  const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }), locks, work, logging.hub);
+  // The console's change feed, told of every deploy phase as it moves (and of route changes below).
+  const feed = new ChangeFeed();
+  const timeline = new DeployTimeline({
+    store: new DeploysRepo(db), announce: (app) => { feed.publish('app', app); }, logger: logger.child({ part: 'timeline' }),
+  });
+  const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }), locks, work, logging.hub, timeline);
   let addons: AddonsPart | null = null;
   const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }),
     (app) => addons?.ownedKeys(app) ?? Promise.resolve(new Map()));
@@ -173,6 +180,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     formation,
     commands: releaseTasks,
     images: buildSystem.imageImporter,
+    timeline,
   }, addresses.urlFor, logger.child({ part: 'deploy' }));
   const pushes = new PushHandler(deploys, buildSystem.pipeline, logger.child({ part: 'push' }));
   const hookSocket = path.join(config.stateDir, 'run', `hooks-${process.pid}.sock`);
@@ -200,7 +208,6 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   sshPort = ssh.port;
 
   // The web console: sign-in sessions and the change feed behind its live pages.
-  const feed = new ChangeFeed();
   const stopRouteChanges = await watchRouteChanges(etcd, config.etcdPrefix, feed, logger.child({ part: 'console' }));
   // One way to identify callers and one policy, for every route and the attach protocol.
   const authenticate = tokenAuthenticator(identity);
@@ -210,7 +217,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     addons: addons.routes,
     console: { sessions: new ConsoleSessions(new ConsoleSessionsRepo(db)), login: identity, feed },
     formation,
-    apps, releases, builds: buildsRepo, renamer, config: configVars, identity, logger: logger.child({ part: 'api' }),
+    apps, releases, builds: buildsRepo, renamer, timeline, config: configVars, identity, logger: logger.child({ part: 'api' }),
     accounts: {
       teams: accounts.teams, appAccess: accounts.appAccess, audit: accounts.audit,
       // A transferred app's instances restart one by one onto the new team's network.

@@ -8,15 +8,19 @@ import { defineRoute, type Route } from '../route-table';
 import { AppParams } from '../schemas/common';
 import { BuildOutputSchema, BuildSchema } from '../schemas/apps';
 import { buildJson } from '../serializers';
+import type { AccessChecker } from '../../engine/policy';
+import { mayReadLogs, phasesJson, type TimelineReader } from './deploys';
 
 export interface BuildRoutesDeps {
   apps: AppsService;
   builds: BuildsRepo;
+  /** The deploy timeline: the phases of the push that made a build (api/routes/deploys.ts). */
+  timeline?: TimelineReader;
 }
 
 const BuildParams = AppParams.extend({ id: z.string().max(100) });
 
-export function buildRoutes({ apps, builds }: BuildRoutesDeps): Route[] {
+export function buildRoutes({ apps, builds, timeline }: BuildRoutesDeps, access: AccessChecker): Route[] {
   /** The build, when it is one of the app's (another app's build is not found either). */
   async function buildOf(appName: string, id: string): Promise<Build> {
     const app = await apps.get(appName);
@@ -32,7 +36,12 @@ export function buildRoutes({ apps, builds }: BuildRoutesDeps): Route[] {
       method: 'get', path: '/apps/:app/builds/:id', tag: 'builds', summary: 'One build',
       params: BuildParams, response: BuildSchema, errors: ['build_not_found'],
       access: ({ params }) => ({ action: 'app:view', app: params.app }),
-      handler: async ({ params }) => buildJson(await buildOf(params.app, params.id)),
+      handler: async ({ params, principal }) => {
+        const build = await buildOf(params.app, params.id);
+        if (!timeline) return buildJson(build);
+        const [deploy, withLines] = await Promise.all([timeline.forBuild(build.id), mayReadLogs(access, principal, params.app)]);
+        return { ...buildJson(build), phases: phasesJson(deploy, withLines) };
+      },
     }),
     defineRoute({
       // The build's log as the push showed it: text, one line per line.

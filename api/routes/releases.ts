@@ -8,10 +8,14 @@ import { defineRoute, type Route } from '../route-table';
 import { AppParams } from '../schemas/common';
 import { ReleaseInfoSchema, ReleaseSchema } from '../schemas/apps';
 import { releaseJson } from '../serializers';
+import type { AccessChecker } from '../../engine/policy';
+import { mayReadLogs, phasesJson, type TimelineReader } from './deploys';
 
 export interface ReleaseRoutesDeps {
   releases: ReleaseService;
   builds: BuildsRepo;
+  /** The deploy timeline: a release's phases (api/routes/deploys.ts). */
+  timeline?: TimelineReader;
 }
 
 /** `Release` + the build's image and process types + the config's keys (never its values). */
@@ -24,16 +28,19 @@ export function releaseInfoJson({ app, release, build, configKeys }: ReleaseDeta
   };
 }
 
-export function releaseRoutes({ releases, builds }: ReleaseRoutesDeps): Route[] {
+export function releaseRoutes({ releases, builds, timeline }: ReleaseRoutesDeps, access: AccessChecker): Route[] {
   return [
     defineRoute({
       method: 'get', path: '/apps/:app/releases/:version', tag: 'releases', summary: 'One release with its image, process types and config keys',
       params: AppParams.extend({ version: z.string() }), response: ReleaseInfoSchema, errors: ['release_not_found'],
       access: ({ params }) => ({ action: 'app:view', app: params.app }),
-      handler: async ({ params }) => {
+      handler: async ({ params, principal }) => {
         const version = parseVersion(params.version);
         if (version === null) throw new SlipwayError('invalid_request', `"${params.version}" is not a release version: use a number like 3 or v3.`);
-        return releaseInfoJson(await releases.info(params.app, version));
+        const details = await releases.info(params.app, version);
+        if (!timeline) return releaseInfoJson(details);
+        const [deploy, withLines] = await Promise.all([timeline.forRelease(details.app.id, version), mayReadLogs(access, principal, details.app.name)]);
+        return { ...releaseInfoJson(details), phases: phasesJson(deploy, withLines) };
       },
     }),
     defineRoute({

@@ -1,6 +1,7 @@
 /** Apps, releases, builds, formation and instances (docs/contracts/api.md). */
 import { z } from 'zod';
 import { Timestamp } from './common';
+import { PhaseSchema } from './deploys';
 
 export const ProcessTypes = z.record(z.string(), z.string());
 
@@ -37,6 +38,8 @@ export const ReleaseInfoSchema = ReleaseSchema.extend({
   image: z.string().nullable(),
   processTypes: ProcessTypes,
   configKeys: z.array(z.string()),
+  /** The deploy's phases with their durations (docs/deploy-timeline.md); empty for releases made before it was recorded. */
+  phases: z.array(PhaseSchema).optional(),
 });
 export type ReleaseInfo = z.infer<typeof ReleaseInfoSchema>;
 
@@ -88,6 +91,8 @@ export const BuildSchema = z.object({
   createdAt: Timestamp,
   /** The user who pushed or deployed it; null when the platform did. */
   createdBy: z.string().nullable().optional(),
+  /** `GET /apps/:app/builds/:id` only: the phases of the push that made it. */
+  phases: z.array(PhaseSchema).optional(),
 });
 export type Build = z.infer<typeof BuildSchema>;
 

@@ -23,6 +23,7 @@ const fullDeps = () => apiDeps({
   killer: untouchable as never, status: untouchable as never,
   accounts: { teams: untouchable, appAccess: untouchable, audit: untouchable } as never,
   addons: { addons: untouchable, backups: untouchable, rotation: untouchable, links: untouchable } as never,
+  timeline: untouchable as never,
 });
 
 /** A concrete URL for a route: parameters filled with plausible values. */
