@@ -1,5 +1,6 @@
 /** Pure formatters of config vars and of one release (`releases:info`). */
 import type { ConfigVars, ReleaseInfo } from './api-types';
+import { phasesTable } from './format-deploys';
 import { colors, relativeTime, releaseStatus, table, versionLabel, type FormatOptions } from './format';
 
 export function configTable(app: string, config: ConfigVars, options: FormatOptions): string {
@@ -39,5 +40,6 @@ export function releaseInfo(app: string, info: ReleaseInfo, options: FormatOptio
   const width = 16;
   const lines = [c.bold(`=== ${app} release ${versionLabel(info.version)}`), ''];
   for (const [label, value] of fields) lines.push(`${`${label}:`.padEnd(width)} ${value}`);
+  if (info.phases) lines.push('', c.bold('=== Phases'), phasesTable(info.phases, options));
   return lines.join('\n');
 }

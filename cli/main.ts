@@ -226,7 +226,7 @@ export function buildProgram(ctx: AccountContext, io: CliIo): Command {
 
   program
     .command('releases:info')
-    .description('show one release: its build, commit, image, process types and config var names (not values)')
+    .description('show one release: its build, commit, image, process types, config var names (not values) and its deploy phases with their durations')
     .argument('[app]', APP_ARG_HELP)
     .argument('<version>', 'the release, e.g. v3')
     .option('--json', 'print JSON')
