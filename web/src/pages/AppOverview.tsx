@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { AppInfo, Release } from '../api/types';
 import { useResource } from '../resource';
+import { paths } from '../router';
 import { Badge, ErrorNote, Loading, PageTitle, Time, upCount } from '../ui/common';
 import { AppNav } from './AppNav';
 
@@ -69,7 +70,7 @@ export function AppOverview({ app }: { app: string }) {
         <>
           <dl class="facts">
             <div><dt>URL</dt><dd><a href={data.url} rel="noreferrer" target="_blank">{data.url}</a></dd></div>
-            <div><dt>Release</dt><dd>{data.release ? <>v{data.release.version} <Badge tone={releaseTone(data.release.status)}>{data.release.status}</Badge> {data.release.description}</> : <span class="muted">none yet</span>}</dd></div>
+            <div><dt>Release</dt><dd>{data.release ? <>v{data.release.version} <Badge tone={releaseTone(data.release.status)}>{data.release.status}</Badge> {data.release.description} · <a href={paths.appTab(app, 'deploys')}>its deploy, phase by phase</a></> : <span class="muted">none yet</span>}</dd></div>
             <div><dt>Instances up</dt><dd>{counts ? `${counts.up} of ${counts.total}` : '–'}</dd></div>
             <div><dt>Git</dt><dd><code>{data.gitUrl}</code></dd></div>
           </dl>
