@@ -70,7 +70,7 @@ function PhaseRow({ phase, ended, now }: { phase: Phase; ended: boolean; now: nu
           <p class="bad">{phase.reason ?? 'It failed without a reason recorded.'}</p>
           {phase.lines === null
             ? <p class="muted small">The log lines that explain it need the operate permission on this app.</p>
-            : phase.lines.length > 0 && <pre class="failure-lines"><code>{phase.lines.join('\n')}</code></pre>}
+            : phase.lines.length > 0 && <pre class="failure-lines" tabIndex={0}><code>{phase.lines.join('\n')}</code></pre>}
         </div>
       )}
     </li>
@@ -98,7 +98,7 @@ function BuildLog({ app, deploy }: { app: string; deploy: Deploy }) {
   return (
     <div class="build-log">
       <h4>Build output</h4>
-      <pre ref={box} tabIndex={0} aria-label="Build output" aria-live="off"><code>{lines.join('\n')}</code></pre>
+      <pre ref={box} tabIndex={0}><code>{lines.join('\n')}</code></pre>
     </div>
   );
 }
