@@ -11,7 +11,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { CuttableProxy, launchChromium, screenshot, seriousAxeViolations, SCREENSHOTS, watchPage, type WatchedPage } from '../support/console-browser';
-import { card, newestDeployId, phasesOf, signIn, waitForDeployAfter } from '../support/console-deploys';
+import { card, phasesOf, shownDeployIds, signIn, waitForNewDeploy } from '../support/console-deploys';
 import { makeSshKey, REPO_ROOT, startTestSlipway, uniqueName, WorkingCopy, type TestSlipway } from '../support/slipway';
 
 const ALL_DONE = ['receive:ok', 'build:ok', 'push:ok', 'release-phase:skipped', 'start:ok', 'checks:ok', 'routed:ok'];
@@ -70,7 +70,7 @@ describe('the deploy timeline in a browser (end to end)', function () {
     await noSeriousAxeViolations('deploys, none yet');
 
     const pushing = copy!.push(slipway.gitUrl(app));
-    const id = await waitForDeployAfter(page(), 0);
+    const id = await waitForNewDeploy(page(), []);
     // It appeared while the push still ran: the page shows it in progress.
     await page().locator(`${card(id)} [data-phase="routed"][data-outcome="ok"]`).waitFor({ timeout: 300_000 });
     const push = await pushing;
@@ -89,14 +89,14 @@ describe('the deploy timeline in a browser (end to end)', function () {
   });
 
   it('shows a failing build in place, with its reason and the build\'s lines that explain it', async function () {
-    const before = await newestDeployId(page());
+    const before = await shownDeployIds(page());
     copy!.write('Dockerfile', `${fs.readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'apps', 'dockerfile-basic', 'Dockerfile'), 'utf8')}`
       + 'RUN echo "timeline-test: the schema file is missing" && exit 3\n');
     await copy!.commitAll('A build that fails');
     const push = await copy!.push(slipway.gitUrl(app));
     expect(push.code, push.output).to.not.equal(0);
 
-    const id = await waitForDeployAfter(page(), before);
+    const id = await waitForNewDeploy(page(), before);
     await page().locator(`${card(id)}[data-status="failed"]`).waitFor();
     const build = page().locator(`${card(id)} [data-phase="build"]`);
     await build.locator('.phase-failure').waitFor();
@@ -109,12 +109,12 @@ describe('the deploy timeline in a browser (end to end)', function () {
   });
 
   it('says when the live stream drops in the middle of a deploy, reconnects, and ends on the deploy\'s outcome', async function () {
-    const before = await newestDeployId(page());
+    const before = await shownDeployIds(page());
     copy!.replaceWith('dockerfile-basic');
     copy!.write('version.txt', 'second\n');
     await copy!.commitAll('Deploy again');
     const pushing = copy!.push(slipway.gitUrl(app));
-    const id = await waitForDeployAfter(page(), before);
+    const id = await waitForNewDeploy(page(), before);
     await page().locator(`${card(id)}[data-status="running"]`).waitFor();
 
     proxy.drop();

@@ -20,9 +20,17 @@ export async function newestDeployId(page: Page): Promise<number> {
   return page.evaluate<number>(`Math.max(0, ...[...document.querySelectorAll('[data-deploy]')].map((e) => Number(e.dataset.deploy)))`);
 }
 
-/** The newest card's selector once a deploy newer than `after` is shown. */
-export async function waitForDeployAfter(page: Page, after: number, timeoutMs = 60_000): Promise<number> {
-  await page.waitForFunction(`Math.max(0, ...[...document.querySelectorAll('[data-deploy]')].map((e) => Number(e.dataset.deploy))) > ${after}`, undefined, { timeout: timeoutMs });
+/** The ids of the deploys the page shows. */
+export async function shownDeployIds(page: Page): Promise<number[]> {
+  return page.evaluate<number[]>(`[...document.querySelectorAll('[data-deploy]')].map((e) => Number(e.dataset.deploy))`);
+}
+
+/**
+ * Waits for a deploy card the page did not show before (a locator: the page's CSP allows no
+ * string evaluation, which waitForFunction needs), and answers the newest id then.
+ */
+export async function waitForNewDeploy(page: Page, known: readonly number[], timeoutMs = 60_000): Promise<number> {
+  await page.locator(`[data-deploy]${known.map((id) => `:not([data-deploy="${id}"])`).join('')}`).first().waitFor({ timeout: timeoutMs });
   return newestDeployId(page);
 }
 
