@@ -25,7 +25,8 @@ const iso = (date: Date | null): string | null => (date ? date.toISOString() : n
 function phaseJson(phase: Phase | undefined, name: Phase['name'], withLines: boolean): DeployJson['phases'][number] {
   if (!phase) return { name, outcome: 'pending', startedAt: null, endedAt: null, durationMs: null, detail: null, reason: null, lines: withLines ? [] : null };
   return {
-    name, outcome: phase.outcome, startedAt: iso(phase.startedAt), endedAt: iso(phase.endedAt), durationMs: durationMs(phase),
+    // A skipped phase took no time worth a figure.
+    name, outcome: phase.outcome, startedAt: iso(phase.startedAt), endedAt: iso(phase.endedAt), durationMs: phase.outcome === 'skipped' ? null : durationMs(phase),
     detail: phase.detail, reason: phase.reason, lines: withLines ? phase.lines : null,
   };
 }

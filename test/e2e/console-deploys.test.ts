@@ -51,6 +51,8 @@ describe('the deploy timeline in a browser (end to end)', function () {
   afterEach(function () {
     // The build log's stream is ended by the page when the build ends: not a failure.
     watched.expectProblem(/\/logs\?.*ERR_ABORTED/);
+    // Other tests on this shared host create Docker networks; Chromium then aborts requests in flight.
+    watched.expectProblem(/ERR_NETWORK_CHANGED/);
     const problems = [...watched.problems];
     watched.problems.length = 0;
     expect(problems, 'console errors, failed requests or CSP violations').to.deep.equal([]);

@@ -115,7 +115,7 @@ function DeployCard({ app, deploy, now, latest }: { app: string; deploy: Deploy;
     <article class={`card deploy deploy-${deploy.status}`} aria-labelledby={headingId} data-deploy={deploy.id} data-status={deploy.status}>
       <header class="deploy-head">
         <h3 id={headingId}>
-          {deploy.release !== null ? `v${deploy.release}` : 'New release'} · {KINDS[deploy.kind]}
+          {deploy.release !== null ? `v${deploy.release}` : ended ? 'No release' : 'New release'} · {KINDS[deploy.kind]}
           {deploy.commit && <> <code>{deploy.commit.slice(0, 7)}</code></>}
         </h3>
         <Badge tone={statusTone(deploy.status)}>{deploy.status === 'running' ? 'in progress' : deploy.status}</Badge>
