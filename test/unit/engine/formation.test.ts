@@ -254,6 +254,21 @@ describe('engine/deployer Deployer', () => {
       expect(r.progress).to.deep.equal(['Starting 1 web of v2']);
     });
 
+    it('moves the deploy timeline\'s phases as it goes: start, checks, routed, then the old instance drained behind', async () => {
+      const r = rig({ drainMs: 5 });
+      r.seed('web', 1);
+      const moved: string[] = [];
+      const phases = {
+        start: (name: string) => moved.push(`start ${name}`), ok: (name: string) => moved.push(`ok ${name}`),
+        skip: (name: string) => moved.push(`skip ${name}`), fail: (name: string) => moved.push(`fail ${name}`),
+        note: () => {}, attachBuild: () => {}, attachRelease: () => {},
+      };
+      await r.deployer.deploy({ app: 'shop', release: release(2), build: build({ web: 'npm start' }), formation: [entry('web', 1)], phases }, () => undefined);
+      (await r.deployer['locks'].acquire('shop', 'deploy'))(); // the old instance stops behind the answer, under the lock
+      expect(moved).to.deep.equal(['skip release-phase', 'start start', 'ok start', 'start checks', 'ok checks', 'start routed',
+        'start drained', 'start routed', 'ok routed', 'ok drained']);
+    });
+
     it('publishes the new instance\'s URL with its release and process type, and leaves only it routed and running', async () => {
       const r = rig();
       r.seed('web', 1);
