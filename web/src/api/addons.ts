@@ -13,7 +13,8 @@ export const addonsApi = {
   create: (app: string, body: CreateAddon) => call<Addon>('POST', `/apps/${enc(app)}/addons`, body),
   attach: (name: string, app: string, as?: string) => call<Addon>('POST', `/addons/${enc(name)}/attachments`, as ? { app, as } : { app }),
   detach: (name: string, app: string) => call<unknown>('DELETE', `/addons/${enc(name)}/attachments/${enc(app)}`),
-  destroy: (name: string, confirm: string) => call<unknown>('DELETE', `/addons/${enc(name)}?confirm=${enc(confirm)}`),
+  destroy: (name: string, confirm: string, detachAll: boolean) =>
+    call<unknown>('DELETE', `/addons/${enc(name)}?confirm=${enc(confirm)}${detachAll ? '&detachAll=true' : ''}`),
   rotate: (name: string) => call<unknown>('POST', `/addons/${enc(name)}/credentials/rotate`),
   backups: (name: string) => call<Backup[]>('GET', `/addons/${enc(name)}/backups`),
   capture: (name: string) => call<Backup>('POST', `/addons/${enc(name)}/backups`),
