@@ -38,7 +38,7 @@ function useRequestRates() {
 }
 
 function RequestRate({ app, points }: { app: string; points: Array<[number, number]> | undefined }) {
-  if (!points || points.length === 0) return <span class="muted" aria-label={`${app}: no requests in the last hour`}>–</span>;
+  if (!points || points.length === 0) return <span class="muted">–<span class="visually-hidden"> no requests in the last hour</span></span>;
   const latest = points[points.length - 1]![1];
   return (
     <span class="rate-cell">

@@ -102,11 +102,14 @@ export function LineChart({ id, title, lines, start, end, step, format }: {
 export function Sparkline({ points, label }: { points: ReadonlyArray<readonly [number, number]>; label: string }) {
   const w = 80;
   const h = 20;
-  if (points.length < 2) return <span class="muted" aria-label={label}>–</span>;
+  if (points.length === 0) return <span class="muted">–<span class="visually-hidden"> {label}</span></span>;
   const first = points[0]![0];
   const span = Math.max(1, points[points.length - 1]![0] - first);
   const top = Math.max(...points.map(([, v]) => v)) || 1;
-  const d = pathOf(points, (t) => ((t - first) / span) * w, (v) => h - 1 - (v / top) * (h - 2), Infinity);
+  // A single point (the first minute of traffic) is drawn as a short level line at its height.
+  const drawn = points.length === 1 ? [[first - 1, points[0]![1]] as const, points[0]!] : points;
+  const x0 = points.length === 1 ? first - 1 : first;
+  const d = pathOf(drawn, (t) => ((t - x0) / Math.max(span, 1)) * w, (v) => h - 1 - (v / top) * (h - 2), Infinity);
   return (
     <svg class="sparkline" viewBox={`0 0 ${w} ${h}`} width={w} height={h} role="img" aria-label={label}>
       <path class="chart-line chart-c0" d={d} />
