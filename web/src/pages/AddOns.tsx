@@ -106,7 +106,7 @@ function Backups({ addon }: { addon: Addon }) {
       <div class="page-head">
         <h3 id={`backups-${addon.name}`}>Backups</h3>
         <button type="button" disabled={capture.busy || addon.state !== 'available'}
-          onClick={() => void capture.run(() => addonsApi.capture(addon.name), () => { setNotice('Capturing a backup; it is verified by restoring it into a scratch server.'); backups.reload(); })}>
+          onClick={() => void capture.run(() => addonsApi.capture(addon.name), () => { setNotice(null); backups.reload(); })}>
           {capture.busy ? 'Capturing…' : 'Capture a backup'}
         </button>
       </div>
@@ -131,10 +131,10 @@ function Backups({ addon }: { addon: Addon }) {
                   <td>{b.size === null ? '–' : formatters.bytes(b.size)}</td>
                   <td>{duration(b.durationMs)}</td>
                   <td><Time iso={b.startedAt ?? b.createdAt} /></td>
-                  <td class="actions">
+                  <td><div class="row-actions">
                     {b.status === 'verified' && <a href={addonsApi.downloadUrl(addon.name, b.id)} download aria-label={`Download backup ${b.id}`}>Download</a>}
                     <RestoreButton addon={addon} backup={b} onDone={(m) => { setNotice(m); backups.reload(); }} />
-                  </td>
+                  </div></td>
                 </tr>
               ))}
             </tbody>
@@ -185,10 +185,10 @@ function AddonCard({ app, addon, onChanged }: { app: string; addon: Addon; onCha
                 <th scope="row">{a.app}</th>
                 <td>{a.name}{!a.bound && <span class="muted small"> (updating)</span>}</td>
                 <td>{a.configKeys.map((k) => <code key={k} class="config-key">{k}</code>)}</td>
-                <td class="actions">
+                <td><div class="row-actions">
                   <button type="button" disabled={action.busy} aria-label={`Detach ${addon.name} from ${a.app}`}
                     onClick={() => void action.run(() => addonsApi.detach(addon.name, a.app), () => onChanged(`${addon.name} detached from ${a.app}: its variables are removed with a new release.`))}>Detach</button>
-                </td>
+                </div></td>
               </tr>
             ))}
           </tbody>

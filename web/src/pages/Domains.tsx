@@ -38,7 +38,7 @@ function DomainRow({ app, domain, onChanged }: { app: string; domain: Domain; on
       <th scope="row"><a href={`https://${domain.hostname.replace(/^\*\./, 'www.')}`} rel="noreferrer" target="_blank">{domain.hostname}</a></th>
       <td>{domain.kind === 'default' ? <Badge tone="plain">default</Badge> : 'custom'}{domain.wildcard && <> <Badge tone="plain">wildcard</Badge></>}</td>
       <td>{domain.cert ? <><Expiry iso={domain.cert.expiresAt} /><br /><code class="fingerprint" title="SHA-256 fingerprint">{domain.cert.fingerprint.slice(0, 23)}…</code></> : <span class="muted">no certificate</span>}</td>
-      <td class="actions">
+      <td><div class="row-actions">
         {domain.cert && domain.kind === 'custom' && (
           <button type="button" disabled={busy} aria-label={`Remove the certificate of ${domain.hostname}`}
             onClick={() => void act(() => domainsApi.removeCert(app, domain.hostname), `The certificate of ${domain.hostname} is removed.`)}>Remove certificate</button>
@@ -50,8 +50,7 @@ function DomainRow({ app, domain, onChanged }: { app: string; domain: Domain; on
             <button type="button" disabled={busy} onClick={() => setConfirming(false)}>Cancel</button>
           </span>
         )}
-        <ErrorNote error={error} />
-      </td>
+      </div><ErrorNote error={error} /></td>
     </tr>
   );
 }

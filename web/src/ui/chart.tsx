@@ -13,9 +13,9 @@ export interface ChartLine {
   dashed?: boolean;
 }
 
-const WIDTH = 600;
-const HEIGHT = 170;
-const PAD = { left: 52, right: 8, top: 8, bottom: 22 };
+const WIDTH = 360;
+const HEIGHT = 150;
+const PAD = { left: 56, right: 6, top: 8, bottom: 20 };
 /** At most this many points per line are drawn; a bucket keeps its highest value, so peaks stay. */
 const MAX_DRAWN = 600;
 
@@ -74,7 +74,7 @@ export function LineChart({ id, title, lines, start, end, step, format }: {
   return (
     <figure class="chart" aria-labelledby={`${id}-title`}>
       <figcaption id={`${id}-title`} class="chart-title">{title}</figcaption>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary} preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary}>
         {[0, 0.5, 1].map((f) => (
           <g key={f}>
             <line class="chart-grid" x1={PAD.left} x2={WIDTH - PAD.right} y1={y(top * f)} y2={y(top * f)} />
@@ -98,6 +98,12 @@ export function LineChart({ id, title, lines, start, end, step, format }: {
   );
 }
 
+/** Two significant digits below 0.1 (0.0042), two decimals above. */
+function small(v: number): string {
+  if (v === 0) return '0';
+  return Math.abs(v) < 0.1 ? String(Number(v.toPrecision(2))) : v.toFixed(2);
+}
+
 /** A tiny line without axes (the apps list's request rate). */
 export function Sparkline({ points, label }: { points: ReadonlyArray<readonly [number, number]>; label: string }) {
   const w = 80;
@@ -118,9 +124,9 @@ export function Sparkline({ points, label }: { points: ReadonlyArray<readonly [n
 }
 
 export const formatters = {
-  rate: (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)) + '/s',
+  rate: (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : small(v)) + '/s',
   ms: (seconds: number) => { const ms = seconds * 1000; return ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`; },
-  cores: (v: number) => `${v.toFixed(2)} cores`,
+  cores: (v: number) => `${small(v)} cores`,
   bytes: (v: number) => {
     if (v >= 1024 ** 3) return `${(v / 1024 ** 3).toFixed(1)} GB`;
     if (v >= 1024 ** 2) return `${(v / 1024 ** 2).toFixed(0)} MB`;
