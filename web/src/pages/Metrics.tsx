@@ -72,7 +72,8 @@ export function Metrics({ app }: { app: string }) {
         </div>
       ) : (
         <>
-          {metrics.data ? <ErrorNote error={error} /> : error ? <ErrorNote error={error} /> : <Loading what="metrics" />}
+          <ErrorNote error={error} />
+          {!metrics.data && !error && <Loading what="metrics" />}
           {metrics.data && (
             <>
               <p class="muted small" role="status">
