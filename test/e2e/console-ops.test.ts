@@ -14,7 +14,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { launchChromium, screenshot, seriousAxeViolations, watchPage, type WatchedPage } from '../support/console-browser';
+import { CuttableProxy, launchChromium, screenshot, seriousAxeViolations, watchPage, type WatchedPage } from '../support/console-browser';
 import { startPrometheus, type TestPrometheus } from '../support/prometheus';
 import { freePort, makeSshKey, startTestSlipway, uniqueName, WorkingCopy, type TestSlipway } from '../support/slipway';
 
@@ -25,6 +25,7 @@ describe('the console\'s logs, metrics, add-ons and domains pages in a browser (
   let context: BrowserContext;
   let watched: WatchedPage;
   let origin: string;
+  let proxy: CuttableProxy;
   let keyDir: string;
   let copy: WorkingCopy | null = null;
   const addons: string[] = [];
@@ -53,7 +54,9 @@ describe('the console\'s logs, metrics, add-ons and domains pages in a browser (
       { job: 'slipway-router', address: `127.0.0.1:${slipway.router.adminPort as number}` },
       { job: 'slipway-containers', address: api, path: '/metrics/containers', tokenFile: slipway.config.metricsTokenFile },
     ], prometheusPort);
-    origin = `http://127.0.0.1:${slipway.platform.apiPort}`;
+    // The browser reaches the API through a proxy the stream-drop test can cut.
+    proxy = await CuttableProxy.start(slipway.platform.apiPort);
+    origin = `http://127.0.0.1:${proxy.port}`;
     const credentials = JSON.parse(fs.readFileSync(path.join(slipway.stateDir, 'admin-credentials.json'), 'utf8')) as { user: string; password: string };
 
     expect((await slipway.api('POST', '/apps', { name: app })).status).to.equal(201);
@@ -85,6 +88,7 @@ describe('the console\'s logs, metrics, add-ons and domains pages in a browser (
     for (const name of addons) await slipway?.api('DELETE', `/addons/${name}?confirm=${name}&detachAll=true`);
     await browser?.close();
     await prometheus?.close();
+    await proxy?.close();
     copy?.remove();
     if (keyDir) fs.rmSync(keyDir, { recursive: true, force: true });
     await slipway?.close();
@@ -115,6 +119,24 @@ describe('the console\'s logs, metrics, add-ons and domains pages in a browser (
     await page().getByRole('button', { name: /Resume/ }).click();
     await page().locator('.log-router', { hasText: second }).waitFor();
     expectLogStreamCut(); // the filter's change ended the first stream
+  });
+
+  it('says so when the log stream drops, and resumes where it left off: no line lost, none repeated', async function () {
+    const before = `/before-the-drop-${crypto.randomBytes(4).toString('hex')}`;
+    expect(await hit(before)).to.equal(200);
+    await page().locator('.log-router', { hasText: before }).waitFor();
+    proxy.drop();
+    await page().getByText('The log stream is interrupted; reconnecting.').waitFor();
+    const during = `/during-the-drop-${crypto.randomBytes(4).toString('hex')}`;
+    expect(await hit(during)).to.equal(200);
+    proxy.restore();
+    // The line written while the stream was down arrives once the stream is back.
+    await page().locator('.log-router', { hasText: during }).waitFor({ timeout: 60_000 });
+    await page().getByText('Following live.').waitFor();
+    expect(await page().locator('.log-router', { hasText: before }).count(), 'the line before the drop, once').to.equal(1);
+    expect(await page().locator('.log-router', { hasText: during }).count(), 'the line during the drop, once').to.equal(1);
+    // The cut streams (logs and live events) and their refused reconnects.
+    watched.expectProblem(/\/api\/v1\/events|\/logs\?|ERR_CONNECTION|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_NETWORK_CHANGED/);
   });
 
   it('draws the request rate moving under load, in the metrics charts and the apps list\'s sparkline', async function () {
