@@ -105,7 +105,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(deps.status ? statusRoutes(deps.status) : []),
     ...(deps.accounts ? accountRoutes({ ...deps.accounts, identity: deps.identity, apps: deps.apps, access: deps.access ?? factlessAccess }) : []),
     ...(deps.addons ? addonRoutes({ ...deps.addons, access: deps.access ?? factlessAccess }) : []),
-    ...(deps.metrics ? appMetricsRoutes(deps.metrics.appMetrics) : []),
+    ...(deps.metrics ? appMetricsRoutes(deps.metrics.appMetrics, deps.access ?? factlessAccess) : []),
     ...(deps.console ? [...sessionRoutes(deps.console), ...eventRoutes(deps.console, deps.access ?? factlessAccess)] : []),
     ...(deps.logs ? logRoutes(deps.logs) : []),
   ];

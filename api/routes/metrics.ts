@@ -9,12 +9,13 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { Router } from 'express';
-import { SlipwayError } from '../../lib/errors';
+import { isSlipwayError, SlipwayError } from '../../lib/errors';
 import { sameToken } from '../../lib/same-token';
 import { bearerToken } from '../auth';
 import { defineRoute, type Route } from '../route-table';
 import { AppParams } from '../schemas/common';
-import { AppMetricsQuery, AppMetricsSchema } from '../schemas/metrics';
+import { AppMetricsQuery, AppMetricsSchema, RequestRatesQuery, RequestRatesSchema } from '../schemas/metrics';
+import type { AccessChecker } from '../../engine/policy';
 import type { AppMetricsService } from '../../engine/metrics/app-metrics-service';
 import type { ContainerExporter } from '../../engine/metrics/container-exporter';
 import type { PlatformMetrics } from '../../engine/metrics/platform-metrics';
@@ -86,13 +87,31 @@ export function apiRequestMetrics(metrics: PlatformMetrics) {
   };
 }
 
-/** `GET /apps/:app/metrics?since=1h&step=10s`: the app's graphs (docs/metrics.md); needs app:operate, as reading logs does (issue 13). */
-export function appMetricsRoutes(service: AppMetricsService): Route[] {
+/**
+ * `GET /apps/:app/metrics?since=1h&step=10s`: the app's graphs (docs/metrics.md); needs app:operate, as reading logs does (issue 13).
+ * `GET /metrics/request-rates?since=1h`: every app's requests/s in one answer (the console's apps
+ * list), each app checked against the policy for app:operate like its own graphs.
+ */
+export function appMetricsRoutes(service: AppMetricsService, access: AccessChecker): Route[] {
   return [defineRoute({
     method: 'get', path: '/apps/:app/metrics', tag: 'metrics',
     summary: 'The app\'s requests/s, status classes, latency p50/p95/p99, CPU, memory and restarts over a window, from Prometheus',
     params: AppParams, query: AppMetricsQuery, response: AppMetricsSchema, errors: ['metrics_unavailable'],
     access: ({ params }) => ({ action: 'app:operate', app: params.app }),
     handler: ({ params, query }) => service.forApp(params.app, { since: query.since, step: query.step }),
+  }), defineRoute({
+    method: 'get', path: '/metrics/request-rates', tag: 'metrics',
+    summary: 'Requests/s of every app you may operate that had requests, a point a minute (the console\'s sparklines)',
+    query: RequestRatesQuery, response: RequestRatesSchema, errors: ['metrics_unavailable'],
+    access: () => ({ action: 'account' }),
+    handler: ({ query, principal }) => service.requestRates(query.since, async (app) => {
+      try {
+        await access.check(principal, { action: 'app:operate', app });
+        return true;
+      } catch (error) {
+        if (isSlipwayError(error)) return false;
+        throw error;
+      }
+    }),
   })];
 }

@@ -26,3 +26,19 @@ export const AppMetricsSchema = z.object({
   series: z.array(MetricSeriesSchema),
 });
 export type AppMetricsView = z.infer<typeof AppMetricsSchema>;
+
+export const RequestRatesQuery = z.object({
+  since: z.string().max(16).optional().describe('How far back: 1h (default) up to 7d; points are a minute apart'),
+});
+
+export const RequestRatesSchema = z.object({
+  start: z.number().int().describe('Unix seconds'),
+  end: z.number().int().describe('Unix seconds'),
+  step: z.number().int().describe('Seconds between points'),
+  apps: z.array(z.object({
+    app: z.string(),
+    points: z.array(z.tuple([z.number(), z.number()])).describe('[unix seconds, requests/s]'),
+  })).describe('The apps you may operate that had requests in the window; an app without any is left out'),
+  unavailable: z.string().nullable().describe('Why there are no figures: Prometheus could not answer (the list is then empty)'),
+});
+export type RequestRatesView = z.infer<typeof RequestRatesSchema>;

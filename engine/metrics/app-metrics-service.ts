@@ -2,7 +2,8 @@
  * An app's graphs for the console and `slipway metrics`: requests/s, status classes, latency
  * quantiles, CPU, memory (RSS and limit) and restarts over a window, read from Prometheus.
  */
-import { appQueries, queryWindow, type MetricName, type MetricUnit, type QueryWindow } from './app-queries';
+import { appQueries, queryWindow, requestRatesQuery, type MetricName, type MetricUnit, type QueryWindow } from './app-queries';
+import { isSlipwayError } from '../../lib/errors';
 import type { MetricsStore } from './prometheus-store';
 
 export interface AppSeries {
@@ -21,6 +22,19 @@ export interface AppMetrics {
   readonly step: number;
   readonly series: AppSeries[];
 }
+
+/** Every app's requests/s over a window (the apps list's sparklines). */
+export interface RequestRates {
+  readonly start: number;
+  readonly end: number;
+  readonly step: number;
+  readonly apps: Array<{ app: string; points: Array<[number, number]> }>;
+  /** Why there are no figures when Prometheus could not answer (the apps list still shows). */
+  readonly unavailable: string | null;
+}
+
+/** A sparkline needs no finer points than a minute apart. */
+const SPARKLINE_STEP = '60s';
 
 export class AppMetricsService {
   constructor(
@@ -41,5 +55,28 @@ export class AppMetricsService {
       });
     }));
     return { app, start: window.start, end: window.end, step: window.step, series: answers.flat() };
+  }
+
+  /**
+   * The requests/s of every app that had requests in the window, one Prometheus query for all;
+   * `allowed` keeps those the caller may read (the policy decides, per app).
+   */
+  async requestRates(since: string | undefined, allowed: (app: string) => Promise<boolean>): Promise<RequestRates> {
+    const window: QueryWindow = queryWindow(this.now(), since ?? '1h', SPARKLINE_STEP);
+    let found: Awaited<ReturnType<MetricsStore['queryRange']>>;
+    try {
+      found = await this.store.queryRange(requestRatesQuery(window.step), window);
+    } catch (error) {
+      // A sparkline is a nicety: Prometheus being down must not turn the apps list into an error.
+      if (isSlipwayError(error) && error.code === 'metrics_unavailable') return { ...window, apps: [], unavailable: error.message };
+      throw error;
+    }
+    const apps: RequestRates['apps'] = [];
+    for (const series of found) {
+      const app = series.labels.app;
+      if (app && await allowed(app)) apps.push({ app, points: series.points });
+    }
+    apps.sort((a, b) => a.app.localeCompare(b.app));
+    return { start: window.start, end: window.end, step: window.step, apps, unavailable: null };
   }
 }

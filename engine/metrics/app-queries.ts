@@ -107,3 +107,11 @@ export function appQueries(app: string, step: number): SeriesQuery[] {
     { metric: 'restarts', unit: 'restarts', query: `sum by (process_type) (slipway_container_restarts_total${sel})`, splitBy: 'process_type', fixed: {} },
   ];
 }
+
+/**
+ * Every app's requests/s in one query, split by app: the apps list's sparklines (one request for
+ * all the apps shown instead of one per app).
+ */
+export function requestRatesQuery(step: number): string {
+  return `sum by (app) (rate(slipway_router_requests_total[${rateWindow(step)}]))`;
+}

@@ -42,22 +42,27 @@ export interface TestSlipway {
   close(): Promise<void>;
 }
 
+export interface TestSlipwayOptions {
+  /** The router also serves its admin port (/metrics for Prometheus) on a free port: `router.adminPort`. */
+  routerAdmin?: boolean;
+}
+
 /**
  * A whole Slipway (platform and router) on free ports. Test files run side by side (scripts/test),
  * so a port found free can be taken by another file before the router binds it: then it starts
  * again on other ports (a few times at most).
  */
-export async function startTestSlipway(overrides: Record<string, string> = {}): Promise<TestSlipway> {
+export async function startTestSlipway(overrides: Record<string, string> = {}, options: TestSlipwayOptions = {}): Promise<TestSlipway> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await startTestSlipwayOnce(overrides);
+      return await startTestSlipwayOnce(overrides, options);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
     }
   }
 }
 
-async function startTestSlipwayOnce(overrides: Record<string, string>): Promise<TestSlipway> {
+async function startTestSlipwayOnce(overrides: Record<string, string>, options: TestSlipwayOptions): Promise<TestSlipway> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-test-'));
   const routerPort = await freePort();
   const config = loadConfig({
@@ -73,6 +78,7 @@ async function startTestSlipwayOnce(overrides: Record<string, string>): Promise<
     SLIPWAY_ETCD_PREFIX: `/slipway-test-${crypto.randomBytes(4).toString('hex')}`,
     SLIPWAY_BOOT_TIMEOUT: '20',
     SLIPWAY_STOP_GRACE: '2',
+    ...(options.routerAdmin ? { SLIPWAY_ROUTER_ADMIN_PORT: '0' } : {}),
     ...overrides,
   });
   // SLIPWAY_TEST_LOG=debug shows the platform's own logs while a test runs.
@@ -80,7 +86,7 @@ async function startTestSlipwayOnce(overrides: Record<string, string>): Promise<
   const platform = await startPlatform(config, logger);
   let router: Awaited<ReturnType<typeof startRouter>>;
   try {
-    router = await startRouter(config, logger);
+    router = await startRouter(config, logger, options.routerAdmin ? { serveAdmin: true } : {});
   } catch (error) {
     await platform.close();
     fs.rmSync(stateDir, { recursive: true, force: true });

@@ -6,7 +6,8 @@
 import { expect } from 'chai';
 import type { IncomingMessage } from 'node:http';
 import { bearerToken } from '../../../api/auth';
-import type { AppMetrics, AppMetricsService } from '../../../engine/metrics/app-metrics-service';
+import { AppMetricsService, type AppMetrics } from '../../../engine/metrics/app-metrics-service';
+import type { MetricsStore } from '../../../engine/metrics/prometheus-store';
 import { PlatformMetrics } from '../../../engine/metrics/platform-metrics';
 import { authorize, type AccessChecker, type AppFacts, type Principal } from '../../../engine/policy';
 import { SlipwayError } from '../../../lib/errors';
@@ -104,5 +105,53 @@ describe('metrics over the API: who may read what', () => {
     expect(text).to.match(/^slipway_api_request_duration_seconds_count\{method="GET",route="\/api\/v1\/apps\/:app\/metrics"\} [1-9]/m);
     expect(text).not.to.include('shop');
     expect(text).to.match(/^slipway_builds_total\{outcome="failed"\} 0$/m);
+  });
+});
+
+describe('every app\'s request rate in one answer (the console\'s sparklines)', () => {
+  const queries: string[] = [];
+  /** Prometheus's answer: traffic for shop (team blue) and for an app of another team. */
+  const store: MetricsStore = {
+    queryRange: async (query) => {
+      queries.push(query);
+      return [
+        { labels: { app: 'shop' }, points: [[60, 1.5], [120, 2]] },
+        { labels: { app: 'secret-app' }, points: [[60, 9]] },
+      ];
+    },
+  };
+  const appMetrics = new AppMetricsService(store, async () => {}, () => 3_600_000);
+  let api: Awaited<ReturnType<typeof startApi>>;
+
+  before(async () => {
+    api = await startApi(apiDeps({
+      authenticate: (req) => authenticate(req), access,
+      metrics: { platform: new PlatformMetrics({ processMetrics: false }), containers: null, scrapeToken: SCRAPE_TOKEN, appMetrics },
+    }));
+  });
+  after(() => api.close());
+
+  it('answers the rates of the apps the caller may operate, from one Prometheus query, a point a minute', async () => {
+    queries.length = 0;
+    const answer = await request(`${api.url}/metrics/request-rates?since=1h`, { token: 'operator-token' });
+    expect(answer.status).to.equal(200);
+    expect(answer.body).to.deep.equal({ start: 0, end: 3600, step: 60, apps: [{ app: 'shop', points: [[60, 1.5], [120, 2]] }], unavailable: null });
+    expect(queries).to.deep.equal(['sum by (app) (rate(slipway_router_requests_total[60s]))']);
+  });
+
+  it('leaves out the apps a caller may only view, or not see at all', async () => {
+    const viewer = await request(`${api.url}/metrics/request-rates`, { token: 'viewer-token' });
+    expect(viewer.status).to.equal(200);
+    expect(viewer.body).to.have.property('apps').that.deep.equals([]);
+    const stranger = await request(`${api.url}/metrics/request-rates`, { token: 'stranger-token' });
+    expect(stranger.body).to.have.property('apps').that.deep.equals([]);
+    expect((await request(`${api.url}/metrics/request-rates`, { token: null })).status).to.equal(401);
+  });
+
+  it('answers no rates, saying why, when Prometheus cannot answer: the apps list still shows', async () => {
+    const down = new AppMetricsService({ queryRange: async () => { throw new SlipwayError('metrics_unavailable', 'Prometheus at http://127.0.0.1:1 could not answer'); } }, async () => {}, () => 3_600_000);
+    const rates = await down.requestRates('1h', async () => true);
+    expect(rates.apps).to.deep.equal([]);
+    expect(rates.unavailable).to.match(/could not answer/);
   });
 });

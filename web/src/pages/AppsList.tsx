@@ -1,5 +1,7 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api/client';
+import { metricsApi } from '../api/metrics';
+import { formatters, Sparkline } from '../ui/chart';
 import type { App, PlatformInfo } from '../api/types';
 import { useResource } from '../resource';
 import { paths, navigate } from '../router';
@@ -21,6 +23,29 @@ function Instances({ app }: { app: string }) {
   const { up, total } = upCount(ps.data.instances);
   const tone = total === 0 ? 'muted' : up === total ? 'ok' : 'bad';
   return <span class={tone} aria-label={`${up} of ${total} instances up`}>{up}/{total}</span>;
+}
+
+/** Every app's request rate in one request, every minute (its points are a minute apart). */
+const RATES_REFRESH_MS = 60_000;
+
+function useRequestRates() {
+  const rates = useResource(() => metricsApi.requestRates(), 'request-rates', () => false);
+  useEffect(() => {
+    const timer = setInterval(() => { if (document.visibilityState === 'visible') rates.reload(); }, RATES_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [rates.reload]);
+  return useMemo(() => new Map((rates.data?.apps ?? []).map((a) => [a.app, a.points])), [rates.data]);
+}
+
+function RequestRate({ app, points }: { app: string; points: Array<[number, number]> | undefined }) {
+  if (!points || points.length === 0) return <span class="muted">–<span class="visually-hidden"> no requests in the last hour</span></span>;
+  const latest = points[points.length - 1]![1];
+  return (
+    <span class="rate-cell">
+      <Sparkline points={points} label={`${app}: requests per second over the last hour, now ${formatters.rate(latest)}`} />
+      <span class="muted small" aria-hidden="true">{formatters.rate(latest)}</span>
+    </span>
+  );
 }
 
 export function EmptyState({ info, name }: { info: PlatformInfo | null; name: string }) {
@@ -65,6 +90,7 @@ function CreateApp({ onCreated }: { onCreated: (app: App) => void }) {
 export function AppsList() {
   const apps = useResource(() => api.apps.list(), 'apps', () => true);
   const info = useResource(() => api.info(), 'info', () => false);
+  const rates = useRequestRates();
   const [team, setTeam] = useState('');
   const teams = useMemo(() => [...new Set((apps.data ?? []).map(teamOf).filter((t): t is string => t !== null))].sort(), [apps.data]);
   const shown = (apps.data ?? []).filter((app) => team === '' || teamOf(app) === team);
@@ -91,7 +117,7 @@ export function AppsList() {
         <div class="table-wrap">
           <table>
             <caption class="visually-hidden">Apps{team ? ` of team ${team}` : ''}</caption>
-            <thead><tr><th scope="col">Name</th><th scope="col">Team</th><th scope="col">Release</th><th scope="col">Instances up</th><th scope="col">URL</th></tr></thead>
+            <thead><tr><th scope="col">Name</th><th scope="col">Team</th><th scope="col">Release</th><th scope="col">Instances up</th><th scope="col">Requests (1 h)</th><th scope="col">URL</th></tr></thead>
             <tbody>
               {shown.map((app) => (
                 <tr key={app.name}>
@@ -99,6 +125,7 @@ export function AppsList() {
                   <td>{teamOf(app) ?? <span class="muted">–</span>}</td>
                   <td>{app.currentRelease === null ? <span class="muted">none yet</span> : `v${app.currentRelease}`}</td>
                   <td><Instances app={app.name} /></td>
+                  <td><RequestRate app={app.name} points={rates.get(app.name)} /></td>
                   <td><a href={app.url} rel="noreferrer" target="_blank">{app.url.replace(/^https?:\/\//, '')}</a></td>
                 </tr>
               ))}
