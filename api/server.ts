@@ -38,6 +38,7 @@ import { sessionAuthenticator, sessionRoutes, type SessionDeps } from './session
 import { eventRoutes, publishApiChanges, type EventRoutesDeps } from './events';
 import { consoleFiles } from './static';
 import { logRoutes, type LogRoutesDeps } from './routes/logs';
+import { storageRoutes, type StorageRoutesDeps } from './routes/storage';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -72,6 +73,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   addons?: AddonRoutesDeps;
   /** `/metrics` and `/metrics/containers` for Prometheus, `/apps/:app/metrics`, and counting every request (docs/metrics.md). */
   metrics?: MetricsEndpointsDeps & { appMetrics: AppMetricsService };
+  /** Persistent volumes of apps, `/apps/:app/storage` (docs/storage.md). */
+  storage?: StorageRoutesDeps['storage'];
   /** The web console (docs/console.md): its sign-in sessions, live events and files at `/`. */
   console?: SessionDeps & EventRoutesDeps & { dir?: string };
 }
@@ -104,6 +107,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(deps.metrics ? appMetricsRoutes(deps.metrics.appMetrics) : []),
     ...(deps.console ? [...sessionRoutes(deps.console), ...eventRoutes(deps.console, deps.access ?? factlessAccess)] : []),
     ...(deps.logs ? logRoutes(deps.logs) : []),
+    ...(deps.storage ? storageRoutes({ storage: deps.storage }) : []),
   ];
   routes.push(defineRoute({
     method: 'get', path: '/openapi.json', tag: 'platform', summary: 'This API described in OpenAPI 3.1', access: 'public',

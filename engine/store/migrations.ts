@@ -11,6 +11,7 @@ import { identity } from './migration-006';
 import { addons } from './migration-007';
 import { consoleSessions } from './migration-009';
 import { logDrains } from './migration-008';
+import { storageVolumes } from './migration-011';
 
 export interface Migration {
   name: string;
@@ -110,7 +111,7 @@ const initial: Migration = {
 };
 
 const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance, identity,
-  addons, logDrains, consoleSessions];
+  addons, logDrains, consoleSessions, storageVolumes];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,
