@@ -39,6 +39,7 @@ import { eventRoutes, publishApiChanges, type EventRoutesDeps } from './events';
 import { consoleFiles } from './static';
 import { logRoutes, type LogRoutesDeps } from './routes/logs';
 import { deployRoutes, type TimelineReader } from './routes/deploys';
+import { storageRoutes, type StorageRoutesDeps } from './routes/storage';
 
 export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   identity: IdentityService;
@@ -75,6 +76,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   metrics?: MetricsEndpointsDeps & { appMetrics: AppMetricsService };
   /** The deploy timeline: `/apps/:app/deploys` and the phases of releases and builds (docs/deploy-timeline.md). */
   timeline?: TimelineReader;
+  /** Persistent volumes of apps, `/apps/:app/storage` (docs/storage.md). */
+  storage?: StorageRoutesDeps['storage'];
   /** The web console (docs/console.md): its sign-in sessions, live events and files at `/`. */
   console?: SessionDeps & EventRoutesDeps & { dir?: string };
 }
@@ -108,6 +111,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(deps.metrics ? appMetricsRoutes(deps.metrics.appMetrics, deps.access ?? factlessAccess) : []),
     ...(deps.console ? [...sessionRoutes(deps.console), ...eventRoutes(deps.console, deps.access ?? factlessAccess)] : []),
     ...(deps.logs ? logRoutes(deps.logs) : []),
+    ...(deps.storage ? storageRoutes({ storage: deps.storage }) : []),
   ];
   routes.push(defineRoute({
     method: 'get', path: '/openapi.json', tag: 'platform', summary: 'This API described in OpenAPI 3.1', access: 'public',

@@ -187,6 +187,8 @@ export const ARG_SHAPES: Readonly<Record<string, (arg: string) => ArgShape>> = {
   'buildpacks:remove': (arg) => (/[/:.]/.test(arg) ? 'arg' : 'unknown'),
   'builds:output': (arg) => (BUILD_ID.test(arg) ? 'arg' : 'unknown'),
   open: (arg) => (arg.startsWith('/') ? 'arg' : 'app'),
+  'storage:mount': (arg) => (arg.startsWith('/') ? 'arg' : 'app'),
+  'storage:unmount': (arg) => (arg.startsWith('/') ? 'arg' : 'app'),
   'ps:restart': (arg) => (/^[A-Za-z0-9_-]+\.\d+$/.test(arg) ? 'arg' : 'unknown'),
 };
 

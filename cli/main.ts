@@ -16,6 +16,7 @@ import * as runCommands from './commands-run';
 import * as configCommands from './commands-config';
 import { registerBuildpackCommands } from './commands-buildpacks';
 import { registerAddonCommands } from './commands-addons';
+import { registerStorageCommands } from './commands-storage';
 import { registerMetricsCommands } from './commands-metrics';
 import { registerLogCommands } from './commands-logs';
 import * as domainCommands from './commands-domains';
@@ -371,6 +372,7 @@ export function buildProgram(ctx: AccountContext, io: CliIo): Command {
   registerBuildpackCommands(program, ctx);
   registerAccountCommands(program, ctx);
   registerAddonCommands(program, ctx, io);
+  registerStorageCommands(program, ctx);
   registerMetricsCommands(program, ctx);
   registerLogCommands(program, ctx);
 

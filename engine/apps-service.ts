@@ -65,6 +65,8 @@ export class AppsService {
     /** The app's running work, cancelled by destroy. */
     private readonly work: AppWork = new AppWork(),
     private readonly images: AppImages | null = null,
+    /** The app's persistent volumes (engine/storage), removed with it, data and all. */
+    private readonly volumes: { removeAppVolumes(app: { id: number; name: string }): Promise<void> } | null = null,
   ) {}
 
   /**
@@ -136,6 +138,11 @@ export class AppsService {
       const still = await this.apps.find(name);
       if (!still || still.id !== app.id) return; // a destroy queued before this one did it
       await this.deployer.teardown(name);
+      // After the containers that used them are gone; destroying the app is asking for its data to go.
+      if (this.volumes) {
+        await this.volumes.removeAppVolumes(app).catch((error: unknown) =>
+          this.logger.warn({ app: name, err: error }, 'could not remove the app\'s volumes'));
+      }
       await this.repositories.remove(name);
       await this.caches.remove(name);
       if (this.images) {

@@ -56,6 +56,20 @@ export interface DeployRequest {
   onWaiting?: () => void;
   /** The deploy's timeline: release phase, start, checks, routed, drained (engine/deploy-timeline.ts). */
   phases?: PhaseSink;
+  /** The app's volume mounts (docs/storage.md); read from the Deployer's MountSource when absent. */
+  mounts?: readonly AppMount[];
+}
+
+/** A volume mounted at a path in every instance of one process type (engine/storage). */
+export interface AppMount {
+  processType: string;
+  path: string;
+  volume: string;
+}
+
+/** Where the Deployer reads an app's mounts from (the storage service); none when not given. */
+export interface MountSource {
+  mountsOf(app: string): Promise<readonly AppMount[]>;
 }
 
 /** What an instance's checks run under: the deploy's cancellation and its wait hook. */
@@ -83,7 +97,14 @@ export class Deployer {
     private readonly afterFailure: (app: string) => void = () => undefined,
     /** Runs the release phase before any instance starts; throws to stop the deploy. */
     private readonly releasePhase: ((request: DeployRequest, progress: Progress) => Promise<void>) | null = null,
+    /** The app's volume mounts, given to every instance it starts (docs/storage.md). */
+    private readonly mounts: MountSource | null = null,
   ) {}
+
+  /** The mounts instances of `app` get now (the reconciler asks too). */
+  async mountsFor(app: string): Promise<readonly AppMount[]> {
+    return this.mounts ? this.mounts.mountsOf(app) : [];
+  }
 
   /** Rolls `release` out and makes it the app's current release; throws deploy_failed and changes nothing otherwise. */
   async deploy(request: DeployRequest, progress: Progress): Promise<void> {
@@ -167,7 +188,8 @@ export class Deployer {
     const appJson = request.appJson ?? safeAppJson(request.build.appJson);
     const phases = request.phases;
     const control: ReadyControl = { signal: request.signal, onWaiting: request.onWaiting, ...(phases ? { phases } : {}) };
-    const specs = instanceSpecs(request, this.options.containerPort).filter((s) => !mode.only || s.process === mode.only);
+    const mounts = request.mounts ?? await this.mountsFor(app);
+    const specs = instanceSpecs({ ...request, mounts }, this.options.containerPort).filter((s) => !mode.only || s.process === mode.only);
     const previous = (await this.driver.list(app)).filter(isFormationInstance).filter((i) => !mode.only || i.process === mode.only);
     const web = specs.filter((s) => s.process === 'web');
     const others = specs.filter((s) => s.process !== 'web');
@@ -331,19 +353,22 @@ export function runnableTypes(build: Build): Record<string, string | null> {
 
 /** The instances a release needs: formation × process types, each with the release's config and size. */
 export function instanceSpecs(request: DeployRequest, containerPort: number): InstanceSpec[] {
-  const { app, release, build, formation, teamId } = request;
+  const { app, release, build, formation, teamId, mounts = [] } = request;
   const image = build.image;
   if (!image) throw new SlipwayError('deploy_failed', `build ${build.id} has no image`);
   const types = runnableTypes(build);
   const specs: InstanceSpec[] = [];
   for (const { type, quantity, memoryMb, cpu } of formation) {
     if (!(type in types)) continue;
+    const volumes = mounts.filter((m) => m.processType === type).map(({ volume, path }) => ({ volume, path }));
     for (let n = 0; n < quantity; n += 1) {
       specs.push({
         app, release: release.version, process: type, image, command: types[type] ?? null,
         env: { ...release.config, SLIPWAY_RELEASE: `v${release.version}`, DYNO: `${type}.${n + 1}` },
         port: containerPort, memoryMb, cpu,
         ...(teamId === undefined ? {} : { teamId }),
+        // Every instance of the type gets the same volumes (docs/storage.md, "More than one instance").
+        ...(volumes.length === 0 ? {} : { mounts: volumes }),
       });
     }
   }

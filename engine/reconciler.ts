@@ -125,7 +125,7 @@ export class Reconciler {
     const current = app.currentRelease === null ? null : await this.releases.get(app.id, app.currentRelease);
     const build = current?.buildId ? await this.builds.get(current.buildId) : null;
     const formation = await this.apps.formation(app.id);
-    const desired = current && build?.image ? instanceSpecs({ app: name, teamId: app.teamId, release: current, build, formation }, this.containerPort) : [];
+    const desired = current && build?.image ? instanceSpecs({ app: name, teamId: app.teamId, release: current, build, formation, mounts: await this.deployer.mountsFor(name) }, this.containerPort) : [];
     const actual = (await this.driver.list(name)).filter(isFormationInstance);
     const plan = planReconcile(desired, actual, current?.version ?? null);
     const appJson = safeAppJson(build?.appJson ?? null);

@@ -23,6 +23,17 @@ export interface InstanceSpec {
    * a missing teamId means DEFAULT_TEAM_ID (1).
    */
   teamId?: number;
+  /**
+   * Named volumes mounted into the instance (docs/storage.md), made by the storage service; the
+   * driver makes the mount point writable by the instance's user. Absent: none (contract v3).
+   */
+  mounts?: readonly VolumeMount[];
+}
+
+/** A named volume at an absolute path inside the instance. */
+export interface VolumeMount {
+  volume: string;
+  path: string;
 }
 
 export type InstanceState = 'starting' | 'running' | 'crashed' | 'exited';

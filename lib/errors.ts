@@ -71,6 +71,12 @@ export const ERROR_CODES = {
   invalid_drain: 422,
   drain_exists: 409,
   drain_not_found: 404,
+  // Persistent volumes (issue 12 item 7): docs/storage.md.
+  invalid_mount_path: 422,
+  invalid_volume_size: 422,
+  mount_exists: 409,
+  mount_not_found: 404,
+  volume_in_use: 409,
   internal: 500,
 } as const;
 

@@ -58,6 +58,9 @@ import { createLogging, type LogHub } from '../engine/logs';
 import { changeLine } from '../engine/logs/change-line';
 import { ensureAdmin, ensureHostKey, resolveNpmRegistry } from './bootstrap';
 import { createMetrics, meterDatabase, meterEtcd, meterWork } from './metrics';
+import { DockerVolumes, VolumeOwnership } from '../engine/drivers/docker-volumes';
+import { StorageService } from '../engine/storage/storage-service';
+import { MountsRepo } from '../engine/store/mounts-repo';
 import { PlatformMetrics } from '../engine/metrics/platform-metrics';
 import { ChangeFeed } from '../engine/change-feed';
 import { ConsoleSessions } from '../engine/console-sessions';
@@ -106,7 +109,10 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const teamsRepo = new TeamsRepo(db);
   await ensureAdmin(config, identity);
 
-  const driver = new DockerDriver(docker, platformId(config));
+  // Instances get the app's volumes, made writable by their user from the stack's run image (docs/storage.md).
+  const driver = new DockerDriver(docker, platformId(config), undefined, undefined, undefined, new VolumeOwnership(docker, config.stackRunImage));
+  const mountsRepo = new MountsRepo(db);
+  let storage: StorageService | null = null;
   // Log streams first: the collector follows every container from the start (docs/logs.md).
   const logging = createLogging(config, docker, platformId(config), db, appsRepo, logger.child({ part: 'logs' }));
   await logging.start();
@@ -130,7 +136,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     capacity: { reservedMemoryMb: config.reservedMemoryMb, cpuOvercommit: config.cpuOvercommit },
   }, logger.child({ part: 'deployer' }), (app) => { void reconciler?.reconcile(app); },
   // The deploy service's release-phase step: Dokku's predeploy, then the Procfile release command.
-  releasePhaseStep(releaseTasks));
+  releasePhaseStep(releaseTasks),
+  { mountsOf: (app) => storage!.mountsOf(app) });
   reconciler = new Reconciler(appsRepo, releasesRepo, buildsRepo, driver, publisher, deployer, locks, CONTAINER_PORT, logger.child({ part: 'reconciler' }));
   meterWork(metrics, { builds: buildsRepo, deployer, reconciler });
   const formation = new FormationService(appsRepo, releasesRepo, buildsRepo, driver, deployer, reconciler, logger.child({ part: 'formation' }));
@@ -140,13 +147,15 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const addresses = addressesFrom(config, () => sshPort);
   const images = createImageJanitor(docker, config.registry, logger.child({ part: 'images' }));
   const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }),
-    locks, work, appImagesOf(images, buildsRepo, config.registry));
+    locks, work, appImagesOf(images, buildsRepo, config.registry), { removeAppVolumes: (app) => storage!.removeAppVolumes(app) });
   // The console's change feed, told of every deploy phase as it moves (and of route changes below).
   const feed = new ChangeFeed();
   const timeline = new DeployTimeline({
     store: new DeploysRepo(db), announce: (app) => { feed.publish('app', app); }, logger: logger.child({ part: 'timeline' }),
   });
   const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }), locks, work, logging.hub, timeline);
+  storage = new StorageService(appsRepo, mountsRepo, releases, new DockerVolumes(docker, platformId(config)), locks, platformId(config),
+    logger.child({ part: 'storage' }));
   let addons: AddonsPart | null = null;
   const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }),
     (app) => addons?.ownedKeys(app) ?? Promise.resolve(new Map()));
@@ -256,6 +265,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       appExists: async (app) => { await appsRepo.get(app); },
     }),
     logs: { logs: logging.reader, drains: logging.drains },
+    storage,
   });
   const server: http.Server = await listen(api, config.apiHost, config.apiPort,
     attachUpgradeHandler({ authenticate, access, oneOffs, logger: logger.child({ part: 'run' }) }));

@@ -7,6 +7,7 @@ import { pidsLimitFor } from '../pids-limit';
 import type { HostCapacity, Instance, InstanceSpec, InstanceState, RuntimeDriver } from '../runtime-driver';
 import { ContainerUsers } from './container-user';
 import { DockerNetworks } from './docker-networks';
+import type { VolumeOwnership } from './docker-volumes';
 import { startTenantContainer } from './tenant-container';
 
 export const LABELS = {
@@ -30,6 +31,8 @@ export class DockerDriver implements RuntimeDriver {
     private readonly publishHost = '127.0.0.1',
     private readonly networks = new DockerNetworks(docker),
     private readonly users = new ContainerUsers(docker),
+    /** Makes mounted volumes writable by the instance's user; without it, instances get no mounts. */
+    private readonly volumes: VolumeOwnership | null = null,
   ) {}
 
   async start(spec: InstanceSpec): Promise<Instance> {
@@ -37,6 +40,7 @@ export class DockerDriver implements RuntimeDriver {
     const portKey = `${spec.port}/tcp`;
     const serves = spec.process === 'web';
     const placement = { image: spec.image, teamId: spec.teamId, aliases: instanceAliases(spec.app, spec.process) };
+    const mounts = await this.prepareMounts(spec);
     await startTenantContainer(this.docker, this.networks, this.users, placement, (tenant) => ({
       name: `slipway-${id}`,
       // Unprivileged: the image's user unless that is root (engine/drivers/container-user.ts).
@@ -72,11 +76,23 @@ export class DockerDriver implements RuntimeDriver {
         NanoCpus: Math.round(spec.cpu * 1e9),
         // A fork bomb stops at the app's own limit instead of taking the host (engine/pids-limit.ts).
         PidsLimit: pidsLimitFor(spec.memoryMb),
+        // The app's volumes (docs/storage.md): named by Slipway, made by the storage service.
+        ...(mounts.length === 0 ? {} : { Mounts: mounts }),
       },
     }));
     const instance = await this.inspect(id);
     if (!instance) throw new Error(`instance ${id} disappeared right after starting`);
     return instance;
+  }
+
+  /** Docker mounts of the spec's volumes, each made writable by the user the instance runs as. */
+  private async prepareMounts(spec: InstanceSpec): Promise<Docker.MountSettings[]> {
+    const wanted = spec.mounts ?? [];
+    if (wanted.length === 0) return [];
+    if (!this.volumes) throw new Error('this driver was made without volume support, and the instance asks for volumes');
+    const user = await this.users.userFor(spec.image);
+    await Promise.all(wanted.map((m) => this.volumes!.prepare(m.volume, user)));
+    return wanted.map((m) => ({ Type: 'volume' as const, Source: m.volume, Target: m.path }));
   }
 
   async stop(instanceId: string, graceSeconds: number): Promise<void> {

@@ -12,6 +12,7 @@ import { addons } from './migration-007';
 import { consoleSessions } from './migration-009';
 import { logDrains } from './migration-008';
 import { deployPhases } from './migration-010';
+import { storageVolumes } from './migration-011';
 
 export interface Migration {
   name: string;
@@ -111,7 +112,7 @@ const initial: Migration = {
 };
 
 const migrations: Migration[] = [initial, formationSizesAndAppJson, domainsAndCerts, buildpacksAndImageSizes, appMaintenance, identity,
-  addons, logDrains, consoleSessions, deployPhases];
+  addons, logDrains, consoleSessions, deployPhases, storageVolumes];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,

@@ -39,6 +39,11 @@ export interface TestSlipway {
   /** GET through the router with Host: <app>.<domain>. */
   fetchApp(app: string, route?: string): Promise<{ status: number; body: string }>;
   gitUrl(app: string): string;
+  /**
+   * Stops the platform and starts it again on the same state dir, database and etcd prefix (the
+   * router keeps running), as an operator's restart of Slipway would. `platform` is then the new one.
+   */
+  restartPlatform(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,7 +88,7 @@ async function startTestSlipwayOnce(overrides: Record<string, string>, options: 
   });
   // SLIPWAY_TEST_LOG=debug shows the platform's own logs while a test runs.
   const logger = process.env.SLIPWAY_TEST_LOG ? createLogger(process.env.SLIPWAY_TEST_LOG, 'test') : silentLogger();
-  const platform = await startPlatform(config, logger);
+  let platform = await startPlatform(config, logger);
   let router: Awaited<ReturnType<typeof startRouter>>;
   try {
     router = await startRouter(config, logger, options.routerAdmin ? { serveAdmin: true } : {});
@@ -94,7 +99,7 @@ async function startTestSlipwayOnce(overrides: Record<string, string>, options: 
   }
   const { token } = JSON.parse(fs.readFileSync(path.join(stateDir, 'admin-credentials.json'), 'utf8')) as { token: string };
 
-  return {
+  const slipway: TestSlipway = {
     config, platform, router, stateDir, token,
     async api<T>(method: string, route: string, body?: unknown) {
       const response = await fetch(`http://127.0.0.1:${platform.apiPort}/api/v1${route}`, {
@@ -107,12 +112,18 @@ async function startTestSlipwayOnce(overrides: Record<string, string>, options: 
     },
     fetchApp: (app, route = '/') => httpGet(routerPort, `${app}.${config.domain}`, route),
     gitUrl: (app) => `ssh://git@127.0.0.1:${platform.sshPort}/${app}.git`,
+    async restartPlatform() {
+      await platform.close();
+      platform = await startPlatform(config, logger);
+      slipway.platform = platform;
+    },
     async close() {
       await router.close();
       await platform.close();
       fs.rmSync(stateDir, { recursive: true, force: true });
     },
   };
+  return slipway;
 }
 
 export function httpGet(port: number, host: string, route: string): Promise<{ status: number; body: string }> {

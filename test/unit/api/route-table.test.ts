@@ -24,6 +24,7 @@ const fullDeps = () => apiDeps({
   accounts: { teams: untouchable, appAccess: untouchable, audit: untouchable } as never,
   addons: { addons: untouchable, backups: untouchable, rotation: untouchable, links: untouchable } as never,
   timeline: untouchable as never,
+  storage: untouchable as never,
 });
 
 /** A concrete URL for a route: parameters filled with plausible values. */
@@ -39,7 +40,7 @@ function plausibleBody(route: Route): unknown {
     { name: 'alice', email: 'alice@example.com' }, { disabled: true }, { user: 'bob', role: 'member' }, { role: 'viewer' },
     { user: 'bob', permissions: ['view'] }, { team: 'acme' },
     
-    { app: 'shop', kind: 'redis', at: '02:00', keep: 7 }]) {
+    { app: 'shop', kind: 'redis', at: '02:00', keep: 7 }, { path: '/data' }]) {
     if (route.body.safeParse(candidate).success) return candidate;
   }
   throw new Error(`no plausible body for ${route.method} ${route.path}`);
