@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { PassThrough, Readable, Writable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import Docker from 'dockerode';
 import {
@@ -237,6 +238,26 @@ for (const kind of ['redis', 'postgresql', 'mysql'] as const) {
         expect(refused).to.be.instanceOf(Error);
         await expectCount(25);
       }
+    });
+
+    it('refuses a complete backup that fails to load, leaving the data as it was', async () => {
+      const dump = gunzipSync(await collect((out) => servers.backup(name, out)));
+      let broken: Buffer;
+      if (kind === 'redis') {
+        // A flipped byte in the middle of the RDB: its checksum no longer matches.
+        broken = Buffer.from(dump);
+        broken[Math.floor(broken.length / 2)] ^= 0x01;
+      } else {
+        // A statement that fails, before the first table: complete (its completion mark is there) yet unloadable.
+        const text = dump.toString('utf8');
+        const at = text.indexOf('\nCREATE TABLE');
+        expect(at).to.be.greaterThan(0);
+        broken = Buffer.from(`${text.slice(0, at + 1)}SELECT * FROM slipway_no_such_table;\n${text.slice(at + 1)}`);
+      }
+      let refused: unknown = null;
+      await servers.restore(name, Readable.from([gzipSync(broken)])).catch((error: unknown) => { refused = error; });
+      expect(refused, 'the restore must fail').to.be.instanceOf(Error);
+      await expectCount(25);
     });
 
     it('rotates credentials: old and new work side by side, then the old stops working', async () => {
