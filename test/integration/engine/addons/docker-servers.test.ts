@@ -296,3 +296,33 @@ for (const kind of ['redis', 'postgresql', 'mysql'] as const) {
     });
   });
 }
+
+describe('engine/addons DockerAddonServers: scratch servers left behind', function () {
+  this.timeout(120_000);
+
+  it('removes a scratch server no verification uses once past the grace period, with its volume', async () => {
+    // What a crash of Slipway mid-verify leaves: a scratch container and its volume, no network.
+    const name = `verify-${crypto.randomBytes(6).toString('hex')}`;
+    await docker.createVolume({ Name: addonVolumeName(name), Labels: { [ADDON_LABELS.platform]: PLATFORM } });
+    await docker.createContainer({
+      name: addonContainerName(name),
+      Image: 'slipway/addon-redis:latest',
+      Cmd: ['sleep', '600'],
+      Labels: {
+        [ADDON_LABELS.addon]: name, [ADDON_LABELS.kind]: 'redis', [ADDON_LABELS.plan]: 'medium',
+        [ADDON_LABELS.scratch]: 'true', [ADDON_LABELS.platform]: PLATFORM,
+      },
+      HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: addonVolumeName(name), Target: '/var/lib/slipway-addon' }] },
+    });
+    try {
+      expect(await new DockerAddonServers(docker, { platformId: PLATFORM }).removeStaleScratch()).to.deep.equal([]);
+      expect(await new DockerAddonServers(docker, { platformId: `${PLATFORM}-other`, scratchGraceMs: 0 }).removeStaleScratch()).to.deep.equal([]);
+      expect(await new DockerAddonServers(docker, { platformId: PLATFORM, scratchGraceMs: 0 }).removeStaleScratch()).to.deep.equal([name]);
+      expect(await docker.getContainer(addonContainerName(name)).inspect().then(() => 'present', () => 'gone')).to.equal('gone');
+      expect(await docker.getVolume(addonVolumeName(name)).inspect().then(() => 'present', () => 'gone')).to.equal('gone');
+    } finally {
+      await docker.getContainer(addonContainerName(name)).remove({ force: true }).catch(() => undefined);
+      await docker.getVolume(addonVolumeName(name)).remove().catch(() => undefined);
+    }
+  });
+});
