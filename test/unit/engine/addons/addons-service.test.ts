@@ -143,7 +143,7 @@ describe('engine/addons/addons-service', function () {
   });
 
   describe('credentials rotation', () => {
-    it('makes new credentials, releases every attached app, and only then revokes the old ones', async () => {
+    it('makes new credentials, releases every attached app, and revokes the old ones only once no old instance runs', async () => {
       const { addon } = await h.service.create('shop', { kind: 'postgresql' });
       await h.service.converge(addon.id);
       await h.service.attach(addon.name, 'blog', 'MAIN');
@@ -155,6 +155,8 @@ describe('engine/addons/addons-service', function () {
         `rotate ${addon.name}`,
         'release shop DATABASE_URL=set',
         'release blog MAIN_URL=set DATABASE_URL=set',
+        'settled shop',
+        'settled blog',
         `revoke ${addon.name} ${oldUser}`,
       ]);
       const newUrl = (await h.config.get('shop')).DATABASE_URL!;

@@ -131,4 +131,8 @@ export class FakeBindings implements AppBindings {
     this.events.push(`release ${appName} ${Object.entries(changes).map(([k, v]) => `${k}=${v === null ? 'unset' : 'set'}`).join(' ')}`);
     return this.releases.length;
   }
+
+  async settled(appName: string): Promise<void> {
+    this.events.push(`settled ${appName}`);
+  }
 }
