@@ -39,6 +39,11 @@ export interface TestSlipway {
   /** GET through the router with Host: <app>.<domain>. */
   fetchApp(app: string, route?: string): Promise<{ status: number; body: string }>;
   gitUrl(app: string): string;
+  /**
+   * Stops the control plane and the router and starts them again on the same state dir, etcd
+   * prefix and router port (as after a restart of the host's Slipway); `platform` is the new one.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,7 +82,7 @@ async function startTestSlipwayOnce(overrides: Record<string, string>): Promise<
   });
   // SLIPWAY_TEST_LOG=debug shows the platform's own logs while a test runs.
   const logger = process.env.SLIPWAY_TEST_LOG ? createLogger(process.env.SLIPWAY_TEST_LOG, 'test') : silentLogger();
-  const platform = await startPlatform(config, logger);
+  let platform = await startPlatform(config, logger);
   let router: Awaited<ReturnType<typeof startRouter>>;
   try {
     router = await startRouter(config, logger);
@@ -88,7 +93,7 @@ async function startTestSlipwayOnce(overrides: Record<string, string>): Promise<
   }
   const { token } = JSON.parse(fs.readFileSync(path.join(stateDir, 'admin-credentials.json'), 'utf8')) as { token: string };
 
-  return {
+  const slipway: TestSlipway = {
     config, platform, router, stateDir, token,
     async api<T>(method: string, route: string, body?: unknown) {
       const response = await fetch(`http://127.0.0.1:${platform.apiPort}/api/v1${route}`, {
@@ -101,12 +106,21 @@ async function startTestSlipwayOnce(overrides: Record<string, string>): Promise<
     },
     fetchApp: (app, route = '/') => httpGet(routerPort, `${app}.${config.domain}`, route),
     gitUrl: (app) => `ssh://git@127.0.0.1:${platform.sshPort}/${app}.git`,
+    async restart() {
+      await router.close();
+      await platform.close();
+      platform = await startPlatform(config, logger);
+      router = await startRouter(config, logger);
+      slipway.platform = platform;
+      slipway.router = router;
+    },
     async close() {
       await router.close();
       await platform.close();
       fs.rmSync(stateDir, { recursive: true, force: true });
     },
   };
+  return slipway;
 }
 
 export function httpGet(port: number, host: string, route: string): Promise<{ status: number; body: string }> {
