@@ -15,6 +15,7 @@ import { AddonsReconciler } from '../engine/addons/reconcile';
 import { CredentialsRotation } from '../engine/addons/rotation';
 import { BackupScheduler } from '../engine/addons/scheduler';
 import type { ConfigService } from '../engine/config-service';
+import type { LockService } from '../engine/locks';
 import type { App } from '../engine/model';
 import { AddonsRepo } from '../engine/store/addons-repo';
 import type { AppsRepo } from '../engine/store/apps-repo';
@@ -26,6 +27,8 @@ export interface AddonsPartDeps {
   db: Database;
   apps: AppsRepo;
   config: ConfigService;
+  /** The control plane's one lock service (a rotation waits for the attached apps' rollouts to finish). */
+  locks: LockService;
   servers: AddonServers;
   stateDir: string;
   /** `http://<app's name on its team network>:<port>`: what `apps:link` binds. */
@@ -52,7 +55,7 @@ export function createAddonsPart(deps: AddonsPartDeps): AddonsPart {
   const repo = new AddonsRepo(deps.db);
   const backupsRepo = new BackupsRepo(deps.db);
   const teams = deps.teams ?? storedAppTeams(deps.db);
-  const bindings = configBindings(deps.config);
+  const bindings = configBindings(deps.config, deps.locks);
   let backups: BackupsService | null = null;
   const addons = new AddonsService({
     repo, apps: deps.apps, servers: deps.servers, bindings, teams, logger: deps.logger.child({ part: 'addons' }),

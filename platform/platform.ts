@@ -160,7 +160,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }),
     (app) => addons?.ownedKeys(app) ?? Promise.resolve(new Map()));
   addons = createAddonsPart({
-    db, apps: appsRepo, config: configVars, servers: createAddonServers(docker, platformId(config)), stateDir: config.stateDir, logger,
+    db, apps: appsRepo, config: configVars, locks, servers: createAddonServers(docker, platformId(config)), stateDir: config.stateDir, logger,
     // Web processes answer on their team's network under the app's name (engine/drivers, issue 11).
     internalUrl: (app) => `http://${app}:${CONTAINER_PORT}`,
   });

@@ -237,6 +237,13 @@ export class AddonsService {
     }
   }
 
+  /** Resolves once no attached app runs an instance of a release older than its binding's (AppBindings.settled). */
+  async settled(addon: Addon): Promise<void> {
+    const attachments = await this.deps.repo.attachments(addon.id);
+    const names = await this.deps.repo.appNames(attachments.map((a) => a.appId));
+    for (const appName of new Set(names.values())) await this.deps.bindings.settled(appName);
+  }
+
   /** Runs `task` holding the add-on's lock. */
   exclusive<T>(name: string, task: () => Promise<T>): Promise<T> {
     return withLock(this.locks, `addon:${name}`, 'release', task);

@@ -50,6 +50,11 @@ export interface DockerAddonServersOptions {
   images?: Partial<Record<AddonKind, string>>;
   /** How long a server may take to answer after starting; default 180 s. */
   readyTimeoutMs?: number;
+  /**
+   * A scratch server this process is not using is removed once it is this old (default 2 h):
+   * another control plane of the installation may be verifying with it meanwhile.
+   */
+  scratchGraceMs?: number;
 }
 
 interface Server {
@@ -66,6 +71,8 @@ export class DockerAddonServers implements AddonServers {
   /** In this process, one convergence per add-on and one creation per network at a time. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly userIds = new Map<string, Promise<UserIds>>();
+  /** The scratch servers of the verifications running in this process. */
+  private readonly scratchInUse = new Set<string>();
 
   constructor(
     private readonly docker: Docker,
@@ -191,6 +198,7 @@ export class DockerAddonServers implements AddonServers {
       error: error instanceof Error ? error.message : String(error),
     });
     let result: VerifyResult;
+    this.scratchInUse.add(name);
     try {
       // No network at all: the scratch server only ever talks to docker exec.
       await this.converge({ name, kind, plan: 'medium', teamId: null, database: credentials.database }, 'none', credentials, () => {});
@@ -207,8 +215,28 @@ export class DockerAddonServers implements AddonServers {
       result = failed(error);
     }
     // A scratch server left behind would hold a copy of the data: its removal failing is an error.
-    await this.remove(name, { keepVolume: false });
+    try {
+      await this.remove(name, { keepVolume: false });
+    } finally {
+      this.scratchInUse.delete(name);
+    }
     return result;
+  }
+
+  async removeStaleScratch(): Promise<string[]> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${ADDON_LABELS.platform}=${this.options.platformId}`, `${ADDON_LABELS.scratch}=true`] },
+    });
+    const oldest = Date.now() - (this.options.scratchGraceMs ?? 2 * 3600_000);
+    const removed: string[] = [];
+    for (const container of containers) {
+      const name = container.Labels?.[ADDON_LABELS.addon] ?? '';
+      if (!ADDON_NAME.test(name) || this.scratchInUse.has(name) || container.Created * 1000 > oldest) continue;
+      await this.remove(name, { keepVolume: false });
+      removed.push(name);
+    }
+    return removed;
   }
 
   /**

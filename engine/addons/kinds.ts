@@ -111,6 +111,12 @@ export interface AddonServers {
   list(): Promise<AddonServerInfo[]>;
   /** Removes the container (and the volume unless keepVolume). Missing is not an error. */
   remove(addonName: string, options: RemoveOptions): Promise<void>;
+  /**
+   * Removes the scratch servers of backup verifications that no verification uses any more (a
+   * crash of Slipway mid-verify leaves one behind, holding a copy of the data), with their
+   * volumes. Returns their names.
+   */
+  removeStaleScratch(): Promise<string[]>;
   /** Adds `next` beside the current credentials; both work until `revokeCredentials(old)`. */
   rotateCredentials(addonName: string, next: AddonCredentials): Promise<void>;
   /** Makes `old` stop working, and closes the sessions still using it. */

@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import type { ConfigChanges } from '../config-vars';
 import type { ConfigService } from '../config-service';
+import { withLock, type LockService } from '../locks';
 import type { App } from '../model';
 
 export interface AppBindings {
@@ -15,13 +16,23 @@ export interface AppBindings {
    * or null when nothing changed or the app was never deployed (then its first build gets them).
    */
   apply(appName: string, changes: ConfigChanges, description: string): Promise<number | null>;
+  /**
+   * Resolves once no instance of an older release of the app runs: `apply` answers as soon as the
+   * new release serves, while the old instances still drain and stop (workers included), using the
+   * config they started with. Credentials are revoked only after this.
+   */
+  settled(appName: string): Promise<void>;
 }
 
-export function configBindings(config: ConfigService): AppBindings {
+/** `locks` is the control plane's one lock service: a rollout holds the app's `deploy` lock until its old instances stopped. */
+export function configBindings(config: ConfigService, locks: LockService): AppBindings {
   return {
     async apply(appName, changes, description) {
       const result = await config.bind(appName, changes, description);
       return result.release?.version ?? null;
+    },
+    async settled(appName) {
+      await withLock(locks, appName, 'deploy', async () => undefined);
     },
   };
 }

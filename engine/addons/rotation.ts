@@ -1,8 +1,9 @@
 /**
  * `addons:credentials:rotate NAME`: new credentials beside the old ones, a new release of every
- * attached app with the new URL, and only once all of them run, the old credentials revoked. The
- * old ones are kept (sealed) until then, so a rotation cut short by a failed release or a crash is
- * finished by running it again: it resumes with the same new credentials instead of making more.
+ * attached app with the new URL, and only once all of them run and their old instances stopped, the
+ * old credentials revoked. The old ones are kept (sealed) until then, so a rotation cut short by a
+ * failed release or a crash is finished by running it again: it resumes with the same new
+ * credentials instead of making more.
  */
 import { SlipwayError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
@@ -44,6 +45,9 @@ export class CredentialsRotation {
         throw new SlipwayError('deploy_failed', `The new credentials of ${name} were not rolled out to every attached app, so the old ones still work and were kept. `
           + `Fix the app, then run slipway addons:credentials:rotate ${name} again to finish. ${error instanceof Error ? error.message : ''}`.trim(), { cause: error });
       }
+      // The releases answer once the new instances serve; the old ones (workers too) still drain
+      // and stop with the old credentials meanwhile, so the revocation waits for them.
+      await this.addons.settled(addon);
       await this.servers.revokeCredentials(addon.name, secret.previous!);
       await this.repo.setSecret(addon.id, { ...secret, previous: null });
       this.logger.info({ addon: name }, 'old credentials revoked');

@@ -15,6 +15,8 @@ export const DATA_DIR = '/var/lib/slipway-addon';
 /** Written once the add-on's database and first credentials exist (ensure does it only once). */
 export const INIT_MARKER = `${DATA_DIR}/.slipway-initialised`;
 const SPOOL = `${DATA_DIR}/.slipway-restore`;
+/** Where MariaDB loads a backup before the live database is replaced (no app account may use it). */
+const MYSQL_STAGING = 'slipway__restore';
 
 export interface DumpOutcome {
   counts: DataCounts;
@@ -253,13 +255,19 @@ export function mysql(exec: ExecFn): ServerKind {
     },
     async restore(container, database, dump) {
       await spool(exec, container, user, dump, new MysqlDumpCounter(), 'restore');
+      const load = (into: string, what: string): Promise<ExecResult> =>
+        run(exec, container, { user, cmd: ['sh', '-c', 'exec "$@" < "$0"', SPOOL, ...client(into)] }, what);
+      const fresh = (name: string): string => `DROP DATABASE IF EXISTS \`${name}\`;\nCREATE DATABASE \`${name}\`;\n`;
       try {
-        await sql(container, `DROP DATABASE IF EXISTS \`${database}\`;\nCREATE DATABASE \`${database}\`;\n`, 'restore: preparing');
-        await run(exec, container, {
-          user,
-          cmd: ['sh', '-c', 'exec "$@" < "$0"', SPOOL, ...client(database)],
-        }, 'restore: loading the dump');
+        // Loaded into a staging database first: a dump that fails to load changes nothing. MariaDB
+        // has no RENAME DATABASE (and RENAME TABLE moves neither views nor tables with triggers
+        // across databases), so once it loaded, the live database is replaced by loading it again.
+        await sql(container, fresh(MYSQL_STAGING), 'restore: preparing');
+        await load(MYSQL_STAGING, 'restore: loading the dump (staging)');
+        await sql(container, `DROP DATABASE \`${MYSQL_STAGING}\`;\n${fresh(database)}`, 'restore: replacing the database');
+        await load(database, 'restore: loading the dump');
       } finally {
+        await exec(container, { user, cmd: client(undefined), stdin: `DROP DATABASE IF EXISTS \`${MYSQL_STAGING}\`;\n` });
         await removeSpool(exec, container, user);
       }
     },

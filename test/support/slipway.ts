@@ -44,6 +44,11 @@ export interface TestSlipway {
    * router keeps running), as an operator's restart of Slipway would. `platform` is then the new one.
    */
   restartPlatform(): Promise<void>;
+  /**
+   * Stops the control plane and the router and starts them again on the same state dir, etcd
+   * prefix and router port (as after a restart of the host's Slipway); `platform` is the new one.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -116,6 +121,14 @@ async function startTestSlipwayOnce(overrides: Record<string, string>, options: 
       await platform.close();
       platform = await startPlatform(config, logger);
       slipway.platform = platform;
+    },
+    async restart() {
+      await router.close();
+      await platform.close();
+      platform = await startPlatform(config, logger);
+      router = await startRouter(config, logger);
+      slipway.platform = platform;
+      slipway.router = router;
     },
     async close() {
       await router.close();

@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { PassThrough, Readable, Writable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import Docker from 'dockerode';
 import {
@@ -239,6 +240,26 @@ for (const kind of ['redis', 'postgresql', 'mysql'] as const) {
       }
     });
 
+    it('refuses a complete backup that fails to load, leaving the data as it was', async () => {
+      const dump = gunzipSync(await collect((out) => servers.backup(name, out)));
+      let broken: Buffer;
+      if (kind === 'redis') {
+        // A flipped byte in the middle of the RDB: its checksum no longer matches.
+        broken = Buffer.from(dump);
+        broken[Math.floor(broken.length / 2)] ^= 0x01;
+      } else {
+        // A statement that fails, before the first table: complete (its completion mark is there) yet unloadable.
+        const text = dump.toString('utf8');
+        const at = text.indexOf('\nCREATE TABLE');
+        expect(at).to.be.greaterThan(0);
+        broken = Buffer.from(`${text.slice(0, at + 1)}SELECT * FROM slipway_no_such_table;\n${text.slice(at + 1)}`);
+      }
+      let refused: unknown = null;
+      await servers.restore(name, Readable.from([gzipSync(broken)])).catch((error: unknown) => { refused = error; });
+      expect(refused, 'the restore must fail').to.be.instanceOf(Error);
+      await expectCount(25);
+    });
+
     it('rotates credentials: old and new work side by side, then the old stops working', async () => {
       const next = generateCredentials(name, credentials.database);
       await servers.rotateCredentials(name, next);
@@ -275,3 +296,33 @@ for (const kind of ['redis', 'postgresql', 'mysql'] as const) {
     });
   });
 }
+
+describe('engine/addons DockerAddonServers: scratch servers left behind', function () {
+  this.timeout(120_000);
+
+  it('removes a scratch server no verification uses once past the grace period, with its volume', async () => {
+    // What a crash of Slipway mid-verify leaves: a scratch container and its volume, no network.
+    const name = `verify-${crypto.randomBytes(6).toString('hex')}`;
+    await docker.createVolume({ Name: addonVolumeName(name), Labels: { [ADDON_LABELS.platform]: PLATFORM } });
+    await docker.createContainer({
+      name: addonContainerName(name),
+      Image: 'slipway/addon-redis:latest',
+      Cmd: ['sleep', '600'],
+      Labels: {
+        [ADDON_LABELS.addon]: name, [ADDON_LABELS.kind]: 'redis', [ADDON_LABELS.plan]: 'medium',
+        [ADDON_LABELS.scratch]: 'true', [ADDON_LABELS.platform]: PLATFORM,
+      },
+      HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: addonVolumeName(name), Target: '/var/lib/slipway-addon' }] },
+    });
+    try {
+      expect(await new DockerAddonServers(docker, { platformId: PLATFORM }).removeStaleScratch()).to.deep.equal([]);
+      expect(await new DockerAddonServers(docker, { platformId: `${PLATFORM}-other`, scratchGraceMs: 0 }).removeStaleScratch()).to.deep.equal([]);
+      expect(await new DockerAddonServers(docker, { platformId: PLATFORM, scratchGraceMs: 0 }).removeStaleScratch()).to.deep.equal([name]);
+      expect(await docker.getContainer(addonContainerName(name)).inspect().then(() => 'present', () => 'gone')).to.equal('gone');
+      expect(await docker.getVolume(addonVolumeName(name)).inspect().then(() => 'present', () => 'gone')).to.equal('gone');
+    } finally {
+      await docker.getContainer(addonContainerName(name)).remove({ force: true }).catch(() => undefined);
+      await docker.getVolume(addonVolumeName(name)).remove().catch(() => undefined);
+    }
+  });
+});

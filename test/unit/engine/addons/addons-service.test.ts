@@ -1,7 +1,8 @@
 /** The add-on services on a real SQLite store, with fake servers and bindings (test/unit/engine/addons/fakes.ts). */
 import { expect } from 'chai';
 import { AddonsService } from '../../../../engine/addons/addons-service';
-import { AddonsReconciler } from '../../../../engine/addons/reconcile';
+import { generateCredentials } from '../../../../engine/addons/kinds';
+import { AddonsReconciler, orphanServers } from '../../../../engine/addons/reconcile';
 import { CredentialsRotation } from '../../../../engine/addons/rotation';
 import { LinksService } from '../../../../engine/addons/links-service';
 import { silentLogger } from '../../../../lib/log';
@@ -142,7 +143,7 @@ describe('engine/addons/addons-service', function () {
   });
 
   describe('credentials rotation', () => {
-    it('makes new credentials, releases every attached app, and only then revokes the old ones', async () => {
+    it('makes new credentials, releases every attached app, and revokes the old ones only once no old instance runs', async () => {
       const { addon } = await h.service.create('shop', { kind: 'postgresql' });
       await h.service.converge(addon.id);
       await h.service.attach(addon.name, 'blog', 'MAIN');
@@ -154,6 +155,8 @@ describe('engine/addons/addons-service', function () {
         `rotate ${addon.name}`,
         'release shop DATABASE_URL=set',
         'release blog MAIN_URL=set DATABASE_URL=set',
+        'settled shop',
+        'settled blog',
         `revoke ${addon.name} ${oldUser}`,
       ]);
       const newUrl = (await h.config.get('shop')).DATABASE_URL!;
@@ -205,6 +208,33 @@ describe('engine/addons/addons-service', function () {
       expect(h.servers.servers.get(addon.name)!.state).to.equal('running');
       expect((await h.repo.get(addon.name)).health).to.equal('healthy');
       expect(h.servers.created).to.equal(1);
+    });
+
+    it('removes the containers of servers no add-on names (keeping their volumes) and stale scratch servers, never one with a record', async () => {
+      const kept = await h.service.create('shop', { kind: 'redis' });
+      await h.service.converge(kept.addon.id);
+      h.servers.ensureError = new Error('no image');
+      const failed = await h.service.create('blog', { kind: 'mysql' });
+      await h.service.converge(failed.addon.id);
+      h.servers.ensureError = null;
+      expect((await h.repo.get(failed.addon.name)).state).to.equal('failed');
+      const spec = { kind: 'postgresql' as const, plan: 'small' as const, teamId: 1, credentials: generateCredentials('postgresql-gone-10000') };
+      await h.servers.ensure({ ...spec, addonName: 'postgresql-gone-10000' });
+      await h.servers.ensure({ ...spec, addonName: failed.addon.name });
+      h.servers.staleScratch.push('verify-0123456789ab');
+      h.events.length = 0;
+      await new AddonsReconciler(h.repo, h.service, h.servers, silentLogger()).pass();
+      expect(h.events.filter((e) => e.startsWith('remove'))).to.deep.equal([
+        'remove postgresql-gone-10000 (volume kept)',
+        'remove scratch verify-0123456789ab',
+      ]);
+      expect([...h.servers.servers.keys()].sort()).to.deep.equal([failed.addon.name, kept.addon.name].sort());
+    });
+
+    it('plans as orphans exactly the servers that no record names', () => {
+      const server = (addonName: string) => ({ addonName, kind: 'redis' as const, teamId: 1, plan: 'small' as const, state: 'running' as const });
+      expect(orphanServers([server('redis-a-10000'), server('redis-b-10000')], [{ name: 'redis-a-10000' }])).to.deep.equal(['redis-b-10000']);
+      expect(orphanServers([], [{ name: 'redis-a-10000' }])).to.deep.equal([]);
     });
   });
 });

@@ -81,6 +81,11 @@ export class FakeAddonServers implements AddonServers {
     else this.servers.delete(addonName);
   }
 
+  async removeStaleScratch(): Promise<string[]> {
+    this.record('removeStaleScratch', '');
+    return [];
+  }
+
   async rotateCredentials(addonName: string, next: AddonCredentials): Promise<void> {
     this.record('rotateCredentials', addonName);
     this.get(addonName).credentials.push(next);

@@ -28,6 +28,8 @@ export class FakeServers implements AddonServers {
   backupError: Error | null = null;
   verifyOk = true;
   restored: string[] = [];
+  /** Scratch servers of verifications that no longer run (a crash left them). */
+  staleScratch: string[] = [];
 
   constructor(readonly events: EventLog = []) {}
 
@@ -56,9 +58,15 @@ export class FakeServers implements AddonServers {
     return [...this.servers.values()].map((s) => ({ addonName: s.spec.addonName, kind: s.spec.kind, teamId: s.spec.teamId, plan: s.spec.plan, state: s.state }));
   }
 
-  async remove(name: string, _options: RemoveOptions): Promise<void> {
-    this.events.push(`remove ${name}`);
+  async remove(name: string, options: RemoveOptions): Promise<void> {
+    this.events.push(`remove ${name}${options.keepVolume ? ' (volume kept)' : ''}`);
     this.servers.delete(name);
+  }
+
+  async removeStaleScratch(): Promise<string[]> {
+    const removed = this.staleScratch.splice(0);
+    for (const name of removed) this.events.push(`remove scratch ${name}`);
+    return removed;
   }
 
   async rotateCredentials(name: string, next: AddonCredentials): Promise<void> {
@@ -122,5 +130,9 @@ export class FakeBindings implements AppBindings {
     this.releases.push({ app: appName, changes, description });
     this.events.push(`release ${appName} ${Object.entries(changes).map(([k, v]) => `${k}=${v === null ? 'unset' : 'set'}`).join(' ')}`);
     return this.releases.length;
+  }
+
+  async settled(appName: string): Promise<void> {
+    this.events.push(`settled ${appName}`);
   }
 }
