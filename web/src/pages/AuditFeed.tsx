@@ -69,12 +69,11 @@ export function AuditFeed({ filter, label }: { filter: AuditFilter; label: strin
     }, (failure: unknown) => { if (mine === generation.current) { setError(failure); setLoaded(true); } });
     void newest();
     const source = new EventSource(admin.audit.streamUrl(filter));
-    let opened = false;
     source.addEventListener('open', () => {
       setState('live');
-      // Back after a drop (or just subscribed): whatever the replay does not cover is read again.
-      if (opened) void newest();
-      opened = true;
+      // Just subscribed, or back after a drop: what happened before the stream's first event
+      // (which Last-Event-ID cannot name) is read again and merged.
+      void newest();
     });
     source.addEventListener('error', () => setState('down'));
     source.addEventListener('audit', (event) => {
