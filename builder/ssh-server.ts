@@ -21,9 +21,10 @@ import type { AuditSink } from '../engine/audit-port';
 export interface SshKeyLookup {
   /**
    * The user owning a key with this fingerprint, acting through it; null when the key is not
-   * registered or its user is disabled (checked at every connection, never cached).
+   * registered; `{ refusal }` when it is but may not be used (its user is disabled), with the
+   * words to say once the client proved it holds the key. Checked at every connection, never cached.
    */
-  principalForKey(fingerprint: string, address: string): Promise<UserPrincipal | null>;
+  principalForKey(fingerprint: string, address: string): Promise<UserPrincipal | KeyRefusal | null>;
 }
 
 export interface AppDirectory {
@@ -49,7 +50,11 @@ export function parseGitCommand(command: string): { service: 'git-receive-pack' 
   return { service: match[1] as 'git-receive-pack' | 'git-upload-pack', app };
 }
 
-type Identity = { principal: UserPrincipal } | { refused: string[] };
+export interface KeyRefusal {
+  refusal: string;
+}
+
+type Identity = { principal: UserPrincipal } | { refused: string[] } | KeyRefusal;
 
 /** Runs `run APP CMD…` (Dokku style) in a one-off process of the app; resolves with its exit code. docs/run.md. */
 export interface SshRunner {
@@ -116,7 +121,8 @@ export class SshGitServer {
           if (key instanceof Error || Array.isArray(key) || key.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true) {
             return ctx.reject(['publickey']);
           }
-          identity = { principal };
+          // A refused key's owner is told why only after proving they hold it (a public key is no secret).
+          identity = 'refusal' in principal ? { refusal: principal.refusal } : { principal };
           return ctx.accept();
         }
         if (ctx.method === 'keyboard-interactive' && 'refused' in identity) {
@@ -150,6 +156,7 @@ export class SshGitServer {
   }
 
   private async onExec(channel: ServerChannel, command: string, identity: Identity, terminal: SessionTerminal): Promise<void> {
+    if ('refusal' in identity) return finish(channel, 1, ` !     ${identity.refusal}\n`);
     if ('refused' in identity) {
       const keys = identity.refused.length > 0 ? ` (${identity.refused.join(', ')})` : '';
       return finish(channel, 1, ` !     Your SSH key${keys} is not registered with Slipway. Register it with: slipway keys:add ~/.ssh/id_ed25519.pub\n`);

@@ -186,6 +186,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     {
       // Read fresh at every connection: a removed key or a disabled user stops at once.
       principalForKey: (fingerprint, address) => identity.authenticateKey(fingerprint, address).catch((error: unknown) => {
+        if (isSlipwayError(error) && error.code === 'user_disabled') return { refusal: error.message };
         if (isSlipwayError(error) && ERROR_CODES[error.code] === 401) return null;
         throw error;
       }),

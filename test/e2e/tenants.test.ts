@@ -181,6 +181,21 @@ describe('tenants: two users of two teams, walled off (end to end)', function ()
     expect(socket.stdout).to.include('absent');
   });
 
+  it('stops a disabled user at once, and tells their CLI and their git push why', async function () {
+    const dave = await newUser(`dave${suffix}`);
+    expect((await admin('members:add', dave.name, '--team', blueTeam, '--role', 'member')).code).to.equal(0);
+    const disabled = await admin('users:disable', dave.name);
+    expect(disabled.code, disabled.output).to.equal(0);
+
+    const apps = await dave.cli('apps');
+    expect(apps.code).to.not.equal(0);
+    expect(apps.output).to.include(`The user ${dave.name} is disabled`);
+    const pushed = await push(dave, blueApp);
+    expect(pushed.code).to.not.equal(0);
+    expect(pushed.output).to.include(`The user ${dave.name} is disabled`);
+    expect(pushed.output, 'not "register your key": the key is registered').to.not.include('not registered');
+  });
+
   it('records every action once, with its user and result, refusals included', async function () {
     const answer = await slipway.api('GET', '/audit?limit=500');
     expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
