@@ -26,6 +26,7 @@ import { keyRoutes } from './routes/keys';
 import { maintenanceRoutes } from './routes/maintenance';
 import { buildRoutes } from './routes/builds';
 import { statusRoutes } from './routes/status';
+import { capacityRoutes, type CapacitySource } from './routes/capacity';
 import { releaseRoutes } from './routes/releases';
 import { runRoutes, type RunRoutesDeps } from './routes/run';
 import { registryRoutes, type RegistryRoutesDeps } from './routes/registry';
@@ -62,6 +63,8 @@ export interface ApiDeps extends AppRoutesDeps, ConfigRoutesDeps {
   logs?: LogRoutesDeps;
   /** Platform health, `GET /status`. */
   status?: PlatformStatus;
+  /** Hosts with their CPU and memory, `GET /capacity`. */
+  capacity?: CapacitySource;
   /** Identifies callers (default: Bearer tokens through `identity`). */
   authenticate?: Authenticator;
   /** The one policy with its facts (engine/access.ts); default: only platform admins pass. */
@@ -106,6 +109,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...(deps.registry ? registryRoutes(deps.registry) : []),
     ...(deps.maintenance ? maintenanceRoutes(deps.maintenance) : []),
     ...(deps.status ? statusRoutes(deps.status) : []),
+    ...(deps.capacity ? capacityRoutes(deps.capacity) : []),
     ...(deps.accounts ? accountRoutes({ ...deps.accounts, identity: deps.identity, apps: deps.apps, access: deps.access ?? factlessAccess }) : []),
     ...(deps.addons ? addonRoutes({ ...deps.addons, access: deps.access ?? factlessAccess }) : []),
     ...(deps.metrics ? appMetricsRoutes(deps.metrics.appMetrics, deps.access ?? factlessAccess) : []),

@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import { SlipwayError } from '../lib/errors';
 import type { AuditTrail } from './audit';
 import type { App } from './model';
-import { authorize, type AccessChecker, type AccessFacts, type AccessRequest, type Decision, type Principal, type Refusal } from './policy';
+import { APP_PERMISSIONS, authorize, type AccessChecker, type AppPermission, type AccessFacts, type AccessRequest, type Decision, type Principal, type Refusal } from './policy';
 import type { AppsRepo } from './store/apps-repo';
 import { TeamsRepo } from './store/teams-repo';
 
@@ -36,6 +36,18 @@ export class AccessControl implements AccessChecker {
     // Platform principals and platform admins pass on the principal alone (after the token's scope).
     if (principal.kind === 'platform' || principal.platformAdmin) return authorize(principal, request, {});
     return authorize(principal, request, await this.facts(principal.userId, request));
+  }
+
+  /**
+   * The permissions `principal` holds on an app as the policy grants them (its token's scope
+   * included), for the console to show only what the caller may press; the API still decides
+   * every request. The facts are loaded once for the four questions.
+   */
+  async permissionsOn(principal: Principal, appName: string): Promise<AppPermission[]> {
+    const facts = principal.kind === 'platform' || principal.platformAdmin
+      ? {}
+      : await this.facts(principal.userId, { action: 'app:view', app: appName });
+    return APP_PERMISSIONS.filter((p) => authorize(principal, { action: `app:${p}`, app: appName }, facts).allowed);
   }
 
   /**

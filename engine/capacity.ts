@@ -45,3 +45,33 @@ export function assertCapacity(...args: Parameters<typeof capacityShortfall>): v
 function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
+
+/** One host's figures as admins read them (`GET /capacity`, the console's Capacity page). */
+export interface HostUsage {
+  name: string;
+  instances: number;
+  memory: { totalMb: number; reservedMb: number; committedMb: number; freeMb: number };
+  /** `allocatable` is cores × the overcommit factor: what CPU limits may add up to. */
+  cpu: { cores: number; allocatable: number; committed: number; free: number };
+}
+
+/**
+ * What the admission check above sees, as figures: the instances that hold room (not exited)
+ * commit their limits; free is what the next deploy or scale may still take.
+ */
+export function hostUsage(name: string, host: HostCapacity, instances: readonly (Demand & { state: string })[], policy: CapacityPolicy): HostUsage {
+  const holding = instances.filter((i) => i.state !== 'exited');
+  const committed = totalDemand(holding);
+  const allocatable = round(host.cpus * policy.cpuOvercommit);
+  return {
+    name,
+    instances: holding.length,
+    memory: {
+      totalMb: host.memoryMb,
+      reservedMb: policy.reservedMemoryMb,
+      committedMb: committed.memoryMb,
+      freeMb: Math.max(0, host.memoryMb - policy.reservedMemoryMb - committed.memoryMb),
+    },
+    cpu: { cores: host.cpus, allocatable, committed: round(committed.cpu), free: round(Math.max(0, allocatable - committed.cpu)) },
+  };
+}

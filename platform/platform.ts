@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import type http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { Etcd3 } from 'etcd3';
@@ -18,6 +19,7 @@ import { appImagesOf } from '../engine/image-janitor';
 import { ConfigService } from '../engine/config-service';
 import { AppRenamer } from '../engine/app-rename';
 import { AppWork } from '../engine/app-work';
+import { hostUsage } from '../engine/capacity';
 import { Deployer } from '../engine/deployer';
 import { DeployService, releasePhaseStep } from '../engine/deploy-service';
 import { InProcessLocks } from '../engine/locks';
@@ -241,6 +243,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       visibleApps: (principal) => accounts.access.visibleApps(principal),
       teamForNewApp: (principal, team) => accounts.teams.teamForNewApp(principal, team),
       teamNames: async () => new Map((await teamsRepo.list(null)).map((team) => [team.id, team.name])),
+      permissionsOn: (principal, app) => accounts.access.permissionsOn(principal, app),
     },
     // The policy with its facts, and the audit log (engine/access.ts, engine/audit.ts).
     access: accounts.access,
@@ -254,6 +257,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     domains,
     maintenance,
     killer: new InstanceKiller(appsRepo, driver, publisher, { reconcile: (app, options) => reconciler?.reconcile(app, options) ?? Promise.resolve() }, config.stopGraceSeconds, logger.child({ part: 'ps' })),
+    capacity: {
+      hosts: async () => {
+        const [host, instances] = await Promise.all([driver.capacity(), driver.list()]);
+        return [hostUsage(os.hostname(), host, instances, { reservedMemoryMb: config.reservedMemoryMb, cpuOvercommit: config.cpuOvercommit })];
+      },
+    },
     status: new PlatformStatus(statusProbes({
       db, etcd, docker, registry: config.registry, version: '0.1.0',
       routerAdminUrl: localUrl(config.routerAdminHost, config.routerAdminPort),

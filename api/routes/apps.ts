@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppRenamer } from '../../engine/app-rename';
 import type { AppsService } from '../../engine/apps-service';
 import type { App } from '../../engine/model';
-import type { Principal } from '../../engine/policy';
+import type { AppPermission, Principal } from '../../engine/policy';
 import type { BuildsRepo } from '../../engine/store/builds-repo';
 import type { ReleaseService } from '../../engine/release-service';
 import { defineRoute, type Route } from '../route-table';
@@ -29,6 +29,8 @@ export interface AppTenancy {
   teamForNewApp(principal: Principal, team?: string | null): Promise<{ id: number; name: string }>;
   /** Every team's name by id. */
   teamNames(): Promise<Map<number, string>>;
+  /** The caller's permissions on an app, as the policy grants them (`permissions` of GET /apps/:app). */
+  permissionsOn?(principal: Principal, app: string): Promise<AppPermission[]>;
 }
 
 const nameError = 'Give the app a name: {"name": "my-app"}';
@@ -67,10 +69,10 @@ export function appRoutes({ apps, releases, builds, renamer, tenancy }: AppRoute
       method: 'get', path: '/apps/:app', tag: 'apps', summary: 'An app with its formation, instances and current release',
       params: AppParams, response: AppInfoSchema,
       access: ({ params }) => ({ action: 'app:view', app: params.app }),
-      handler: async ({ params }) => {
-        const info = await apps.info(params.app);
+      handler: async ({ params, principal }) => {
+        const [info, permissions] = await Promise.all([apps.info(params.app), tenancy?.permissionsOn?.(principal, params.app)]);
         const build = info.release?.buildId ? await builds.get(info.release.buildId) : null;
-        return appInfoJson(info, addresses, build?.commit ?? null);
+        return { ...appInfoJson(info, addresses, build?.commit ?? null), ...(permissions ? { permissions } : {}) };
       },
     }),
     defineRoute({

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { Timestamp } from './common';
 import { PhaseSchema } from './deploys';
+import { AppPermissionSchema } from './accounts';
 
 export const ProcessTypes = z.record(z.string(), z.string());
 
@@ -68,6 +69,11 @@ export const AppInfoSchema = AppSchema.extend({
   formation: z.array(FormationEntrySchema),
   instances: z.array(InstanceSchema),
   release: ReleaseSchema.nullable(),
+  /**
+   * What the caller may do on this app (engine/policy.ts, the token's scope included), so a client
+   * shows only the buttons that will work; the API still decides every request.
+   */
+  permissions: z.array(AppPermissionSchema).optional(),
 });
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 

@@ -38,3 +38,13 @@ export const PlatformStatusSchema = z.object({
   components: z.array(z.object({ component: z.string(), ok: z.boolean(), detail: z.string() })),
 });
 export type PlatformStatusView = z.infer<typeof PlatformStatusSchema>;
+
+/** `GET /capacity`: each host (node) with the memory and CPU its instances commit and what is left. */
+export const HostUsageSchema = z.object({
+  name: z.string(),
+  instances: z.number().int(),
+  memory: z.object({ totalMb: z.number(), reservedMb: z.number(), committedMb: z.number(), freeMb: z.number() }),
+  cpu: z.object({ cores: z.number(), allocatable: z.number(), committed: z.number(), free: z.number() }),
+});
+export const CapacitySchema = z.object({ hosts: z.array(HostUsageSchema) });
+export type CapacityView = z.infer<typeof CapacitySchema>;

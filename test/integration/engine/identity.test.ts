@@ -459,6 +459,18 @@ for (const backend of backends) describe(`engine identity services on ${backend.
       expect(hidden.message.replace('shop', 'X')).to.equal(missing.message.replace('no-such-app', 'X'));
     });
 
+    it('tells each caller the permissions it holds on an app, as check decides them (the console\'s buttons)', async () => {
+      const { root, alice, bob, vic, carol, dan } = await world();
+      expect(await s.access.permissionsOn(root, 'shop')).to.deep.equal(['view', 'deploy', 'operate', 'manage']);
+      expect(await s.access.permissionsOn(alice, 'shop')).to.deep.equal(['view', 'deploy', 'operate', 'manage']);
+      expect(await s.access.permissionsOn(bob, 'shop')).to.deep.equal(['view', 'deploy', 'operate']);
+      expect(await s.access.permissionsOn(vic, 'shop')).to.deep.equal(['view']);
+      expect(await s.access.permissionsOn(carol, 'shop')).to.deep.equal(['view', 'deploy']);
+      expect(await s.access.permissionsOn(dan, 'shop')).to.deep.equal([]);
+      const read = await s.identity.authenticate((await s.identity.createToken(alice, { scope: 'read' })).token);
+      expect(await s.access.permissionsOn(read, 'shop'), 'a read token').to.deep.equal(['view']);
+    });
+
     it('holds a token to its scope: a read token cannot deploy, even a platform admin\'s', async () => {
       const { root, alice } = await world();
       const read = await s.identity.authenticate((await s.identity.createToken(alice, { scope: 'read' })).token);

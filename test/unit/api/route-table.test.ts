@@ -20,7 +20,7 @@ const fullDeps = () => apiDeps({
   run: { oneOffs: untouchable, attachTimeoutSeconds: 60 } as never,
   buildpacks: { buildpacks: untouchable, buildCaches: untouchable, appExists: untouchable, imageDeploys: untouchable } as never,
   domains: untouchable as never, registry: untouchable as never, maintenance: untouchable as never,
-  killer: untouchable as never, status: untouchable as never,
+  killer: untouchable as never, status: untouchable as never, capacity: untouchable as never,
   accounts: { teams: untouchable, appAccess: untouchable, audit: untouchable } as never,
   addons: { addons: untouchable, backups: untouchable, rotation: untouchable, links: untouchable } as never,
   timeline: untouchable as never,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { assertCapacity, capacityShortfall, totalDemand, type CapacityPolicy } from '../../../engine/capacity';
+import { assertCapacity, capacityShortfall, hostUsage, totalDemand, type CapacityPolicy } from '../../../engine/capacity';
 import { SlipwayError } from '../../../lib/errors';
 
 const policy: CapacityPolicy = { reservedMemoryMb: 1024, cpuOvercommit: 4 };
@@ -103,6 +103,27 @@ describe('engine/capacity', () => {
       expect(error.code).to.equal('insufficient_capacity');
       expect(error.status).to.equal(409);
       expect(error.message).to.equal(`Insufficient capacity on this host for web=4: memory: needs 2048 MB, 1024 MB left of 2048 MB. ${ADVICE}`);
+    });
+  });
+
+  describe('hostUsage', () => {
+    it('counts what running and starting instances commit, not exited ones, and what is left', () => {
+      const usage = hostUsage('node-1', host, [
+        { state: 'running', memoryMb: 512, cpu: 0.5 },
+        { state: 'starting', memoryMb: 1024, cpu: 1.25 },
+        { state: 'exited', memoryMb: 4096, cpu: 4 },
+      ], policy);
+      expect(usage).to.deep.equal({
+        name: 'node-1', instances: 2,
+        memory: { totalMb: 8192, reservedMb: 1024, committedMb: 1536, freeMb: 5632 },
+        cpu: { cores: 2, allocatable: 8, committed: 1.75, free: 6.25 },
+      });
+    });
+
+    it('never reports less than nothing free', () => {
+      const usage = hostUsage('node-1', host, [{ state: 'running', memoryMb: 9000, cpu: 9 }], policy);
+      expect(usage.memory.freeMb).to.equal(0);
+      expect(usage.cpu.free).to.equal(0);
     });
   });
 });

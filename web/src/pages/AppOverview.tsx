@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { AppInfo, Release } from '../api/types';
+import { can } from '../permissions';
 import { useResource } from '../resource';
 import { paths } from '../router';
 import { Badge, ErrorNote, Loading, PageTitle, Time, upCount } from '../ui/common';
@@ -58,6 +59,8 @@ export function AppOverview({ app }: { app: string }) {
   const [notice, setNotice] = useState<string | null>(null);
 
   const data = info.data;
+  // Rolling back is a deploy: offered only to those the policy lets deploy (the API still decides).
+  const mayDeploy = can(data, 'deploy');
   const counts = data ? upCount(data.instances) : null;
   return (
     <main id="main">
@@ -145,7 +148,7 @@ export function AppOverview({ app }: { app: string }) {
                     <td>{r.description}{r.failureReason ? <div class="bad small">{r.failureReason}</div> : null}</td>
                     <td><Badge tone={releaseTone(r.status)}>{r.status}</Badge></td>
                     <td><Time iso={r.createdAt} /></td>
-                    <td><Rollback app={app} release={r} onDone={(m) => { setNotice(m); info.reload(); releases.reload(); }} /></td>
+                    <td>{mayDeploy && <Rollback app={app} release={r} onDone={(m) => { setNotice(m); info.reload(); releases.reload(); }} />}</td>
                   </tr>
                 ))}
               </tbody>

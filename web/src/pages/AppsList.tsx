@@ -87,13 +87,35 @@ function CreateApp({ onCreated }: { onCreated: (app: App) => void }) {
   );
 }
 
+/**
+ * Rows shown at once: each shows its instances by a small request of its own, so a platform with a
+ * thousand apps renders one page of them (bench/console.ts), not a thousand requests.
+ */
+export const APPS_PAGE = 50;
+
+function Pager({ page, pages, onPage }: { page: number; pages: number; onPage: (page: number) => void }) {
+  if (pages <= 1) return null;
+  return (
+    <nav class="inline-form" aria-label="Pages of apps">
+      <button type="button" disabled={page === 0} onClick={() => onPage(page - 1)}>Previous</button>
+      <span>Page {page + 1} of {pages}</span>
+      <button type="button" disabled={page >= pages - 1} onClick={() => onPage(page + 1)}>Next</button>
+    </nav>
+  );
+}
+
 export function AppsList() {
   const apps = useResource(() => api.apps.list(), 'apps', () => true);
   const info = useResource(() => api.info(), 'info', () => false);
   const rates = useRequestRates();
   const [team, setTeam] = useState('');
+  const [search, setSearch] = useState('');
+  const [page, setPage] = useState(0);
   const teams = useMemo(() => [...new Set((apps.data ?? []).map(teamOf).filter((t): t is string => t !== null))].sort(), [apps.data]);
-  const shown = (apps.data ?? []).filter((app) => team === '' || teamOf(app) === team);
+  const matching = (apps.data ?? []).filter((app) => (team === '' || teamOf(app) === team) && (search === '' || app.name.includes(search.trim().toLowerCase())));
+  const pages = Math.max(1, Math.ceil(matching.length / APPS_PAGE));
+  const current = Math.min(page, pages - 1);
+  const shown = matching.slice(current * APPS_PAGE, (current + 1) * APPS_PAGE);
 
   return (
     <main id="main">
@@ -104,10 +126,18 @@ export function AppsList() {
       {teams.length > 0 && (
         <p>
           <label for="team-filter">Team </label>
-          <select id="team-filter" value={team} onChange={(e) => setTeam(e.currentTarget.value)}>
+          <select id="team-filter" value={team} onChange={(e) => { setTeam(e.currentTarget.value); setPage(0); }}>
             <option value="">All teams</option>
             {teams.map((t) => <option key={t} value={t}>{t}</option>)}
           </select>
+        </p>
+      )}
+      {(apps.data?.length ?? 0) > APPS_PAGE && (
+        <p>
+          <label for="app-search">Find an app </label>
+          <input id="app-search" type="search" value={search} autocomplete="off" spellcheck={false}
+            onInput={(e) => { setSearch(e.currentTarget.value); setPage(0); }} />
+          <span class="muted"> {matching.length} of {apps.data!.length}</span>
         </p>
       )}
       <ErrorNote error={apps.error} />
@@ -133,6 +163,7 @@ export function AppsList() {
           </table>
         </div>
       )}
+      <Pager page={current} pages={pages} onPage={setPage} />
     </main>
   );
 }

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { ConfigChanges } from '../api/types';
+import { can, canReadConfig, missingNote } from '../permissions';
 import { useResource } from '../resource';
 import { ErrorNote, Loading, PageTitle } from '../ui/common';
 import { AppNav } from './AppNav';
@@ -15,8 +16,8 @@ async function describeChange(app: string, before: number | null): Promise<strin
   return info.release === null ? 'Saved: the values apply from the first deploy.' : 'Saved.';
 }
 
-function VarRow({ app, name, value, revealed, onReveal, onSaved }: {
-  app: string; name: string; value: string; revealed: boolean; onReveal: () => void; onSaved: (message: string) => void;
+function VarRow({ app, name, value, revealed, manages, onReveal, onSaved }: {
+  app: string; name: string; value: string; revealed: boolean; manages: boolean; onReveal: () => void; onSaved: (message: string) => void;
 }) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(value);
@@ -54,8 +55,8 @@ function VarRow({ app, name, value, revealed, onReveal, onSaved }: {
       </td>
       <td class="actions">
         {!editing && !revealed && <button type="button" onClick={onReveal} aria-label={`Reveal ${name}`}>Reveal</button>}
-        {!editing && <button type="button" onClick={() => { setDraft(value); setEditing(true); onReveal(); }} aria-label={`Edit ${name}`}>Edit</button>}
-        {!editing && <button type="button" class="danger" disabled={busy} onClick={() => void save({ [name]: null })} aria-label={`Remove ${name}`}>Remove</button>}
+        {!editing && manages && <button type="button" onClick={() => { setDraft(value); setEditing(true); onReveal(); }} aria-label={`Edit ${name}`}>Edit</button>}
+        {!editing && manages && <button type="button" class="danger" disabled={busy} onClick={() => void save({ [name]: null })} aria-label={`Remove ${name}`}>Remove</button>}
       </td>
     </tr>
   );
@@ -98,7 +99,13 @@ function AddVar({ app, onSaved }: { app: string; onSaved: (message: string) => v
 }
 
 export function ConfigVars({ app }: { app: string }) {
-  const config = useResource(() => api.apps.config(app), `config:${app}`, (c) => c.app === app);
+  // The caller's permissions first: without one beyond view, the values are not even asked for.
+  const loaded = useResource(async () => {
+    const info = await api.apps.get(app);
+    return { info, vars: canReadConfig(info) ? await api.apps.config(app) : null };
+  }, `config:${app}`, (c) => c.app === app);
+  const config = { ...loaded, data: loaded.data?.vars ?? null };
+  const manages = can(loaded.data?.info, 'manage');
   const [revealed, setRevealed] = useState<ReadonlySet<string>>(new Set());
   const [notice, setNotice] = useState<string | null>(null);
   const names = Object.keys(config.data ?? {}).sort();
@@ -111,7 +118,10 @@ export function ConfigVars({ app }: { app: string }) {
       <PageTitle title={`Config vars · ${app}`}>Config vars</PageTitle>
       {notice && <p class="notice" role="status">{notice}</p>}
       <ErrorNote error={config.error} />
-      {!config.data && !config.error && <Loading what="config vars" />}
+      {!loaded.data && !loaded.error && <Loading what="config vars" />}
+      {loaded.data && loaded.data.vars === null && (
+        <p class="muted">You have the view permission on {app}: its config values are not shown to you. Someone with deploy, operate or manage reads them.</p>
+      )}
       {config.data && (names.length === 0 ? <p class="muted">No config vars yet.</p> : (
         <>
           <p><button type="button" onClick={() => setRevealed(allShown ? new Set() : new Set(names))}>{allShown ? 'Hide all values' : 'Reveal all values'}</button></p>
@@ -120,7 +130,7 @@ export function ConfigVars({ app }: { app: string }) {
               <thead><tr><th scope="col">Name</th><th scope="col">Value</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
               <tbody>
                 {names.map((name) => (
-                  <VarRow key={name} app={app} name={name} value={config.data![name] ?? ''} revealed={revealed.has(name)}
+                  <VarRow key={name} app={app} name={name} value={config.data![name] ?? ''} revealed={revealed.has(name)} manages={manages}
                     onReveal={() => setRevealed((s) => new Set([...s, name]))} onSaved={saved} />
                 ))}
               </tbody>
@@ -128,7 +138,7 @@ export function ConfigVars({ app }: { app: string }) {
           </div>
         </>
       ))}
-      {config.data && <AddVar app={app} onSaved={saved} />}
+      {config.data && (manages ? <AddVar app={app} onSaved={saved} /> : <p class="muted">{missingNote(app, 'manage')}</p>)}
     </main>
   );
 }

@@ -1,11 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { FormationEntry } from '../api/types';
+import { can, missingNote, useAppPermissions } from '../permissions';
 import { useResource } from '../resource';
 import { ErrorNote, Loading, PageTitle, upCount } from '../ui/common';
 import { AppNav } from './AppNav';
+import '../styles/admin.css';
 
-function ProcessRow({ app, entry, up, onSaved }: { app: string; entry: FormationEntry; up: number; onSaved: (message: string) => void }) {
+function ProcessRow({ app, entry, up, operates, onSaved }: { app: string; entry: FormationEntry; up: number; operates: boolean; onSaved: (message: string) => void }) {
   const [quantity, setQuantity] = useState(String(entry.quantity));
   const [memory, setMemory] = useState(`${entry.memoryMb}m`);
   const [cpu, setCpu] = useState(String(entry.cpu));
@@ -35,12 +37,13 @@ function ProcessRow({ app, entry, up, onSaved }: { app: string; entry: Formation
   return (
     <form class="card process" onSubmit={save} aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{entry.type} <span class="muted small">{up} of {entry.quantity} up</span></h2>
-      <div class="fields">
+      <fieldset class="fields plain-fieldset" disabled={!operates}>
+        <legend class="visually-hidden">Size of {entry.type}</legend>
         <div><label for={`${id}-qty`}>Instances</label><input id={`${id}-qty`} type="number" min={0} max={100} step={1} value={quantity} onInput={(e) => setQuantity(e.currentTarget.value)} /></div>
         <div><label for={`${id}-mem`}>Memory</label><input id={`${id}-mem`} value={memory} pattern="[0-9]+[mMgG]?" title="Like 512m or 1g" onInput={(e) => setMemory(e.currentTarget.value)} /></div>
         <div><label for={`${id}-cpu`}>CPU</label><input id={`${id}-cpu`} type="number" min={0.1} max={64} step={0.1} value={cpu} onInput={(e) => setCpu(e.currentTarget.value)} /></div>
-        <button type="submit" class="primary" disabled={busy}>{busy ? 'Applying…' : `Apply to ${entry.type}`}</button>
-      </div>
+        {operates && <button type="submit" class="primary" disabled={busy}>{busy ? 'Applying…' : `Apply to ${entry.type}`}</button>}
+      </fieldset>
       <ErrorNote error={error} />
     </form>
   );
@@ -48,6 +51,8 @@ function ProcessRow({ app, entry, up, onSaved }: { app: string; entry: Formation
 
 export function Scaling({ app }: { app: string }) {
   const ps = useResource(() => api.apps.ps(app), `ps:${app}`, (c) => c.app === app);
+  const info = useAppPermissions(app);
+  const operates = can(info.data, 'operate');
   const [notice, setNotice] = useState<string | null>(null);
   return (
     <main id="main">
@@ -56,8 +61,9 @@ export function Scaling({ app }: { app: string }) {
       {notice && <p class="notice" role="status">{notice}</p>}
       <ErrorNote error={ps.error} />
       {!ps.data && !ps.error && <Loading what="the formation" />}
+      {info.data && !operates && <p class="muted">{missingNote(app, 'operate')}</p>}
       {ps.data && ps.data.formation.map((entry) => (
-        <ProcessRow key={entry.type} app={app} entry={entry}
+        <ProcessRow key={entry.type} app={app} entry={entry} operates={operates}
           up={upCount(ps.data!.instances.filter((i) => i.type === entry.type)).up}
           onSaved={(message) => { setNotice(message); ps.reload(); }} />
       ))}

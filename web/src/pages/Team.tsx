@@ -1,5 +1,118 @@
-import { Placeholder } from './Placeholder';
+/** One team: its members with their roles; team admins (and platform admins) add, change and remove them. */
+import { useState } from 'preact/hooks';
+import { admin, type MemberView, type TeamRole } from '../api/admin';
+import { api } from '../api/client';
+import { useResource } from '../resource';
+import { paths } from '../router';
+import { ErrorNote, Loading, PageTitle } from '../ui/common';
+import '../styles/admin.css';
+
+const ROLES: readonly TeamRole[] = ['admin', 'member', 'viewer'];
+
+function AddMember({ team, onAdded }: { team: string; onAdded: (message: string) => void }) {
+  const [user, setUser] = useState('');
+  const [role, setRole] = useState<TeamRole>('member');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const member = await admin.teams.addMember(team, user.trim(), role);
+      setUser('');
+      onAdded(`${member.user} joined ${team} as ${member.role}.`);
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="card" onSubmit={submit} aria-labelledby="add-member">
+      <h2 id="add-member">Add a member</h2>
+      <div class="fields">
+        <div><label for="member-name">User name</label>
+          <input id="member-name" required autocomplete="off" spellcheck={false} value={user} onInput={(e) => setUser(e.currentTarget.value)} /></div>
+        <div><label for="member-role">Role</label>
+          <select id="member-role" value={role} onChange={(e) => setRole(e.currentTarget.value as TeamRole)}>
+            {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+          </select></div>
+        <button type="submit" class="primary" disabled={busy}>{busy ? 'Adding…' : 'Add member'}</button>
+      </div>
+      <ErrorNote error={error} />
+    </form>
+  );
+}
+
+function MemberRow({ team, member, manages, onChanged }: { team: string; member: MemberView; manages: boolean; onChanged: (message: string) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const act = async (work: () => Promise<string>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      onChanged(await work());
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const id = `role-${member.user}`;
+  return (
+    <tr>
+      <th scope="row">{member.user}</th>
+      <td>
+        {manages ? (
+          <>
+            <label class="visually-hidden" for={id}>Role of {member.user}</label>
+            <select id={id} value={member.role} disabled={busy}
+              onChange={(e) => { const role = e.currentTarget.value as TeamRole; void act(async () => { await admin.teams.setMember(team, member.user, role); return `${member.user} is now ${role} of ${team}.`; }); }}>
+              {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+            </select>
+          </>
+        ) : member.role}
+        <ErrorNote error={error} />
+      </td>
+      <td>{manages && (
+        <button type="button" class="danger" disabled={busy} aria-label={`Remove ${member.user} from ${team}`}
+          onClick={() => void act(async () => { await admin.teams.removeMember(team, member.user); return `${member.user} left ${team}.`; })}>Remove</button>
+      )}</td>
+    </tr>
+  );
+}
 
 export function Team({ team }: { team: string }) {
-  return <Placeholder title={`Team ${team}`} />;
+  const members = useResource(() => admin.teams.members(team), `members:${team}`, () => false);
+  const teams = useResource(() => admin.teams.list(), 'teams', () => false);
+  const session = useResource(() => api.session.get(), 'session', () => false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const mine = teams.data?.find((t) => t.name === team);
+  // The same rule as the policy's team:manage; the API still decides.
+  const manages = mine?.role === 'admin' || session.data?.user.platformAdmin === true;
+  const changed = (message: string) => { setNotice(message); members.reload(); };
+  return (
+    <main id="main">
+      <nav class="tabs" aria-label="Teams"><a href={paths.top('teams')} class="back">Teams</a><span aria-hidden="true" class="muted">/</span><span>{team}</span></nav>
+      <PageTitle title={`Team ${team}`}>Team {team}</PageTitle>
+      {mine && <p class="muted">Your role: {mine.role ?? 'none (platform admin)'}. Members may {mine.memberPermissions.join(', ')} on the team's apps. <a href={`/activity?team=${encodeURIComponent(team)}`}>Activity of this team</a></p>}
+      {notice && <p class="notice" role="status">{notice}</p>}
+      <ErrorNote error={members.error} />
+      {!members.data && !members.error && <Loading what="members" />}
+      {members.data && (
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">Members of {team}</caption>
+            <thead><tr><th scope="col">Member</th><th scope="col">Role</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <tbody>
+              {members.data.map((member) => <MemberRow key={member.user} team={team} member={member} manages={manages} onChanged={changed} />)}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {members.data && manages && <AddMember team={team} onAdded={changed} />}
+      {members.data && !manages && <p class="muted">Only an admin of {team} changes its members.</p>}
+    </main>
+  );
 }
