@@ -86,13 +86,13 @@ export function apiRequestMetrics(metrics: PlatformMetrics) {
   };
 }
 
-/** `GET /apps/:app/metrics?since=1h&step=10s`: the app's graphs (docs/metrics.md); needs app:operate, as reading logs does (issue 13). */
+/** `GET /apps/:app/metrics?since=1h&step=10s&until=…`: the app's graphs (docs/metrics.md); needs app:operate, as reading logs does (issue 13). */
 export function appMetricsRoutes(service: AppMetricsService): Route[] {
   return [defineRoute({
     method: 'get', path: '/apps/:app/metrics', tag: 'metrics',
     summary: 'The app\'s requests/s, status classes, latency p50/p95/p99, CPU, memory and restarts over a window, from Prometheus',
     params: AppParams, query: AppMetricsQuery, response: AppMetricsSchema, errors: ['metrics_unavailable'],
     access: ({ params }) => ({ action: 'app:operate', app: params.app }),
-    handler: ({ params, query }) => service.forApp(params.app, { since: query.since, step: query.step }),
+    handler: ({ params, query }) => service.forApp(params.app, { since: query.since, step: query.step, until: query.until }),
   })];
 }

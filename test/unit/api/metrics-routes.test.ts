@@ -49,7 +49,7 @@ describe('metrics over the API: who may read what', () => {
   const appMetrics = {
     forApp: async (app: string, options: { since?: string | undefined }): Promise<AppMetrics> => {
       asked.push(app);
-      return { app, start: 0, end: 3600, step: 10, series: [{ metric: 'requests', unit: 'requests/s', labels: {}, points: [[3590, 4.5]] }], ...(options.since ? {} : {}) };
+      return { app, start: 0, end: 3600, step: 10, until: 3600, series: [{ metric: 'requests', unit: 'requests/s', labels: {}, points: [[3590, 4.5]], overall: 4.5 }], ...(options.since ? {} : {}) };
     },
   } as unknown as AppMetricsService;
   let api: Awaited<ReturnType<typeof startApi>>;
@@ -79,7 +79,7 @@ describe('metrics over the API: who may read what', () => {
   it('answers an app\'s metrics to an operator of its team, as the schema says', async () => {
     const answer = await request(`${api.url}/apps/shop/metrics?since=1h`, { token: 'operator-token' });
     expect(answer.status).to.equal(200);
-    expect(answer.body).to.deep.equal({ app: 'shop', start: 0, end: 3600, step: 10, series: [{ metric: 'requests', unit: 'requests/s', labels: {}, points: [[3590, 4.5]] }] });
+    expect(answer.body).to.deep.equal({ app: 'shop', start: 0, end: 3600, step: 10, until: 3600, series: [{ metric: 'requests', unit: 'requests/s', labels: {}, points: [[3590, 4.5]], overall: 4.5 }] });
   });
 
   it('refuses a query parameter that is not a duration of sensible length before asking Prometheus', async () => {
