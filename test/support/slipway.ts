@@ -47,17 +47,22 @@ export interface TestSlipway {
  * so a port found free can be taken by another file before the router binds it: then it starts
  * again on other ports (a few times at most).
  */
-export async function startTestSlipway(overrides: Record<string, string> = {}): Promise<TestSlipway> {
+export async function startTestSlipway(overrides: Record<string, string> = {}, options: TestSlipwayOptions = {}): Promise<TestSlipway> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await startTestSlipwayOnce(overrides);
+      return await startTestSlipwayOnce(overrides, options);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
     }
   }
 }
 
-async function startTestSlipwayOnce(overrides: Record<string, string>): Promise<TestSlipway> {
+export interface TestSlipwayOptions {
+  /** Serve the router's admin port (/metrics, /health) on SLIPWAY_ROUTER_ADMIN_PORT (pass a free one). */
+  readonly routerAdmin?: boolean;
+}
+
+async function startTestSlipwayOnce(overrides: Record<string, string>, options: TestSlipwayOptions): Promise<TestSlipway> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-test-'));
   const routerPort = await freePort();
   const config = loadConfig({
@@ -80,7 +85,7 @@ async function startTestSlipwayOnce(overrides: Record<string, string>): Promise<
   const platform = await startPlatform(config, logger);
   let router: Awaited<ReturnType<typeof startRouter>>;
   try {
-    router = await startRouter(config, logger);
+    router = await startRouter(config, logger, { serveAdmin: options.routerAdmin ?? false });
   } catch (error) {
     await platform.close();
     fs.rmSync(stateDir, { recursive: true, force: true });
