@@ -46,6 +46,7 @@ describe('platform/host-key', () => {
     for (let i = 0; i < 1000; i += 1) {
       const dir = path.join(stateDir, String(i));
       const parsed = utils.parseKey(ensureHostKey(dir));
+      fs.rmSync(dir, { recursive: true }); // as it goes: a thousand left to afterEach took it past its timeout
       if (parsed instanceof Error) throw new Error(`key ${i}: ${parsed.message}`);
     }
   });
