@@ -95,10 +95,11 @@ export class ApiClient {
   }
 
   /** An app's graphs over `since` (docs/metrics.md). */
-  appMetrics(app: string, options: { since?: string; step?: string } = {}): Promise<AppMetricsView> {
+  appMetrics(app: string, options: { since?: string; step?: string; until?: string } = {}): Promise<AppMetricsView> {
     const query = new URLSearchParams();
     if (options.since) query.set('since', options.since);
     if (options.step) query.set('step', options.step);
+    if (options.until) query.set('until', options.until);
     const suffix = query.toString() === '' ? '' : `?${query.toString()}`;
     return this.request<AppMetricsView>('GET', `/apps/${encodeURIComponent(app)}/metrics${suffix}`);
   }

@@ -1,7 +1,8 @@
 /**
- * `slipway metrics [-a APP] [--since 1h] [--step 10s] [--json]`: an app's requests/s, status
- * classes, latency, CPU, memory and restarts over a window, one row per series (last, average and
- * peak), with a sparkline of the window when stdout is a terminal. API call, then pure formatting.
+ * `slipway metrics [-a APP] [--since 1h] [--until TIME] [--step 10s] [--json]`: an app's
+ * requests/s, status classes, latency, CPU, memory and restarts over a window, one row per series
+ * (last point, the figure over the whole window, peak point), with a sparkline of the window when
+ * stdout is a terminal. API call, then pure formatting.
  */
 import type { Command } from 'commander';
 import type { AppMetricsView, MetricSeries } from './api-types';
@@ -59,10 +60,15 @@ export function seriesTitle(series: MetricSeries): string {
 
 const ORDER: ReadonlyArray<MetricSeries['metric']> = ['requests', 'status', 'latency', 'cpu', 'memory_rss', 'memory_limit', 'restarts'];
 
-/** "1h" → "the last 1h"; the step in words. */
-export function metricsView(view: AppMetricsView, options: { color: boolean; tty: boolean; since: string }): string {
+/**
+ * The table. "Window" is the figure over the whole window as Prometheus computes it from the
+ * counters (requests in it / its length, the quantile of all its requests), not a mean of points:
+ * a mean of p95s is no p95. Memory and restarts, which have none, show the mean of their points.
+ */
+export function metricsView(view: AppMetricsView, options: { color: boolean; tty: boolean; since: string; until?: string | undefined }): string {
   const c = format.colors(options.color);
-  const heading = c.bold(`=== ${view.app} metrics, last ${options.since} (one point every ${view.step} s)`);
+  const span = options.until === undefined ? `last ${options.since}` : `${options.since} until ${new Date(view.until * 1000).toISOString()}`;
+  const heading = c.bold(`=== ${view.app} metrics, ${span} (one point every ${view.step} s)`);
   const series = [...view.series]
     .filter((s) => s.points.length > 0)
     .sort((a, b) => ORDER.indexOf(a.metric) - ORDER.indexOf(b.metric) || seriesTitle(a).localeCompare(seriesTitle(b)));
@@ -72,20 +78,20 @@ export function metricsView(view: AppMetricsView, options: { color: boolean; tty
   const rows = series.map((s) => {
     const values = s.points.map(([, v]) => v);
     const last = values[values.length - 1] as number;
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const whole = s.overall ?? values.reduce((a, b) => a + b, 0) / values.length;
     const peak = Math.max(...values);
-    const row = [seriesTitle(s), formatValue(s.unit, last), formatValue(s.unit, mean), formatValue(s.unit, peak)];
+    const row = [seriesTitle(s), formatValue(s.unit, last), formatValue(s.unit, whole), formatValue(s.unit, peak)];
     if (options.tty) row.push(sparkline(s.points, view.start, view.end));
     return row;
   });
-  const head = ['Series', 'Last', 'Average', 'Peak', ...(options.tty ? ['Trend'] : [])];
+  const head = ['Series', 'Last', 'Window', 'Peak', ...(options.tty ? ['Trend'] : [])];
   return `${heading}\n${format.table(head, rows, options.color)}`;
 }
 
-export async function metrics(ctx: CommandContext, app: string, opts: { since?: string; step?: string; json?: boolean }): Promise<void> {
+export async function metrics(ctx: CommandContext, app: string, opts: { since?: string; step?: string; until?: string; json?: boolean }): Promise<void> {
   const since = opts.since ?? '1h';
-  const view = await ctx.client().appMetrics(app, { since, ...(opts.step ? { step: opts.step } : {}) });
-  ctx.out(opts.json ? format.json(view) : metricsView(view, { color: ctx.color, tty: ctx.tty ?? false, since }));
+  const view = await ctx.client().appMetrics(app, { since, ...(opts.step ? { step: opts.step } : {}), ...(opts.until ? { until: opts.until } : {}) });
+  ctx.out(opts.json ? format.json(view) : metricsView(view, { color: ctx.color, tty: ctx.tty ?? false, since, until: opts.until }));
 }
 
 export function registerMetricsCommands(program: Command, ctx: CommandContext): void {
@@ -94,8 +100,9 @@ export function registerMetricsCommands(program: Command, ctx: CommandContext): 
     .description('the app\'s requests/s, status classes, latency p50/p95/p99, CPU, memory and restarts (from Prometheus)')
     .argument('[app]', APP_ARG_HELP)
     .option('--since <duration>', 'how far back: 30m, 1h, 24h, 7d (at most)', '1h')
+    .option('--until <time>', 'end of the window (default now): ISO 8601 like 2026-12-05T18:00:00Z, or unix seconds')
     .option('--step <duration>', 'time between points (default 10s up to 24h, 1m beyond)')
     .option('--json', 'print the API\'s JSON (every point)')
-    .addHelpText('after', '\nExamples:\n  slipway metrics -a my-app\n  slipway metrics -a my-app --since 24h\n  slipway metrics my-app --since 7d --json')
-    .action((name: string, opts: { since?: string; step?: string; json?: boolean }) => metrics(ctx, name, opts));
+    .addHelpText('after', '\nExamples:\n  slipway metrics -a my-app\n  slipway metrics -a my-app --since 24h\n  slipway metrics -a my-app --since 20s --until 2026-12-05T18:00:20Z\n  slipway metrics my-app --since 7d --json')
+    .action((name: string, opts: { since?: string; step?: string; until?: string; json?: boolean }) => metrics(ctx, name, opts));
 }

@@ -1,19 +1,35 @@
 /** First-start chores: the SSH host key, the admin's credentials, the npm registry to build with. */
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { utils } from 'ssh2';
 import type { Config } from '../lib/config';
 import { localUrl } from './addresses';
+import { openSshEd25519 } from './host-key';
 import type { IdentityService } from '../engine/identity-service';
 
+/**
+ * The SSH host key of this state dir, made at the first start. Written to a temporary file and
+ * linked into place, so a process reading it never sees half a key, and when two starts race the
+ * first link wins and both use that key.
+ */
 export function ensureHostKey(stateDir: string): Buffer {
   const file = path.join(stateDir, 'ssh_host_ed25519_key');
   if (!fs.existsSync(file)) {
-    const pair = utils.generateKeyPairSync('ed25519');
     fs.mkdirSync(stateDir, { recursive: true });
-    fs.writeFileSync(file, pair.private, { mode: 0o600 });
-    fs.writeFileSync(`${file}.pub`, pair.public);
+    const { privateKey, publicKey } = openSshEd25519(crypto.generateKeyPairSync('ed25519').privateKey, 'slipway-host');
+    const temporary = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    try {
+      fs.writeFileSync(`${temporary}.pub`, publicKey);
+      fs.writeFileSync(temporary, privateKey, { mode: 0o600 });
+      fs.linkSync(temporary, file);
+      fs.renameSync(`${temporary}.pub`, `${file}.pub`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      fs.rmSync(temporary, { force: true });
+      fs.rmSync(`${temporary}.pub`, { force: true });
+    }
   }
   return fs.readFileSync(file);
 }

@@ -124,6 +124,8 @@ class EtcdRouteSource implements RouteSource {
   private connected = false;
   private lastInSyncAt: number | null = null;
   private resyncs = 0;
+  /** Why the last watch ended, for the next resync's report. */
+  private watchEndedBecause: string | null = null;
   private changesApplied = 0;
   private lastResync: ResyncReport | null = null;
   private memoryPerKeyBytes: number | null = null;
@@ -297,6 +299,7 @@ class EtcdRouteSource implements RouteSource {
         if (this.options.afterSnapshot) await this.options.afterSnapshot(revision);
         if (this.closed) break;
         const reason = await this.followWatch(revision + 1);
+        this.watchEndedBecause = reason;
         if (!this.closed) this.logger.warn({ reason, revision: this.revision }, 'etcd watch ended; re-reading a snapshot');
       } catch (error) {
         if (!this.closed) {
@@ -391,7 +394,7 @@ class EtcdRouteSource implements RouteSource {
       // The first snapshot after starting from the cache is the catching up, not a resync.
       if (!fromCache) this.resyncs += 1;
       this.changesApplied += puts + deletes;
-      report = { kind: 'diff', revision, keys: keyCount, puts, deletes, durationMs: Date.now() - startedAt };
+      report = { kind: 'diff', revision, keys: keyCount, puts, deletes, durationMs: Date.now() - startedAt, ...(this.watchEndedBecause ? { after: this.watchEndedBecause } : {}) };
     }
     this.routesFrom = 'etcd';
     this.lastResync = report;

@@ -37,8 +37,25 @@ export type MetricFamily =
       readonly samples: readonly HistogramSample[];
     };
 
-/** Request latency buckets, in seconds: from a cached page to the 30 s response timeout. */
-export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/**
+ * Request latency buckets, in seconds, from a cached page (1 ms) to past the 30 s response
+ * timeout: 14 per decade, each bound at most 1.19 times the one before. Prometheus reads a quantile
+ * by interpolating inside its bucket, so its error is at most the bucket's width: for the median,
+ * half of it, under 10 % wherever the requests fall (docs/metrics.md). The coarser 1-2.5-5 series
+ * this replaces put a 55 ms median at 75 ms.
+ */
+export const LATENCY_BUCKETS: readonly number[] = latencyBuckets();
+
+function latencyBuckets(): number[] {
+  const bounds: number[] = [];
+  for (let exponent = -3; exponent <= 1; exponent += 1) {
+    for (let step = 0; step < 14; step += 1) {
+      const bound = Number(((10 ** (step / 14)) * 10 ** exponent).toPrecision(3));
+      if (bound < 60) bounds.push(bound);
+    }
+  }
+  return [...bounds, 60];
+}
 
 export class Histogram {
   readonly counts: number[];
@@ -50,9 +67,16 @@ export class Histogram {
   }
 
   observe(value: number): void {
+    // The first bound at or above the value (Prometheus's `le`), by bisection: there are 68.
     const { bounds } = this;
-    let i = 0;
-    while (i < bounds.length && value > (bounds[i] as number)) i += 1;
+    let low = 0;
+    let high = bounds.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (value > (bounds[middle] as number)) low = middle + 1;
+      else high = middle;
+    }
+    const i = low;
     this.counts[i] = (this.counts[i] as number) + 1;
     this.sum += value;
     this.count += 1;

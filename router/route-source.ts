@@ -25,6 +25,11 @@ export interface ResyncReport {
   readonly puts: number;
   readonly deletes: number;
   readonly durationMs: number;
+  /**
+   * Why the watch before this resync ended ("watch lagged 412 ms behind etcd", "error: …"):
+   * kept after the lag itself is gone, which a resync clears at once.
+   */
+  readonly after?: string;
 }
 
 export interface RouteSourceStatus {

@@ -88,7 +88,7 @@ export function apiRequestMetrics(metrics: PlatformMetrics) {
 }
 
 /**
- * `GET /apps/:app/metrics?since=1h&step=10s`: the app's graphs (docs/metrics.md); needs app:operate, as reading logs does (issue 13).
+ * `GET /apps/:app/metrics?since=1h&step=10s&until=…`: the app's graphs (docs/metrics.md); needs app:operate, as reading logs does (issue 13).
  * `GET /metrics/request-rates?since=1h`: every app's requests/s in one answer (the console's apps
  * list), each app checked against the policy for app:operate like its own graphs.
  */
@@ -98,7 +98,7 @@ export function appMetricsRoutes(service: AppMetricsService, access: AccessCheck
     summary: 'The app\'s requests/s, status classes, latency p50/p95/p99, CPU, memory and restarts over a window, from Prometheus',
     params: AppParams, query: AppMetricsQuery, response: AppMetricsSchema, errors: ['metrics_unavailable'],
     access: ({ params }) => ({ action: 'app:operate', app: params.app }),
-    handler: ({ params, query }) => service.forApp(params.app, { since: query.since, step: query.step }),
+    handler: ({ params, query }) => service.forApp(params.app, { since: query.since, step: query.step, until: query.until }),
   }), defineRoute({
     method: 'get', path: '/metrics/request-rates', tag: 'metrics',
     summary: 'Requests/s of every app you may operate that had requests, a point a minute (the console\'s sparklines)',

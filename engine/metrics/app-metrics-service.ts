@@ -2,7 +2,7 @@
  * An app's graphs for the console and `slipway metrics`: requests/s, status classes, latency
  * quantiles, CPU, memory (RSS and limit) and restarts over a window, read from Prometheus.
  */
-import { appQueries, queryWindow, requestRatesQuery, type MetricName, type MetricUnit, type QueryWindow } from './app-queries';
+import { appQueries, parseTime, queryWindow, requestRatesQuery, type MetricName, type MetricUnit, type QueryWindow } from './app-queries';
 import { isSlipwayError } from '../../lib/errors';
 import type { MetricsStore } from './prometheus-store';
 
@@ -12,6 +12,8 @@ export interface AppSeries {
   /** What tells this series apart within its metric: `status_class`, `process_type` or `quantile`. */
   readonly labels: Record<string, string>;
   readonly points: Array<[number, number]>;
+  /** The figure over the whole window (requests/s over it, the quantile of all its requests); null when there is none. */
+  readonly overall: number | null;
 }
 
 export interface AppMetrics {
@@ -20,6 +22,8 @@ export interface AppMetrics {
   readonly start: number;
   readonly end: number;
   readonly step: number;
+  /** Unix seconds: the exact end of the window `overall` covers (`since` seconds long). */
+  readonly until: number;
   readonly series: AppSeries[];
 }
 
@@ -44,17 +48,23 @@ export class AppMetricsService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async forApp(app: string, options: { since?: string | undefined; step?: string | undefined }): Promise<AppMetrics> {
-    const window: QueryWindow = queryWindow(this.now(), options.since ?? '1h', options.step);
+  async forApp(app: string, options: { since?: string | undefined; step?: string | undefined; until?: string | undefined }): Promise<AppMetrics> {
+    const now = this.now();
+    const window: QueryWindow = queryWindow(now, options.since ?? '1h', options.step, options.until === undefined ? undefined : parseTime(options.until));
     await this.appExists(app);
-    const answers = await Promise.all(appQueries(app, window.step).map(async (q) => {
-      const found = await this.store.queryRange(q.query, window);
+    const answers = await Promise.all(appQueries(app, window.step, window.range).map(async (q) => {
+      const [found, overall] = await Promise.all([
+        this.store.queryRange(q.query, window),
+        q.overall === null ? Promise.resolve([]) : this.store.queryInstant(q.overall, window.until),
+      ]);
+      const key = (labels: Readonly<Record<string, string>>): string => (q.splitBy === null ? '' : labels[q.splitBy] ?? '');
+      const overallOf = new Map(overall.filter((o) => Number.isFinite(o.value)).map((o) => [key(o.labels), o.value]));
       return found.map((series): AppSeries => {
-        const split = q.splitBy === null ? {} : { [q.splitBy]: series.labels[q.splitBy] ?? '' };
-        return { metric: q.metric, unit: q.unit, labels: { ...split, ...q.fixed }, points: series.points };
+        const split = q.splitBy === null ? {} : { [q.splitBy]: key(series.labels) };
+        return { metric: q.metric, unit: q.unit, labels: { ...split, ...q.fixed }, points: series.points, overall: overallOf.get(key(series.labels)) ?? null };
       });
     }));
-    return { app, start: window.start, end: window.end, step: window.step, series: answers.flat() };
+    return { app, start: window.start, end: window.end, step: window.step, until: window.until, series: answers.flat() };
   }
 
   /**

@@ -33,17 +33,34 @@ export interface QueryWindow {
   readonly start: number;
   readonly end: number;
   readonly step: number;
+  /** Unix seconds (milliseconds kept): the exact end of the window the `overall` figures cover. */
+  readonly until: number;
+  /** Seconds: the length of the window, `since`. */
+  readonly range: number;
+}
+
+/** An `until` time: ISO 8601 (2026-12-05T18:00:00Z) or unix seconds (1765130400.5) → unix milliseconds. */
+export function parseTime(text: string): number {
+  const trimmed = text.trim();
+  const ms = /^\d{1,12}(\.\d{1,6})?$/.test(trimmed) ? Number(trimmed) * 1000
+    : /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(trimmed) ? Date.parse(trimmed) : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new SlipwayError('invalid_request', `until "${text}" is not a time: use ISO 8601 with a zone (2026-12-05T18:00:00Z) or unix seconds.`);
+  }
+  return ms;
 }
 
 /**
- * The window ending now that `since` asks for, at `step` seconds (or the default for its length:
- * 10 s up to 24 h, 60 s beyond). A step finer than the scrape interval, or one that would give
- * more points than Prometheus answers, is refused.
+ * The window of `since` seconds ending at `untilMs` (now by default), at `step` seconds (or the
+ * default for its length: 10 s up to 24 h, 60 s beyond). A step finer than the scrape interval,
+ * one that would give more points than Prometheus answers, or a window reaching further back than
+ * the 7 days kept is refused.
  */
-export function queryWindow(nowMs: number, since: string, step?: string): QueryWindow {
+export function queryWindow(nowMs: number, since: string, step?: string, untilMs?: number): QueryWindow {
   const range = parseDuration(since, 'since');
-  if (range > MAX_RANGE_SECONDS) {
-    throw new SlipwayError('invalid_request', `since=${since} reaches further back than the 7 days metrics are kept; use 7d or less.`);
+  const until = Math.min(untilMs ?? nowMs, nowMs) / 1000;
+  if (range > MAX_RANGE_SECONDS || nowMs / 1000 - (until - range) > MAX_RANGE_SECONDS) {
+    throw new SlipwayError('invalid_request', `since=${since}${untilMs === undefined ? '' : ' before until'} reaches further back than the 7 days metrics are kept; use a window within the last 7d.`);
   }
   const stepSeconds = step === undefined ? (range <= FINE_RANGE_SECONDS ? SCRAPE_INTERVAL_SECONDS : 60) : parseDuration(step, 'step');
   if (stepSeconds < SCRAPE_INTERVAL_SECONDS) {
@@ -54,8 +71,8 @@ export function queryWindow(nowMs: number, since: string, step?: string): QueryW
   }
   // Rounded up, not down: the last point then covers the newest scrape (a rate at a time after
   // the last sample reads the samples there are), instead of ending up to one step in the past.
-  const end = Math.ceil(nowMs / 1000 / stepSeconds) * stepSeconds;
-  return { start: end - range, end, step: stepSeconds };
+  const end = Math.ceil(until / stepSeconds) * stepSeconds;
+  return { start: end - range, end, step: stepSeconds, until, range };
 }
 
 export type MetricName = 'requests' | 'status' | 'latency' | 'cpu' | 'memory_rss' | 'memory_limit' | 'restarts';
@@ -70,6 +87,12 @@ export interface SeriesQuery {
   readonly splitBy: 'status_class' | 'process_type' | null;
   /** Labels every result series of this query gets (`quantile: "p95"`). */
   readonly fixed: Readonly<Record<string, string>>;
+  /**
+   * The figure over the whole window (an instant query at its end over `[range]`): requests
+   * counted in the window divided by its length, the quantile of all its requests. Null where
+   * the mean of the points says it (memory, restarts).
+   */
+  readonly overall: string | null;
 }
 
 /** A PromQL string literal: app names are already checked, this is defence in depth. */
@@ -87,24 +110,33 @@ export function rateWindow(step: number): string {
 
 export const QUANTILES = [['p50', 0.5], ['p95', 0.95], ['p99', 0.99]] as const;
 
-/** The queries behind `GET /apps/:app/metrics`, in the order the answer lists them. */
-export function appQueries(app: string, step: number): SeriesQuery[] {
+/**
+ * The queries behind `GET /apps/:app/metrics`, in the order the answer lists them. `range`: the
+ * window's length in seconds, over which `overall` figures are taken (exactly, not per step).
+ */
+export function appQueries(app: string, step: number, range: number = step): SeriesQuery[] {
   const sel = `{app=${literal(app)}}`;
   const w = rateWindow(step);
-  const requests = `rate(slipway_router_requests_total${sel}[${w}])`;
-  const buckets = `sum by (le) (rate(slipway_router_request_duration_seconds_bucket${sel}[${w}]))`;
+  const r = `${Math.round(range)}s`;
+  const requests = (over: string): string => `rate(slipway_router_requests_total${sel}[${over}])`;
+  const buckets = (over: string): string => `sum by (le) (rate(slipway_router_request_duration_seconds_bucket${sel}[${over}]))`;
+  const duration = (part: 'sum' | 'count', over: string): string => `sum(rate(slipway_router_request_duration_seconds_${part}${sel}[${over}]))`;
+  const cpu = (over: string): string => `sum by (process_type) (rate(slipway_container_cpu_seconds_total${sel}[${over}]))`;
+  // rate() over the whole window is its increase divided by its length: requests/s over the window.
   return [
-    { metric: 'requests', unit: 'requests/s', query: `sum(${requests})`, splitBy: null, fixed: {} },
-    { metric: 'status', unit: 'requests/s', query: `sum by (status_class) (${requests})`, splitBy: 'status_class', fixed: {} },
+    { metric: 'requests', unit: 'requests/s', query: `sum(${requests(w)})`, splitBy: null, fixed: {}, overall: `sum(${requests(r)})` },
+    { metric: 'status', unit: 'requests/s', query: `sum by (status_class) (${requests(w)})`, splitBy: 'status_class', fixed: {}, overall: `sum by (status_class) (${requests(r)})` },
     ...QUANTILES.map(([name, q]): SeriesQuery => ({
-      metric: 'latency', unit: 'seconds', query: `histogram_quantile(${q}, ${buckets})`, splitBy: null, fixed: { quantile: name },
+      metric: 'latency', unit: 'seconds', query: `histogram_quantile(${q}, ${buckets(w)})`, splitBy: null, fixed: { quantile: name }, overall: `histogram_quantile(${q}, ${buckets(r)})`,
     })),
-    { metric: 'cpu', unit: 'cores', query: `sum by (process_type) (rate(slipway_container_cpu_seconds_total${sel}[${w}]))`, splitBy: 'process_type', fixed: {} },
-    { metric: 'memory_rss', unit: 'bytes', query: `sum by (process_type) (slipway_container_memory_rss_bytes${sel})`, splitBy: 'process_type', fixed: {} },
-    { metric: 'memory_limit', unit: 'bytes', query: `sum by (process_type) (slipway_container_memory_limit_bytes${sel})`, splitBy: 'process_type', fixed: {} },
+    // The mean is exact (the router's sum of durations over their count), whatever the buckets.
+    { metric: 'latency', unit: 'seconds', query: `${duration('sum', w)} / ${duration('count', w)}`, splitBy: null, fixed: { quantile: 'mean' }, overall: `${duration('sum', r)} / ${duration('count', r)}` },
+    { metric: 'cpu', unit: 'cores', query: cpu(w), splitBy: 'process_type', fixed: {}, overall: cpu(r) },
+    { metric: 'memory_rss', unit: 'bytes', query: `sum by (process_type) (slipway_container_memory_rss_bytes${sel})`, splitBy: 'process_type', fixed: {}, overall: null },
+    { metric: 'memory_limit', unit: 'bytes', query: `sum by (process_type) (slipway_container_memory_limit_bytes${sel})`, splitBy: 'process_type', fixed: {}, overall: null },
     // Docker's restart count of the instances running at each point (what `ps` shows): a crash is a
     // step up. Not a rate, which would smear a single crash over the window.
-    { metric: 'restarts', unit: 'restarts', query: `sum by (process_type) (slipway_container_restarts_total${sel})`, splitBy: 'process_type', fixed: {} },
+    { metric: 'restarts', unit: 'restarts', query: `sum by (process_type) (slipway_container_restarts_total${sel})`, splitBy: 'process_type', fixed: {}, overall: null },
   ];
 }
 

@@ -50,7 +50,7 @@ describe('metrics over the API: who may read what', () => {
   const appMetrics = {
     forApp: async (app: string, options: { since?: string | undefined }): Promise<AppMetrics> => {
       asked.push(app);
-      return { app, start: 0, end: 3600, step: 10, series: [{ metric: 'requests', unit: 'requests/s', labels: {}, points: [[3590, 4.5]] }], ...(options.since ? {} : {}) };
+      return { app, start: 0, end: 3600, step: 10, until: 3600, series: [{ metric: 'requests', unit: 'requests/s', labels: {}, points: [[3590, 4.5]], overall: 4.5 }], ...(options.since ? {} : {}) };
     },
   } as unknown as AppMetricsService;
   let api: Awaited<ReturnType<typeof startApi>>;
@@ -80,7 +80,7 @@ describe('metrics over the API: who may read what', () => {
   it('answers an app\'s metrics to an operator of its team, as the schema says', async () => {
     const answer = await request(`${api.url}/apps/shop/metrics?since=1h`, { token: 'operator-token' });
     expect(answer.status).to.equal(200);
-    expect(answer.body).to.deep.equal({ app: 'shop', start: 0, end: 3600, step: 10, series: [{ metric: 'requests', unit: 'requests/s', labels: {}, points: [[3590, 4.5]] }] });
+    expect(answer.body).to.deep.equal({ app: 'shop', start: 0, end: 3600, step: 10, until: 3600, series: [{ metric: 'requests', unit: 'requests/s', labels: {}, points: [[3590, 4.5]], overall: 4.5 }] });
   });
 
   it('refuses a query parameter that is not a duration of sensible length before asking Prometheus', async () => {
@@ -112,6 +112,7 @@ describe('every app\'s request rate in one answer (the console\'s sparklines)', 
   const queries: string[] = [];
   /** Prometheus's answer: traffic for shop (team blue) and for an app of another team. */
   const store: MetricsStore = {
+    queryInstant: async () => [],
     queryRange: async (query) => {
       queries.push(query);
       return [
@@ -149,7 +150,7 @@ describe('every app\'s request rate in one answer (the console\'s sparklines)', 
   });
 
   it('answers no rates, saying why, when Prometheus cannot answer: the apps list still shows', async () => {
-    const down = new AppMetricsService({ queryRange: async () => { throw new SlipwayError('metrics_unavailable', 'Prometheus at http://127.0.0.1:1 could not answer'); } }, async () => {}, () => 3_600_000);
+    const down = new AppMetricsService({ queryInstant: async () => [], queryRange: async () => { throw new SlipwayError('metrics_unavailable', 'Prometheus at http://127.0.0.1:1 could not answer'); } }, async () => {}, () => 3_600_000);
     const rates = await down.requestRates('1h', async () => true);
     expect(rates.apps).to.deep.equal([]);
     expect(rates.unavailable).to.match(/could not answer/);

@@ -7,13 +7,13 @@ import { formatValue, metricsView, sparkline } from '../../../cli/commands-metri
 import { runCli } from '../../../cli/main';
 
 const view: AppMetricsView = {
-  app: 'shop', start: 0, end: 240, step: 10,
+  app: 'shop', start: 0, end: 240, step: 10, until: 240,
   series: [
-    { metric: 'latency', unit: 'seconds', labels: { quantile: 'p95' }, points: [[10, 0.12], [20, 0.08]] },
-    { metric: 'requests', unit: 'requests/s', labels: {}, points: [[10, 2], [20, 4]] },
-    { metric: 'status', unit: 'requests/s', labels: { status_class: '5xx' }, points: [[20, 0.5]] },
-    { metric: 'memory_rss', unit: 'bytes', labels: { process_type: 'web' }, points: [[10, 41_943_040]] },
-    { metric: 'cpu', unit: 'cores', labels: { process_type: 'worker' }, points: [] },
+    { metric: 'latency', unit: 'seconds', labels: { quantile: 'p95' }, points: [[10, 0.12], [20, 0.08]], overall: 0.11 },
+    { metric: 'requests', unit: 'requests/s', labels: {}, points: [[10, 2], [20, 4]], overall: 2.5 },
+    { metric: 'status', unit: 'requests/s', labels: { status_class: '5xx' }, points: [[20, 0.5]], overall: 0.25 },
+    { metric: 'memory_rss', unit: 'bytes', labels: { process_type: 'web' }, points: [[10, 41_943_040], [20, 20_971_520]], overall: null },
+    { metric: 'cpu', unit: 'cores', labels: { process_type: 'worker' }, points: [], overall: null },
   ],
 };
 
@@ -32,17 +32,17 @@ describe('slipway metrics', () => {
     expect(formatValue('bytes', 41_943_040)).to.equal('40.0 MB');
   });
 
-  it('prints one row per series in a fixed order, with last, average and peak, and a trend only on a terminal', () => {
+  it('prints one row per series in a fixed order, with last, the whole window\'s figure (or the mean of points) and peak, and a trend only on a terminal', () => {
     const plain = metricsView(view, { color: false, tty: false, since: '1h' });
     const lines = plain.split('\n');
     expect(lines[0]).to.equal('=== shop metrics, last 1h (one point every 10 s)');
     const rows = lines.filter((l) => l.startsWith('│')).map((l) => l.split('│').map((cell) => cell.trim()).filter(Boolean));
     expect(rows).to.deep.equal([
-      ['Series', 'Last', 'Average', 'Peak'],
-      ['Requests', '4.00/s', '3.00/s', '4.00/s'],
-      ['Status 5xx', '0.50/s', '0.50/s', '0.50/s'],
-      ['Latency p95', '80 ms', '100 ms', '120 ms'],
-      ['Memory RSS web', '40.0 MB', '40.0 MB', '40.0 MB'],
+      ['Series', 'Last', 'Window', 'Peak'],
+      ['Requests', '4.00/s', '2.50/s', '4.00/s'],
+      ['Status 5xx', '0.50/s', '0.25/s', '0.50/s'],
+      ['Latency p95', '80 ms', '110 ms', '120 ms'],
+      ['Memory RSS web', '20.0 MB', '30.0 MB', '40.0 MB'],
     ]);
     expect(plain).not.to.include('Trend');
     expect(metricsView(view, { color: false, tty: true, since: '1h' })).to.include('Trend');

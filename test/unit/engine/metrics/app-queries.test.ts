@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { SlipwayError } from '../../../../lib/errors';
-import { appQueries, parseDuration, queryWindow, rateWindow } from '../../../../engine/metrics/app-queries';
+import { appQueries, parseDuration, parseTime, queryWindow, rateWindow } from '../../../../engine/metrics/app-queries';
 import { AppMetricsService } from '../../../../engine/metrics/app-metrics-service';
-import { seriesFromAnswer, type MetricsStore, type RangeSeries } from '../../../../engine/metrics/prometheus-store';
+import { seriesFromAnswer, type InstantSeries, type MetricsStore, type RangeSeries } from '../../../../engine/metrics/prometheus-store';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -47,6 +47,17 @@ describe('app metrics queries', () => {
 
     it('refuses a window older than the 7 days kept', () => {
       expect(codeOf(() => queryWindow(now, '8d'))).to.equal('invalid_request');
+      expect(codeOf(() => queryWindow(now, '1d', undefined, now - 6.5 * 86_400_000))).to.equal('invalid_request');
+    });
+
+    it('ends at a given time: ISO 8601 with a zone or unix seconds, never after now', () => {
+      expect(parseTime('2026-12-05T18:00:00Z')).to.equal(Date.UTC(2026, 11, 5, 18));
+      expect(parseTime('2026-12-05T19:00:00.250+01:00')).to.equal(Date.UTC(2026, 11, 5, 18, 0, 0, 250));
+      expect(parseTime('1765130400.5')).to.equal(1_765_130_400_500);
+      for (const bad of ['yesterday', '2026-12-05 18:00', '2026-12-05T18:00:00', '1e9', '']) expect(codeOf(() => parseTime(bad))).to.equal('invalid_request');
+      const window = queryWindow(now, '30s', undefined, now - 60_000);
+      expect(window).to.include({ until: now / 1000 - 60, range: 30, step: 10 });
+      expect(queryWindow(now, '30s', undefined, now + 60_000).until).to.equal(now / 1000);
     });
   });
 
@@ -56,14 +67,24 @@ describe('app metrics queries', () => {
       expect(rateWindow(60)).to.equal('60s');
     });
 
+    it('asks for the whole window\'s figures over exactly its length (rate over it: its increase / its length)', () => {
+      const overall = (metric: string, quantile?: string): string | null | undefined =>
+        appQueries('shop', 10, 20).find((q) => q.metric === metric && (quantile === undefined || q.fixed.quantile === quantile))?.overall;
+      expect(overall('requests')).to.equal('sum(rate(slipway_router_requests_total{app="shop"}[20s]))');
+      expect(overall('latency', 'p50')).to.equal('histogram_quantile(0.5, sum by (le) (rate(slipway_router_request_duration_seconds_bucket{app="shop"}[20s])))');
+      expect(overall('latency', 'mean')).to.equal('sum(rate(slipway_router_request_duration_seconds_sum{app="shop"}[20s])) / sum(rate(slipway_router_request_duration_seconds_count{app="shop"}[20s]))');
+      expect(overall('memory_rss')).to.equal(null);
+    });
+
     it('asks for requests/s, status classes, p50/p95/p99, CPU, memory RSS and limit and restarts of the app only', () => {
       const queries = appQueries('shop', 10);
       const byMetric = (metric: string): string[] => queries.filter((q) => q.metric === metric).map((q) => q.query);
       expect(byMetric('requests')).to.deep.equal(['sum(rate(slipway_router_requests_total{app="shop"}[30s]))']);
       expect(byMetric('status')).to.deep.equal(['sum by (status_class) (rate(slipway_router_requests_total{app="shop"}[30s]))']);
-      expect(byMetric('latency')).to.deep.equal([0.5, 0.95, 0.99].map((q) =>
-        `histogram_quantile(${q}, sum by (le) (rate(slipway_router_request_duration_seconds_bucket{app="shop"}[30s])))`));
-      expect(queries.filter((q) => q.metric === 'latency').map((q) => q.fixed.quantile)).to.deep.equal(['p50', 'p95', 'p99']);
+      expect(byMetric('latency')).to.deep.equal([...[0.5, 0.95, 0.99].map((q) =>
+        `histogram_quantile(${q}, sum by (le) (rate(slipway_router_request_duration_seconds_bucket{app="shop"}[30s])))`),
+      'sum(rate(slipway_router_request_duration_seconds_sum{app="shop"}[30s])) / sum(rate(slipway_router_request_duration_seconds_count{app="shop"}[30s]))']);
+      expect(queries.filter((q) => q.metric === 'latency').map((q) => q.fixed.quantile)).to.deep.equal(['p50', 'p95', 'p99', 'mean']);
       expect(byMetric('cpu')).to.deep.equal(['sum by (process_type) (rate(slipway_container_cpu_seconds_total{app="shop"}[30s]))']);
       expect(byMetric('memory_rss')).to.deep.equal(['sum by (process_type) (slipway_container_memory_rss_bytes{app="shop"})']);
       expect(byMetric('memory_limit')).to.deep.equal(['sum by (process_type) (slipway_container_memory_limit_bytes{app="shop"})']);
@@ -80,10 +101,16 @@ describe('app metrics queries', () => {
     class FakeStore implements MetricsStore {
       readonly asked: string[] = [];
       constructor(private readonly answers: Record<string, RangeSeries[]>) {}
+      readonly instants: Array<[string, number]> = [];
       async queryRange(query: string): Promise<RangeSeries[]> {
         this.asked.push(query);
         const key = Object.keys(this.answers).find((k) => query.startsWith(k));
         return key === undefined ? [] : (this.answers[key] as RangeSeries[]);
+      }
+      async queryInstant(query: string, time: number): Promise<InstantSeries[]> {
+        this.instants.push([query, time]);
+        const key = Object.keys(this.answers).find((k) => query.startsWith(k));
+        return key === undefined ? [] : (this.answers[key] as RangeSeries[]).map((r) => ({ labels: r.labels, value: (r.points[0]?.[1] ?? 0) / 2 }));
       }
     }
 
@@ -98,11 +125,22 @@ describe('app metrics queries', () => {
       const result = await service.forApp('shop', { since: '1h' });
       expect(result).to.include({ app: 'shop', step: 10, end: 1000, start: 1000 - 3600 });
       expect((await service.forApp('shop', { since: '1h' })).end).to.equal(1000);
-      expect(result.series).to.deep.include({ metric: 'requests', unit: 'requests/s', labels: {}, points: [[100, 2]] });
-      expect(result.series).to.deep.include({ metric: 'status', unit: 'requests/s', labels: { status_class: '5xx' }, points: [[100, 0.5]] });
-      expect(result.series).to.deep.include({ metric: 'latency', unit: 'seconds', labels: { quantile: 'p95' }, points: [[100, 0.2]] });
-      expect(result.series).to.deep.include({ metric: 'memory_rss', unit: 'bytes', labels: { process_type: 'web' }, points: [[100, 1e6]] });
-      expect(store.asked).to.have.length(18); // nine queries per call
+      expect(result.series).to.deep.include({ metric: 'requests', unit: 'requests/s', labels: {}, points: [[100, 2]], overall: 1 });
+      expect(result.series).to.deep.include({ metric: 'status', unit: 'requests/s', labels: { status_class: '5xx' }, points: [[100, 0.5]], overall: 0.25 });
+      expect(result.series).to.deep.include({ metric: 'latency', unit: 'seconds', labels: { quantile: 'p95' }, points: [[100, 0.2]], overall: 0.1 });
+      expect(result.series).to.deep.include({ metric: 'memory_rss', unit: 'bytes', labels: { process_type: 'web' }, points: [[100, 1e6]], overall: null });
+      expect(store.asked).to.have.length(20); // ten queries per call
+      // The whole window's figures are asked at its exact end (now), not at the step-aligned end.
+      expect(store.instants.every(([, time]) => time === 1000)).to.equal(true);
+    });
+
+    it('reads the window before a given end: its figures at that very time, its points up to the next step', async () => {
+      const store = new FakeStore({ 'sum(rate(': [{ labels: {}, points: [[100, 2]] }] });
+      const service = new AppMetricsService(store, async () => undefined, () => Date.UTC(2026, 11, 5, 18, 1));
+      const result = await service.forApp('shop', { since: '20s', until: '2026-12-05T18:00:02.500Z' });
+      const until = Date.UTC(2026, 11, 5, 18, 0, 2, 500) / 1000;
+      expect(result).to.include({ until, end: Math.ceil(until / 10) * 10, step: 10 });
+      expect(store.instants[0]).to.deep.equal(['sum(rate(slipway_router_requests_total{app="shop"}[20s]))', until]);
     });
 
     it('checks the window before asking anything, and the app exists', async () => {
