@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   invalid_drain: 422,
   drain_exists: 409,
   drain_not_found: 404,
+  drain_address_refused: 422,
   internal: 500,
 } as const;
 

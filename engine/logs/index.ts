@@ -14,6 +14,7 @@ import { RouterSpoolReader } from './router-spool-reader';
 import type { Database } from '../store/database';
 import type { AppsRepo } from '../store/apps-repo';
 import { DrainsRepo } from './drains/drains-repo';
+import { DrainAddressGuard } from './drains/drain-guard';
 import { DrainsService } from './drains/drains-service';
 import { LogService } from './log-service';
 
@@ -40,7 +41,8 @@ export function createLogging(config: Config, docker: Docker, platformId: string
   const hub = new LogHub(store, { ratePerSecond: config.logRateLimit }, logger);
   const collector = new DockerLogCollector(docker, platformId, hub, store, logger.child({ part: 'log-collector' }));
   const spool = new RouterSpoolReader(path.join(config.stateDir, ...ROUTER_SPOOL_DIR), hub, (id) => collector.dynoOf(id), logger.child({ part: 'router-logs' }));
-  const drains = new DrainsService(apps, new DrainsRepo(db), hub, { bufferLines: config.drainBufferLines, caFile: config.drainCaFile }, logger.child({ part: 'drains' }));
+  const drains = new DrainsService(apps, new DrainsRepo(db), hub, { bufferLines: config.drainBufferLines, caFile: config.drainCaFile },
+    new DrainAddressGuard(config.drainsAllowPrivate), logger.child({ part: 'drains' }));
   let sweeper: NodeJS.Timeout | null = null;
   return {
     hub,

@@ -8,6 +8,7 @@ import type { Logger } from '../../../lib/log';
 import type { AppsRepo } from '../../store/apps-repo';
 import type { LogHub } from '../log-hub';
 import { DrainDelivery } from './drain-delivery';
+import type { DrainAddressGuard } from './drain-guard';
 import { parseDrainUrl, redactDrainUrl } from './drain-url';
 import type { DrainRecord, DrainsRepo } from './drains-repo';
 import { HttpsTransport, SyslogTransport, trustedCas, type DrainTransport } from './transports';
@@ -33,6 +34,8 @@ export class DrainsService {
     private readonly repo: DrainsRepo,
     private readonly hub: LogHub,
     private readonly settings: { readonly bufferLines: number; readonly caFile: string | null },
+    /** Which addresses drains may reach (SSRF); checked when added and at every connection. */
+    private readonly guard: DrainAddressGuard,
     private readonly logger: Logger,
   ) {
     this.cas = trustedCas(settings.caFile);
@@ -58,7 +61,8 @@ export class DrainsService {
 
   async add(appName: string, rawUrl: string, actor: string | null): Promise<DrainView> {
     const app = await this.apps.get(appName);
-    parseDrainUrl(rawUrl);
+    const url = parseDrainUrl(rawUrl);
+    await this.guard.addresses(url.hostname);
     if (await this.repo.count(app.id) >= MAX_DRAINS_PER_APP) {
       throw new SlipwayError('invalid_drain', `${app.name} has ${MAX_DRAINS_PER_APP} drains, the most an app may have: remove one first (slipway drains:remove).`);
     }
@@ -93,7 +97,7 @@ export class DrainsService {
     let transport: DrainTransport;
     try {
       const url = parseDrainUrl(drain.url);
-      transport = url.protocol === 'https:' ? new HttpsTransport(url, drain.token, this.cas) : new SyslogTransport(url, this.cas);
+      transport = url.protocol === 'https:' ? new HttpsTransport(url, drain.token, this.cas, this.guard) : new SyslogTransport(url, this.cas, this.guard);
     } catch (error) {
       this.logger.warn({ err: error, drain: drain.id, app: drain.app }, 'a stored drain URL is no longer valid; not sending to it');
       return;
