@@ -65,6 +65,8 @@ export class AppsService {
     /** The app's running work, cancelled by destroy. */
     private readonly work: AppWork = new AppWork(),
     private readonly images: AppImages | null = null,
+    /** The app's log history, followers and drains, dropped once it is destroyed (engine/logs). */
+    private readonly appLogs: { forgetApp(app: string): Promise<void> } | null = null,
   ) {}
 
   /**
@@ -143,6 +145,10 @@ export class AppsService {
           this.logger.warn({ app: name, err: error }, 'could not delete the app\'s images'));
       }
       await this.apps.delete(app.id);
+      if (this.appLogs) {
+        await this.appLogs.forgetApp(name).catch((error: unknown) =>
+          this.logger.warn({ app: name, err: error }, 'could not delete the app\'s log history'));
+      }
       this.logger.info({ app: name }, 'app destroyed');
     } finally {
       // Gone, or (after a failure) still there and usable: either way its cancellation is spent.

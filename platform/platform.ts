@@ -138,7 +138,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const addresses = addressesFrom(config, () => sshPort);
   const images = createImageJanitor(docker, config.registry, logger.child({ part: 'images' }));
   const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }),
-    locks, work, appImagesOf(images, buildsRepo, config.registry));
+    locks, work, appImagesOf(images, buildsRepo, config.registry), logging);
   const releases = new ReleaseService(appsRepo, releasesRepo, buildsRepo, deployer, logger.child({ part: 'releases' }), locks, work, logging.hub);
   let addons: AddonsPart | null = null;
   const configVars = new ConfigService(appsRepo, releases, logger.child({ part: 'config' }),
@@ -155,6 +155,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     routes: { republish: async (app) => { await domains.republish(app); await maintenance.republish(app); } },
     converge: (app) => reconciler!.reconcile(app, { wait: true }),
     teardown: (app) => deployer.teardown(app),
+    logs: logging,
   });
   const oneOffs = new OneOffService(appsRepo, releasesRepo, buildsRepo, oneOffRunner, {
     containerPort: CONTAINER_PORT, attachTimeoutMs: ATTACH_TIMEOUT_SECONDS * 1000,

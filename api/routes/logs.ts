@@ -65,6 +65,8 @@ export function logRoutes({ logs, drains }: LogRoutesDeps): Route[] {
             }
             if (lines.length > 0) res.write(text(lines));
           },
+          // The app was destroyed: the stream ends, the client sees its end.
+          onEnd: () => { stop?.(); if (!res.writableEnded) res.end(); },
         });
         if (gone) stop();
       },

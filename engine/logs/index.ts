@@ -27,6 +27,12 @@ export interface Logging {
   /** Reading streams, for the API. */
   readonly reader: LogService;
   readonly drains: DrainsService;
+  /** The app was destroyed: its history, followers and drain deliveries go. */
+  forgetApp(app: string): Promise<void>;
+  /** apps:rename, before the new name's instances start: history, followers and drains move. */
+  renameApp(from: string, to: string): Promise<void>;
+  /** apps:rename, once the old name's instances are gone: the old name is free, without history. */
+  finishRename(from: string): Promise<void>;
   /** Follows containers and the router's spool; resolves once both are attached. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -49,6 +55,15 @@ export function createLogging(config: Config, docker: Docker, platformId: string
     store,
     reader: new LogService(apps, hub),
     drains,
+    async forgetApp(app) {
+      drains.forgetApp(app);
+      await hub.forget(app);
+    },
+    async renameApp(from, to) {
+      drains.renameApp(from, to);
+      await hub.rename(from, to);
+    },
+    finishRename: (from) => hub.finishRename(from),
     async start() {
       await drains.start();
       await collector.start();

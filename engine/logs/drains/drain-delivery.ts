@@ -31,7 +31,7 @@ export class DrainDelivery {
   private unconfirmed: { lastSeq: number; at: number; generation: number }[] = [];
 
   constructor(
-    readonly drain: DrainTarget,
+    public drain: DrainTarget,
     private readonly transport: DrainTransport,
     capacity: number,
     /** Says in the app's stream that lines were dropped (L10). */

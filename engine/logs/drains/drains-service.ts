@@ -87,10 +87,18 @@ export class DrainsService {
     return this.view(drain);
   }
 
-  /** The app was renamed or destroyed: its deliveries follow (the table cascades on destroy). */
+  /** The app was destroyed: its deliveries stop (the table cascades). */
   forgetApp(appName: string): void {
     for (const delivery of this.deliveries.get(appName) ?? []) delivery.close();
     this.deliveries.delete(appName);
+  }
+
+  /** The app was renamed: its drains keep their buffers and send under the new name. */
+  renameApp(from: string, to: string): void {
+    const list = this.deliveries.get(from) ?? [];
+    this.deliveries.delete(from);
+    for (const delivery of list) delivery.drain = { ...delivery.drain, app: to };
+    if (list.length > 0) this.deliveries.set(to, [...(this.deliveries.get(to) ?? []), ...list]);
   }
 
   private startDelivery(drain: DrainRecord): void {
