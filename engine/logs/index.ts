@@ -14,6 +14,7 @@ import { RouterSpoolReader } from './router-spool-reader';
 import type { Database } from '../store/database';
 import type { AppsRepo } from '../store/apps-repo';
 import { DrainsRepo } from './drains/drains-repo';
+import { DrainCursors } from './drains/drain-cursors';
 import { DrainAddressGuard } from './drains/drain-guard';
 import { DrainsService } from './drains/drains-service';
 import { LogService } from './log-service';
@@ -48,7 +49,7 @@ export function createLogging(config: Config, docker: Docker, platformId: string
   const collector = new DockerLogCollector(docker, platformId, hub, store, logger.child({ part: 'log-collector' }));
   const spool = new RouterSpoolReader(path.join(config.stateDir, ...ROUTER_SPOOL_DIR), hub, (id) => collector.dynoOf(id), logger.child({ part: 'router-logs' }));
   const drains = new DrainsService(apps, new DrainsRepo(db), hub, { bufferLines: config.drainBufferLines, caFile: config.drainCaFile },
-    new DrainAddressGuard(config.drainsAllowPrivate), logger.child({ part: 'drains' }));
+    new DrainAddressGuard(config.drainsAllowPrivate), new DrainCursors(path.join(config.stateDir, 'logs', 'drains')), logger.child({ part: 'drains' }));
   let sweeper: NodeJS.Timeout | null = null;
   return {
     hub,
@@ -56,7 +57,7 @@ export function createLogging(config: Config, docker: Docker, platformId: string
     reader: new LogService(apps, hub),
     drains,
     async forgetApp(app) {
-      drains.forgetApp(app);
+      await drains.forgetApp(app);
       await hub.forget(app);
     },
     async renameApp(from, to) {
@@ -73,9 +74,10 @@ export function createLogging(config: Config, docker: Docker, platformId: string
     },
     async close() {
       if (sweeper) clearInterval(sweeper);
-      drains.close();
       await spool.close();
       await collector.close();
+      // After the collector: the drains' cursors are written with what they confirmed last.
+      await drains.close();
       await store.close();
     },
   };

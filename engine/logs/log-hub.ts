@@ -112,6 +112,11 @@ export class LogHub implements AppEvents {
     return this.store.read(app, query);
   }
 
+  /** The number the app's next line will get. */
+  nextSeq(app: string): Promise<number> {
+    return this.store.nextSeq(app);
+  }
+
   /**
    * Calls `follower` with every new line of `app` until the returned function is called; `onEnd`
    * when the app is destroyed (nothing more will come). A rename takes its followers along.
