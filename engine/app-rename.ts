@@ -30,6 +30,8 @@ export interface RenameDeps {
   caches: { remove(app: string): Promise<void> };
   locks: LockService;
   logger: Logger;
+  /** The app's log stream: its history moves to the new name (engine/logs). */
+  logs?: { renameApp(from: string, to: string): Promise<void>; finishRename(from: string): Promise<void> };
 }
 
 export class AppRenamer {
@@ -55,10 +57,13 @@ export class AppRenamer {
         await this.deps.repositories.rename(to, from).catch(() => undefined);
         throw error;
       }
+      // History moves first: OLD's instances still log, into NEW's stream, until they go.
+      await this.deps.logs?.renameApp(from, to).catch((error: unknown) => logger.warn({ app: to, err: error }, 'could not move the log history'));
       // OLD's instances serve until NEW's are up and routed; then OLD's keys and instances go.
       await this.deps.converge(to);
       await this.deps.routes.republish(to);
       await this.deps.teardown(from);
+      await this.deps.logs?.finishRename(from).catch((error: unknown) => logger.warn({ app: to, err: error }, 'could not free the old log name'));
       await this.deps.caches.remove(from).catch((error: unknown) => logger.warn({ app: to, err: error }, 'could not remove the old build cache'));
       logger.info({ app: to, from }, 'app renamed');
       return renamed;

@@ -67,6 +67,8 @@ export class AppsService {
     private readonly images: AppImages | null = null,
     /** The app's persistent volumes (engine/storage), removed with it, data and all. */
     private readonly volumes: { removeAppVolumes(app: { id: number; name: string }): Promise<void> } | null = null,
+    /** The app's log history, followers and drains, dropped once it is destroyed (engine/logs). */
+    private readonly appLogs: { forgetApp(app: string): Promise<void> } | null = null,
   ) {}
 
   /**
@@ -150,6 +152,10 @@ export class AppsService {
           this.logger.warn({ app: name, err: error }, 'could not delete the app\'s images'));
       }
       await this.apps.delete(app.id);
+      if (this.appLogs) {
+        await this.appLogs.forgetApp(name).catch((error: unknown) =>
+          this.logger.warn({ app: name, err: error }, 'could not delete the app\'s log history'));
+      }
       this.logger.info({ app: name }, 'app destroyed');
     } finally {
       // Gone, or (after a failure) still there and usable: either way its cancellation is spent.

@@ -111,6 +111,8 @@ export interface Config {
   readonly drainBufferLines: number;
   /** An extra CA bundle (PEM) trusted by syslog+tls:// and https:// drains, besides the host's (SLIPWAY_DRAIN_CA_FILE). */
   readonly drainCaFile: string | null;
+  /** Drains may send to loopback, private and the host's own addresses (SLIPWAY_DRAINS_ALLOW_PRIVATE=1); refused by default (SSRF). */
+  readonly drainsAllowPrivate: boolean;
 }
 
 export type RouterBalance = 'round-robin' | 'least-connections';
@@ -232,5 +234,6 @@ export function loadConfig(env: Env = process.env): Config {
     logRouterLines: oneOf(env, 'SLIPWAY_LOG_ROUTER', ['0', '1'] as const, '1') === '1',
     drainBufferLines: count(env, 'SLIPWAY_DRAIN_BUFFER_LINES', 100_000, 100),
     drainCaFile: env.SLIPWAY_DRAIN_CA_FILE ? path.resolve(env.SLIPWAY_DRAIN_CA_FILE) : null,
+    drainsAllowPrivate: oneOf(env, 'SLIPWAY_DRAINS_ALLOW_PRIVATE', ['0', '1'] as const, '0') === '1',
   });
 }

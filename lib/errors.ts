@@ -77,6 +77,7 @@ export const ERROR_CODES = {
   mount_exists: 409,
   mount_not_found: 404,
   volume_in_use: 409,
+  drain_address_refused: 422,
   internal: 500,
 } as const;
 

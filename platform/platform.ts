@@ -149,7 +149,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const addresses = addressesFrom(config, () => sshPort);
   const images = createImageJanitor(docker, config.registry, logger.child({ part: 'images' }));
   const apps = new AppsService(appsRepo, releasesRepo, repositories, caches, publisher, deployer, driver, addresses, logger.child({ part: 'apps' }),
-    locks, work, appImagesOf(images, buildsRepo, config.registry), { removeAppVolumes: (app) => storage!.removeAppVolumes(app) });
+    locks, work, appImagesOf(images, buildsRepo, config.registry), { removeAppVolumes: (app) => storage!.removeAppVolumes(app) }, logging);
   // The console's change feed, told of every deploy phase as it moves (and of route changes below).
   const feed = new ChangeFeed();
   const timeline = new DeployTimeline({
@@ -173,6 +173,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     routes: { republish: async (app) => { await domains.republish(app); await maintenance.republish(app); } },
     converge: (app) => reconciler!.reconcile(app, { wait: true }),
     teardown: (app) => deployer.teardown(app),
+    logs: logging,
   });
   const oneOffs = new OneOffService(appsRepo, releasesRepo, buildsRepo, oneOffRunner, {
     containerPort: CONTAINER_PORT, attachTimeoutMs: ATTACH_TIMEOUT_SECONDS * 1000,

@@ -65,6 +65,8 @@ export function logRoutes({ logs, drains }: LogRoutesDeps): Route[] {
             }
             if (lines.length > 0) res.write(text(lines));
           },
+          // The app was destroyed: the stream ends, the client sees its end.
+          onEnd: () => { stop?.(); if (!res.writableEnded) res.end(); },
         });
         if (gone) stop();
       },
@@ -81,7 +83,7 @@ export function logRoutes({ logs, drains }: LogRoutesDeps): Route[] {
       defineRoute({
         method: 'post', path: '/apps/:app/drains', tag: 'logs', summary: 'Add a log drain (syslog://, syslog+tls://, https://)',
         params: AppParams, body: AddDrainBody, response: LogDrainSchema, status: 201, audit: 'drain.add',
-        errors: ['invalid_drain', 'drain_exists'],
+        errors: ['invalid_drain', 'drain_address_refused', 'drain_exists'],
         access: ({ params }) => ({ action: 'app:manage', app: params.app }),
         handler: ({ params, body, principal }) => drains.add(params.app, body.url, actorOf(principal)),
       }),

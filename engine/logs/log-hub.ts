@@ -3,7 +3,6 @@
  * handed to whoever follows the app live (`logs -t`) and to its drains. Followers subscribe to
  * the app, not to instances, so new instances of a deploy appear without reconnecting.
  */
-import { EventEmitter } from 'node:events';
 import type { Logger } from '../../lib/log';
 import { cleanText, nowMicros, type LogLine, type NewLogLine } from './log-line';
 import type { LogQuery } from './log-query';
@@ -19,6 +18,12 @@ export interface AppEvents {
   emit(app: string, text: string, process?: string): void;
 }
 
+/** One `logs -t`: new lines, and the end of the stream when the app is destroyed. */
+interface Follower {
+  lines(lines: readonly LogLine[]): void;
+  end?(): void;
+}
+
 /** Whoever takes every kept line of every app (the drains). */
 export type LogListener = (app: string, lines: readonly LogLine[]) => void;
 
@@ -28,24 +33,29 @@ const DROP_REPORT_MS = 1000;
 const PARTIAL_MS = 500;
 
 export class LogHub implements AppEvents {
-  private readonly followers = new EventEmitter();
+  private readonly followers = new Map<string, Set<Follower>>();
   private readonly listeners: LogListener[] = [];
   private readonly limiters = new Map<string, { limiter: RateLimiter; reportedAt: number }>();
+  /** Old name → new name while apps:rename moves an app (its old instances still log under the old name). */
+  private readonly aliases = new Map<string, string>();
+  /** New name → the move of its history, which writes wait for. */
+  private readonly moving = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: LogStore,
     private readonly settings: { readonly ratePerSecond: number },
     private readonly logger: Logger,
-  ) {
-    this.followers.setMaxListeners(0);
-  }
+  ) {}
 
   /**
    * Adds lines to an app's stream. App and router lines over the app's rate are dropped and
    * counted (a noisy app cannot slow the platform or fill the disk); build and platform lines never.
    * `cursor` records how far the collector read a container, kept with the lines.
    */
-  async write(app: string, lines: readonly NewLogLine[], cursor?: { container: string; time: string }): Promise<LogLine[]> {
+  async write(appName: string, lines: readonly NewLogLine[], cursor?: { container: string; time: string }): Promise<LogLine[]> {
+    const app = this.aliases.get(appName) ?? appName;
+    const moving = this.moving.get(app);
+    if (moving) await moving.catch(() => undefined);
     const kept: NewLogLine[] = [];
     let state = this.limiters.get(app);
     for (const line of lines) {
@@ -102,10 +112,26 @@ export class LogHub implements AppEvents {
     return this.store.read(app, query);
   }
 
-  /** Calls `follower` with every new line of `app` until the returned function is called. */
-  follow(app: string, follower: (lines: readonly LogLine[]) => void): () => void {
-    this.followers.on(app, follower);
-    return () => { this.followers.off(app, follower); };
+  /** The number the app's next line will get. */
+  nextSeq(app: string): Promise<number> {
+    return this.store.nextSeq(app);
+  }
+
+  /**
+   * Calls `follower` with every new line of `app` until the returned function is called; `onEnd`
+   * when the app is destroyed (nothing more will come). A rename takes its followers along.
+   */
+  follow(app: string, follower: (lines: readonly LogLine[]) => void, onEnd?: () => void): () => void {
+    const entry: Follower = onEnd ? { lines: follower, end: onEnd } : { lines: follower };
+    let set = this.followers.get(app);
+    if (!set) this.followers.set(app, set = new Set());
+    set.add(entry);
+    return () => {
+      // Wherever a rename has moved it since.
+      for (const [name, followers] of this.followers) {
+        if (followers.delete(entry) && followers.size === 0) this.followers.delete(name);
+      }
+    };
   }
 
   /** Every kept line of every app, for the drains. */
@@ -113,10 +139,47 @@ export class LogHub implements AppEvents {
     this.listeners.push(listener);
   }
 
-  /** The app is gone: its history and counters too. */
+  /** The app is destroyed: its history, counters and followers go (each told the stream ended). */
   async forget(app: string): Promise<void> {
     this.limiters.delete(app);
+    const followers = this.followers.get(app);
+    this.followers.delete(app);
+    for (const follower of followers ?? []) {
+      try {
+        follower.end?.();
+      } catch (error) {
+        this.logger.warn({ err: error, app }, 'a log follower failed at the end of its stream');
+      }
+    }
     await this.store.remove(app);
+  }
+
+  /**
+   * apps:rename: the history, followers and counters move to the new name, and lines still
+   * written under the old one (its instances serve until the new ones are up) go to the new
+   * stream, until `finishRename(from)`.
+   */
+  async rename(from: string, to: string): Promise<void> {
+    this.aliases.set(from, to);
+    const limiter = this.limiters.get(from);
+    this.limiters.delete(from);
+    if (limiter) this.limiters.set(to, limiter);
+    const followers = this.followers.get(from);
+    this.followers.delete(from);
+    if (followers) this.followers.set(to, new Set([...(this.followers.get(to) ?? []), ...followers]));
+    const move = this.store.rename(from, to);
+    this.moving.set(to, move);
+    try {
+      await move;
+    } finally {
+      if (this.moving.get(to) === move) this.moving.delete(to);
+    }
+  }
+
+  /** The old name's instances are gone: the name is free again, without history. */
+  async finishRename(from: string): Promise<void> {
+    this.aliases.delete(from);
+    await this.store.remove(from);
   }
 
   private publish(app: string, lines: readonly LogLine[]): void {
@@ -127,6 +190,12 @@ export class LogHub implements AppEvents {
         this.logger.error({ err: error, app }, 'a log listener failed');
       }
     }
-    this.followers.emit(app, lines);
+    for (const follower of this.followers.get(app) ?? []) {
+      try {
+        follower.lines(lines);
+      } catch (error) {
+        this.logger.error({ err: error, app }, 'a log follower failed');
+      }
+    }
   }
 }

@@ -10,6 +10,8 @@ import { matches, type LogQuery } from './log-query';
 export interface LogFollower {
   /** Lines kept before the call, then the new ones as they come. */
   onLines(lines: readonly LogLine[]): void;
+  /** The app was destroyed: no more lines will come. */
+  onEnd?(): void;
 }
 
 export class LogService {
@@ -33,7 +35,7 @@ export class LogService {
       if (wanted.length === 0) return;
       if (waiting !== null) waiting.push(...wanted);
       else follower.onLines(wanted);
-    });
+    }, () => follower.onEnd?.());
     try {
       const history = await this.hub.read(app, query);
       const seen = new Set(history.map((line) => line.seq));

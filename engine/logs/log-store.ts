@@ -156,6 +156,8 @@ export class LogStore {
     if (log) await this.flushApp(log);
     this.apps.delete(from);
     this.loaded.delete(from);
+    // No app has the new name, so whatever is kept under it is a stale leftover: it goes.
+    await this.remove(to);
     try {
       await fs.promises.rename(this.dirOf(from), this.dirOf(to));
     } catch (error) {

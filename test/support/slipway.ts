@@ -50,6 +50,10 @@ export interface TestSlipway {
    */
   restart(): Promise<void>;
   close(): Promise<void>;
+  /** Stops platform and router, keeping the state dir: startTestSlipway(restartOverrides) starts the same Slipway again. */
+  stop(): Promise<void>;
+  /** The settings that start this Slipway again on its state dir, etcd prefix and router port. */
+  restartOverrides: Record<string, string>;
 }
 
 export interface TestSlipwayOptions {
@@ -73,8 +77,9 @@ export async function startTestSlipway(overrides: Record<string, string> = {}, o
 }
 
 async function startTestSlipwayOnce(overrides: Record<string, string>, options: TestSlipwayOptions): Promise<TestSlipway> {
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-test-'));
-  const routerPort = await freePort();
+  // Given both, a restart of an earlier Slipway (its state, its containers, its routes).
+  const stateDir = overrides.SLIPWAY_STATE_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-test-'));
+  const routerPort = overrides.SLIPWAY_ROUTER_PORT ? Number(overrides.SLIPWAY_ROUTER_PORT) : await freePort();
   const config = loadConfig({
     ...process.env,
     SLIPWAY_STATE_DIR: stateDir,
@@ -99,7 +104,7 @@ async function startTestSlipwayOnce(overrides: Record<string, string>, options: 
     router = await startRouter(config, logger, options.routerAdmin ? { serveAdmin: true } : {});
   } catch (error) {
     await platform.close();
-    fs.rmSync(stateDir, { recursive: true, force: true });
+    if (!overrides.SLIPWAY_STATE_DIR) fs.rmSync(stateDir, { recursive: true, force: true });
     throw error;
   }
   const { token } = JSON.parse(fs.readFileSync(path.join(stateDir, 'admin-credentials.json'), 'utf8')) as { token: string };
@@ -135,6 +140,11 @@ async function startTestSlipwayOnce(overrides: Record<string, string>, options: 
       await platform.close();
       fs.rmSync(stateDir, { recursive: true, force: true });
     },
+    async stop() {
+      await router.close();
+      await platform.close();
+    },
+    restartOverrides: { ...overrides, SLIPWAY_STATE_DIR: stateDir, SLIPWAY_ETCD_PREFIX: config.etcdPrefix, SLIPWAY_ROUTER_PORT: String(routerPort) },
   };
   return slipway;
 }

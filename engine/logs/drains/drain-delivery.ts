@@ -31,12 +31,14 @@ export class DrainDelivery {
   private unconfirmed: { lastSeq: number; at: number; generation: number }[] = [];
 
   constructor(
-    readonly drain: DrainTarget,
+    public drain: DrainTarget,
     private readonly transport: DrainTransport,
     capacity: number,
     /** Says in the app's stream that lines were dropped (L10). */
     private readonly reportDropped: (app: string, text: string) => void,
     private readonly logger: Logger,
+    /** Every line up to `seq` is delivered (the drain's cursor, kept across restarts). */
+    private readonly onDelivered: (seq: number) => void = () => undefined,
   ) {
     this.buffer = new DrainBuffer(capacity);
   }
@@ -84,7 +86,10 @@ export class DrainDelivery {
         try {
           await this.transport.send(frameLines(this.drain.app, batch), batch.length);
           const lastSeq = batch[batch.length - 1]!.seq;
-          if (this.transport.confirmsOnSend) this.buffer.ack(batch);
+          if (this.transport.confirmsOnSend) {
+            this.buffer.ack(batch);
+            this.onDelivered(lastSeq);
+          }
           else this.unconfirmed.push({ lastSeq, at: Date.now(), generation: this.transport.generation });
           this.retryMs = RETRY_MIN_MS;
         } catch (error) {
@@ -111,6 +116,7 @@ export class DrainDelivery {
       }
       if (now - oldest.at < CONFIRM_MS) return;
       this.buffer.ackThrough(oldest.lastSeq);
+      this.onDelivered(oldest.lastSeq);
       this.unconfirmed.shift();
     }
   }

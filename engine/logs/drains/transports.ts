@@ -10,6 +10,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import crypto from 'node:crypto';
+import type { DrainAddressGuard } from './drain-guard';
 
 export interface DrainTransport {
   send(framed: string, count: number): Promise<void>;
@@ -50,7 +51,7 @@ export class SyslogTransport implements DrainTransport {
   readonly confirmsOnSend = false;
   generation = 0;
 
-  constructor(private readonly url: URL, private readonly ca: readonly string[]) {}
+  constructor(private readonly url: URL, private readonly ca: readonly string[], private readonly guard: DrainAddressGuard) {}
 
   isUp(generation: number): boolean {
     return generation === this.generation && this.socket !== null && !this.socket.destroyed;
@@ -75,10 +76,12 @@ export class SyslogTransport implements DrainTransport {
     const host = this.url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(this.url.port);
     const secure = this.url.protocol === 'syslog+tls:';
-    this.connecting = new Promise<net.Socket>((resolve, reject) => {
+    this.connecting = this.guard.addresses(host).then((addresses) => new Promise<net.Socket>((resolve, reject) => {
+      // The address checked, not the name: a DNS answer that changed since cannot slip past the guard.
+      const address = addresses[0]!;
       const socket = secure
-        ? tls.connect({ host, port, ca: [...this.ca], servername: net.isIP(host) ? undefined : host, timeout: CONNECT_TIMEOUT_MS })
-        : net.connect({ host, port, timeout: CONNECT_TIMEOUT_MS });
+        ? tls.connect({ host: address, port, ca: [...this.ca], servername: net.isIP(host) ? undefined : host, timeout: CONNECT_TIMEOUT_MS })
+        : net.connect({ host: address, port, timeout: CONNECT_TIMEOUT_MS });
       const ready = (): void => {
         socket.setTimeout(0);
         socket.off('error', failed);
@@ -95,7 +98,7 @@ export class SyslogTransport implements DrainTransport {
       socket.once(secure ? 'secureConnect' : 'connect', ready);
       socket.once('error', failed);
       socket.once('timeout', () => failed(new Error('connecting to the drain timed out')));
-    });
+    }), (error: unknown) => { this.connecting = null; throw error; });
     return this.connecting;
   }
 }
@@ -109,11 +112,13 @@ export class HttpsTransport implements DrainTransport {
     return true;
   }
 
-  constructor(private readonly url: URL, private readonly token: string, ca: readonly string[]) {
-    this.agent = new https.Agent({ keepAlive: true, ca: [...ca], maxSockets: 1 });
+  constructor(private readonly url: URL, private readonly token: string, ca: readonly string[], private readonly guard: DrainAddressGuard) {
+    // Every connection resolves through the guard (names) or is checked before the request (IP literals, which skip lookup).
+    this.agent = new https.Agent({ keepAlive: true, ca: [...ca], maxSockets: 1, lookup: guard.lookup });
   }
 
-  send(framed: string, count: number): Promise<void> {
+  async send(framed: string, count: number): Promise<void> {
+    if (net.isIP(this.url.hostname.replace(/^\[|\]$/g, '')) !== 0) await this.guard.addresses(this.url.hostname);
     return new Promise<void>((resolve, reject) => {
       const body = Buffer.from(framed, 'utf8');
       const request = https.request(this.url, {

@@ -11,12 +11,16 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { DrainDelivery } from '../../../engine/logs/drains/drain-delivery';
 import { parseOctetFrames } from '../../../engine/logs/drains/syslog-frame';
+import { DrainAddressGuard } from '../../../engine/logs/drains/drain-guard';
 import { HttpsTransport, SyslogTransport, trustedCas } from '../../../engine/logs/drains/transports';
 import type { LogLine } from '../../../engine/logs/log-line';
 import { silentLogger } from '../../../lib/log';
 import { certDir, makeCert, type TestCert } from '../../support/certs';
 import { freePort } from '../../support/slipway';
 import { waitFor } from '../engine/wait-for';
+
+/** The receivers here listen on loopback, as SLIPWAY_DRAINS_ALLOW_PRIVATE=1 lets an operator allow. */
+const loopbackAllowed = new DrainAddressGuard(true);
 
 const lines = (from: number, count: number): LogLine[] =>
   Array.from({ length: count }, (_, i) => ({ seq: from + i, time: Date.now() * 1000, source: 'app' as const, process: 'web.1', text: `line ${from + i}` }));
@@ -61,7 +65,7 @@ describe('engine/logs drains against real receivers', () => {
     after(() => { rsyslog?.kill('SIGTERM'); });
 
     it('receives every line, tagged with app, source and process, over a verified TLS connection', async () => {
-      const transport = new SyslogTransport(new URL(`syslog+tls://localhost:${port}`), trustedCas(cert.certFile));
+      const transport = new SyslogTransport(new URL(`syslog+tls://localhost:${port}`), trustedCas(cert.certFile), loopbackAllowed);
       const delivery = new DrainDelivery({ id: 'd1', app: 'my-app' }, transport, 10_000, () => undefined, silentLogger());
       delivery.push(lines(1, 200));
       delivery.push([{ seq: 201, time: Date.now() * 1000, source: 'router', process: 'router', text: 'at=info method=GET path="/" status=200' }]);
@@ -78,7 +82,7 @@ describe('engine/logs drains against real receivers', () => {
     });
 
     it('refuses an endpoint whose certificate it cannot verify (nothing sent)', async () => {
-      const transport = new SyslogTransport(new URL(`syslog+tls://localhost:${port}`), trustedCas(null));
+      const transport = new SyslogTransport(new URL(`syslog+tls://localhost:${port}`), trustedCas(null), loopbackAllowed);
       let error: unknown = null;
       try { await transport.send('5 hello'); } catch (e) { error = e; }
       expect(String(error)).to.match(/self.signed|certificate/i);
@@ -89,7 +93,7 @@ describe('engine/logs drains against real receivers', () => {
   describe('https:// drain that is down, then up', () => {
     it('loses nothing: lines wait in the buffer and arrive once the endpoint answers, with Logplex headers', async () => {
       const port = await freePort();
-      const transport = new HttpsTransport(new URL(`https://localhost:${port}/ingest`), 'd.token-1', trustedCas(cert.certFile));
+      const transport = new HttpsTransport(new URL(`https://localhost:${port}/ingest`), 'd.token-1', trustedCas(cert.certFile), loopbackAllowed);
       const delivery = new DrainDelivery({ id: 'd2', app: 'my-app' }, transport, 10_000, () => undefined, silentLogger());
       delivery.push(lines(1, 300));
       // Down: nothing listens; the lines stay pending.
@@ -126,7 +130,7 @@ describe('engine/logs drains against real receivers', () => {
     it('drops the oldest lines past the buffer and says so once (L10)', async () => {
       const port = await freePort();
       const reports: string[] = [];
-      const transport = new HttpsTransport(new URL(`https://localhost:${port}/`), 't', trustedCas(cert.certFile));
+      const transport = new HttpsTransport(new URL(`https://localhost:${port}/`), 't', trustedCas(cert.certFile), loopbackAllowed);
       const delivery = new DrainDelivery({ id: 'd3', app: 'my-app' }, transport, 100, (_app, text) => reports.push(text), silentLogger());
       delivery.push(lines(1, 150));
       expect(delivery.pending).to.equal(100);
