@@ -5,7 +5,7 @@
 import type { Etcd3 } from 'etcd3';
 import {
   appPrefix, backendKey, backendsPrefix, certKey, certsPrefix, domainKey, domainsPrefix, maintenanceKey, settingsKey,
-  appsPrefix, certSealContext, parseCertValue, parseKey, type AppSettingsValue, type BackendValue, type CertValue, type SealedCertValue,
+  appsPrefix, certSealContext, parseBackendValue, parseCertValue, parseKey, type AppSettingsValue, type BackendValue, type CertValue, type SealedCertValue,
 } from '../lib/etcd-keys';
 import { sealedKeyId, type SecretBox } from '../lib/secret-box';
 
@@ -17,6 +17,8 @@ export interface RoutePublisher {
   removeApp(app: string): Promise<void>;
   /** Instance ids of the app's published backends. */
   backendIds(app: string): Promise<string[]>;
+  /** The app's published backends by instance id, with the address each is published at. */
+  publishedBackends(app: string): Promise<Map<string, BackendValue>>;
 }
 
 /** Custom domains, certificates and per-app settings (contract v2), written by the DomainsService. */
@@ -136,5 +138,15 @@ export class EtcdPublisher implements RoutePublisher, TlsPublisher, MaintenanceP
     const prefix = backendsPrefix(this.prefix, app);
     const keys = await this.etcd.getAll().prefix(prefix).keys();
     return keys.map((key) => key.slice(prefix.length));
+  }
+
+  async publishedBackends(app: string): Promise<Map<string, BackendValue>> {
+    const prefix = backendsPrefix(this.prefix, app);
+    const found = new Map<string, BackendValue>();
+    for (const [key, raw] of Object.entries(await this.etcd.getAll().prefix(prefix).strings())) {
+      const value = parseBackendValue(raw);
+      if (value) found.set(key.slice(prefix.length), value);
+    }
+    return found;
   }
 }

@@ -157,7 +157,8 @@ export class Reconciler {
   private async syncRoutes(name: string, checks: ReturnType<typeof safeAppJson>['healthchecks'][string], retired: readonly Instance[]): Promise<void> {
     const retiredIds = new Set(retired.map((i) => i.id));
     const instances = (await this.driver.list(name)).filter((i) => i.process === 'web' && !retiredIds.has(i.id));
-    const published = new Set(await this.publisher.backendIds(name));
+    const publishedAt = await this.publisher.publishedBackends(name);
+    const published = new Set(publishedAt.keys());
     const alive = { stillAlive: async () => null };
     for (const instance of instances) {
       if (instance.state !== 'running' || !instance.url) {
@@ -177,9 +178,12 @@ export class Reconciler {
       let ready = true;
       for (const check of readiness) ready = ready && (await runCheck({ ...check, attempts: 1 }, instance.url, alive)).ok;
       if (readiness.length === 0) ready = await probeHttp(instance.url);
-      if (ready && !published.has(instance.id)) {
+      // Docker restarts a crashed instance on a new host port: a backend published at the old
+      // address is published again at the one the instance answers on now.
+      const moved = published.has(instance.id) && publishedAt.get(instance.id)?.url !== instance.url;
+      if (ready && (!published.has(instance.id) || moved)) {
         await this.publisher.publishBackend(name, instance.id, { url: instance.url, release: instance.release, process: 'web' });
-      } else if (!ready && published.has(instance.id) && readiness.length > 0) {
+      } else if (!ready && published.has(instance.id) && (readiness.length > 0 || moved)) {
         await this.publisher.withdrawBackend(name, instance.id);
       }
     }

@@ -75,6 +75,17 @@ describe('engine/publisher EtcdPublisher against etcd (engine side of docs/contr
     expect(parseBackendValue(Object.values(written)[0]!)).to.deep.equal({ url: 'http://127.0.0.1:2000', release: 2, process: 'web' });
   });
 
+  it('reads an app\'s published backends back with their addresses, and no other app\'s', async () => {
+    await publisher.publishBackend('shop', 'i1', { url: 'http://127.0.0.1:1000', release: 1, process: 'web' });
+    await publisher.publishBackend('shop', 'i2', { url: 'http://127.0.0.1:2000', release: 1, process: 'web' });
+    await publisher.publishBackend('shopping', 'i3', { url: 'http://127.0.0.1:3000', release: 1, process: 'web' });
+    const found = await publisher.publishedBackends('shop');
+    expect([...found.entries()]).to.deep.equal([
+      ['i1', { url: 'http://127.0.0.1:1000', release: 1, process: 'web' }],
+      ['i2', { url: 'http://127.0.0.1:2000', release: 1, process: 'web' }],
+    ]);
+  });
+
   it('withdraws exactly one backend, leaving the app\'s domain and other backends', async () => {
     await publisher.publishDomain('shop', 'shop.slipway.localhost');
     await publisher.publishBackend('shop', 'old', { url: 'http://127.0.0.1:1000', release: 1, process: 'web' });

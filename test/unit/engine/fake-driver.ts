@@ -159,6 +159,10 @@ export class FakePublisher implements RoutePublisher {
     return this.published(app);
   }
 
+  async publishedBackends(app: string): Promise<Map<string, BackendValue>> {
+    return new Map(this.of(app));
+  }
+
   private of(app: string): Map<string, BackendValue> {
     let backends = this.backends.get(app);
     if (!backends) {
