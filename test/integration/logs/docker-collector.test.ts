@@ -63,7 +63,9 @@ describe('engine/logs/docker-collector against dockerd', () => {
     const hub = new LogHub(store, { ratePerSecond: 10_000 }, silentLogger());
     const collector = new DockerLogCollector(docker, platform, hub, store, silentLogger());
     await collector.start();
-    const wait = waitForLines(hub, app, (seen) => seen.some((l) => l.text.includes('State changed from up to crashed')) && seen.some((l) => l.text === 'last words'));
+    // Docker delivers stdout and stderr apart: wait for the last line of each and the crash.
+    const wait = waitForLines(hub, app, (seen) => seen.some((l) => l.text.includes('State changed from up to crashed'))
+      && seen.some((l) => l.text === 'last words') && seen.some((l) => l.text === 'to stderr'));
     await run(app, 'for i in 1 2 3; do echo "line $i"; done; echo "to stderr" >&2; printf "last words"; exit 3');
     await wait.done;
     const history = await store.read(app, { lines: 100 });
