@@ -18,7 +18,11 @@ const REFRESH_MS: Record<MetricsWindow, number> = { '1h': 10_000, '24h': 60_000,
 function linesOf(view: AppMetricsView, metric: MetricSeries['metric'], labelKey: string | null, order?: readonly string[]): ChartLine[] {
   const found = view.series.filter((s) => s.metric === metric);
   const label = (s: MetricSeries) => (labelKey === null ? metric : s.labels[labelKey] ?? metric);
-  const rank = (s: MetricSeries) => (order ? order.indexOf(label(s)) : 0);
+  // Labels the order does not name come after those it does (a series the API adds later shows last).
+  const rank = (s: MetricSeries) => {
+    const at = order ? order.indexOf(label(s)) : 0;
+    return at === -1 ? Number.MAX_SAFE_INTEGER : at;
+  };
   return found.sort((a, b) => rank(a) - rank(b) || label(a).localeCompare(label(b))).map((s) => ({ label: label(s), points: s.points }));
 }
 
@@ -30,7 +34,7 @@ function Charts({ view }: { view: AppMetricsView }) {
     ];
     return [
       { id: 'requests', title: 'Requests per second', lines: linesOf(view, 'requests', null).map((l) => ({ ...l, label: 'requests' })), format: formatters.rate },
-      { id: 'latency', title: 'Response time', lines: linesOf(view, 'latency', 'quantile', ['p50', 'p95', 'p99']), format: formatters.ms },
+      { id: 'latency', title: 'Response time', lines: linesOf(view, 'latency', 'quantile', ['p50', 'p95', 'p99', 'mean']), format: formatters.ms },
       { id: 'status', title: 'Responses by status class', lines: linesOf(view, 'status', 'status_class', ['2xx', '3xx', '4xx', '5xx']), format: formatters.rate },
       { id: 'cpu', title: 'CPU per process type', lines: linesOf(view, 'cpu', 'process_type'), format: formatters.cores },
       { id: 'memory', title: 'Memory per process type', lines: memory, format: formatters.bytes },
