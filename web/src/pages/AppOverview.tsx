@@ -6,6 +6,7 @@ import { useResource } from '../resource';
 import { paths } from '../router';
 import { Badge, ErrorNote, Loading, PageTitle, Time, upCount } from '../ui/common';
 import { AppNav } from './AppNav';
+import { useAction } from '../ui/action';
 
 function releaseTone(status: string): 'ok' | 'warn' | 'bad' | 'plain' {
   if (status === 'succeeded') return 'ok';
@@ -16,21 +17,14 @@ function releaseTone(status: string): 'ok' | 'warn' | 'bad' | 'plain' {
 
 function Rollback({ app, release, onDone }: { app: string; release: Release; onDone: (message: string) => void }) {
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   if (release.current || release.status !== 'succeeded' || release.buildId === null) return null;
-  const go = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const go = () => {
+    void run(async () => {
       const made = await api.apps.rollback(app, release.version);
       setConfirming(false);
       onDone(`Rolled back to v${release.version}: release v${made.version} is live.`);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   if (!confirming) return <button type="button" onClick={() => setConfirming(true)}>Roll back to v{release.version}</button>;
   return (

@@ -5,6 +5,7 @@ import { api } from '../api/client';
 import { useResource } from '../resource';
 import { paths } from '../router';
 import { ErrorNote, Loading, PageTitle } from '../ui/common';
+import { useAction } from '../ui/action';
 import '../styles/admin.css';
 
 const ROLES: readonly TeamRole[] = ['admin', 'member', 'viewer'];
@@ -12,21 +13,14 @@ const ROLES: readonly TeamRole[] = ['admin', 'member', 'viewer'];
 function AddMember({ team, onAdded }: { team: string; onAdded: (message: string) => void }) {
   const [user, setUser] = useState('');
   const [role, setRole] = useState<TeamRole>('member');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (event: Event) => {
+  const { busy, error, run } = useAction();
+  const submit = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const member = await admin.teams.addMember(team, user.trim(), role);
       setUser('');
       onAdded(`${member.user} joined ${team} as ${member.role}.`);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="card" onSubmit={submit} aria-labelledby="add-member">

@@ -4,24 +4,18 @@ import { admin, type TeamView } from '../api/admin';
 import { useResource } from '../resource';
 import { navigate, paths } from '../router';
 import { Badge, ErrorNote, Loading, PageTitle, Time } from '../ui/common';
+import { useAction } from '../ui/action';
 import '../styles/admin.css';
 
 function CreateTeam({ onCreated }: { onCreated: (team: TeamView) => void }) {
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (event: Event) => {
+  const { busy, error, run } = useAction();
+  const submit = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       onCreated(await admin.teams.create(name.trim()));
       setName('');
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="inline-form" onSubmit={submit}>

@@ -3,26 +3,20 @@ import { useState } from 'preact/hooks';
 import { admin, type CreatedUser, type UserView } from '../api/admin';
 import { useResource } from '../resource';
 import { Badge, ErrorNote, Loading, PageTitle, Time } from '../ui/common';
+import { useAction } from '../ui/action';
 import '../styles/admin.css';
 
 function CreateUser({ onCreated }: { onCreated: (created: CreatedUser) => void }) {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (event: Event) => {
+  const { busy, error, run } = useAction();
+  const submit = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       onCreated(await admin.users.create(name.trim(), email.trim()));
       setName('');
       setEmail('');
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="card" onSubmit={submit} aria-labelledby="create-user">
@@ -56,19 +50,12 @@ function OneTimePassword({ created, onDismiss }: { created: CreatedUser; onDismi
 }
 
 function UserRow({ user, onChanged }: { user: UserView; onChanged: (message: string) => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const toggle = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useAction();
+  const toggle = () => {
+    void run(async () => {
       const after = await admin.users.setDisabled(user.name, !user.disabled);
       onChanged(after.disabled ? `${after.name} is disabled: their sessions, tokens and keys stopped working.` : `${after.name} is enabled again.`);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <tr>
