@@ -15,8 +15,6 @@ export interface RoutePublisher {
   withdrawBackend(app: string, instanceId: string): Promise<void>;
   /** Removes every key of the app (domains and backends). */
   removeApp(app: string): Promise<void>;
-  /** Instance ids of the app's published backends. */
-  backendIds(app: string): Promise<string[]>;
   /** The app's published backends by instance id, with the address each is published at. */
   publishedBackends(app: string): Promise<Map<string, BackendValue>>;
 }
@@ -132,12 +130,6 @@ export class EtcdPublisher implements RoutePublisher, TlsPublisher, MaintenanceP
     const key = maintenanceKey(this.prefix, app);
     if (on) await this.etcd.put(key).value(JSON.stringify({ maintenance: true }));
     else await this.etcd.delete().key(key);
-  }
-
-  async backendIds(app: string): Promise<string[]> {
-    const prefix = backendsPrefix(this.prefix, app);
-    const keys = await this.etcd.getAll().prefix(prefix).keys();
-    return keys.map((key) => key.slice(prefix.length));
   }
 
   async publishedBackends(app: string): Promise<Map<string, BackendValue>> {

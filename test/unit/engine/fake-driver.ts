@@ -155,10 +155,6 @@ export class FakePublisher implements RoutePublisher {
     this.backends.delete(app);
   }
 
-  async backendIds(app: string): Promise<string[]> {
-    return this.published(app);
-  }
-
   async publishedBackends(app: string): Promise<Map<string, BackendValue>> {
     return new Map(this.of(app));
   }
