@@ -51,7 +51,9 @@ export class RouterSpoolReader {
     }
     this.timer = setInterval(() => this.poke(), POLL_MS);
     this.timer.unref();
-    await this.pass();
+    // Through poke, never pass() directly: the watcher may already have started a pass, and two
+    // at once would read the same bytes twice and race on the checkpoint's temporary file.
+    await this.poke();
   }
 
   async close(): Promise<void> {

@@ -42,4 +42,32 @@ describe('router spool → platform', () => {
     expect(got.map((g) => g.line.text.match(/path="([^"]+)"/)![1])).to.deep.equal(['/r1', '/r2', '/r3']);
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.open') || f.endsWith('.done'))).to.deep.equal([]);
   });
+  it('reads each line once when the folder changes while the first pass at start-up is still reading', async () => {
+    const spool = new AppLogSpool(dir);
+    for (let n = 1; n <= 20; n++) spool.record(record(n), '127.0.0.1');
+    spool.flush();
+    const got: string[] = [];
+    let firstWriteSeen!: () => void;
+    const firstWrite = new Promise<void>((resolve) => { firstWriteSeen = resolve; });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    let writes = 0;
+    const sink = {
+      write: async (_app: string, lines: readonly NewLogLine[]) => {
+        writes += 1;
+        if (writes === 1) { firstWriteSeen(); await gate; }
+        for (const line of lines) got.push(line.text.match(/path="([^"]+)"/)![1]!);
+      },
+    };
+    const reader = new RouterSpoolReader(dir, sink, () => 'web.1', silentLogger());
+    const started = reader.start();
+    await firstWrite;
+    // What fs.watch or the poll timer does when the router appends meanwhile.
+    const poked = reader.poke();
+    release();
+    await Promise.all([started, poked]);
+    await reader.close();
+    spool.close();
+    expect(got).to.deep.equal(Array.from({ length: 20 }, (_, n) => `/r${n + 1}`));
+  });
 });
