@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { admin, type AccessEntry, type AppPermission } from '../api/admin';
 import { useResource } from '../resource';
 import { can, missingNote, useAppPermissions } from '../permissions';
+import { useAction } from '../ui/action';
 import { Badge, ErrorNote, Loading, PageTitle } from '../ui/common';
 import { AppNav } from './AppNav';
 import '../styles/admin.css';
@@ -18,8 +19,7 @@ const MEANING: Record<AppPermission, string> = {
 function AddCollaborator({ app, onAdded }: { app: string; onAdded: (message: string) => void }) {
   const [user, setUser] = useState('');
   const [chosen, setChosen] = useState<ReadonlySet<AppPermission>>(new Set(['view']));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useAction();
   const toggle = (p: AppPermission, on: boolean) => setChosen((s) => {
     const next = new Set(s);
     if (on) next.add(p); else next.delete(p);
@@ -28,17 +28,11 @@ function AddCollaborator({ app, onAdded }: { app: string; onAdded: (message: str
   const submit = async (event: Event) => {
     event.preventDefault();
     if (chosen.size === 0) { setError(new Error('Choose at least one permission.')); return; }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const entry = await admin.access.add(app, user.trim(), PERMISSIONS.filter((p) => chosen.has(p)));
       setUser('');
       onAdded(`${entry.user} may now ${entry.permissions.join(', ')} on ${app}.`);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="card" onSubmit={submit} aria-labelledby="add-collaborator">
@@ -63,19 +57,11 @@ function AddCollaborator({ app, onAdded }: { app: string; onAdded: (message: str
 }
 
 function RemoveCollaborator({ app, entry, onRemoved }: { app: string; entry: AccessEntry; onRemoved: (message: string) => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const remove = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await admin.access.remove(app, entry.user);
-      onRemoved(`${entry.user} is no longer a collaborator on ${app}.`);
-    } catch (failure) {
-      setError(failure);
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction();
+  const remove = () => run(async () => {
+    await admin.access.remove(app, entry.user);
+    onRemoved(`${entry.user} is no longer a collaborator on ${app}.`);
+  });
   return (
     <>
       <button type="button" class="danger" disabled={busy} onClick={remove} aria-label={`Remove collaborator ${entry.user}`}>Remove</button>

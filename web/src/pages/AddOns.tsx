@@ -10,30 +10,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { ADDON_KINDS, ADDON_PLANS, addonsApi, type Addon, type Backup } from '../api/addons';
 import { useResource } from '../resource';
 import { formatters } from '../ui/chart';
+import { useAction } from '../ui/action';
 import { Badge, ErrorNote, Loading, PageTitle, Time } from '../ui/common';
 import { AppNav } from './AppNav';
 import '../styles/addons.css';
 
 const POLL_MS = 10_000;
-
-/** Runs an action with a busy flag and its error; `then` runs after success. */
-function useAction() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const run = async (action: () => Promise<unknown>, then?: () => void) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-      then?.();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, run };
-}
 
 /** Asks for `name` to be typed before a destructive action is offered. */
 function TypedConfirm({ id, name, action, busy, onConfirm, onCancel, children }: {

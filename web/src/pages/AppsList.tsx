@@ -5,6 +5,7 @@ import { formatters, Sparkline } from '../ui/chart';
 import type { App, PlatformInfo } from '../api/types';
 import { useResource } from '../resource';
 import { paths, navigate } from '../router';
+import { useAction } from '../ui/action';
 import { ErrorNote, Loading, PageTitle, upCount } from '../ui/common';
 
 /** The team an app belongs to, once the API reports it (teams, issue 11). */
@@ -60,20 +61,13 @@ export function EmptyState({ info, name }: { info: PlatformInfo | null; name: st
 
 function CreateApp({ onCreated }: { onCreated: (app: App) => void }) {
   const [name, setName] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const submit = async (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onCreated(await api.apps.create(name.trim()));
       setName('');
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="inline-form" onSubmit={submit}>

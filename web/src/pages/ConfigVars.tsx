@@ -3,6 +3,7 @@ import { api } from '../api/client';
 import type { ConfigChanges } from '../api/types';
 import { can, canReadConfig, missingNote } from '../permissions';
 import { useResource } from '../resource';
+import { useAction } from '../ui/action';
 import { ErrorNote, Loading, PageTitle } from '../ui/common';
 import { AppNav } from './AppNav';
 
@@ -21,22 +22,15 @@ function VarRow({ app, name, value, revealed, manages, onReveal, onSaved }: {
 }) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(value);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
 
   const save = async (changes: ConfigChanges) => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const before = (await api.apps.get(app)).currentRelease;
       await api.apps.updateConfig(app, changes);
       setEditing(false);
       onSaved(await describeChange(app, before));
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -65,24 +59,17 @@ function VarRow({ app, name, value, revealed, manages, onReveal, onSaved }: {
 function AddVar({ app, onSaved }: { app: string; onSaved: (message: string) => void }) {
   const [key, setKey] = useState('');
   const [value, setValue] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useAction();
   const submit = async (event: Event) => {
     event.preventDefault();
     if (!KEY_SHAPE.test(key)) { setError(new Error('A config var name is letters, digits and underscores, not starting with a digit (like DATABASE_URL).')); return; }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const before = (await api.apps.get(app)).currentRelease;
       await api.apps.updateConfig(app, { [key]: value });
       setKey('');
       setValue('');
       onSaved(await describeChange(app, before));
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="card add-var" onSubmit={submit}>

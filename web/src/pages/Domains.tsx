@@ -6,6 +6,7 @@
 import { useState } from 'preact/hooks';
 import { domainsApi, type Cert, type Domain } from '../api/domains';
 import { useResource } from '../resource';
+import { useAction } from '../ui/action';
 import { Badge, ErrorNote, Loading, PageTitle } from '../ui/common';
 import { AppNav } from './AppNav';
 import '../styles/domains.css';
@@ -26,12 +27,9 @@ function Expiry({ iso }: { iso: string }) {
 
 function DomainRow({ app, domain, onChanged }: { app: string; domain: Domain; onChanged: (message: string) => void }) {
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const act = async (what: () => Promise<unknown>, message: string) => {
-    setBusy(true);
-    setError(null);
-    try { await what(); setConfirming(false); onChanged(message); } catch (failure) { setError(failure); } finally { setBusy(false); }
+    await run(async () => { await what(); setConfirming(false); onChanged(message); });
   };
   return (
     <tr>
@@ -57,17 +55,14 @@ function DomainRow({ app, domain, onChanged }: { app: string; domain: Domain; on
 
 function AddDomain({ app, onAdded }: { app: string; onAdded: (message: string) => void }) {
   const [hostname, setHostname] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const submit = async (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const added = await domainsApi.add(app, hostname.trim().toLowerCase());
       setHostname('');
       onAdded(`${added.hostname} is added. Point its DNS (a CNAME or A record) at this Slipway's router.`);
-    } catch (failure) { setError(failure); } finally { setBusy(false); }
+    });
   };
   return (
     <form class="card" aria-labelledby="add-domain" onSubmit={submit}>
@@ -86,19 +81,16 @@ function AddDomain({ app, onAdded }: { app: string; onAdded: (message: string) =
 function UploadCert({ app, onAdded }: { app: string; onAdded: (message: string) => void }) {
   const [certificate, setCertificate] = useState('');
   const [privateKey, setPrivateKey] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const readFile = (input: HTMLInputElement, set: (text: string) => void) => { void input.files?.[0]?.text().then(set); };
   const submit = async (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const added = await domainsApi.addCert(app, certificate, privateKey);
       setCertificate('');
       setPrivateKey('');
       onAdded(`Certificate for ${added.names.join(', ')} added; it serves ${added.domains.length > 0 ? added.domains.join(', ') : 'no domain of this app yet'}.`);
-    } catch (failure) { setError(failure); } finally { setBusy(false); }
+    });
   };
   return (
     <form class="card cert-upload" aria-labelledby="upload-cert" onSubmit={submit}>

@@ -3,6 +3,7 @@ import { api } from '../api/client';
 import type { FormationEntry } from '../api/types';
 import { can, missingNote, useAppPermissions } from '../permissions';
 import { useResource } from '../resource';
+import { useAction } from '../ui/action';
 import { ErrorNote, Loading, PageTitle, upCount } from '../ui/common';
 import { AppNav } from './AppNav';
 import '../styles/admin.css';
@@ -11,26 +12,19 @@ function ProcessRow({ app, entry, up, operates, onSaved }: { app: string; entry:
   const [quantity, setQuantity] = useState(String(entry.quantity));
   const [memory, setMemory] = useState(`${entry.memoryMb}m`);
   const [cpu, setCpu] = useState(String(entry.cpu));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   useEffect(() => { setQuantity(String(entry.quantity)); setMemory(`${entry.memoryMb}m`); setCpu(String(entry.cpu)); }, [entry.quantity, entry.memoryMb, entry.cpu]);
 
   const save = async (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const wanted = Number(quantity);
       if (!Number.isInteger(wanted) || wanted < 0) throw new Error(`The quantity of ${entry.type} must be a whole number, 0 or more.`);
       if (wanted !== entry.quantity) await api.apps.scale(app, { [entry.type]: wanted });
       const sizeChanged = memory !== `${entry.memoryMb}m` || Number(cpu) !== entry.cpu;
       if (sizeChanged) await api.apps.resize(app, entry.type, { memory, cpu: Number(cpu) });
       onSaved(wanted !== entry.quantity || sizeChanged ? `${entry.type}: ${wanted} × ${memory}, ${cpu} CPU. Instances are being started or stopped.` : 'Nothing changed.');
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const id = `scale-${entry.type}`;

@@ -1,26 +1,24 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { SessionInfo } from '../api/types';
+import { useAction } from '../ui/action';
 import { ErrorNote, PageTitle } from '../ui/common';
 
 export function SignIn({ onSignedIn, notice }: { onSignedIn: (session: SessionInfo) => void; notice: string | null }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onSignedIn(await api.session.create(name.trim(), password));
-    } catch (failure) {
-      setError(failure);
-      setPassword('');
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => {
+      try {
+        onSignedIn(await api.session.create(name.trim(), password));
+      } catch (failure) {
+        setPassword('');
+        throw failure;
+      }
+    });
   };
 
   return (

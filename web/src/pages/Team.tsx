@@ -40,18 +40,11 @@ function AddMember({ team, onAdded }: { team: string; onAdded: (message: string)
 }
 
 function MemberRow({ team, member, manages, onChanged }: { team: string; member: MemberView; manages: boolean; onChanged: (message: string) => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const act = async (work: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onChanged(await work());
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const id = `role-${member.user}`;
   return (

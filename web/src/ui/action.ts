@@ -5,18 +5,19 @@ export interface Action {
   busy: boolean;
   error: unknown;
   setError(error: unknown): void;
-  /** Runs the request; a failure is kept in `error` (shown by ErrorNote), never thrown on. */
-  run(request: () => Promise<void>): Promise<void>;
+  /** Runs the request, then `then` if it succeeded; a failure is kept in `error` (shown by ErrorNote), never thrown on. */
+  run(request: () => Promise<unknown>, then?: () => void): Promise<void>;
 }
 
 export function useAction(): Action {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const run = useCallback(async (request: () => Promise<void>) => {
+  const run = useCallback(async (request: () => Promise<unknown>, then?: () => void) => {
     setBusy(true);
     setError(null);
     try {
       await request();
+      then?.();
     } catch (failure) {
       setError(failure);
     } finally {
