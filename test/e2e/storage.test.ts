@@ -73,7 +73,7 @@ describe('storage: persistent volumes (end to end)', function () {
     expect((await slipway.api('PATCH', `/apps/${app}/config`, { GREETING: 'hi' })).status).to.equal(200);
     expect(await read()).to.equal('first-note\n');
 
-    await slipway.restartPlatform();
+    await slipway.restart('platform');
     await slipway.platform.firstReconcile;
     const listed = await slipway.api<MountJson[]>('GET', `/apps/${app}/storage`);
     expect(listed.body.map((m) => [m.path, m.state])).to.deep.equal([['/data', 'mounted']]);

@@ -40,20 +40,12 @@ export interface TestSlipway {
   fetchApp(app: string, route?: string): Promise<{ status: number; body: string }>;
   gitUrl(app: string): string;
   /**
-   * Stops the platform and starts it again on the same state dir, database and etcd prefix (the
-   * router keeps running), as an operator's restart of Slipway would. `platform` is then the new one.
+   * Stops Slipway and starts it again on the same state dir, database, etcd prefix and router
+   * port, as an operator's restart would; `platform` (and `router`) are then the new ones.
+   * `platform` restarts the control plane alone, the router serving on meanwhile.
    */
-  restartPlatform(): Promise<void>;
-  /**
-   * Stops the control plane and the router and starts them again on the same state dir, etcd
-   * prefix and router port (as after a restart of the host's Slipway); `platform` is the new one.
-   */
-  restart(): Promise<void>;
+  restart(what?: 'all' | 'platform'): Promise<void>;
   close(): Promise<void>;
-  /** Stops platform and router, keeping the state dir: startTestSlipway(restartOverrides) starts the same Slipway again. */
-  stop(): Promise<void>;
-  /** The settings that start this Slipway again on its state dir, etcd prefix and router port. */
-  restartOverrides: Record<string, string>;
 }
 
 export interface TestSlipwayOptions {
@@ -122,29 +114,21 @@ async function startTestSlipwayOnce(overrides: Record<string, string>, options: 
     },
     fetchApp: (app, route = '/') => httpGet(routerPort, `${app}.${config.domain}`, route),
     gitUrl: (app) => `ssh://git@127.0.0.1:${platform.sshPort}/${app}.git`,
-    async restartPlatform() {
+    async restart(what = 'all') {
+      if (what === 'all') await router.close();
       await platform.close();
       platform = await startPlatform(config, logger);
       slipway.platform = platform;
-    },
-    async restart() {
-      await router.close();
-      await platform.close();
-      platform = await startPlatform(config, logger);
-      router = await startRouter(config, logger);
-      slipway.platform = platform;
-      slipway.router = router;
+      if (what === 'all') {
+        router = await startRouter(config, logger, options.routerAdmin ? { serveAdmin: true } : {});
+        slipway.router = router;
+      }
     },
     async close() {
       await router.close();
       await platform.close();
       fs.rmSync(stateDir, { recursive: true, force: true });
     },
-    async stop() {
-      await router.close();
-      await platform.close();
-    },
-    restartOverrides: { ...overrides, SLIPWAY_STATE_DIR: stateDir, SLIPWAY_ETCD_PREFIX: config.etcdPrefix, SLIPWAY_ROUTER_PORT: String(routerPort) },
   };
   return slipway;
 }
