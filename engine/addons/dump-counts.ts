@@ -17,9 +17,11 @@ abstract class LineCounter extends Transform {
 
   /** Called with each complete line (without its newline). */
   protected abstract line(line: Buffer): void;
-  /** A fast path for a chunk's lines while the subclass is in a block of data rows. */
-  protected abstract inRows(): boolean;
-  protected abstract rowLine(line: Buffer): boolean;
+  /**
+   * The fast path for a line (`data[start..end)`) while the subclass is in a block of data rows:
+   * true when it was taken as a row. A 1 GB dump has millions of rows, so no Buffer is made per row.
+   */
+  protected abstract rowLine(data: Buffer, start: number, end: number): boolean;
 
   /** The last bytes seen, to check that the dump ended with its tool's completion line. */
   get ending(): string {
@@ -37,8 +39,7 @@ abstract class LineCounter extends Transform {
     for (;;) {
       const end = data.indexOf(NEWLINE, start);
       if (end < 0) break;
-      const line = data.subarray(start, end);
-      if (!(this.inRows() && this.rowLine(line))) this.line(line);
+      if (!this.rowLine(data, start, end)) this.line(data.subarray(start, end));
       start = end + 1;
     }
     if (start < data.length) this.partial = Buffer.from(data.subarray(start));
@@ -59,15 +60,12 @@ abstract class LineCounter extends Transform {
 export class PgDumpCounter extends LineCounter {
   private table: string | null = null;
 
-  protected inRows(): boolean {
-    return this.table !== null;
-  }
-
-  protected rowLine(line: Buffer): boolean {
-    if (line.length === 2 && line[0] === 0x5c && line[1] === 0x2e) {
+  protected rowLine(data: Buffer, start: number, end: number): boolean {
+    if (this.table === null) return false;
+    if (end - start === 2 && data[start] === 0x5c && data[start + 1] === 0x2e) {
       this.table = null;
     } else {
-      this.counts[this.table as string] = (this.counts[this.table as string] ?? 0) + 1;
+      this.counts[this.table] = (this.counts[this.table] ?? 0) + 1;
     }
     return true;
   }
@@ -91,10 +89,6 @@ export class PgDumpCounter extends LineCounter {
  * (newlines in values are escaped); `CREATE TABLE \`table\`` registers empty tables too.
  */
 export class MysqlDumpCounter extends LineCounter {
-  protected inRows(): boolean {
-    return false;
-  }
-
   protected rowLine(): boolean {
     return false;
   }

@@ -8,6 +8,7 @@
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ExecFn, ExecRequest, ExecResult } from './docker-exec';
+import { noDumpPipes, type DumpPipes } from './dump-pipe';
 import { MysqlDumpCounter, PgDumpCounter, RdbCounter } from './dump-counts';
 import type { AddonCredentials, AddonKind, DataCounts } from './kinds';
 
@@ -74,25 +75,73 @@ async function removeSpool(exec: ExecFn, container: string, user: string): Promi
   await exec(container, { user, cmd: ['rm', '-f', SPOOL] });
 }
 
-/** Runs a dump command with its stdout counted into `out` (not ended here); checks exit code and completeness. */
+/**
+ * Feeds `dump` through `counter` to a command's stdin as it is read; fails when the dump did not
+ * end with its tool's completion mark (checked before the command's own outcome: a cut dump is
+ * what explains a failed load).
+ */
+async function streamInto(
+  exec: ExecFn, container: string, request: Omit<ExecRequest, 'stdin'>, dump: Readable,
+  counter: Transform & { complete: boolean }, what: string, prepare: () => Promise<unknown>,
+): Promise<void> {
+  const passing = new PassThrough();
+  // The feed is set up before anything else is awaited: a corrupt gzip fails at once, and its
+  // error needs a listener then.
+  const feeding = pipeline(dump, counter, passing);
+  feeding.catch(() => undefined); // handled below, maybe after a failure arrived
+  const stoppedReading = new Error('the server stopped reading the backup');
+  try {
+    await prepare();
+  } catch (error) {
+    passing.destroy(stoppedReading);
+    await feeding.catch(() => undefined);
+    throw error;
+  }
+  // A command that stops reading (it failed) must not leave the feed waiting for ever.
+  const loading = run(exec, container, { ...request, stdin: passing }, what)
+    .finally(() => { if (!passing.writableFinished) passing.destroy(stoppedReading); });
+  const [fed, loaded] = await Promise.allSettled([feeding, loading]);
+  if (fed.status === 'rejected' && fed.reason === stoppedReading) throw loaded.status === 'rejected' ? loaded.reason : new Error(`${what}: ${stoppedReading.message}`);
+  if (fed.status === 'rejected') throw new Error(`${what}: the backup could not be read: ${(fed.reason as Error).message}`);
+  if (!counter.complete) throw new Error(`${what}: the backup is incomplete (it does not end with its dump tool's completion mark)`);
+  if (loaded.status === 'rejected') throw loaded.reason;
+}
+
+/**
+ * Runs a dump command with its output counted into `out` (not ended here); checks exit code and
+ * completeness. The output comes through a named pipe in the data volume when there is one
+ * (dump-pipe.ts says why), else through the exec stream.
+ */
 async function dumpThrough(
-  exec: ExecFn, container: string, request: Omit<ExecRequest, 'stdout'>, counter: Transform & { complete: boolean },
-  out: Writable, what: string,
+  exec: ExecFn, pipes: DumpPipes, container: string, request: Omit<ExecRequest, 'stdout'>,
+  counter: Transform & { complete: boolean }, out: Writable, what: string,
 ): Promise<void> {
   counter.pipe(out, { end: false });
   const drained = new Promise<void>((resolve, reject) => {
     counter.once('end', resolve);
     counter.once('error', reject);
   });
-  const result = await exec(container, { ...request, stdout: counter });
-  counter.end();
+  const pipe = await pipes.open(container, request.user, DATA_DIR);
+  let result: ExecResult;
+  if (pipe) {
+    const reading = pipeline(pipe.stream, counter);
+    try {
+      result = await exec(container, { ...request, cmd: ['sh', '-c', 'exec "$@" > "$0"', pipe.pathInContainer, ...request.cmd] });
+    } finally {
+      await pipe.release();
+    }
+    await reading;
+  } else {
+    result = await exec(container, { ...request, stdout: counter });
+    counter.end();
+  }
   await drained;
   counter.unpipe(out);
   if (result.exitCode !== 0) throw new Error(`${what} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-2000)}`);
   if (!counter.complete) throw new Error(`${what} did not complete (the dump ended before its completion mark)`);
 }
 
-export function postgresql(exec: ExecFn): ServerKind {
+export function postgresql(exec: ExecFn, pipes: DumpPipes = noDumpPipes): ServerKind {
   const user = 'postgres';
   const psql = (database: string, extra: string[] = []): string[] =>
     ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '/run/postgresql', '-d', database, ...extra];
@@ -144,26 +193,27 @@ export function postgresql(exec: ExecFn): ServerKind {
     },
     async dump(container, database, out) {
       const counter = new PgDumpCounter();
-      await dumpThrough(exec, container, {
+      await dumpThrough(exec, pipes, container, {
         user,
         cmd: ['pg_dump', '-h', '/run/postgresql', '--format=plain', '--no-owner', '--no-privileges', '--encoding=UTF8', '-d', database],
       }, counter, out, 'pg_dump');
       return { counts: counter.counts, format: 'pg_dump-plain+gzip' };
     },
     async restore(container, database, dump) {
-      await spool(exec, container, user, dump, new PgDumpCounter(), 'restore');
       const staging = `${database}__restore`;
+      // Loaded beside the live database, streamed (no copy into the volume first: that second pass
+      // doubled a restore's time); the live one is replaced only once the whole dump loaded and
+      // ended with pg_dump's completion mark, so a failed or incomplete backup changes nothing.
+      const prepare = () => sql(container, 'postgres', [
+        `DROP DATABASE IF EXISTS ${staging} WITH (FORCE);`,
+        `CREATE DATABASE ${staging} OWNER slipway_owner;`,
+        `REVOKE ALL ON DATABASE ${staging} FROM PUBLIC;`,
+        '',
+      ].join('\n'), 'restore: preparing');
       try {
-        // Loaded beside the live database first: a dump that fails to load changes nothing.
-        await sql(container, 'postgres', [
-          `DROP DATABASE IF EXISTS ${staging} WITH (FORCE);`,
-          `CREATE DATABASE ${staging} OWNER slipway_owner;`,
-          `REVOKE ALL ON DATABASE ${staging} FROM PUBLIC;`,
-          '',
-        ].join('\n'), 'restore: preparing');
-        await run(exec, container, {
-          user, cmd: psql(staging, ['--single-transaction', '-c', 'SET ROLE slipway_owner', '-f', SPOOL]),
-        }, 'restore: loading the dump');
+        await streamInto(exec, container, {
+          user, cmd: psql(staging, ['--single-transaction', '-c', 'SET ROLE slipway_owner', '-f', '-']),
+        }, dump, new PgDumpCounter(), 'restore: loading the dump', prepare);
         await sql(container, 'postgres', [
           `ALTER DATABASE ${database} ALLOW_CONNECTIONS false;`,
           `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '${database}';`,
@@ -172,8 +222,9 @@ export function postgresql(exec: ExecFn): ServerKind {
           `DROP DATABASE ${database}__old WITH (FORCE);`,
           '',
         ].join('\n'), 'restore: switching to the restored database');
-      } finally {
-        await removeSpool(exec, container, user);
+      } catch (error) {
+        await sql(container, 'postgres', `DROP DATABASE IF EXISTS ${staging} WITH (FORCE);\n`, 'restore: removing the staging database').catch(() => undefined);
+        throw error;
       }
     },
     async counts(container, database) {
@@ -188,7 +239,7 @@ export function postgresql(exec: ExecFn): ServerKind {
   return kind;
 }
 
-export function mysql(exec: ExecFn): ServerKind {
+export function mysql(exec: ExecFn, pipes: DumpPipes = noDumpPipes): ServerKind {
   const user = 'mysql';
   // The OS user mysql logs in as the database account mysql@localhost (unix_socket), made at init.
   const client = (database?: string, extra: string[] = []): string[] =>
@@ -245,7 +296,7 @@ export function mysql(exec: ExecFn): ServerKind {
     },
     async dump(container, database, out) {
       const counter = new MysqlDumpCounter();
-      await dumpThrough(exec, container, {
+      await dumpThrough(exec, pipes, container, {
         user,
         cmd: ['mariadb-dump', '--no-defaults', '--socket=/run/mysqld/mysqld.sock', '-u', 'mysql', '--single-transaction',
           '--skip-extended-insert', '--no-autocommit', '--routines', '--triggers', '--events', '--hex-blob',
@@ -284,7 +335,7 @@ export function mysql(exec: ExecFn): ServerKind {
   return kind;
 }
 
-export function redis(exec: ExecFn): ServerKind {
+export function redis(exec: ExecFn, pipes: DumpPipes = noDumpPipes): ServerKind {
   const user = 'redis';
   const cli = (args: string[] = []): string[] => ['slipway-redis-cli', ...args];
   const commands = async (container: string, lines: string[], what: string, secrets: string[] = []): Promise<string[]> => {
@@ -332,7 +383,7 @@ export function redis(exec: ExecFn): ServerKind {
     },
     async dump(container, _database, out) {
       const counter = new RdbCounter();
-      await dumpThrough(exec, container, { user, cmd: cli(['--rdb', '-']) }, counter, out, 'redis-cli --rdb');
+      await dumpThrough(exec, pipes, container, { user, cmd: cli(['--rdb', '-']) }, counter, out, 'redis-cli --rdb');
       return { counts: counter.counts, format: 'redis-rdb+gzip' };
     },
     async restore(container, _database, dump) {
@@ -382,6 +433,6 @@ function parseTabbedCounts(output: string): DataCounts {
   return counts;
 }
 
-export function serverKinds(exec: ExecFn): Record<AddonKind, ServerKind> {
-  return { postgresql: postgresql(exec), mysql: mysql(exec), redis: redis(exec) };
+export function serverKinds(exec: ExecFn, pipes: DumpPipes = noDumpPipes): Record<AddonKind, ServerKind> {
+  return { postgresql: postgresql(exec, pipes), mysql: mysql(exec, pipes), redis: redis(exec, pipes) };
 }
