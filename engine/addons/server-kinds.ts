@@ -8,7 +8,7 @@
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ExecFn, ExecRequest, ExecResult } from './docker-exec';
-import { noDumpPipes, type DumpPipes } from './dump-pipe';
+import { noDumpPipes, type DumpPipes, type InPipe } from './dump-pipe';
 import { MysqlDumpCounter, PgDumpCounter, RdbCounter } from './dump-counts';
 import type { AddonCredentials, AddonKind, DataCounts } from './kinds';
 
@@ -81,30 +81,49 @@ async function removeSpool(exec: ExecFn, container: string, user: string): Promi
  * what explains a failed load).
  */
 async function streamInto(
-  exec: ExecFn, container: string, request: Omit<ExecRequest, 'stdin'>, dump: Readable,
-  counter: Transform & { complete: boolean }, what: string, prepare: () => Promise<unknown>,
+  exec: ExecFn, pipes: DumpPipes, container: string, request: { user: string; cmd: (input: string) => string[] },
+  dump: Readable, counter: Transform & { complete: boolean }, what: string, prepare: () => Promise<unknown>,
 ): Promise<void> {
   const passing = new PassThrough();
   // The feed is set up before anything else is awaited: a corrupt gzip fails at once, and its
   // error needs a listener then.
   const feeding = pipeline(dump, counter, passing);
-  feeding.catch(() => undefined); // handled below, maybe after a failure arrived
+  let feedFailed = false;
+  feeding.catch(() => { feedFailed = true; }); // handled below, maybe after a failure arrived
   const stoppedReading = new Error('the server stopped reading the backup');
+  let pipe: InPipe | null = null;
   try {
+    pipe = await pipes.in(container, request.user, DATA_DIR);
     await prepare();
   } catch (error) {
     passing.destroy(stoppedReading);
+    await pipe?.release();
     await feeding.catch(() => undefined);
     throw error;
   }
+  if (pipe) {
+    // A feed that fails (a corrupt or cut backup) still ends the pipe, so the command reading
+    // it sees an end instead of waiting for ever; the checks below then refuse the backup.
+    const into = pipe.stream;
+    if (feedFailed) into.end();
+    else {
+      passing.pipe(into);
+      feeding.catch(() => into.end());
+    }
+  }
+  const input = pipe ? { cmd: request.cmd(pipe.pathInContainer) } : { cmd: request.cmd('-'), stdin: passing };
   // A command that stops reading (it failed) must not leave the feed waiting for ever.
-  const loading = run(exec, container, { ...request, stdin: passing }, what)
-    .finally(() => { if (!passing.writableFinished) passing.destroy(stoppedReading); });
-  const [fed, loaded] = await Promise.allSettled([feeding, loading]);
+  const loading = run(exec, container, { user: request.user, ...input }, what).finally(async () => {
+    await pipe?.release();
+    if (!passing.writableFinished) passing.destroy(stoppedReading);
+  });
+  const [fed, loaded, handed] = await Promise.allSettled([feeding, loading, pipe?.done]);
   if (fed.status === 'rejected' && fed.reason === stoppedReading) throw loaded.status === 'rejected' ? loaded.reason : new Error(`${what}: ${stoppedReading.message}`);
   if (fed.status === 'rejected') throw new Error(`${what}: the backup could not be read: ${(fed.reason as Error).message}`);
   if (!counter.complete) throw new Error(`${what}: the backup is incomplete (it does not end with its dump tool's completion mark)`);
   if (loaded.status === 'rejected') throw loaded.reason;
+  // Everything counted must also have reached the command, not only left this process.
+  if (handed.status === 'rejected') throw new Error(`${what}: ${(handed.reason as Error).message}`);
 }
 
 /**
@@ -121,7 +140,7 @@ async function dumpThrough(
     counter.once('end', resolve);
     counter.once('error', reject);
   });
-  const pipe = await pipes.open(container, request.user, DATA_DIR);
+  const pipe = await pipes.out(container, request.user, DATA_DIR);
   let result: ExecResult;
   if (pipe) {
     const reading = pipeline(pipe.stream, counter);
@@ -211,8 +230,8 @@ export function postgresql(exec: ExecFn, pipes: DumpPipes = noDumpPipes): Server
         '',
       ].join('\n'), 'restore: preparing');
       try {
-        await streamInto(exec, container, {
-          user, cmd: psql(staging, ['--single-transaction', '-c', 'SET ROLE slipway_owner', '-f', '-']),
+        await streamInto(exec, pipes, container, {
+          user, cmd: (input) => psql(staging, ['--single-transaction', '-c', 'SET ROLE slipway_owner', '-f', input]),
         }, dump, new PgDumpCounter(), 'restore: loading the dump', prepare);
         await sql(container, 'postgres', [
           `ALTER DATABASE ${database} ALLOW_CONNECTIONS false;`,

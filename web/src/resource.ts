@@ -9,7 +9,10 @@ export interface Resource<T> {
   reload(): void;
 }
 
-/** Changes that come in a burst (a deploy routes several instances) cause one reload. */
+/**
+ * A change is shown at once; the rest of a burst (a deploy routes several instances) within this
+ * window causes one more reload at its end, not one each.
+ */
 const COALESCE_MS = 300;
 
 export function useResource<T>(load: () => Promise<T>, key: string, affectedBy: (change: Change) => boolean): Resource<T> {
@@ -33,9 +36,14 @@ export function useResource<T>(load: () => Promise<T>, key: string, affectedBy: 
     setState({ data: null, error: null, loading: true });
     reload();
     let timer: ReturnType<typeof setTimeout> | null = null;
+    let lastReload = 0;
+    const reloadNow = () => { lastReload = performance.now(); reload(); };
     const off = live.onChange((change) => {
       if (change !== 'resync' && !affectedRef.current(change)) return;
-      if (timer === null) timer = setTimeout(() => { timer = null; reload(); }, COALESCE_MS);
+      if (timer !== null) return;
+      const wait = lastReload + COALESCE_MS - performance.now();
+      if (wait <= 0) reloadNow();
+      else timer = setTimeout(() => { timer = null; reloadNow(); }, wait);
     });
     return () => { off(); if (timer) clearTimeout(timer); generation.current++; };
   }, [key, reload]);
