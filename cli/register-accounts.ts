@@ -58,7 +58,7 @@ export function registerAccountCommands(program: Command, ctx: AccountContext): 
     .command('users:create')
     .description('create a user; without --password-stdin, prints a one-time password once (platform admins)')
     .argument('<name>', 'the user name')
-    .requiredOption('--email <email>', 'their email address')
+    .requiredOption('--email <email>', 'their email address (required)')
     .option('--password-stdin', 'read their password from stdin')
     .addHelpText('after', examples('slipway users:create alice --email alice@example.com'))
     .action((name: string, opts: { email: string; passwordStdin?: boolean }) => auth.usersCreate(ctx, name, opts));
