@@ -4,6 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { BackupInput } from './kinds';
 
 export class BackupFiles {
   constructor(private readonly root: string) {}
@@ -43,4 +45,9 @@ export class BackupFiles {
   removeAll(addonId: number): void {
     fs.rmSync(path.join(this.root, String(addonId)), { recursive: true, force: true });
   }
+}
+
+/** The backup as a stream (still compressed), whichever way it was given. */
+export function backupStream(input: BackupInput): Readable {
+  return 'file' in input ? fs.createReadStream(input.file) : input;
 }

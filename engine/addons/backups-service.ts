@@ -80,7 +80,7 @@ export class BackupsService {
       const spec = await this.serverSpec(addon);
       const backup = await this.usable(addon, id);
       try {
-        await this.servers.restore(spec.addonName, this.files.createReadStream(addon.id, backup.number));
+        await this.servers.restore(spec.addonName, { file: this.files.pathOf(addon.id, backup.number) });
       } catch (error) {
         throw new SlipwayError('backup_failed', `Restoring ${backupLabel(backup.number)} into ${name} failed: ${reasonOf(error)}. The server may hold part of it: restore again, or restore another backup.`, { cause: error });
       }
@@ -150,7 +150,7 @@ export class BackupsService {
       if (sizeBytes === 0) throw new Error('the dump is empty');
       await this.repo.update(backup.id, { status: 'succeeded', sizeBytes, durationMs, counts: dumped.counts });
       step = 'verify';
-      const result = await this.servers.verify(spec.kind, this.files.createReadStream(addon.id, backup.number), dumped.counts);
+      const result = await this.servers.verify(spec.kind, { file: this.files.pathOf(addon.id, backup.number) }, dumped.counts);
       if (!result.ok) throw new Error(result.error ?? (result.mismatches.join('; ') || 'the restored data does not match the dump'));
       await this.repo.update(backup.id, { status: 'verified', finishedAt: this.now(), error: null });
       this.logger.info({ addon: addon.name, backup: label, sizeBytes, durationMs, counts: dumped.counts }, 'backup verified');

@@ -5,7 +5,7 @@
  */
 import { demultiplex } from '../../lib/docker-output';
 import { randomBytes } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { createGunzip } from 'node:zlib';
 import type Docker from 'dockerode';
@@ -17,7 +17,7 @@ import {
   ADDON_PORTS, generateCredentials, isAddonKind, isAddonPlan, validCredentials,
   type AddonCredentials, type AddonEndpoint, type AddonKind, type AddonPlan, type AddonServerInfo,
   type AddonServers, type AddonServerSpec, type AddonServerState, type BackupResult, type DataCounts,
-  type EnsureProgress, type RemoveOptions, type VerifyResult,
+  type BackupInput, type EnsureProgress, type RemoveOptions, type VerifyResult,
 } from './kinds';
 import { imageUserIds, type UserIds } from './image-users';
 import { PLAN_LIMITS, serverArgs } from './plans';
@@ -202,12 +202,12 @@ export class DockerAddonServers implements AddonServers {
     return { bytes: bytes.total, durationMs: Date.now() - started, counts: outcome.counts, format: outcome.format };
   }
 
-  async restore(addonName: string, input: Readable): Promise<void> {
+  async restore(addonName: string, input: BackupInput): Promise<void> {
     const server = await this.running(addonName);
     await this.kinds[server.kind].restore(addonContainerName(addonName), server.database, gunzipped(input));
   }
 
-  async verify(kind: AddonKind, input: Readable, expected: DataCounts): Promise<VerifyResult> {
+  async verify(kind: AddonKind, input: BackupInput, expected: DataCounts): Promise<VerifyResult> {
     const started = Date.now();
     const name = `verify-${randomBytes(6).toString('hex')}`;
     const credentials = generateCredentials(name, 'verify');
@@ -460,10 +460,33 @@ function assertSpec(spec: AddonServerSpec): void {
   if (!validCredentials(spec.credentials)) throw new Error('invalid add-on credentials (see validCredentials in engine/addons/kinds.ts)');
 }
 
-function gunzipped(input: Readable): Readable {
+function gunzipped(input: BackupInput): Readable {
+  if ('file' in input) return gunzipFile(input.file);
   const gunzip = createGunzip({ chunkSize: ZLIB_CHUNK });
   input.once('error', (error) => gunzip.destroy(error));
   return input.pipe(gunzip);
+}
+
+/**
+ * A backup file uncompressed by a `gzip -dc` of its own that reads the file itself (as the
+ * capture's gzip writes it): no byte of the compressed file passes through this process, whose
+ * reads and zlib would wait on libuv's pool (docs/benchmarks.md, "Add-ons"). A corrupt or cut
+ * file makes the stream fail with gzip's complaint, after what it could uncompress.
+ */
+function gunzipFile(file: string): Readable {
+  const gunzip = spawn('gzip', ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+  let complaint = '';
+  gunzip.stderr.setEncoding('utf8').on('data', (text: string) => { complaint = (complaint + text).slice(-2000); });
+  gunzip.stdout.pipe(out, { end: false });
+  gunzip.once('error', (error) => out.destroy(error));
+  gunzip.once('close', (code, signal) => {
+    if (code === 0) out.end();
+    else out.destroy(new Error(`the backup is not a whole gzip file: ${complaint.trim() || signal || `gzip exit ${code}`}`));
+  });
+  // Whoever stops reading (a failed load) stops gzip too.
+  out.once('close', () => { if (gunzip.exitCode === null) gunzip.kill(); });
+  return out;
 }
 
 class ByteCounter extends Transform {

@@ -93,6 +93,12 @@ export interface VerifyResult {
   durationMs: number;
 }
 
+/**
+ * A backup to load: its file (read by the server driver as it sees fit: a `gzip -dc` of its own
+ * reads it fastest) or a stream of it (tests, uploads). Either way gzip-compressed.
+ */
+export type BackupInput = Readable | { readonly file: string };
+
 export interface RemoveOptions {
   /** Keep the data volume (e.g. to recreate the container later); default false. */
   keepVolume: boolean;
@@ -126,14 +132,14 @@ export interface AddonServers {
    * when the dump did not complete (server stopped mid-dump, tool failed, stream truncated).
    */
   backup(addonName: string, out: Writable): Promise<BackupResult>;
-  /** Replaces the add-on's data with a backup made by `backup` (gzip stream). */
-  restore(addonName: string, input: Readable): Promise<void>;
+  /** Replaces the add-on's data with a backup made by `backup` (gzip). */
+  restore(addonName: string, input: BackupInput): Promise<void>;
   /**
    * Restores `input` (a backup of `kind`) into a scratch server that is removed afterwards and
    * compares its counts with `expected` (the counts `backup` returned). Never throws for a bad
    * backup: `ok: false` with the reason.
    */
-  verify(kind: AddonKind, input: Readable, expected: DataCounts): Promise<VerifyResult>;
+  verify(kind: AddonKind, input: BackupInput, expected: DataCounts): Promise<VerifyResult>;
 }
 
 export const ADDON_PORTS: Record<AddonKind, number> = { postgresql: 5432, mysql: 3306, redis: 6379 };

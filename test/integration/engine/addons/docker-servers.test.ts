@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 /**
  * DockerAddonServers against dockerd, with the real add-on images (scripts/build-addon-images):
  * each kind is provisioned, used over its team's network by a real client, restarted, backed up,
@@ -224,6 +226,16 @@ for (const kind of ['redis', 'postgresql', 'mysql'] as const) {
       expect(drop.exitCode, drop.output).to.equal(0);
       await servers.restore(name, Readable.from([backup]));
       await expectCount(25);
+      // From the backup's file, as the backups service restores (a gzip of its own reads it).
+      const file = path.join(os.tmpdir(), `${name}-backup.gz`);
+      fs.writeFileSync(file, backup, { mode: 0o600 });
+      try {
+        expect((await runClient(kind, network, client.drop(endpoint.host, credentials))).exitCode).to.equal(0);
+        await servers.restore(name, { file });
+        await expectCount(25);
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
 
       // Claimed counts that the backup does not hold fail verification.
       const wrong = await servers.verify(kind, Readable.from([backup]), Object.fromEntries(Object.keys(counts).map((k) => [k, 26])));
@@ -244,6 +256,12 @@ for (const kind of ['redis', 'postgresql', 'mysql'] as const) {
         let refused: unknown = null;
         await servers.restore(name, Readable.from([bad])).catch((error: unknown) => { refused = error; });
         expect(refused).to.be.instanceOf(Error);
+        await expectCount(25);
+        const file = path.join(os.tmpdir(), `${name}-bad.gz`);
+        fs.writeFileSync(file, bad, { mode: 0o600 });
+        refused = null;
+        await servers.restore(name, { file }).catch((error: unknown) => { refused = error; }).finally(() => fs.rmSync(file, { force: true }));
+        expect(refused, 'a bad backup file must be refused').to.be.instanceOf(Error);
         await expectCount(25);
       }
     });

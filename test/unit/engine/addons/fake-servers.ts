@@ -7,8 +7,9 @@ import type { Readable, Writable } from 'node:stream';
 import {
   ADDON_PORTS, type AddonCredentials, type AddonEndpoint, type AddonKind, type AddonServerInfo, type AddonServers,
   type AddonServerSpec, type AddonServerState, type BackupResult, type DataCounts, type EnsureProgress,
-  type RemoveOptions, type VerifyResult,
+  type RemoveOptions, type VerifyResult, type BackupInput,
 } from '../../../../engine/addons/kinds';
+import { backupStream } from '../../../../engine/addons/backup-files';
 import { compareCounts } from '../../../../engine/addons/dump-counts';
 
 export interface FakeServer {
@@ -111,13 +112,15 @@ export class FakeAddonServers implements AddonServers {
     return { bytes: body.length, durationMs: 1, counts: { ...server.data }, format: 'fake-json' };
   }
 
-  async restore(addonName: string, input: Readable): Promise<void> {
+  async restore(addonName: string, given: BackupInput): Promise<void> {
+    const input = backupStream(given);
     this.record('restore', addonName);
     const server = this.get(addonName);
     server.data = parseBackup(await readAll(input), server.spec.kind).data;
   }
 
-  async verify(kind: AddonKind, input: Readable, expected: DataCounts): Promise<VerifyResult> {
+  async verify(kind: AddonKind, given: BackupInput, expected: DataCounts): Promise<VerifyResult> {
+    const input = backupStream(given);
     this.record('verify', '');
     try {
       const { data } = parseBackup(await readAll(input), kind);

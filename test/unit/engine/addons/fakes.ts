@@ -1,10 +1,11 @@
 /** Fakes of the add-on services' ports: servers that record every call, and bindings that record releases. */
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { ConfigChanges } from '../../../../engine/config-vars';
 import type {
   AddonCredentials, AddonEndpoint, AddonKind, AddonServerInfo, AddonServers, AddonServerSpec, AddonServerState, BackupResult,
-  DataCounts, EnsureProgress, RemoveOptions, VerifyResult,
+  BackupInput, DataCounts, EnsureProgress, RemoveOptions, VerifyResult,
 } from '../../../../engine/addons/kinds';
+import { backupStream } from '../../../../engine/addons/backup-files';
 import type { AppBindings } from '../../../../engine/addons/ports';
 
 export interface FakeServer {
@@ -90,14 +91,16 @@ export class FakeServers implements AddonServers {
     return { bytes: text.length, durationMs: 1, counts: { 'public.items': 3 }, format: 'fake' };
   }
 
-  async restore(name: string, input: Readable): Promise<void> {
+  async restore(name: string, given: BackupInput): Promise<void> {
+    const input = backupStream(given);
     let text = '';
     for await (const chunk of input) text += String(chunk);
     this.restored.push(text);
     this.server(name).data = text.replace(/^dump of /, '');
   }
 
-  async verify(kind: AddonKind, input: Readable, expected: DataCounts): Promise<VerifyResult> {
+  async verify(kind: AddonKind, given: BackupInput, expected: DataCounts): Promise<VerifyResult> {
+    const input = backupStream(given);
     this.events.push(`verify ${kind}`);
     for await (const _chunk of input) { /* read it all, as a scratch restore would */ }
     return this.verifyOk
