@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger, silentLogger } from '../../lib/log';
-import { startPlatform, type Platform } from '../../platform/platform';
+import Docker from 'dockerode';
+import { platformId, startPlatform, type Platform } from '../../platform/platform';
 import { startRouter, type RunningRouter } from '../../router';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -127,10 +128,28 @@ async function startTestSlipwayOnce(overrides: Record<string, string>, options: 
     async close() {
       await router.close();
       await platform.close();
+      await removeLeftovers(config);
       fs.rmSync(stateDir, { recursive: true, force: true });
     },
   };
   return slipway;
+}
+
+/**
+ * The containers and volumes this Slipway made and a test left (its apps were not destroyed): with
+ * the state dir gone nothing would ever remove them, and every run would leave more running.
+ */
+async function removeLeftovers(config: Config): Promise<void> {
+  const docker = new Docker({ socketPath: config.dockerSocket });
+  const label = `slipway.platform=${platformId(config)}`;
+  try {
+    const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
+    await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+    const { Volumes } = await docker.listVolumes({ filters: { label: [label] } });
+    await Promise.all((Volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
+  } catch {
+    // dockerd gone: nothing to clean
+  }
 }
 
 export function httpGet(port: number, host: string, route: string): Promise<{ status: number; body: string }> {
