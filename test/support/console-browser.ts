@@ -34,10 +34,20 @@ export async function watchPage(page: Page): Promise<WatchedPage> {
     });` });
   page.on('console', (message) => { if (message.type() === 'error') problems.push(`console error: ${message.text()}`); });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  // Loading another document (the test's page.goto) aborts what the page was still reading: the
+  // browser's doing, not a failure of the page. Each request remembers how many documents had
+  // been asked for when it started.
+  let documents = 0;
+  const startedIn = new WeakMap<object, number>();
+  page.on('request', (request) => {
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame()) documents += 1;
+    else startedIn.set(request, documents);
+  });
   page.on('requestfailed', (request) => {
     const failure = request.failure()?.errorText ?? '';
     // The event stream is cut when the page goes away: that is not a failure of the page.
     if (request.url().endsWith('/api/v1/events') && /ERR_ABORTED/.test(failure)) return;
+    if (/ERR_ABORTED/.test(failure) && request.method() === 'GET' && startedIn.get(request) !== documents) return;
     problems.push(`request failed: ${request.method()} ${request.url()} ${failure}`);
   });
   return {
