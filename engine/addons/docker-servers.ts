@@ -5,12 +5,13 @@
  */
 import { demultiplex } from '../../lib/docker-output';
 import { randomBytes } from 'node:crypto';
-import { PassThrough, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { createGunzip } from 'node:zlib';
 import type Docker from 'dockerode';
 import { DockerNetworks } from '../drivers/docker-networks';
 import { dockerExec, type ExecFn } from './docker-exec';
+import { exited, outputOf } from './child-streams';
 import { noDumpPipes, volumeDumpPipes } from './dump-pipe';
 import { compareCounts } from './dump-counts';
 import {
@@ -179,16 +180,11 @@ export class DockerAddonServers implements AddonServers {
     // gzip in a process of its own: it compresses on the other core while this one reads and
     // counts (zlib on libuv's pool measured 1.1 to 1.2 times slower here: docs/benchmarks.md).
     const gzip = spawn('gzip', ['-3', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let complaint = '';
-    gzip.stderr.setEncoding('utf8').on('data', (text: string) => { complaint = (complaint + text).slice(-2000); });
     const bytes = new ByteCounter();
     gzip.stdout.pipe(bytes).pipe(out, { end: false });
     const finished = Promise.all([
       new Promise<void>((resolve, reject) => { bytes.once('end', resolve); bytes.once('error', reject); }),
-      new Promise<void>((resolve, reject) => {
-        gzip.once('error', reject);
-        gzip.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`gzip failed (exit ${code}): ${complaint.trim()}`))));
-      }),
+      exited(gzip, 'gzip'),
     ]);
     gzip.stdin.on('error', () => undefined); // a gzip that died says so through its exit
     const outcome = await this.kinds[server.kind].dump(addonContainerName(addonName), server.database, gzip.stdin).catch(async (error: unknown) => {
@@ -474,19 +470,7 @@ function gunzipped(input: BackupInput): Readable {
  * file makes the stream fail with gzip's complaint, after what it could uncompress.
  */
 function gunzipFile(file: string): Readable {
-  const gunzip = spawn('gzip', ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-  let complaint = '';
-  gunzip.stderr.setEncoding('utf8').on('data', (text: string) => { complaint = (complaint + text).slice(-2000); });
-  gunzip.stdout.pipe(out, { end: false });
-  gunzip.once('error', (error) => out.destroy(error));
-  gunzip.once('close', (code, signal) => {
-    if (code === 0) out.end();
-    else out.destroy(new Error(`the backup is not a whole gzip file: ${complaint.trim() || signal || `gzip exit ${code}`}`));
-  });
-  // Whoever stops reading (a failed load) stops gzip too.
-  out.once('close', () => { if (gunzip.exitCode === null) gunzip.kill(); });
-  return out;
+  return outputOf(spawn('gzip', ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] }), 'uncompressing the backup (not a whole gzip file?)');
 }
 
 class ByteCounter extends Transform {

@@ -6,18 +6,19 @@
  * server's CPU quota throttles the tool at the other end (docs/benchmarks.md, "Add-ons"). So, when
  * Slipway runs beside dockerd and can reach the add-on's volume on disk, the tool in the container
  * writes to (or reads from) a named pipe in that volume, and Slipway has the other end on the
- * host. Elsewhere (a remote Docker) `open` answers null and the exec streams are used.
+ * host. Elsewhere (a remote Docker) `out` and `in` answer null and the exec streams are used.
  *
  * The host's end is held by a `cat` of our own rather than by fs streams: a pipe read or written
  * through libuv's pool waits there for the other side and measured 1.3 to 2 times slower than a
  * child's stdio, which Node watches with epoll.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type Docker from 'dockerode';
+import { exited, outputOf } from './child-streams';
 import type { ExecFn } from './docker-exec';
 
 /** Buffered between the pipe and Slipway's side, so neither waits on the other's every step. */
@@ -87,9 +88,7 @@ export function volumeDumpPipes(docker: Docker, exec: ExecFn): DumpPipes {
       const pipe = await make(container, user, dataDir);
       if (!pipe) return null;
       const reader = spawn('cat', ['--', pipe.host], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const stream = new PassThrough({ highWaterMark: BUFFER });
-      reader.stdout!.pipe(stream, { end: false });
-      void exited(reader, 'reading the dump\'s pipe').then(() => stream.end(), (error: Error) => stream.destroy(error));
+      const stream = outputOf(reader, 'reading the dump\'s pipe');
       return { pathInContainer: pipe.inside, stream, release: releaser(pipe.host, fs.constants.O_WRONLY) };
     },
     async in(container, user, dataDir) {
@@ -105,17 +104,4 @@ export function volumeDumpPipes(docker: Docker, exec: ExecFn): DumpPipes {
       return { pathInContainer: pipe.inside, stream, done, release: releaser(pipe.host, fs.constants.O_RDONLY) };
     },
   };
-}
-
-/** Resolves when the child exits with 0; rejects with the end of its stderr otherwise. */
-function exited(child: ChildProcess, what: string): Promise<void> {
-  let complaint = '';
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => { complaint = (complaint + text).slice(-2000); });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${complaint.trim()}`));
-    });
-  });
 }
