@@ -76,7 +76,8 @@ async function removeSpool(exec: ExecFn, container: string, user: string): Promi
 }
 
 /**
- * Feeds `dump` through `counter` to a command's stdin as it is read; fails when the dump did not
+ * Feeds `dump` through `counter` to a command as it is read (through a named pipe in the volume
+ * when there is one, as dumps come out, else the command's stdin); fails when the dump did not
  * end with its tool's completion mark (checked before the command's own outcome: a cut dump is
  * what explains a failed load).
  */
