@@ -8,7 +8,14 @@ import { PassThrough, type Readable } from 'node:stream';
 /** Buffered after the child, so neither side waits on the other's every step. */
 const BUFFER = 1024 * 1024;
 
-/** Resolves when the child exits with 0; rejects with the end of its stderr otherwise. */
+/** A helper process that did not exit with 0: how it ended, and its complaint in the message. */
+export class ChildFailed extends Error {
+  constructor(message: string, readonly code: number | null, readonly signal: NodeJS.Signals | null) {
+    super(message);
+  }
+}
+
+/** Resolves when the child exits with 0; rejects (ChildFailed) with the end of its stderr otherwise. */
 export function exited(child: ChildProcess, what: string): Promise<void> {
   let complaint = '';
   child.stderr?.setEncoding('utf8').on('data', (text: string) => { complaint = (complaint + text).slice(-2000); });
@@ -16,7 +23,7 @@ export function exited(child: ChildProcess, what: string): Promise<void> {
     child.once('error', reject);
     child.once('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${complaint.trim()}`));
+      else reject(new ChildFailed(`${what} failed (${signal ?? `exit ${code}`}): ${complaint.trim()}`, code, signal));
     });
   });
 }

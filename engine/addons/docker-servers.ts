@@ -5,19 +5,19 @@
  */
 import { demultiplex } from '../../lib/docker-output';
 import { randomBytes } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { spawn } from 'node:child_process';
-import { createGunzip } from 'node:zlib';
 import type Docker from 'dockerode';
 import { DockerNetworks } from '../drivers/docker-networks';
-import { dockerExec, type ExecFn } from './docker-exec';
-import { exited, outputOf } from './child-streams';
-import { noDumpPipes, volumeDumpPipes } from './dump-pipe';
+import { dockerExec, type ExecFn, type ExecResult } from './docker-exec';
+import { exited } from './child-streams';
+import { noDumpPipes, volumeDumpPipes, type DumpPipes } from './dump-pipe';
+import { TOOL_LABEL, toolContainers } from './tool-containers';
 import { compareCounts } from './dump-counts';
 import {
   ADDON_PORTS, generateCredentials, isAddonKind, isAddonPlan, validCredentials,
   type AddonCredentials, type AddonEndpoint, type AddonKind, type AddonPlan, type AddonServerInfo,
-  type AddonServers, type AddonServerSpec, type AddonServerState, type BackupResult, type DataCounts,
+  type AddonServers, type AddonServerSpec, type AddonServerState, type BackupResult,
   type BackupInput, type EnsureProgress, type RemoveOptions, type VerifyResult,
 } from './kinds';
 import { imageUserIds, type UserIds } from './image-users';
@@ -65,9 +65,6 @@ export interface DockerAddonServersOptions {
   dumpThroughVolume?: boolean;
 }
 
-/** zlib's output pieces for a restore's gunzip: its default 16 KiB made a 370 MB gunzip take 7 s instead of 3 s (a pool trip per piece). */
-const ZLIB_CHUNK = 128 * 1024;
-
 interface Server {
   name: string;
   kind: AddonKind;
@@ -78,6 +75,7 @@ interface Server {
 
 export class DockerAddonServers implements AddonServers {
   private readonly kinds: Record<AddonKind, ServerKind>;
+  private readonly pipes: DumpPipes;
   private readonly readyTimeoutMs: number;
   /** In this process, one convergence per add-on and one creation per network at a time. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -91,7 +89,9 @@ export class DockerAddonServers implements AddonServers {
     private readonly exec: ExecFn = dockerExec(docker),
     private readonly networks: Pick<DockerNetworks, 'ensureTeam'> = new DockerNetworks(docker),
   ) {
-    this.kinds = serverKinds(exec, options.dumpThroughVolume === false ? noDumpPipes : volumeDumpPipes(docker, exec));
+    this.pipes = options.dumpThroughVolume === false ? noDumpPipes : volumeDumpPipes(docker, exec);
+    const tools = toolContainers(docker, { [ADDON_LABELS.platform]: options.platformId }, DATA_DIR);
+    this.kinds = serverKinds(exec, this.pipes, tools);
     this.readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   }
 
@@ -176,39 +176,56 @@ export class DockerAddonServers implements AddonServers {
 
   async backup(addonName: string, out: Writable): Promise<BackupResult> {
     const server = await this.running(addonName);
+    const container = addonContainerName(addonName);
     const started = Date.now();
-    // gzip in a process of its own: it compresses on the other core while this one reads and
-    // counts (zlib on libuv's pool measured 1.1 to 1.2 times slower here: docs/benchmarks.md).
-    const gzip = spawn('gzip', ['-3', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const dump = this.kinds[server.kind].dumpCommand(server.database);
+    // gzip in a process of its own, on the other core. Through the volume's pipe it reads the
+    // dump itself: no byte of the dump passes through this process (dump-pipe.ts says why).
+    const pipe = await this.pipes.out(container, dump.user, DATA_DIR);
+    const gzip = pipe
+      ? spawn('sh', ['-c', 'exec gzip -3 -c < "$0"', pipe.hostPath], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('gzip', ['-3', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const bytes = new ByteCounter();
     gzip.stdout.pipe(bytes).pipe(out, { end: false });
-    const finished = Promise.all([
+    const compressed = Promise.all([
       new Promise<void>((resolve, reject) => { bytes.once('end', resolve); bytes.once('error', reject); }),
       exited(gzip, 'gzip'),
     ]);
-    gzip.stdin.on('error', () => undefined); // a gzip that died says so through its exit
-    const outcome = await this.kinds[server.kind].dump(addonContainerName(addonName), server.database, gzip.stdin).catch(async (error: unknown) => {
-      gzip.kill();
-      await finished.catch(() => undefined);
-      throw error;
-    });
-    gzip.stdin.end();
-    await finished;
+    compressed.catch(() => undefined); // looked at below, once the dump ended
+    gzip.stdin?.on('error', () => undefined); // a gzip that died says so through its exit
+    let dumped: ExecResult | Error;
+    try {
+      dumped = pipe
+        ? await this.exec(container, { user: dump.user, cmd: ['sh', '-c', 'exec "$@" > "$0"', pipe.pathInContainer, ...dump.cmd] })
+        : await this.exec(container, { user: dump.user, cmd: dump.cmd, stdout: gzip.stdin! });
+    } catch (error) {
+      dumped = error instanceof Error ? error : new Error(String(error));
+    } finally {
+      // gzip sees the dump's end (a pipe nobody opened is opened and closed, to wake it).
+      if (pipe) await pipe.release();
+      else gzip.stdin!.end();
+    }
+    // Nothing writes to `out` any more once this settles, whatever failed.
+    const gzipFailure = await compressed.then(() => null, (error: unknown) => error);
+    if (dumped instanceof Error) throw dumped;
+    // The dump tool's own word: a server stopped mid-dump, or a failed tool, never exits with 0.
+    if (dumped.exitCode !== 0) throw new Error(`${dump.cmd[0]} failed (exit ${dumped.exitCode}): ${dumped.stderr.trim().slice(-2000)}`);
+    if (gzipFailure) throw gzipFailure;
     await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-    return { bytes: bytes.total, durationMs: Date.now() - started, counts: outcome.counts, format: outcome.format };
+    return { bytes: bytes.total, durationMs: Date.now() - started, format: dump.format };
   }
 
   async restore(addonName: string, input: BackupInput): Promise<void> {
     const server = await this.running(addonName);
-    await this.kinds[server.kind].restore(addonContainerName(addonName), server.database, gunzipped(input));
+    await this.kinds[server.kind].restore(addonContainerName(addonName), server.database, input, { count: false });
   }
 
-  async verify(kind: AddonKind, input: BackupInput, expected: DataCounts): Promise<VerifyResult> {
+  async verify(kind: AddonKind, input: BackupInput): Promise<VerifyResult> {
     const started = Date.now();
     const name = `verify-${randomBytes(6).toString('hex')}`;
     const credentials = generateCredentials(name, 'verify');
     const failed = (error: unknown): VerifyResult => ({
-      ok: false, expected, actual: null, mismatches: [], durationMs: Date.now() - started,
+      ok: false, expected: null, actual: null, mismatches: [], durationMs: Date.now() - started,
       error: error instanceof Error ? error.message : String(error),
     });
     let result: VerifyResult;
@@ -217,10 +234,11 @@ export class DockerAddonServers implements AddonServers {
       // No network at all: the scratch server only ever talks to docker exec.
       await this.converge({ name, kind, plan: 'medium', teamId: null, database: credentials.database }, 'none', credentials, () => {});
       const container = addonContainerName(name);
-      await this.kinds[kind].restore(container, credentials.database, gunzipped(input));
+      // Counted as it loads: what the backup holds, which the scratch server must then hold too.
+      const expected = (await this.kinds[kind].restore(container, credentials.database, input, { count: true }))!;
       let actual = await this.kinds[kind].counts(container, credentials.database);
       if (kind === 'redis') {
-        // The capture counts the backup's first database only (docs/addons.md).
+        // The dump's count covers its first database only (docs/addons.md).
         actual = Object.fromEntries(Object.entries(actual).filter(([db]) => db in expected || Object.keys(expected).length === 0));
       }
       const mismatches = compareCounts(expected, actual, kind === 'redis' ? 'keys' : 'rows');
@@ -238,6 +256,7 @@ export class DockerAddonServers implements AddonServers {
   }
 
   async removeStaleScratch(): Promise<string[]> {
+    await this.removeStaleTools();
     const containers = await this.docker.listContainers({
       all: true,
       filters: { label: [`${ADDON_LABELS.platform}=${this.options.platformId}`, `${ADDON_LABELS.scratch}=true`] },
@@ -251,6 +270,18 @@ export class DockerAddonServers implements AddonServers {
       removed.push(name);
     }
     return removed;
+  }
+
+  /** Tool containers (tool-containers.ts) a crash of Slipway left, waiting on a pipe nobody feeds. */
+  private async removeStaleTools(): Promise<void> {
+    const tools = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${ADDON_LABELS.platform}=${this.options.platformId}`, TOOL_LABEL] },
+    });
+    const oldest = Date.now() - (this.options.scratchGraceMs ?? 2 * 3600_000);
+    for (const tool of tools) {
+      if (tool.Created * 1000 <= oldest) await this.docker.getContainer(tool.Id).remove({ force: true }).catch(() => undefined);
+    }
   }
 
   /**
@@ -454,23 +485,6 @@ function assertSpec(spec: AddonServerSpec): void {
   if (!isAddonPlan(spec.plan)) throw new Error(`unknown add-on plan: ${JSON.stringify(spec.plan)}`);
   if (!Number.isSafeInteger(spec.teamId) || spec.teamId < 0) throw new Error(`invalid team id: ${spec.teamId}`);
   if (!validCredentials(spec.credentials)) throw new Error('invalid add-on credentials (see validCredentials in engine/addons/kinds.ts)');
-}
-
-function gunzipped(input: BackupInput): Readable {
-  if ('file' in input) return gunzipFile(input.file);
-  const gunzip = createGunzip({ chunkSize: ZLIB_CHUNK });
-  input.once('error', (error) => gunzip.destroy(error));
-  return input.pipe(gunzip);
-}
-
-/**
- * A backup file uncompressed by a `gzip -dc` of its own that reads the file itself (as the
- * capture's gzip writes it): no byte of the compressed file passes through this process, whose
- * reads and zlib would wait on libuv's pool (docs/benchmarks.md, "Add-ons"). A corrupt or cut
- * file makes the stream fail with gzip's complaint, after what it could uncompress.
- */
-function gunzipFile(file: string): Readable {
-  return outputOf(spawn('gzip', ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] }), 'uncompressing the backup (not a whole gzip file?)');
 }
 
 class ByteCounter extends Transform {

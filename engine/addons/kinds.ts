@@ -66,9 +66,9 @@ export interface AddonServerInfo {
 }
 
 /**
- * What a backup holds, counted from the dump itself as it streamed (so the counts describe exactly
- * the snapshot that was dumped): PostgreSQL `schema.table` → rows, MySQL `table` → rows,
- * Redis `db<N>` → keys.
+ * What a backup holds, counted from the dump itself as its verification loads it (so the counts
+ * describe exactly the snapshot that was dumped): PostgreSQL `schema.table` → rows, MySQL
+ * `table` → rows, Redis `db<N>` → keys.
  */
 export type DataCounts = Record<string, number>;
 
@@ -76,14 +76,14 @@ export interface BackupResult {
   /** Bytes written to `out` (compressed). */
   bytes: number;
   durationMs: number;
-  counts: DataCounts;
   /** How the stream is made, e.g. `pg_dump-plain+gzip`, `mysqldump+gzip`, `redis-rdb+gzip`. */
   format: string;
 }
 
 export interface VerifyResult {
   ok: boolean;
-  expected: DataCounts;
+  /** What the backup holds, counted from the dump as it loaded; null when it could not be read whole. */
+  expected: DataCounts | null;
   /** Counts read from the scratch server after the restore; null when the restore itself failed. */
   actual: DataCounts | null;
   /** Human-readable differences, e.g. `public.users: expected 10 rows, found 9`. */
@@ -129,17 +129,18 @@ export interface AddonServers {
   revokeCredentials(addonName: string, old: AddonCredentials): Promise<void>;
   /**
    * Streams a consistent, gzip-compressed dump to `out` (which is not ended on failure). Rejects
-   * when the dump did not complete (server stopped mid-dump, tool failed, stream truncated).
+   * when the dump did not complete (server stopped mid-dump, the dump tool or gzip failed). It
+   * does not read the dump: what it holds is counted, and its completion mark checked, by `verify`.
    */
   backup(addonName: string, out: Writable): Promise<BackupResult>;
   /** Replaces the add-on's data with a backup made by `backup` (gzip). */
   restore(addonName: string, input: BackupInput): Promise<void>;
   /**
-   * Restores `input` (a backup of `kind`) into a scratch server that is removed afterwards and
-   * compares its counts with `expected` (the counts `backup` returned). Never throws for a bad
-   * backup: `ok: false` with the reason.
+   * Restores `input` (a backup of `kind`) into a scratch server that is removed afterwards,
+   * counting what the dump holds as it loads, and compares those counts with the scratch server's.
+   * Never throws for a bad backup: `ok: false` with the reason.
    */
-  verify(kind: AddonKind, input: BackupInput, expected: DataCounts): Promise<VerifyResult>;
+  verify(kind: AddonKind, input: BackupInput): Promise<VerifyResult>;
 }
 
 export const ADDON_PORTS: Record<AddonKind, number> = { postgresql: 5432, mysql: 3306, redis: 6379 };

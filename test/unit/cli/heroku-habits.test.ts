@@ -159,7 +159,9 @@ describe('slipway CLI: Heroku habits (in-process, fake API)', function () {
       seedApp('shop');
       const seen = path.join(tmp, 'seen');
       const browser = path.join(tmp, 'browser');
-      fs.writeFileSync(browser, `#!/bin/sh\necho "$1" > ${seen}\n`, { mode: 0o755 });
+      // Written aside, then renamed: the file appears with its whole content (the test read it
+      // empty once, between the shell's creating it and its echo).
+      fs.writeFileSync(browser, `#!/bin/sh\necho "$1" > ${seen}.part && mv ${seen}.part ${seen}\n`, { mode: 0o755 });
       const result = await slipway(['open', '-a', 'shop'], { BROWSER: browser });
       expect(result.stdout).to.equal('http://shop.slipway.test\n');
       await waitForFile(seen);
