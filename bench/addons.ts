@@ -27,6 +27,8 @@
  *   4. the host's `gunzip -c | psql --single-transaction` of the host's dump into a new, empty
  *      database of the same server (Slipway's restore also loads into a new database in one
  *      transaction, then swaps).
+ * Steps 1-4 run SLIPWAY_BENCH_ADDON_REPS times (default 3) in turn; the figures are the medians,
+ * and every run is printed. A host-side plain dump (no compression) is timed once, for reference.
  * Nothing else runs meanwhile in this process; the machine is shared, so the load average is shown.
  */
 import { spawn } from 'node:child_process';
@@ -37,7 +39,7 @@ import Docker from 'dockerode';
 import { loadConfig } from '../lib/config';
 import { uniqueName, WorkingCopy } from '../test/support/slipway';
 import {
-  Cleanup, machineActivity, machineDescription, message, now, runBenchmark, runCommand, seconds, sleep, slipwayRevision,
+  Cleanup, machineActivity, machineDescription, median, message, now, runBenchmark, runCommand, seconds, sleep, slipwayRevision,
   startBenchSlipway, table, timedPush, withDeadline, type BenchSlipway,
 } from './support';
 
@@ -62,12 +64,14 @@ const DEADLINE = {
 } as const;
 const POLL_MS = 100;
 
-function settings(): { dbMb: number; plan: 'small' | 'medium' } {
+function settings(): { dbMb: number; plan: 'small' | 'medium'; reps: number } {
   const dbMb = Number(process.env.SLIPWAY_BENCH_ADDON_DB_MB ?? '1024');
   if (!Number.isInteger(dbMb) || dbMb < 1 || dbMb > 100_000) throw new Error('SLIPWAY_BENCH_ADDON_DB_MB must be a whole number of MB (1 to 100000)');
   const plan = process.env.SLIPWAY_BENCH_ADDON_PLAN ?? 'medium';
   if (plan !== 'small' && plan !== 'medium') throw new Error('SLIPWAY_BENCH_ADDON_PLAN must be small or medium');
-  return { dbMb, plan };
+  const reps = Number(process.env.SLIPWAY_BENCH_ADDON_REPS ?? '3');
+  if (!Number.isInteger(reps) || reps < 1 || reps > 20) throw new Error('SLIPWAY_BENCH_ADDON_REPS must be a whole number from 1 to 20');
+  return { dbMb, plan, reps };
 }
 
 // --- The API -------------------------------------------------------------------------------
@@ -240,7 +244,7 @@ const PG_DUMP_ARGS = ['--format=plain', '--no-owner', '--no-privileges', '--enco
 // --- Main ----------------------------------------------------------------------------------
 
 async function main(cleanup: Cleanup): Promise<number> {
-  const { dbMb, plan } = settings();
+  const { dbMb, plan, reps } = settings();
   const startedAt = new Date();
   const docker = new Docker({ socketPath: loadConfig(process.env).dockerSocket });
   const addonNames: string[] = [];
@@ -326,58 +330,77 @@ async function main(cleanup: Cleanup): Promise<number> {
   cleanup.add('remove the baseline dumps', async () => fs.rmSync(workDir, { recursive: true, force: true }));
   const env = pgEnv(target);
 
-  console.log(`\n[1/5] Slipway: addons:backups:capture ${pg} (dump, then verify in a scratch server)...`);
-  const captureT0 = now();
-  const accepted = await api<BackupJson>(slipway, 'POST', `/addons/${pg}/backups`);
-  let succeededMs: number | null = null;
-  let backup = accepted;
-  for (;;) {
-    backup = await api<BackupJson>(slipway, 'GET', `/addons/${pg}/backups/${accepted.id}`);
-    if ((backup.status === 'succeeded' || backup.status === 'verified') && succeededMs === null) succeededMs = now() - captureT0;
-    if (backup.status === 'verified' || backup.status === 'failed') break;
-    if (now() - captureT0 > DEADLINE.backup) throw new Error(`${accepted.id} is still ${backup.status} after ${DEADLINE.backup / 60_000} minutes`);
-    await sleep(250);
-  }
-  const captureMs = now() - captureT0;
-  if (backup.status !== 'verified') throw new Error(`${accepted.id} failed: ${backup.error ?? 'no reason'}`);
-  const dumpMs = backup.durationMs ?? succeededMs!;
-  const verifyMs = captureMs - (succeededMs ?? dumpMs);
-  console.log(`  verified after ${seconds(captureMs)}: dump ${seconds(dumpMs)} (${((backup.size ?? 0) / 2 ** 20).toFixed(0)} MiB gzip), verify ${seconds(verifyMs)}; counts ${JSON.stringify(backup.counts)}`);
-
-  console.log(`[2/5] Host: pg_dump ${PG_DUMP_ARGS.join(' ')} | gzip -${GZIP_LEVEL} > file (same server, same credentials)...`);
+  // The machine's disk and CPU vary by 20-30 % from one minute to the next (the host's own dump of
+  // the same database took 15.9-20.5 s in three quiet runs): each figure is the median of `reps`
+  // runs, Slipway's and the host's taken in turn so that both see the same minutes.
+  const captures: { dumpMs: number; verifyMs: number; captureMs: number; size: number; counts: Record<string, number> | null }[] = [];
+  const baseDumps: number[] = [];
+  const restores: number[] = [];
+  const baseRestores: number[] = [];
+  let lastBackupId = '';
   const baselineGz = path.join(workDir, 'baseline.sql.gz');
-  const baseDumpMs = await pipeTimed({ command: 'pg_dump', args: [...PG_DUMP_ARGS, '-d', target.database] },
-    { command: 'gzip', args: [`-${GZIP_LEVEL}`, '-c'] }, baselineGz, env, DEADLINE.backup);
-  const baseGzBytes = fs.statSync(baselineGz).size;
-  console.log(`  ${seconds(baseDumpMs)} (${(baseGzBytes / 2 ** 20).toFixed(0)} MiB)`);
+  let baseGzBytes = 0;
+  for (let rep = 1; rep <= reps; rep++) {
+    console.log(`\n[run ${rep}/${reps}] Slipway: addons:backups:capture ${pg} (dump, then verify in a scratch server)...`);
+    const captureT0 = now();
+    const accepted = await api<BackupJson>(slipway, 'POST', `/addons/${pg}/backups`);
+    let succeededMs: number | null = null;
+    let backup = accepted;
+    for (;;) {
+      backup = await api<BackupJson>(slipway, 'GET', `/addons/${pg}/backups/${accepted.id}`);
+      if ((backup.status === 'succeeded' || backup.status === 'verified') && succeededMs === null) succeededMs = now() - captureT0;
+      if (backup.status === 'verified' || backup.status === 'failed') break;
+      if (now() - captureT0 > DEADLINE.backup) throw new Error(`${accepted.id} is still ${backup.status} after ${DEADLINE.backup / 60_000} minutes`);
+      await sleep(250);
+    }
+    const captureMs = now() - captureT0;
+    if (backup.status !== 'verified') throw new Error(`${accepted.id} failed: ${backup.error ?? 'no reason'}`);
+    const dumpMs = backup.durationMs ?? succeededMs!;
+    captures.push({ dumpMs, verifyMs: captureMs - (succeededMs ?? dumpMs), captureMs, size: backup.size ?? 0, counts: backup.counts });
+    lastBackupId = accepted.id;
+    console.log(`  verified after ${seconds(captureMs)}: dump ${seconds(dumpMs)} (${((backup.size ?? 0) / 2 ** 20).toFixed(0)} MiB gzip), verify ${seconds(captureMs - (succeededMs ?? dumpMs))}; counts ${JSON.stringify(backup.counts)}`);
 
-  console.log('[3/5] Host, for reference: pg_dump without compression > file...');
+    console.log(`[run ${rep}/${reps}] Host: pg_dump ${PG_DUMP_ARGS.join(' ')} | gzip -${GZIP_LEVEL} > file (same server, same credentials)...`);
+    baseDumps.push(await pipeTimed({ command: 'pg_dump', args: [...PG_DUMP_ARGS, '-d', target.database] },
+      { command: 'gzip', args: [`-${GZIP_LEVEL}`, '-c'] }, baselineGz, env, DEADLINE.backup));
+    baseGzBytes = fs.statSync(baselineGz).size;
+    console.log(`  ${seconds(baseDumps.at(-1)!)} (${(baseGzBytes / 2 ** 20).toFixed(0)} MiB)`);
+
+    console.log(`[run ${rep}/${reps}] Slipway: addons:backups:restore ${pg} ${lastBackupId} --confirm ${pg}...`);
+    const restoreT0 = now();
+    await withDeadline(slipway.api('POST', `/addons/${pg}/backups/${lastBackupId}/restore`, { confirm: pg }).then((answer) => {
+      if (answer.status >= 300) throw new Error(`restore answered HTTP ${answer.status}: ${JSON.stringify(answer.body)}`);
+    }), DEADLINE.backup, 'restore');
+    restores.push(now() - restoreT0);
+    console.log(`  ${seconds(restores.at(-1)!)}`);
+
+    console.log(`[run ${rep}/${reps}] Host: gunzip -c file | psql --single-transaction into a new database of the same server...`);
+    const baselineDb = `${target.database}_baseline`;
+    await containerSql(container, 'postgres', `DROP DATABASE IF EXISTS ${baselineDb} WITH (FORCE);\nCREATE DATABASE ${baselineDb} OWNER slipway_owner;`, DEADLINE.command);
+    if (rep === 1) cleanup.add('drop the baseline database', () => containerSql(container, 'postgres', `DROP DATABASE IF EXISTS ${baselineDb} WITH (FORCE);`, DEADLINE.command));
+    baseRestores.push(await pipeTimed({ command: 'gzip', args: ['-dc'], stdinFile: baselineGz },
+      { command: 'psql', args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', baselineDb] }, null, env, DEADLINE.backup));
+    console.log(`  ${seconds(baseRestores.at(-1)!)}`);
+    const restoredRows = await containerSql(container, target.database, 'SELECT count(*) FROM bench_rows;', DEADLINE.command);
+    const baselineRows = await containerSql(container, baselineDb, 'SELECT count(*) FROM bench_rows;', DEADLINE.command);
+    if (Number(restoredRows) !== filled.rows || Number(baselineRows) !== filled.rows) {
+      throw new Error(`rows after restore: Slipway ${restoredRows}, baseline ${baselineRows}, expected ${filled.rows}`);
+    }
+  }
+
+  console.log('[reference] Host: pg_dump without compression > file...');
   const baselinePlain = path.join(workDir, 'baseline.sql');
   const basePlainMs = await pipeTimed({ command: 'pg_dump', args: [...PG_DUMP_ARGS, '-d', target.database] }, null, baselinePlain, env, DEADLINE.backup);
   const plainBytes = fs.statSync(baselinePlain).size;
   fs.rmSync(baselinePlain, { force: true });
   console.log(`  ${seconds(basePlainMs)} (${(plainBytes / 2 ** 20).toFixed(0)} MiB)`);
-
-  console.log(`[4/5] Slipway: addons:backups:restore ${pg} ${accepted.id} --confirm ${pg}...`);
-  const restoreT0 = now();
-  await withDeadline(slipway.api('POST', `/addons/${pg}/backups/${accepted.id}/restore`, { confirm: pg }).then((answer) => {
-    if (answer.status >= 300) throw new Error(`restore answered HTTP ${answer.status}: ${JSON.stringify(answer.body)}`);
-  }), DEADLINE.backup, 'restore');
-  const restoreMs = now() - restoreT0;
-  console.log(`  ${seconds(restoreMs)}`);
-
-  console.log('[5/5] Host: gunzip -c file | psql --single-transaction into a new database of the same server...');
-  const baselineDb = `${target.database}_baseline`;
-  await containerSql(container, 'postgres', `CREATE DATABASE ${baselineDb} OWNER slipway_owner;`, DEADLINE.command);
-  cleanup.add('drop the baseline database', () => containerSql(container, 'postgres', `DROP DATABASE IF EXISTS ${baselineDb} WITH (FORCE);`, DEADLINE.command));
-  const baseRestoreMs = await pipeTimed({ command: 'gzip', args: ['-dc'], stdinFile: baselineGz },
-    { command: 'psql', args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', baselineDb] }, null, env, DEADLINE.backup);
-  console.log(`  ${seconds(baseRestoreMs)}`);
-  const restoredRows = await containerSql(container, target.database, 'SELECT count(*) FROM bench_rows;', DEADLINE.command);
-  const baselineRows = await containerSql(container, baselineDb, 'SELECT count(*) FROM bench_rows;', DEADLINE.command);
-  if (Number(restoredRows) !== filled.rows || Number(baselineRows) !== filled.rows) {
-    throw new Error(`rows after restore: Slipway ${restoredRows}, baseline ${baselineRows}, expected ${filled.rows}`);
-  }
+  const dumpMs = median(captures.map((c) => c.dumpMs));
+  const verifyMs = median(captures.map((c) => c.verifyMs));
+  const captureMs = median(captures.map((c) => c.captureMs));
+  const baseDumpMs = median(baseDumps);
+  const restoreMs = median(restores);
+  const baseRestoreMs = median(baseRestores);
+  const backupSize = captures.at(-1)!.size;
   const activityAfter = await machineActivity(docker);
 
   // --- Report ---
@@ -393,7 +416,9 @@ async function main(cleanup: Cleanup): Promise<number> {
   const mbps = (ms: number): string => `${(mib / (ms / 1000)).toFixed(1)} MiB/s`;
   const captureRatio = dumpMs / baseDumpMs;
   const restoreRatio = restoreMs / baseRestoreMs;
-  console.log(`\n=== Results: backup and restore of a ${mib.toFixed(0)} MiB PostgreSQL database (${filled.rows.toLocaleString('en')} rows, plan ${plan}) ===`);
+  const all = (values: readonly number[]): string => values.map((ms) => (ms / 1000).toFixed(1)).join(', ');
+  console.log(`\n=== Results: backup and restore of a ${mib.toFixed(0)} MiB PostgreSQL database (${filled.rows.toLocaleString('en')} rows, plan ${plan}; medians of ${reps} runs taken in turn) ===`);
+  console.log(`Every run (s): Slipway dump ${all(captures.map((c) => c.dumpMs))}; host dump ${all(baseDumps)}; Slipway restore ${all(restores)}; host restore ${all(baseRestores)}; verify ${all(captures.map((c) => c.verifyMs))}.`);
   console.log(table([
     ['backup: dump to a gzip file', seconds(dumpMs), seconds(baseDumpMs), `${captureRatio.toFixed(2)}x`, `<= ${TARGET_BACKUP_RATIO}x`, status(captureRatio <= TARGET_BACKUP_RATIO), `${mbps(dumpMs)} / ${mbps(baseDumpMs)}`],
     ['restore', seconds(restoreMs), seconds(baseRestoreMs), `${restoreRatio.toFixed(2)}x`, `<= ${TARGET_BACKUP_RATIO}x`, status(restoreRatio <= TARGET_BACKUP_RATIO), `${mbps(restoreMs)} / ${mbps(baseRestoreMs)}`],
@@ -401,7 +426,7 @@ async function main(cleanup: Cleanup): Promise<number> {
     ['capture as the user waits (dump + verify)', seconds(captureMs), '', `${(captureMs / baseDumpMs).toFixed(2)}x`, '', '', ''],
     ['(reference) pg_dump without compression', '', seconds(basePlainMs), '', '', '', ''],
   ], ['', 'Slipway', 'host tools', 'ratio', 'target', 'status', 'throughput (Slipway / host)']));
-  console.log(`Dump sizes: Slipway ${((backup.size ?? 0) / 2 ** 20).toFixed(0)} MiB (gzip level ${GZIP_LEVEL}), host ${(baseGzBytes / 2 ** 20).toFixed(0)} MiB (gzip -${GZIP_LEVEL}), plain ${(plainBytes / 2 ** 20).toFixed(0)} MiB.`);
+  console.log(`Dump sizes: Slipway ${(backupSize / 2 ** 20).toFixed(0)} MiB (gzip level ${GZIP_LEVEL}), host ${(baseGzBytes / 2 ** 20).toFixed(0)} MiB (gzip -${GZIP_LEVEL}), plain ${(plainBytes / 2 ** 20).toFixed(0)} MiB.`);
   console.log(`\nMachine activity after: ${activityAfter}`);
   const busiest = Math.max(...runs.map((r) => r.load), os.loadavg()[0]!);
   if (busiest > os.cpus().length) {
@@ -416,12 +441,14 @@ async function main(cleanup: Cleanup): Promise<number> {
     '| --- | --- | --- | --- | --- | --- |',
     ...runs.map((r) => `| ${r.kind} | ${fmt(r.acceptedMs)} | ${fmt(r.availableMs)} | ${fmt(r.boundMs)} | **${fmt(r.servingMs)}** | ≤ ${TARGET_SERVING_SECONDS[r.kind]} s ${status(r.servingMs <= TARGET_SERVING_SECONDS[r.kind] * 1000)} |`),
     '',
-    `| PostgreSQL ${mib.toFixed(0)} MiB (plan ${plan}) | Slipway | host tools | ratio (target ≤ ${TARGET_BACKUP_RATIO}×) |`,
+    `| PostgreSQL ${mib.toFixed(0)} MiB (plan ${plan}), median of ${reps} | Slipway | host tools | ratio (target ≤ ${TARGET_BACKUP_RATIO}×) |`,
     '| --- | --- | --- | --- |',
     `| backup: dump to gzip | ${seconds(dumpMs)} | ${seconds(baseDumpMs)} (\`pg_dump \\| gzip -${GZIP_LEVEL}\`) | ${captureRatio.toFixed(2)}× ${status(captureRatio <= TARGET_BACKUP_RATIO)} |`,
     `| verify (scratch restore + counts) | ${seconds(verifyMs)} | — | — |`,
     `| restore | ${seconds(restoreMs)} | ${seconds(baseRestoreMs)} (\`gunzip \\| psql --single-transaction\`) | ${restoreRatio.toFixed(2)}× ${status(restoreRatio <= TARGET_BACKUP_RATIO)} |`,
     `| (reference) dump without compression | — | ${seconds(basePlainMs)} | — |`,
+    '',
+    `Every run (s): Slipway dump ${all(captures.map((c) => c.dumpMs))}; host dump ${all(baseDumps)}; Slipway restore ${all(restores)}; host restore ${all(baseRestores)}.`,
   ].join('\n'));
   return 0;
 }

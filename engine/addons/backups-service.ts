@@ -80,7 +80,8 @@ export class BackupsService {
       const spec = await this.serverSpec(addon);
       const backup = await this.usable(addon, id);
       try {
-        await this.servers.restore(spec.addonName, { file: this.files.pathOf(addon.id, backup.number) });
+        // usable() answers verified backups only.
+        await this.servers.restore(spec.addonName, { file: this.files.pathOf(addon.id, backup.number), verified: true });
       } catch (error) {
         throw new SlipwayError('backup_failed', `Restoring ${backupLabel(backup.number)} into ${name} failed: ${reasonOf(error)}. The server may hold part of it: restore again, or restore another backup.`, { cause: error });
       }

@@ -57,9 +57,6 @@ abstract class LineCounter extends Transform {
  * values are escaped as \n), ended by `\.`. Names keep pg_dump's quoting, which is also what
  * format('%I.%I') gives on the counting side.
  */
-/** The last comment pg_dump writes: a plain dump without it was cut. */
-export const PG_DUMP_COMPLETE = '-- PostgreSQL database dump complete';
-
 export class PgDumpCounter extends LineCounter {
   private table: string | null = null;
 
@@ -83,7 +80,7 @@ export class PgDumpCounter extends LineCounter {
   }
 
   get complete(): boolean {
-    return this.ending.includes(PG_DUMP_COMPLETE);
+    return this.ending.includes('-- PostgreSQL database dump complete');
   }
 }
 

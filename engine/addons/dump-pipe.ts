@@ -8,20 +8,20 @@
  * writes to (or reads from) a named pipe in that volume, and a process of Slipway's has the other
  * end on the host. Elsewhere (a remote Docker) these answer null and the exec streams are used.
  *
- * The host's end is held by a child process (gzip, tee, cat), never by this process's fs streams:
+ * The host's end is held by a child process (gzip, cat), never by this process's fs streams:
  * a pipe read or written through libuv's pool waits there for the other side and measured 1.3 to
  * 2 times slower than a child's stdio, which Node watches with epoll. Where it can, no byte of the
  * dump passes through this process at all (`out` hands the pipe's path to the compressor,
- * `fromFile` has gzip, tee and tail feed it): relaying it cost a backup 1.3 times the plain tools'
+ * `fromFile` has gzip write into it): relaying it cost a backup 1.3 times the plain tools'
  * time.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import type Docker from 'dockerode';
-import { exited, outputOf } from './child-streams';
+import { exited } from './child-streams';
 import type { ExecFn } from './docker-exec';
 
 /** Buffered between the pipe and Slipway's side, so neither waits on the other's every step. */
@@ -50,14 +50,11 @@ export interface InPipe extends PipeEnd {
 }
 
 /**
- * A backup file uncompressed into the pipe by processes of Slipway's own (`gzip -dc file | tee
- * pipe | tail -c`): the container's command reads the dump from the pipe, and `ending` answers
- * its last bytes, for the completion mark, once the whole dump went in. It rejects when the file
- * could not be uncompressed (corrupt, cut) or the pipe not be written (the reader stopped).
+ * A backup file uncompressed into the pipe by a `gzip -dc` of Slipway's own: the container's
+ * command reads the dump from the pipe; `uncompressed` rejects when the file is not a whole gzip
+ * file (corrupt, cut: gzip checks its CRC and length) or the reader stopped early.
  */
 export interface FilePipe extends PipeEnd {
-  readonly ending: Promise<string>;
-  /** Settles when gzip ended; rejects with its complaint when the file is not a whole gzip file. */
   readonly uncompressed: Promise<void>;
 }
 
@@ -70,9 +67,6 @@ export interface DumpPipes {
 
 /** The exec streams only (remote Docker, unit tests). */
 export const noDumpPipes: DumpPipes = { out: async () => null, in: async () => null, fromFile: async () => null };
-
-/** How much of a dump's end `fromFile` keeps: its tool's completion mark is in the last lines. */
-const ENDING_BYTES = 4096;
 
 export function volumeDumpPipes(docker: Docker, exec: ExecFn): DumpPipes {
   /** Makes the pipe (as `user`, mode 0600) and answers both its paths, or null. */
@@ -123,25 +117,11 @@ export function volumeDumpPipes(docker: Docker, exec: ExecFn): DumpPipes {
     async fromFile(container, user, dataDir, gzipFile) {
       const pipe = await make(container, user, dataDir);
       if (!pipe) return null;
-      const gunzip = spawn('gzip', ['-dc', '--', gzipFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const tail = spawn('tail', ['-c', String(ENDING_BYTES)], { stdio: ['pipe', 'pipe', 'pipe'] });
-      const tee = spawn('tee', ['--', pipe.host], { stdio: [gunzip.stdout!, tail.stdin!, 'pipe'] });
-      // The children hold these ends now; ours would keep tail from seeing an end, and gzip from
-      // hearing that tee stopped.
-      gunzip.stdout!.destroy();
-      tail.stdin!.destroy();
-      const uncompressed = exited(gunzip, 'uncompressing the backup (not a whole gzip file?)');
-      const written = exited(tee, 'writing the backup into the server\'s pipe');
-      const ending = Promise.all([uncompressed, written, streamText(outputOf(tail, 'keeping the dump\'s end'))]).then(([, , text]) => text);
+      // The shell opens the pipe (waiting for its reader), so this process never blocks on it.
+      const gunzip = spawn('sh', ['-c', 'exec gzip -dc -- "$0" > "$1"', gzipFile, pipe.host], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const uncompressed = exited(gunzip, 'uncompressing the backup into the server\'s pipe (not a whole gzip file?)');
       uncompressed.catch(() => undefined);
-      ending.catch(() => undefined);
-      return { pathInContainer: pipe.inside, ending, uncompressed, release: releaser(pipe.host, fs.constants.O_RDONLY) };
+      return { pathInContainer: pipe.inside, uncompressed, release: releaser(pipe.host, fs.constants.O_RDONLY) };
     },
   };
-}
-
-async function streamText(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -95,9 +95,12 @@ export interface VerifyResult {
 
 /**
  * A backup to load: its file (read by the server driver as it sees fit: a `gzip -dc` of its own
- * reads it fastest) or a stream of it (tests, uploads). Either way gzip-compressed.
+ * reads it fastest) or a stream of it (tests, uploads). Either way gzip-compressed. `verified`
+ * says the file passed `verify` (so its dump was whole: the tool's completion mark was seen);
+ * gzip's own checksum proves it unchanged since, and a restore may then load it without reading
+ * it through Slipway to look for the mark again.
  */
-export type BackupInput = Readable | { readonly file: string };
+export type BackupInput = Readable | { readonly file: string; readonly verified?: boolean };
 
 export interface RemoveOptions {
   /** Keep the data volume (e.g. to recreate the container later); default false. */

@@ -12,7 +12,7 @@ import { gunzipped } from './backup-files';
 import { ChildFailed } from './child-streams';
 import type { ExecFn, ExecRequest, ExecResult } from './docker-exec';
 import { noDumpPipes, type DumpPipes, type InPipe } from './dump-pipe';
-import { MysqlDumpCounter, PG_DUMP_COMPLETE, PgDumpCounter, RdbCounter } from './dump-counts';
+import { MysqlDumpCounter, PgDumpCounter, RdbCounter } from './dump-counts';
 import { generateCredentials, type AddonCredentials, type AddonKind, type BackupInput, type DataCounts } from './kinds';
 import type { ToolFn } from './tool-containers';
 
@@ -145,17 +145,20 @@ async function streamInto(
 }
 
 /**
- * PostgreSQL's fastest restore of a backup file: gzip, tee and tail of Slipway's own feed the pipe
- * (dump-pipe.ts, `fromFile`) and the loading psql runs in a tool container beside the server
- * (tool-containers.ts), under a CPU quota of its own, logging in over the server's loopback as a
- * role made for this load alone (its password in a file of the volume, never in a command line or
- * the container's configuration). Inside the server's container psql took part of the quota the
- * server needs to load the rows: 1.2 times the host tools' time, against 1.0 beside it
- * (docs/benchmarks.md). Answers false, having done nothing, when the host cannot reach the volume.
+ * PostgreSQL's fastest restore of a verified backup file: a gzip of Slipway's own uncompresses it
+ * into the volume's pipe (dump-pipe.ts, `fromFile`; its completion mark was checked by the
+ * verification, and gzip's checksum proves the file unchanged since) and the loading psql runs in
+ * a tool container beside the server (tool-containers.ts), under a CPU quota of its own, logging
+ * in over the server's loopback as a role made for this load alone (its password in a file of
+ * the volume, never on a command line or in the container's configuration). Inside the server's
+ * container psql took part of the quota the server needs to load the rows, and reading the dump
+ * through Slipway (or tee) to look for the mark again cost 2 s of a 13 s load (docs/benchmarks.md).
+ * Once the load passed, `swap` makes it the live data (beside the load's clean-up). Answers false,
+ * having done nothing, when the host cannot reach the volume.
  */
 async function loadFileBeside(
   exec: ExecFn, pipes: DumpPipes, tools: ToolFn, container: string, user: string, database: string,
-  file: string, prepare: () => Promise<unknown>,
+  file: string, prepare: () => Promise<unknown>, swap: () => Promise<unknown>,
 ): Promise<boolean> {
   const pipe = await pipes.fromFile(container, user, DATA_DIR, file);
   if (!pipe) return false;
@@ -164,34 +167,47 @@ async function loadFileBeside(
   const passFile = `${DATA_DIR}/.slipway-pgpass-${randomBytes(8).toString('hex')}`;
   const superuser = (text: string, what: string): Promise<ExecResult> =>
     run(exec, container, { user, cmd: ['psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', '/run/postgresql', '-d', 'postgres'], stdin: text }, what, [password]);
-  let loaded: ExecResult | null = null;
+  // The feed ends (a psql that never opened the pipe leaves gzip waiting for a reader), and
+  // neither the role nor its password outlive the load.
+  const finish = () => Promise.allSettled([
+    pipe.release().then(() => pipe.uncompressed),
+    exec(container, { user, cmd: ['rm', '-f', passFile] }),
+    superuser(`DROP ROLE IF EXISTS ${role};\n`, 'restore: removing the load\'s role'),
+  ]);
+  let loaded: ExecResult;
   try {
-    await prepare();
-    await superuser(`CREATE ROLE ${role} LOGIN PASSWORD '${password}' IN ROLE slipway_owner;\n`, 'restore: making the load\'s role');
-    await run(exec, container, { user, cmd: ['sh', '-c', 'umask 077; cat > "$0"', passFile], stdin: `127.0.0.1:*:*:${role}:${password}\n` },
-      'restore: writing the load\'s password file');
+    // Side by side: each is a round trip to dockerd, and together they were a tenth of a 1 GB load.
+    const ready = await Promise.allSettled([
+      prepare(),
+      superuser(`CREATE ROLE ${role} LOGIN PASSWORD '${password}' IN ROLE slipway_owner;\n`, 'restore: making the load\'s role'),
+      run(exec, container, { user, cmd: ['sh', '-c', 'umask 077; cat > "$0"', passFile], stdin: `127.0.0.1:*:*:${role}:${password}\n` },
+        'restore: writing the load\'s password file'),
+    ]);
+    const failed = ready.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
     loaded = await tools(container, {
       user,
       env: [`PGPASSFILE=${passFile}`, 'PGCONNECT_TIMEOUT=10'],
       cmd: ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-U', role, '-d', database,
         '--single-transaction', '-c', 'SET ROLE slipway_owner', '-f', pipe.pathInContainer],
     });
+  } catch (error) {
+    await finish();
+    throw error;
+  }
+  const finishing = finish();
+  try {
+    // A backup that cannot be uncompressed explains a failed load best (psql saw its cut end).
+    const [uncompressed] = await Promise.allSettled([pipe.uncompressed]);
+    if (uncompressed.status === 'rejected' && !stoppedByReader(uncompressed.reason)) {
+      throw new Error(`restore: the backup could not be read: ${(uncompressed.reason as Error).message}`);
+    }
+    if (loaded.exitCode !== 0) throw new Error(`restore: loading the dump failed (exit ${loaded.exitCode}): ${loaded.stderr.trim().slice(-2000)}`);
+    if (uncompressed.status === 'rejected') throw new Error(`restore: ${(uncompressed.reason as Error).message}`);
+    await swap();
   } finally {
-    // Whatever happened, the feed's processes end (a psql that never opened the pipe leaves tee
-    // waiting for a reader), and neither the role nor its password outlive the load.
-    await pipe.release();
-    await Promise.allSettled([pipe.ending]);
-    await exec(container, { user, cmd: ['rm', '-f', passFile] }).catch(() => undefined);
-    await superuser(`DROP ROLE IF EXISTS ${role};\n`, 'restore: removing the load\'s role').catch(() => undefined);
+    await finishing;
   }
-  // A backup that cannot be uncompressed explains a failed load best (psql saw its cut end).
-  const [uncompressed, ending] = await Promise.allSettled([pipe.uncompressed, pipe.ending]);
-  if (uncompressed.status === 'rejected' && !stoppedByReader(uncompressed.reason)) {
-    throw new Error(`restore: the backup could not be read: ${(uncompressed.reason as Error).message}`);
-  }
-  if (loaded.exitCode !== 0) throw new Error(`restore: loading the dump failed (exit ${loaded.exitCode}): ${loaded.stderr.trim().slice(-2000)}`);
-  if (ending.status === 'rejected') throw new Error(`restore: ${(ending.reason as Error).message}`);
-  if (!ending.value.includes(PG_DUMP_COMPLETE)) throw new Error('restore: the backup is incomplete (it does not end with its dump tool\'s completion mark)');
   return true;
 }
 
@@ -268,25 +284,26 @@ export function postgresql(exec: ExecFn, pipes: DumpPipes = noDumpPipes, tools: 
         `REVOKE ALL ON DATABASE ${staging} FROM PUBLIC;`,
         '',
       ].join('\n'), 'restore: preparing');
+      const swap = () => sql(container, 'postgres', [
+        `ALTER DATABASE ${database} ALLOW_CONNECTIONS false;`,
+        `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '${database}';`,
+        `ALTER DATABASE ${database} RENAME TO ${database}__old;`,
+        `ALTER DATABASE ${staging} RENAME TO ${database};`,
+        `DROP DATABASE ${database}__old WITH (FORCE);`,
+        '',
+      ].join('\n'), 'restore: switching to the restored database');
       let counts: DataCounts | null = null;
       try {
-        const loadedFast = !options.count && 'file' in input && tools !== null &&
-          await loadFileBeside(exec, pipes, tools, container, user, staging, input.file, prepare);
+        const loadedFast = !options.count && 'file' in input && input.verified === true && tools !== null &&
+          await loadFileBeside(exec, pipes, tools, container, user, staging, input.file, prepare, swap);
         if (!loadedFast) {
           const counter = new PgDumpCounter();
           await streamInto(exec, pipes, container, {
             user, cmd: (path) => psql(staging, ['--single-transaction', '-c', 'SET ROLE slipway_owner', '-f', path]),
           }, gunzipped(input), counter, 'restore: loading the dump', prepare);
           counts = counter.counts;
+          await swap();
         }
-        await sql(container, 'postgres', [
-          `ALTER DATABASE ${database} ALLOW_CONNECTIONS false;`,
-          `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '${database}';`,
-          `ALTER DATABASE ${database} RENAME TO ${database}__old;`,
-          `ALTER DATABASE ${staging} RENAME TO ${database};`,
-          `DROP DATABASE ${database}__old WITH (FORCE);`,
-          '',
-        ].join('\n'), 'restore: switching to the restored database');
       } catch (error) {
         await sql(container, 'postgres', `DROP DATABASE IF EXISTS ${staging} WITH (FORCE);\n`, 'restore: removing the staging database').catch(() => undefined);
         throw error;

@@ -229,11 +229,14 @@ for (const kind of ['redis', 'postgresql', 'mysql'] as const) {
       expect(drop.exitCode, drop.output).to.equal(0);
       await servers.restore(name, Readable.from([backup]));
       await expectCount(25);
-      // From the backup's file, as the backups service restores (a gzip of its own reads it;
-      // PostgreSQL loads it with a psql in a tool container beside the server).
+      // From the backup's file, as the backups service restores a verified backup (a gzip of its
+      // own reads it; PostgreSQL loads it with a psql in a tool container beside the server).
       const file = path.join(os.tmpdir(), `${name}-backup.gz`);
       fs.writeFileSync(file, backup, { mode: 0o600 });
       try {
+        expect((await runClient(kind, network, client.drop(endpoint.host, credentials))).exitCode).to.equal(0);
+        await servers.restore(name, { file, verified: true });
+        await expectCount(25);
         expect((await runClient(kind, network, client.drop(endpoint.host, credentials))).exitCode).to.equal(0);
         await servers.restore(name, { file });
         await expectCount(25);
@@ -279,10 +282,14 @@ for (const kind of ['redis', 'postgresql', 'mysql'] as const) {
         await expectCount(25);
         const file = path.join(os.tmpdir(), `${name}-bad.gz`);
         fs.writeFileSync(file, bad, { mode: 0o600 });
-        refused = null;
-        await servers.restore(name, { file }).catch((error: unknown) => { refused = error; }).finally(() => fs.rmSync(file, { force: true }));
-        expect(refused, 'a bad backup file must be refused').to.be.instanceOf(Error);
-        await expectCount(25);
+        // Whether or not it claims a verification: gzip's own checks catch the change.
+        for (const verified of [false, true]) {
+          refused = null;
+          await servers.restore(name, { file, verified }).catch((error: unknown) => { refused = error; });
+          expect(refused, `a bad backup file must be refused (verified: ${verified})`).to.be.instanceOf(Error);
+          await expectCount(25);
+        }
+        fs.rmSync(file, { force: true });
       }
     });
 
@@ -308,7 +315,7 @@ for (const kind of ['redis', 'postgresql', 'mysql'] as const) {
       const file = path.join(os.tmpdir(), `${name}-unloadable.gz`);
       fs.writeFileSync(file, gzipSync(broken), { mode: 0o600 });
       refused = null;
-      await servers.restore(name, { file }).catch((error: unknown) => { refused = error; }).finally(() => fs.rmSync(file, { force: true }));
+      await servers.restore(name, { file, verified: true }).catch((error: unknown) => { refused = error; }).finally(() => fs.rmSync(file, { force: true }));
       expect(refused, 'the restore from a file must fail').to.be.instanceOf(Error);
       if (kind !== 'redis') expect((refused as Error).message).to.include('slipway_no_such_table');
       await expectCount(25);
