@@ -20,15 +20,18 @@ export class BackupFiles {
     return path.join(this.root, String(addonId), `${number}.dump`);
   }
 
-  /** A new file for the dump (an existing one of that number, from a crashed capture, is replaced). */
-  createWriteStream(addonId: number, number: number): fs.WriteStream {
+  /**
+   * The path for a new dump, its folders made and an existing file of that number (from a crashed
+   * capture) removed: whoever writes it creates it (`wx`, 0600; see BackupOutput).
+   */
+  newFile(addonId: number, number: number): string {
     for (const dir of [this.root, path.join(this.root, String(addonId))]) {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       fs.chmodSync(dir, 0o700);
     }
     const file = this.pathOf(addonId, number);
     fs.rmSync(file, { force: true });
-    return fs.createWriteStream(file, { flags: 'wx', mode: 0o600 });
+    return file;
   }
 
   createReadStream(addonId: number, number: number): fs.ReadStream {

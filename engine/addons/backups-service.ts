@@ -5,8 +5,7 @@
  * anything that goes wrong (dump, write, verify, a crash of Slipway meanwhile) makes it `failed`
  * with the reason, and its file is removed: a failed backup is never downloadable or restorable.
  */
-import { PassThrough, type Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { SlipwayError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import type { AddonsRepo } from '../store/addons-repo';
@@ -166,26 +165,9 @@ export class BackupsService {
     return this.repo.get(addon.id, backup.number).catch(() => ({ ...backup, status: 'failed' as const }));
   }
 
-  /** The adapter writes the dump into a stream that goes to the file; both must finish. */
+  /** The adapter writes the dump into the backup's file (removed by the caller when this fails). */
   private async dump(spec: ServerSpec, addon: Addon, backup: Backup): Promise<BackupResult> {
-    const through = new PassThrough();
-    const file = this.files.createWriteStream(addon.id, backup.number);
-    // Settles once the file is closed, even when destroyed before it was opened: only then can a failed dump's file be removed.
-    const closed = new Promise<void>((resolve) => file.once('close', () => resolve()));
-    const written = pipeline(through, file);
-    let result: BackupResult;
-    try {
-      result = await this.servers.backup(spec.addonName, through);
-      if (!through.writableEnded) through.end();
-    } catch (error) {
-      through.destroy(error instanceof Error ? error : new Error(String(error)));
-      await written.catch(() => undefined);
-      await closed;
-      throw error;
-    }
-    await written;
-    await finished(through).catch(() => undefined);
-    return result;
+    return this.servers.backup(spec.addonName, { file: this.files.newFile(addon.id, backup.number) });
   }
 
   private async usable(addon: Addon, id: unknown): Promise<Backup> {

@@ -73,7 +73,7 @@ export interface AddonServerInfo {
 export type DataCounts = Record<string, number>;
 
 export interface BackupResult {
-  /** Bytes written to `out` (compressed). */
+  /** Bytes written (compressed). */
   bytes: number;
   durationMs: number;
   /** How the stream is made, e.g. `pg_dump-plain+gzip`, `mysqldump+gzip`, `redis-rdb+gzip`. */
@@ -101,6 +101,12 @@ export interface VerifyResult {
  * it through Slipway to look for the mark again.
  */
 export type BackupInput = Readable | { readonly file: string; readonly verified?: boolean };
+
+/**
+ * Where a backup goes: a stream (tests), or a file to create (`wx`, mode 0600: it must not exist),
+ * which the server driver's compressor may then write itself, with no byte through this process.
+ */
+export type BackupOutput = Writable | { readonly file: string };
 
 export interface RemoveOptions {
   /** Keep the data volume (e.g. to recreate the container later); default false. */
@@ -131,11 +137,11 @@ export interface AddonServers {
   /** Makes `old` stop working, and closes the sessions still using it. */
   revokeCredentials(addonName: string, old: AddonCredentials): Promise<void>;
   /**
-   * Streams a consistent, gzip-compressed dump to `out` (which is not ended on failure). Rejects
+   * Writes a consistent, gzip-compressed dump to `out` (a stream is not ended on failure). Rejects
    * when the dump did not complete (server stopped mid-dump, the dump tool or gzip failed). It
    * does not read the dump: what it holds is counted, and its completion mark checked, by `verify`.
    */
-  backup(addonName: string, out: Writable): Promise<BackupResult>;
+  backup(addonName: string, out: BackupOutput): Promise<BackupResult>;
   /** Replaces the add-on's data with a backup made by `backup` (gzip). */
   restore(addonName: string, input: BackupInput): Promise<void>;
   /**

@@ -278,20 +278,28 @@ export function postgresql(exec: ExecFn, pipes: DumpPipes = noDumpPipes, tools: 
       // Loaded beside the live database, streamed (no copy into the volume first: that second pass
       // doubled a restore's time); the live one is replaced only once the whole dump loaded and
       // ended with pg_dump's completion mark, so a failed or incomplete backup changes nothing.
+      const old = `${database}__old`;
       const prepare = () => sql(container, 'postgres', [
+        // The data a previous restore replaced, if its removal did not happen (see below).
+        `DROP DATABASE IF EXISTS ${old} WITH (FORCE);`,
         `DROP DATABASE IF EXISTS ${staging} WITH (FORCE);`,
         `CREATE DATABASE ${staging} OWNER slipway_owner;`,
         `REVOKE ALL ON DATABASE ${staging} FROM PUBLIC;`,
         '',
       ].join('\n'), 'restore: preparing');
-      const swap = () => sql(container, 'postgres', [
-        `ALTER DATABASE ${database} ALLOW_CONNECTIONS false;`,
-        `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '${database}';`,
-        `ALTER DATABASE ${database} RENAME TO ${database}__old;`,
-        `ALTER DATABASE ${staging} RENAME TO ${database};`,
-        `DROP DATABASE ${database}__old WITH (FORCE);`,
-        '',
-      ].join('\n'), 'restore: switching to the restored database');
+      const swap = async () => {
+        await sql(container, 'postgres', [
+          `ALTER DATABASE ${database} ALLOW_CONNECTIONS false;`,
+          `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '${database}';`,
+          `ALTER DATABASE ${database} RENAME TO ${old};`,
+          `ALTER DATABASE ${staging} RENAME TO ${database};`,
+          '',
+        ].join('\n'), 'restore: switching to the restored database');
+        // The restored data is live. Dropping the old makes PostgreSQL write every page the load
+        // left dirty at once (a checkpoint, 0.8 s after a 1 GB load): that happens after the
+        // restore answered. Should it not happen (Slipway stopped), the next restore drops it.
+        void sql(container, 'postgres', `DROP DATABASE IF EXISTS ${old} WITH (FORCE);\n`, 'restore: dropping the replaced data').catch(() => undefined);
+      };
       let counts: DataCounts | null = null;
       try {
         const loadedFast = !options.count && 'file' in input && input.verified === true && tools !== null &&

@@ -3,12 +3,13 @@
  * a table of counts, backups are JSON (gzip-free) that remember the counts, and every call is
  * logged. `failNext` makes the next call of a method reject, to test how callers handle failure.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   ADDON_PORTS, type AddonCredentials, type AddonEndpoint, type AddonKind, type AddonServerInfo, type AddonServers,
   type AddonServerSpec, type AddonServerState, type BackupResult, type DataCounts, type EnsureProgress,
-  type RemoveOptions, type VerifyResult, type BackupInput,
+  type RemoveOptions, type VerifyResult, type BackupInput, type BackupOutput,
 } from '../../../../engine/addons/kinds';
+import { writeOutput } from './fake-output';
 import { backupStream } from '../../../../engine/addons/backup-files';
 import { compareCounts } from '../../../../engine/addons/dump-counts';
 
@@ -104,11 +105,11 @@ export class FakeAddonServers implements AddonServers {
     return server?.state === 'running' && server.credentials.some((c) => c.user === credentials.user && c.password === credentials.password);
   }
 
-  async backup(addonName: string, out: Writable): Promise<BackupResult> {
+  async backup(addonName: string, out: BackupOutput): Promise<BackupResult> {
     this.record('backup', addonName);
     const server = this.get(addonName);
     const body = Buffer.from(JSON.stringify({ kind: server.spec.kind, data: server.data }));
-    await new Promise<void>((resolve, reject) => out.end(body, () => resolve()).once('error', reject));
+    await writeOutput(out, body);
     return { bytes: body.length, durationMs: 1, format: 'fake-json' };
   }
 

@@ -1,11 +1,12 @@
 /** Fakes of the add-on services' ports: servers that record every call, and bindings that record releases. */
-import type { Writable } from 'node:stream';
 import type { ConfigChanges } from '../../../../engine/config-vars';
 import type {
+  BackupOutput,
   AddonCredentials, AddonEndpoint, AddonKind, AddonServerInfo, AddonServers, AddonServerSpec, AddonServerState, BackupResult,
   BackupInput, DataCounts, EnsureProgress, RemoveOptions, VerifyResult,
 } from '../../../../engine/addons/kinds';
 import { backupStream } from '../../../../engine/addons/backup-files';
+import { writeOutput } from './fake-output';
 import type { AppBindings } from '../../../../engine/addons/ports';
 
 export interface FakeServer {
@@ -80,14 +81,14 @@ export class FakeServers implements AddonServers {
     this.server(name).users.delete(old.user);
   }
 
-  async backup(name: string, out: Writable): Promise<BackupResult> {
+  async backup(name: string, out: BackupOutput): Promise<BackupResult> {
     this.events.push(`backup ${name}`);
     if (this.backupError) {
-      out.write('partial');
+      await writeOutput(out, 'partial');
       throw this.backupError;
     }
     const text = `dump of ${this.server(name).data}`;
-    await new Promise<void>((resolve) => out.end(text, () => resolve()));
+    await writeOutput(out, text);
     return { bytes: text.length, durationMs: 1, format: 'fake' };
   }
 
