@@ -164,6 +164,26 @@ async function containerSql(container: string, database: string, sql: string, de
   return result.stdout.trim();
 }
 
+/**
+ * Waits until no database of an earlier restore is left or being dropped (Slipway drops the data
+ * it replaced after answering), then writes every dirty page (CHECKPOINT) and flushes the host's
+ * page cache (sync): each timed step starts from the same state, whichever ran before it.
+ */
+async function settleServer(container: string, deadlineMs: number): Promise<void> {
+  const deadline = now() + deadlineMs;
+  for (;;) {
+    const busy = await containerSql(container, 'postgres',
+      "SELECT (SELECT count(*) FROM pg_database WHERE datname LIKE '%\\_\\_old' OR datname LIKE '%\\_\\_restore') + " +
+      "(SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'DROP DATABASE%' AND pid <> pg_backend_pid());", DEADLINE.command);
+    if (busy === '0') break;
+    if (now() > deadline) throw new Error(`${container} still has a database of an earlier restore after ${deadlineMs / 1000} s`);
+    await sleep(200);
+  }
+  await containerSql(container, 'postgres', 'CHECKPOINT;', DEADLINE.command);
+  const synced = await runCommand('sync', [], { deadlineMs: DEADLINE.command });
+  if (synced.code !== 0) throw new Error(`sync failed: ${synced.stderr}`);
+}
+
 function runWithStdin(command: string, args: string[], stdin: string, deadlineMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -340,8 +360,12 @@ async function main(cleanup: Cleanup): Promise<number> {
   let lastBackupId = '';
   const baselineGz = path.join(workDir, 'baseline.sql.gz');
   let baseGzBytes = 0;
-  for (let rep = 1; rep <= reps; rep++) {
-    console.log(`\n[run ${rep}/${reps}] Slipway: addons:backups:capture ${pg} (dump, then verify in a scratch server)...`);
+  const baselineDb = `${target.database}_baseline`;
+  cleanup.add('drop the baseline database', () => containerSql(container, 'postgres', `DROP DATABASE IF EXISTS ${baselineDb} WITH (FORCE);`, DEADLINE.command));
+  const settle = (): Promise<void> => settleServer(container, DEADLINE.backup);
+
+  const slipwayCapture = async (label: string): Promise<void> => {
+    console.log(`${label} Slipway: addons:backups:capture ${pg} (dump, then verify in a scratch server)...`);
     const captureT0 = now();
     const accepted = await api<BackupJson>(slipway, 'POST', `/addons/${pg}/backups`);
     let succeededMs: number | null = null;
@@ -359,32 +383,49 @@ async function main(cleanup: Cleanup): Promise<number> {
     captures.push({ dumpMs, verifyMs: captureMs - (succeededMs ?? dumpMs), captureMs, size: backup.size ?? 0, counts: backup.counts });
     lastBackupId = accepted.id;
     console.log(`  verified after ${seconds(captureMs)}: dump ${seconds(dumpMs)} (${((backup.size ?? 0) / 2 ** 20).toFixed(0)} MiB gzip), verify ${seconds(captureMs - (succeededMs ?? dumpMs))}; counts ${JSON.stringify(backup.counts)}`);
-
-    console.log(`[run ${rep}/${reps}] Host: pg_dump ${PG_DUMP_ARGS.join(' ')} | gzip -${GZIP_LEVEL} > file (same server, same credentials)...`);
+  };
+  const hostDump = async (label: string): Promise<void> => {
+    console.log(`${label} Host: pg_dump ${PG_DUMP_ARGS.join(' ')} | gzip -${GZIP_LEVEL} > file (same server, same credentials)...`);
     baseDumps.push(await pipeTimed({ command: 'pg_dump', args: [...PG_DUMP_ARGS, '-d', target.database] },
       { command: 'gzip', args: [`-${GZIP_LEVEL}`, '-c'] }, baselineGz, env, DEADLINE.backup));
     baseGzBytes = fs.statSync(baselineGz).size;
     console.log(`  ${seconds(baseDumps.at(-1)!)} (${(baseGzBytes / 2 ** 20).toFixed(0)} MiB)`);
-
-    console.log(`[run ${rep}/${reps}] Slipway: addons:backups:restore ${pg} ${lastBackupId} --confirm ${pg}...`);
+  };
+  const slipwayRestore = async (label: string): Promise<void> => {
+    console.log(`${label} Slipway: addons:backups:restore ${pg} ${lastBackupId} --confirm ${pg}...`);
     const restoreT0 = now();
     await withDeadline(slipway.api('POST', `/addons/${pg}/backups/${lastBackupId}/restore`, { confirm: pg }).then((answer) => {
       if (answer.status >= 300) throw new Error(`restore answered HTTP ${answer.status}: ${JSON.stringify(answer.body)}`);
     }), DEADLINE.backup, 'restore');
     restores.push(now() - restoreT0);
     console.log(`  ${seconds(restores.at(-1)!)}`);
-
-    console.log(`[run ${rep}/${reps}] Host: gunzip -c file | psql --single-transaction into a new database of the same server...`);
-    const baselineDb = `${target.database}_baseline`;
+    const restoredRows = await containerSql(container, target.database, 'SELECT count(*) FROM bench_rows;', DEADLINE.command);
+    if (Number(restoredRows) !== filled.rows) throw new Error(`rows after Slipway's restore: ${restoredRows}, expected ${filled.rows}`);
+  };
+  const hostRestore = async (label: string): Promise<void> => {
+    console.log(`${label} Host: gunzip -c file | psql --single-transaction into a new database of the same server...`);
     await containerSql(container, 'postgres', `DROP DATABASE IF EXISTS ${baselineDb} WITH (FORCE);\nCREATE DATABASE ${baselineDb} OWNER slipway_owner;`, DEADLINE.command);
-    if (rep === 1) cleanup.add('drop the baseline database', () => containerSql(container, 'postgres', `DROP DATABASE IF EXISTS ${baselineDb} WITH (FORCE);`, DEADLINE.command));
+    await settle();
     baseRestores.push(await pipeTimed({ command: 'gzip', args: ['-dc'], stdinFile: baselineGz },
       { command: 'psql', args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', baselineDb] }, null, env, DEADLINE.backup));
     console.log(`  ${seconds(baseRestores.at(-1)!)}`);
-    const restoredRows = await containerSql(container, target.database, 'SELECT count(*) FROM bench_rows;', DEADLINE.command);
     const baselineRows = await containerSql(container, baselineDb, 'SELECT count(*) FROM bench_rows;', DEADLINE.command);
-    if (Number(restoredRows) !== filled.rows || Number(baselineRows) !== filled.rows) {
-      throw new Error(`rows after restore: Slipway ${restoredRows}, baseline ${baselineRows}, expected ${filled.rows}`);
+    if (Number(baselineRows) !== filled.rows) throw new Error(`rows after the host's restore: ${baselineRows}, expected ${filled.rows}`);
+    await containerSql(container, 'postgres', `DROP DATABASE ${baselineDb} WITH (FORCE);`, DEADLINE.command);
+  };
+
+  for (let rep = 1; rep <= reps; rep++) {
+    // Who goes first alternates, so that neither always meets what the other left (dirty pages, a
+    // database being dropped); and each timed step starts from a settled server (settleServer).
+    const label = `\n[run ${rep}/${reps}]`;
+    const slipwayFirst = rep % 2 === 1;
+    for (const step of slipwayFirst ? [slipwayCapture, hostDump] : [hostDump, slipwayCapture]) {
+      await settle();
+      await step(label);
+    }
+    for (const step of slipwayFirst ? [slipwayRestore, hostRestore] : [hostRestore, slipwayRestore]) {
+      if (step === slipwayRestore) await settle();
+      await step(label);
     }
   }
 

@@ -55,7 +55,7 @@ export const BackupSchema = z.object({
   startedAt: Timestamp.nullable(),
   finishedAt: Timestamp.nullable(),
   error: z.string().nullable().describe('Why it failed'),
-  counts: z.record(z.string(), z.number()).nullable().describe('What the dump holds: tables → rows, Redis dbs → keys'),
+  counts: z.record(z.string(), z.number()).nullable().describe('What the dump holds: tables → rows, Redis dbs → keys (counted by the verification; null until verified)'),
   createdAt: Timestamp,
 });
 

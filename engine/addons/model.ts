@@ -77,7 +77,7 @@ export interface Backup {
   startedAt: Date | null;
   finishedAt: Date | null;
   error: string | null;
-  /** What the dump holds (tables → rows, Redis dbs → keys), as the capture counted it; the verify step compares with it. */
+  /** What the dump holds (tables → rows, Redis dbs → keys), counted by the verify step as it loaded the dump; null until verified. */
   counts: DataCounts | null;
   createdAt: Date;
 }

@@ -175,23 +175,29 @@ async function loadFileBeside(
     superuser(`DROP ROLE IF EXISTS ${role};\n`, 'restore: removing the load\'s role'),
   ]);
   let loaded: ExecResult;
+  let ready: Promise<void> = Promise.resolve();
   try {
-    // Side by side: each is a round trip to dockerd, and together they were a tenth of a 1 GB load.
-    const ready = await Promise.allSettled([
+    // Side by side, and beside the tool container's creation: each is a round trip to dockerd,
+    // and one after the other they were a tenth of a 1 GB load.
+    ready = Promise.allSettled([
       prepare(),
       superuser(`CREATE ROLE ${role} LOGIN PASSWORD '${password}' IN ROLE slipway_owner;\n`, 'restore: making the load\'s role'),
       run(exec, container, { user, cmd: ['sh', '-c', 'umask 077; cat > "$0"', passFile], stdin: `127.0.0.1:*:*:${role}:${password}\n` },
         'restore: writing the load\'s password file'),
-    ]);
-    const failed = ready.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-    if (failed) throw failed.reason;
+    ]).then((outcomes) => {
+      const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
+    ready.catch(() => undefined); // the tool's runner awaits it; a failure to create the tool comes first
     loaded = await tools(container, {
+      startAfter: ready,
       user,
       env: [`PGPASSFILE=${passFile}`, 'PGCONNECT_TIMEOUT=10'],
       cmd: ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-U', role, '-d', database,
         '--single-transaction', '-c', 'SET ROLE slipway_owner', '-f', pipe.pathInContainer],
     });
   } catch (error) {
+    await ready.catch(() => undefined); // what it made is what finish() removes
     await finish();
     throw error;
   }

@@ -18,6 +18,11 @@ export interface ToolRequest {
   cmd: string[];
   /** `NAME=value` pairs; never a secret (they are part of the container's configuration). */
   env: string[];
+  /**
+   * Started once this settles (created meanwhile: a container's creation is a tenth of a second
+   * the caller's own preparations can hide); when it rejects, nothing runs and that is the error.
+   */
+  startAfter?: Promise<unknown>;
 }
 
 /** Runs `request` beside the running server `container` until it exits; its stdout and stderr come back. */
@@ -29,6 +34,7 @@ const OUTPUT_LIMIT = 16 * 1024;
 
 export function toolContainers(docker: Docker, labels: Record<string, string>, dataDir: string): ToolFn {
   return async (container, request) => {
+    request.startAfter?.catch(() => undefined); // awaited below, once the container exists
     const server = await docker.getContainer(container).inspect();
     const volume = (server.Mounts ?? []).find((m) => m.Destination === dataDir && m.Type === 'volume');
     if (!volume?.Name) throw new Error(`${container} has no data volume at ${dataDir}`);
@@ -57,6 +63,7 @@ export function toolContainers(docker: Docker, labels: Record<string, string>, d
       },
     });
     try {
+      await request.startAfter;
       await tool.start();
       const { StatusCode } = (await tool.wait()) as { StatusCode: number };
       const [stdout, stderr] = await Promise.all([output(tool, 'stdout'), output(tool, 'stderr')]);

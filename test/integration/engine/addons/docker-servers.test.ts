@@ -386,4 +386,24 @@ describe('engine/addons DockerAddonServers: scratch servers left behind', functi
       await docker.getVolume(addonVolumeName(name)).remove().catch(() => undefined);
     }
   });
+
+  it('removes a tool container a crash left (a loader waiting on a pipe), once past the grace period', async () => {
+    const tool = await docker.createContainer({
+      name: `slipway-addon-lost-${crypto.randomBytes(4).toString('hex')}-tool`,
+      Image: 'slipway/addon-redis:latest',
+      Cmd: ['sleep', '600'],
+      Labels: { [TOOL_LABEL]: 'slipway-addon-lost', [ADDON_LABELS.platform]: PLATFORM },
+      HostConfig: { NetworkMode: 'none' },
+    });
+    try {
+      await tool.start();
+      await new DockerAddonServers(docker, { platformId: PLATFORM }).removeStaleScratch();
+      await new DockerAddonServers(docker, { platformId: `${PLATFORM}-other`, scratchGraceMs: 0 }).removeStaleScratch();
+      expect(await tool.inspect().then(() => 'present', () => 'gone'), 'within the grace period, or of another platform').to.equal('present');
+      await new DockerAddonServers(docker, { platformId: PLATFORM, scratchGraceMs: 0 }).removeStaleScratch();
+      expect(await tool.inspect().then(() => 'present', () => 'gone')).to.equal('gone');
+    } finally {
+      await tool.remove({ force: true }).catch(() => undefined);
+    }
+  });
 });
