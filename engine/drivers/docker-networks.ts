@@ -13,6 +13,8 @@ import {
 
 const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
 const ICC_OPTION = 'com.docker.network.bridge.enable_icc';
+/** How long a process that lost the race to create a network waits for the winner's to show. */
+const RACE_WAIT_MS = 10_000;
 
 interface NetworkShape {
   name: string;
@@ -85,9 +87,15 @@ export class DockerNetworks {
         Options: { [BRIDGE_NAME_OPTION]: shape.bridge, [ICC_OPTION]: String(shape.interContainer) },
       });
     } catch (error) {
-      // Lost a race (409 duplicate name, or "networks have same bridge name"): the winner's network will do.
-      if (await this.check(shape)) return;
-      throw error;
+      // Lost a race (409 duplicate name, or "networks have same bridge name"): the winner's network
+      // will do. Docker refuses the bridge name as soon as the winner claims it, but shows the
+      // winner's network by name only once its creation finished (CI met the 404 in between).
+      const deadline = Date.now() + RACE_WAIT_MS;
+      for (;;) {
+        if (await this.check(shape)) return;
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     }
   }
 
