@@ -183,10 +183,34 @@ describe('the web console in a browser (end to end)', function () {
     expect((await slipway.api<{ name: string }[]>('GET', '/apps')).body.map((a) => a.name)).to.not.include('forged-app');
   });
 
-  it('signs out: the session no longer works', async function () {
+  it('signs out: the session no longer works, and a request answered 401 afterwards does not change what it says', async function () {
+    // A reload of the apps list is held in flight until the session has ended: its late 401 used
+    // to replace "You are signed out." by "Your session has ended" (CI saw it once).
+    await page().getByRole('link', { name: 'Apps', exact: true }).first().click();
+    await page().getByRole('link', { name: app, exact: true }).waitFor();
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    let held: () => void = () => {};
+    const holding = new Promise<void>((resolve) => { held = resolve; });
+    await page().route('**/api/v1/apps', async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      held();
+      await released;
+      return route.continue();
+    }, { times: 1 });
+    expect((await slipway.api('POST', '/apps', { name: uniqueName('late') })).status).to.equal(201);
+    await holding;
     await page().getByRole('button', { name: 'Sign out' }).click();
-    await page().getByRole('heading', { name: 'Sign in to Slipway' }).waitFor();
     await page().getByText('You are signed out.').waitFor();
+    const late = page().waitForResponse((response) => new URL(response.url()).pathname === '/api/v1/apps');
+    release();
+    const answer = await late;
+    expect(answer.status(), 'the held request, sent with the ended session').to.equal(401);
+    await answer.finished();
+    // The page has read that answer; two frames later whatever it changed has been drawn.
+    await page().evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+    await page().getByRole('heading', { name: 'Sign in to Slipway' }).waitFor();
+    expect(await page().getByText('You are signed out.').count(), 'what the page says after the late 401').to.equal(1);
     const after = await page().evaluate(async () => (await fetch('/api/v1/apps')).status);
     watched.expectProblem(/status of 401/);
     expect(after).to.equal(401);

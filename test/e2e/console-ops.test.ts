@@ -16,7 +16,7 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { CuttableProxy, launchChromium, screenshot, seriousAxeViolations, watchPage, type WatchedPage } from '../support/console-browser';
 import { startPrometheus, type TestPrometheus } from '../support/prometheus';
-import { freePort, makeSshKey, startTestSlipway, uniqueName, WorkingCopy, type TestSlipway } from '../support/slipway';
+import { makeSshKey, startTestSlipway, uniqueName, WorkingCopy, type TestSlipway } from '../support/slipway';
 
 describe('the console\'s logs, metrics, add-ons and domains pages in a browser (end to end)', function () {
   let slipway: TestSlipway;
@@ -47,13 +47,13 @@ describe('the console\'s logs, metrics, add-ons and domains pages in a browser (
   });
 
   before(async function () {
-    const prometheusPort = await freePort();
-    slipway = await startTestSlipway({ SLIPWAY_PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}` }, { routerAdmin: true });
+    prometheus = await startPrometheus();
+    slipway = await startTestSlipway({ SLIPWAY_PROMETHEUS_URL: prometheus.url }, { routerAdmin: true });
     const api = `127.0.0.1:${slipway.platform.apiPort}`;
-    prometheus = await startPrometheus([
+    await prometheus.scrape([
       { job: 'slipway-router', address: `127.0.0.1:${slipway.router.adminPort as number}` },
       { job: 'slipway-containers', address: api, path: '/metrics/containers', tokenFile: slipway.config.metricsTokenFile },
-    ], prometheusPort);
+    ]);
     // The browser reaches the API through a proxy the stream-drop test can cut.
     proxy = await CuttableProxy.start(slipway.platform.apiPort);
     origin = `http://127.0.0.1:${proxy.port}`;

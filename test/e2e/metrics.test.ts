@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { startPrometheus, type TestPrometheus } from '../support/prometheus';
-import { freePort, makeSshKey, REPO_ROOT, run, startTestSlipway, uniqueName, WorkingCopy, type CommandResult, type TestSlipway } from '../support/slipway';
+import { makeSshKey, REPO_ROOT, run, startTestSlipway, uniqueName, WorkingCopy, type CommandResult, type TestSlipway } from '../support/slipway';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'slipway');
 const AUTOCANNON = path.join(REPO_ROOT, 'node_modules', '.bin', 'autocannon');
@@ -54,12 +54,8 @@ describe('metrics match a load run (end to end)', function () {
   });
 
   before(async () => {
-    const prometheusPort = await freePort();
-    const routerAdminPort = await freePort();
-    slipway = await startTestSlipway(
-      { SLIPWAY_PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}`, SLIPWAY_ROUTER_ADMIN_PORT: String(routerAdminPort) },
-      { routerAdmin: true },
-    );
+    prometheus = await startPrometheus();
+    slipway = await startTestSlipway({ SLIPWAY_PROMETHEUS_URL: prometheus.url }, { routerAdmin: true });
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-metrics-home-'));
     keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-keys-'));
     const key = await makeSshKey(keysDir);
@@ -85,10 +81,10 @@ describe('metrics match a load run (end to end)', function () {
     expect((await slipway.fetchApp(app, '/work')).body).to.equal('worked\n');
 
     const api = `127.0.0.1:${slipway.platform.apiPort}`;
-    prometheus = await startPrometheus([
-      { job: 'slipway-router', address: `127.0.0.1:${routerAdminPort}` },
+    await prometheus.scrape([
+      { job: 'slipway-router', address: `127.0.0.1:${slipway.router.adminPort as number}` },
       { job: 'slipway-containers', address: api, path: '/metrics/containers', tokenFile: slipway.config.metricsTokenFile },
-    ], prometheusPort);
+    ]);
   });
 
   after(async () => {

@@ -1,5 +1,5 @@
 /** The shell: who is signed in, the live-stream banner, the header and the page for the address. */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, setCsrfToken, whenSignedOut } from './api/client';
 import type { SessionInfo } from './api/types';
 import { live, type LiveState } from './live';
@@ -90,16 +90,25 @@ export function App() {
   const [state, setState] = useState<SessionState>({ status: 'checking' });
   const [error, setError] = useState<unknown>(null);
 
+  // Whether a session is on (or being ended by the user): requests still in flight when it ends
+  // are answered 401 afterwards, and must not replace "You are signed out." by "Your session has ended".
+  const sessionOn = useRef(false);
   const signedOut = (notice: string | null) => {
+    sessionOn.current = false;
     setCsrfToken(null);
     live.stop();
     setState({ status: 'signed-out', notice });
   };
+  const signedIn = (session: SessionInfo) => {
+    sessionOn.current = true;
+    setCsrfToken(session.csrfToken);
+    setState({ status: 'signed-in', session });
+  };
 
   useEffect(() => {
-    whenSignedOut(() => signedOut('Your session has ended. Sign in again to continue.'));
+    whenSignedOut(() => { if (sessionOn.current) signedOut('Your session has ended. Sign in again to continue.'); });
     api.session.get().then(
-      (session) => { setCsrfToken(session.csrfToken); setState({ status: 'signed-in', session }); },
+      signedIn,
       (failure: unknown) => {
         if (failure instanceof ApiError && failure.status === 401) signedOut(null);
         else { setError(failure); signedOut(null); }
@@ -120,17 +129,17 @@ export function App() {
     return (
       <>
         <ErrorNote error={error} />
-        <SignIn notice={state.notice} onSignedIn={(session) => {
-          setCsrfToken(session.csrfToken);
-          setError(null);
-          setState({ status: 'signed-in', session });
-        }} />
+        <SignIn notice={state.notice} onSignedIn={(session) => { setError(null); signedIn(session); }} />
       </>
     );
   }
 
   const signOut = () => {
-    api.session.end().then(() => { signedOut('You are signed out.'); navigate(paths.signIn()); }, (failure: unknown) => setError(failure));
+    sessionOn.current = false;
+    api.session.end().then(
+      () => { signedOut('You are signed out.'); navigate(paths.signIn()); },
+      (failure: unknown) => { sessionOn.current = true; setError(failure); },
+    );
   };
   const route = parseRoute(pathname);
   return (

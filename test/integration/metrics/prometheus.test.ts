@@ -13,7 +13,7 @@ import type { Instance } from '../../../engine/runtime-driver';
 import { platformId } from '../../../platform/platform';
 import { startRouterFixture, type RouterFixture } from '../../support/router-fixture';
 import { startPrometheus, type TestPrometheus } from '../../support/prometheus';
-import { freePort, startTestSlipway, uniqueName, type TestSlipway } from '../../support/slipway';
+import { startTestSlipway, uniqueName, type TestSlipway } from '../../support/slipway';
 
 interface Series { metric: string; unit: string; labels: Record<string, string>; points: Array<[number, number]> }
 interface AppMetrics { app: string; start: number; end: number; step: number; series: Series[] }
@@ -31,9 +31,9 @@ describe('per-app metrics through Prometheus', function () {
   const host = `${app}.metrics.test`;
 
   before(async () => {
-    const prometheusPort = await freePort();
+    prometheus = await startPrometheus();
     // The reconciler would retire the hand-started worker of an app without a release: it runs once, at start.
-    slipway = await startTestSlipway({ SLIPWAY_PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}`, SLIPWAY_RECONCILE_INTERVAL: '3600' });
+    slipway = await startTestSlipway({ SLIPWAY_PROMETHEUS_URL: prometheus.url, SLIPWAY_RECONCILE_INTERVAL: '3600' });
     await slipway.platform.firstReconcile;
     expect((await slipway.api('POST', '/apps', { name: app })).status).to.equal(201);
     driver = new DockerDriver(new Docker({ socketPath: slipway.config.dockerSocket }), platformId(slipway.config));
@@ -51,17 +51,17 @@ describe('per-app metrics through Prometheus', function () {
       sockets: 'node', admin: true,
       apps: { [app]: { hosts: [host], url: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` } },
     });
-    prometheus = await startPrometheusOn(prometheusPort);
+    await scrapeTargets();
   });
 
-  /** Prometheus on the port the platform was told, scraping the router fixture and the platform. */
-  async function startPrometheusOn(port: number): Promise<TestPrometheus> {
+  /** Prometheus scrapes the router fixture and the platform. */
+  async function scrapeTargets(): Promise<void> {
     const api = `127.0.0.1:${slipway.platform.apiPort}`;
-    return startPrometheus([
+    await prometheus.scrape([
       { job: 'slipway-router', address: `127.0.0.1:${router.adminPort as number}` },
       { job: 'slipway-platform', address: api, tokenFile: slipway.config.metricsTokenFile },
       { job: 'slipway-containers', address: api, path: '/metrics/containers', tokenFile: slipway.config.metricsTokenFile },
-    ], port);
+    ]);
   }
 
   after(async () => {
