@@ -96,6 +96,15 @@ export class AccountsHandlers {
     return userJson(user);
   }
 
+  changePassword(principal: Principal, body: { current: string; password: string }) {
+    return this.deps.identity.changePassword(requireUser(principal), body.current, body.password);
+  }
+
+  async resetPassword(principal: Principal, name: string, body: { password?: string }) {
+    const reset = await this.deps.identity.resetPassword(principal, name, body.password ?? null);
+    return { user: reset.user.name, password: reset.generatedPassword, loginsEnded: reset.loginsEnded };
+  }
+
   async listTokens(principal: Principal) {
     const user = requireUser(principal);
     const current = user.via === 'token' ? user.credential : null;

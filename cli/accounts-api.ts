@@ -6,7 +6,7 @@ import type { ApiClient } from './api-client';
 import type { App } from './api-types';
 import type {
   Account, AccessEntry, AppAccess, AppPermission, AuditFilter, AuditPage, CreatedToken, CreatedUser, LoginResult,
-  MemberView, TeamRole, TeamView, TokenScope, TokenView, UserView,
+  MemberView, PasswordChanged, PasswordReset, TeamRole, TeamView, TokenScope, TokenView, UserView,
 } from './accounts-types';
 
 const seg = encodeURIComponent;
@@ -32,6 +32,14 @@ export class AccountsApi {
 
   account(): Promise<Account> {
     return this.client.call('GET', '/account');
+  }
+
+  changePassword(current: string, password: string): Promise<PasswordChanged> {
+    return this.client.call('PUT', '/account/password', { current, password });
+  }
+
+  resetPassword(name: string, password?: string): Promise<PasswordReset> {
+    return this.client.call('POST', `/users/${seg(name)}/password`, password === undefined ? {} : { password });
   }
 
   listUsers(): Promise<UserView[]> {

@@ -4,7 +4,8 @@
  * answers with (api/schemas/accounts.ts). Type-only: the CLI loads no schema code.
  */
 export type {
-  Account, AccessEntry, AppAccess, AuditEvent, AuditPage, CreatedToken, CreatedUser, LoginResult, MemberView, TeamView, TokenView, UserView,
+  Account, AccessEntry, AppAccess, AuditEvent, AuditPage, CreatedToken, CreatedUser, LoginResult, MemberView, PasswordChanged, PasswordReset,
+  TeamView, TokenView, UserView,
 } from '../api/schemas/accounts';
 
 export type TeamRole = 'admin' | 'member' | 'viewer';

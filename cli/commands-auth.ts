@@ -1,6 +1,7 @@
 /**
- * Signing in and out (`login`, `logout`, `auth:whoami`, `auth:token`), users (`users`,
- * `users:create`, `users:disable`) and API tokens (`tokens`, `tokens:create`, `tokens:revoke`).
+ * Signing in and out (`login`, `logout`, `auth:whoami`, `auth:token`, `auth:passwd`), users
+ * (`users`, `users:create`, `users:disable`, `users:reset-password`) and API tokens (`tokens`,
+ * `tokens:create`, `tokens:revoke`).
  */
 import { parseDuration } from '../lib/duration';
 import { AccountsApi } from './accounts-api';
@@ -113,6 +114,49 @@ export function authToken(ctx: AccountContext): void {
   ctx.out(settings.token);
 }
 
+/** What ended besides the credential in use, said plainly. */
+function loginsEndedLine(count: number, whose: string): string {
+  if (count === 0) return `No other login of ${whose} was open.`;
+  return `${count} ${count === 1 ? 'login' : 'logins'} of ${whose} (CLI logins, console sessions) ended; API tokens and SSH keys are kept.`;
+}
+
+/**
+ * `auth:passwd` (Deis Workflow's name; also `passwd`): the current password, then the new one
+ * twice, none echoed. With --password-stdin, two lines: the current password, then the new one.
+ */
+export async function authPasswd(ctx: AccountContext, opts: { passwordStdin?: boolean }): Promise<void> {
+  let current: string;
+  let next: string;
+  if (opts.passwordStdin) {
+    const lines = (await ctx.prompt.readAll()).replace(/\r?\n$/, '').split(/\r?\n/);
+    if (lines.length !== 2 || lines.some((line) => line === '')) {
+      throw new CliError('--password-stdin reads two lines: the current password, then the new one. Nothing was changed.');
+    }
+    [current, next] = lines as [string, string];
+  } else {
+    if (!ctx.prompt.interactive) throw new CliError('stdin is not a terminal, so nothing can be asked: use --password-stdin (two lines: the current password, then the new one).');
+    current = await ctx.prompt.askHidden('Current password: ');
+    if (current === '') throw new CliError('No password given. Nothing was changed.');
+    next = await ctx.prompt.askHidden('New password: ');
+    if ((await ctx.prompt.askHidden('New password again: ')) !== next) throw new CliError('The two new passwords differ. Nothing was changed.');
+  }
+  const changed = await api(ctx).changePassword(current, next);
+  done(ctx, 'Changing your password');
+  ctx.out(loginsEndedLine(changed.loginsEnded, 'yours'));
+}
+
+/** `users:reset-password NAME` (platform admins): a one-time password, printed once, unless given on stdin. */
+export async function usersResetPassword(ctx: AccountContext, name: string, opts: { passwordStdin?: boolean }): Promise<void> {
+  const password = opts.passwordStdin ? await passwordFromStdin(ctx.prompt) : undefined;
+  const reset = await api(ctx).resetPassword(name, password);
+  done(ctx, `Resetting the password of ${format.colors(ctx.color).bold(reset.user)}`);
+  ctx.out(loginsEndedLine(reset.loginsEnded, reset.user));
+  if (reset.password !== null) {
+    ctx.out(`One-time password: ${reset.password}`);
+    warning(ctx, `Give it to ${reset.user}: it will not be shown again. They sign in with slipway login, then change it with slipway auth:passwd.`);
+  }
+}
+
 export async function usersList(ctx: CommandContext, opts: JsonOption): Promise<void> {
   const users = await api(ctx).listUsers();
   ctx.out(opts.json ? format.json(users) : usersTable(users, options(ctx)));
@@ -124,7 +168,7 @@ export async function usersCreate(ctx: AccountContext, name: string, opts: { ema
   done(ctx, `Creating user ${format.colors(ctx.color).bold(created.user.name)}`);
   if (created.password !== null) {
     ctx.out(`One-time password: ${created.password}`);
-    warning(ctx, `Give it to ${created.user.name}: it will not be shown again. They sign in with slipway login.`);
+    warning(ctx, `Give it to ${created.user.name}: it will not be shown again. They sign in with slipway login, then change it with slipway auth:passwd.`);
   }
 }
 

@@ -48,6 +48,14 @@ export function registerAccountCommands(program: Command, ctx: AccountContext): 
     .action(() => auth.authToken(ctx));
 
   program
+    .command('auth:passwd')
+    .alias('passwd')
+    .description('change your password (asks the current one, then the new one twice); your other logins and console sessions end')
+    .option('--password-stdin', 'read two lines from stdin: the current password, then the new one (for scripts)')
+    .addHelpText('after', examples('slipway auth:passwd', 'printf "%s\\n%s\\n" "$OLD" "$NEW" | slipway auth:passwd --password-stdin'))
+    .action((opts: { passwordStdin?: boolean }) => auth.authPasswd(ctx, opts));
+
+  program
     .command('users')
     .description('list users (platform admins)')
     .option('--json', "print the API's JSON")
@@ -69,6 +77,14 @@ export function registerAccountCommands(program: Command, ctx: AccountContext): 
     .argument('<name>', 'the user name')
     .addHelpText('after', examples('slipway users:disable alice'))
     .action((name: string) => auth.usersDisable(ctx, name));
+
+  program
+    .command('users:reset-password')
+    .description('give a user a new password, printed once (or from --password-stdin); their logins and console sessions end (platform admins)')
+    .argument('<name>', 'the user name')
+    .option('--password-stdin', 'read the new password from stdin instead of generating one')
+    .addHelpText('after', examples('slipway users:reset-password alice'))
+    .action((name: string, opts: { passwordStdin?: boolean }) => auth.usersResetPassword(ctx, name, opts));
 
   program
     .command('tokens')

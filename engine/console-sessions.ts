@@ -13,6 +13,11 @@ export interface ConsoleSession {
   userName: string;
   platformAdmin: boolean;
   userDisabled: boolean;
+  /**
+   * The login token behind the session was revoked (`tokens:revoke`, a password change or reset):
+   * the session ends with it.
+   */
+  tokenRevoked: boolean;
   csrfToken: string;
   address: string;
   createdAt: Date;
@@ -31,7 +36,7 @@ export interface ConsoleSessionStore {
 }
 
 /** What is written at sign-in; the user's fields are read fresh with every find. */
-export type StoredSession = Omit<ConsoleSession, 'userName' | 'platformAdmin' | 'userDisabled'>;
+export type StoredSession = Omit<ConsoleSession, 'userName' | 'platformAdmin' | 'userDisabled' | 'tokenRevoked'>;
 
 export const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000;
 export const SESSION_IDLE_MS = 2 * 60 * 60 * 1000;
@@ -76,7 +81,7 @@ export class ConsoleSessions {
     const session = await this.store.find(idHash);
     if (!session) return null;
     const now = this.now();
-    if (session.userDisabled || now >= session.expiresAt || now.getTime() - session.lastSeenAt.getTime() >= SESSION_IDLE_MS) {
+    if (session.userDisabled || session.tokenRevoked || now >= session.expiresAt || now.getTime() - session.lastSeenAt.getTime() >= SESSION_IDLE_MS) {
       await this.store.remove(idHash);
       return null;
     }

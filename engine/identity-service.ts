@@ -220,18 +220,55 @@ export class IdentityService {
     });
   }
 
-  /** A user changes their own password, proving the current one. */
-  async changePassword(principal: UserPrincipal, current: string, next: string): Promise<void> {
+  /**
+   * `auth:passwd`: a user changes their own password, proving the current one (throttled like a
+   * login: a stolen token must not become a way to guess it). Their other logins and console
+   * sessions end; the one in use and their API tokens are kept.
+   */
+  async changePassword(principal: UserPrincipal, current: string, next: string): Promise<{ loginsEnded: number }> {
+    const address = principal.address ?? null;
+    const decision = this.throttle.check(principal.userName, address);
+    if (!decision.allowed) throw new LoginThrottledError(decision.retryAt, decision.retryAfterSeconds);
     const stored = await this.repo.passwordHash(principal.userId);
     if (stored === null || !(await verifyPassword(current, stored))) {
-      throw new SlipwayError('login_failed', 'The current password is wrong: nothing was changed.');
+      this.throttle.failure(principal.userName, address);
+      await this.audit.record({ principal, action: 'user:password', result: 'refused', detail: { reason: 'wrong current password' } });
+      throw new SlipwayError('wrong_password', stored === null
+        ? 'You have no password yet, so there is none to change: ask a platform admin to run `slipway users:reset-password` for you.'
+        : 'The current password is wrong: nothing was changed.');
     }
+    this.throttle.success(principal.userName);
     const problem = passwordProblem(next);
-    if (problem) throw new SlipwayError('invalid_password', `That password cannot be used: ${problem}.`);
+    if (problem) throw new SlipwayError('invalid_password', `That password cannot be used: ${problem}. Nothing was changed.`);
     const hash = await hashPassword(next, this.passwordParams);
-    await this.db.transaction(async (trx) => {
-      await new IdentityRepo(trx).setPasswordHash(principal.userId, hash);
-      await this.audit.record({ principal, action: 'user:password' }, trx);
+    const keep = Number(principal.credential);
+    return this.db.transaction(async (trx) => {
+      const repo = new IdentityRepo(trx);
+      await repo.setPasswordHash(principal.userId, hash);
+      const loginsEnded = await repo.revokeLoginTokensOf(principal.userId, Number.isInteger(keep) ? keep : null, this.clock());
+      await this.audit.record({ principal, action: 'user:password', detail: { loginsEnded } }, trx);
+      return { loginsEnded };
+    });
+  }
+
+  /**
+   * `users:reset-password` (a platform admin): a new password, given or generated (returned once),
+   * and every login and console session of the user ends. Their API tokens and keys are kept:
+   * disable the user to stop those.
+   */
+  async resetPassword(actor: Principal, name: string, password: string | null): Promise<{ user: UserAccount; generatedPassword: string | null; loginsEnded: number }> {
+    const user = await this.repo.userByName(name);
+    if (!user) throw new SlipwayError('user_not_found', `Couldn't find a user named "${name}". Run \`slipway users\` to list them.`);
+    const next = password ?? generatePassword();
+    const problem = passwordProblem(next);
+    if (problem) throw new SlipwayError('invalid_password', `That password cannot be used: ${problem}. Nothing was changed.`);
+    const hash = await hashPassword(next, this.passwordParams);
+    return this.db.transaction(async (trx) => {
+      const repo = new IdentityRepo(trx);
+      await repo.setPasswordHash(user.id, hash);
+      const loginsEnded = await repo.revokeLoginTokensOf(user.id, null, this.clock());
+      await this.audit.record({ principal: actor, action: 'user:password-reset', detail: { user: name, loginsEnded } }, trx);
+      return { user, generatedPassword: password === null ? next : null, loginsEnded };
     });
   }
 

@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   invalid_user_name: 422,
   invalid_email: 422,
   invalid_password: 422,
+  wrong_password: 403,
   invalid_token_request: 422,
   token_not_found: 404,
   team_exists: 409,

@@ -14,9 +14,10 @@ import { streamAudit } from '../audit-stream';
 import { defineRoute, type Route } from '../route-table';
 import { AppParams } from '../schemas/common';
 import {
-  AccessEntrySchema, AccessParams, AccountSchema, AddAccessBody, AddMemberBody, AppAccessSchema, AuditPageSchema, AuditQuery,
+  AccessEntrySchema, AccessParams, AccountSchema, AddAccessBody, AddMemberBody, AppAccessSchema, AuditPageSchema, AuditQuery, ChangePasswordBody,
   AuditStreamQuery, CreatedTokenSchema, CreatedUserSchema, CreateTeamBody, CreateTokenBody, CreateUserBody, LoginBody,
-  LoginResultSchema, MemberParams, MemberSchema, SetMemberBody, TeamParams, TeamSchema, TokenParams, TokenSchema, TransferBody,
+  LoginResultSchema, MemberParams, MemberSchema, PasswordChangedSchema, PasswordResetSchema, ResetPasswordBody, SetMemberBody, TeamParams, TeamSchema,
+  TokenParams, TokenSchema, TransferBody,
   TransferResultSchema, UpdateUserBody, UserParams, UserSchema,
 } from '../schemas/accounts';
 
@@ -69,6 +70,20 @@ export function accountRoutes(deps: AccountRoutesDeps): Route[] {
       handler: ({ principal }) => handlers.account(principal),
     }),
     defineRoute({
+      method: 'put', path: '/account/password', tag: 'account', summary: 'Change your password, proving the current one: your other logins and console sessions end',
+      body: ChangePasswordBody, response: PasswordChangedSchema, errors: ['wrong_password', 'invalid_password', 'login_throttled'],
+      audit: 'account.password', auditedBy: 'service',
+      access: () => ({ action: 'account:credentials' }),
+      handler: async ({ principal, body, res }) => {
+        try {
+          return await handlers.changePassword(principal, body);
+        } catch (error) {
+          if (error instanceof LoginThrottledError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+          throw error;
+        }
+      },
+    }),
+    defineRoute({
       method: 'get', path: '/users', tag: 'users', summary: 'List users (platform admins)',
       response: z.array(UserSchema), access: () => ({ action: 'platform:admin' }),
       handler: () => handlers.listUsers(),
@@ -87,6 +102,13 @@ export function accountRoutes(deps: AccountRoutesDeps): Route[] {
       audit: 'user.update', auditedBy: 'service',
       access: () => ({ action: 'platform:admin' }),
       handler: ({ principal, params, body }) => handlers.updateUser(principal, params.name, body),
+    }),
+    defineRoute({
+      method: 'post', path: '/users/:name/password', tag: 'users', summary: 'Reset a user\'s password (given, or generated and returned once): all their logins and console sessions end',
+      params: UserParams, body: ResetPasswordBody, response: PasswordResetSchema, errors: ['user_not_found', 'invalid_password'],
+      audit: 'user.password-reset', auditedBy: 'service',
+      access: () => ({ action: 'platform:admin' }),
+      handler: ({ principal, params, body }) => handlers.resetPassword(principal, params.name, body),
     }),
     defineRoute({
       method: 'get', path: '/tokens', tag: 'account', summary: 'Your API tokens, never their secret',

@@ -61,6 +61,32 @@ export const CreatedUserSchema = z.object({
 });
 export type CreatedUser = z.infer<typeof CreatedUserSchema>;
 
+const passwdError = 'Send {"current": "…", "password": "the new one"}';
+export const ChangePasswordBody = z.object({
+  current: z.string(hint(passwdError)).min(1, hint(passwdError)).max(1024),
+  password: z.string(hint(passwdError)).min(1, hint(passwdError)).max(1024),
+}, hint(passwdError));
+
+export const PasswordChangedSchema = z.object({
+  /** The user's other logins (CLI logins, console sessions) ended by the change. */
+  loginsEnded: z.number().int(),
+});
+export type PasswordChanged = z.infer<typeof PasswordChangedSchema>;
+
+export const ResetPasswordBody = z.object({
+  /** Without one, a password is generated and returned once. */
+  password: z.string().min(1).max(1024).optional(),
+}, hint('Send {} for a generated password, or {"password": "…"}'));
+
+export const PasswordResetSchema = z.object({
+  user: z.string(),
+  /** The generated password, this once; null when the caller gave one. */
+  password: z.string().nullable(),
+  /** The user's logins (CLI logins, console sessions) ended by the reset. */
+  loginsEnded: z.number().int(),
+});
+export type PasswordReset = z.infer<typeof PasswordResetSchema>;
+
 export const UserParams = z.object({ name: Name.describe('The user\'s name') });
 export const UpdateUserBody = z.object({ disabled: z.boolean(hint('Send {"disabled": true} or {"disabled": false}')) }, hint('Send {"disabled": true} or {"disabled": false}'));
 

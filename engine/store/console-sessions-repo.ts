@@ -21,12 +21,15 @@ export class ConsoleSessionsRepo implements ConsoleSessionStore {
 
   async find(idHash: string): Promise<ConsoleSession | null> {
     const row = await this.db('console_sessions').join('users', 'users.id', 'console_sessions.user_id')
+      .leftJoin('api_tokens', 'api_tokens.id', 'console_sessions.token_id')
       .where('console_sessions.id_hash', idHash)
-      .first('console_sessions.*', 'users.name as user_name', 'users.platform_admin as platform_admin', 'users.disabled_at as disabled_at');
+      .first('console_sessions.*', 'users.name as user_name', 'users.platform_admin as platform_admin', 'users.disabled_at as disabled_at',
+        'api_tokens.revoked_at as token_revoked_at');
     if (!row) return null;
     return {
       idHash: String(row.id_hash), userId: Number(row.user_id), tokenId: row.token_id === null ? null : Number(row.token_id),
       userName: String(row.user_name), platformAdmin: Boolean(Number(row.platform_admin)), userDisabled: row.disabled_at !== null && row.disabled_at !== undefined,
+      tokenRevoked: row.token_revoked_at !== null && row.token_revoked_at !== undefined,
       csrfToken: String(row.csrf_token), address: String(row.address),
       createdAt: date(row.created_at), lastSeenAt: date(row.last_seen_at), expiresAt: date(row.expires_at),
     };

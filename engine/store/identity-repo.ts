@@ -171,6 +171,16 @@ export class IdentityRepo {
     await this.db('api_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: now });
   }
 
+  /**
+   * Revokes a user's login tokens still valid (those of `slipway login` and of console sign-ins,
+   * whose sessions end with them), but `except` (the one in use); API tokens are kept. How many.
+   */
+  async revokeLoginTokensOf(userId: number, except: number | null, now = new Date()): Promise<number> {
+    const query = this.db('api_tokens').where({ user_id: userId, kind: 'login' }).whereNull('revoked_at');
+    if (except !== null) query.whereNot({ id: except });
+    return query.update({ revoked_at: now });
+  }
+
   async touchToken(id: number, now = new Date()): Promise<void> {
     await this.db('api_tokens').where({ id }).update({ last_used_at: now });
   }

@@ -4,6 +4,8 @@ import type { ConsoleSession, ConsoleSessionStore, StoredSession } from '../../e
 export class MemorySessionStore implements ConsoleSessionStore {
   readonly rows = new Map<string, StoredSession>();
   readonly disabled = new Set<number>();
+  /** Login tokens revoked (the real store joins api_tokens). */
+  readonly revokedTokens = new Set<number>();
   constructor(private readonly userNames: Record<number, string> = { 1: 'admin' }) {}
 
   async insert(session: StoredSession): Promise<void> {
@@ -13,7 +15,8 @@ export class MemorySessionStore implements ConsoleSessionStore {
   async find(idHash: string): Promise<ConsoleSession | null> {
     const row = this.rows.get(idHash);
     if (!row) return null;
-    return { ...row, userName: this.userNames[row.userId] ?? `user-${row.userId}`, platformAdmin: true, userDisabled: this.disabled.has(row.userId) };
+    return { ...row, userName: this.userNames[row.userId] ?? `user-${row.userId}`, platformAdmin: true, userDisabled: this.disabled.has(row.userId),
+      tokenRevoked: row.tokenId !== null && this.revokedTokens.has(row.tokenId) };
   }
 
   async touch(idHash: string, at: Date): Promise<void> {

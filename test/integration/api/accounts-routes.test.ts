@@ -12,6 +12,9 @@ import { AppsRepo } from '../../../engine/store/apps-repo';
 import { TeamsRepo } from '../../../engine/store/teams-repo';
 import { openDatabase, type Database } from '../../../engine/store/database';
 import { SseParser, type SseEvent } from '../../../cli/event-stream';
+import { ChangeFeed } from '../../../engine/change-feed';
+import { ConsoleSessions } from '../../../engine/console-sessions';
+import { ConsoleSessionsRepo } from '../../../engine/store/console-sessions-repo';
 import { apiDeps, request, startApi, type Answer } from '../../support/api';
 import { backends, type TestDatabase } from '../../support/databases';
 
@@ -26,6 +29,7 @@ describe('api accounts routes (real identity, policy and store)', function () {
   let s: IdentityServices;
   let api: Awaited<ReturnType<typeof startApi>>;
   let admin: string;
+  let feed: ChangeFeed;
 
   const call = (method: string, path: string, token: string | null, body?: unknown): Promise<Answer> =>
     request(`${api.url}${path}`, { method, token, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -45,16 +49,19 @@ describe('api accounts routes (real identity, policy and store)', function () {
     s = createIdentityServices(db, { passwordParams: CHEAP, throttle: new LoginThrottle(THROTTLE) });
     const apps = new AppsRepo(db);
     admin = (await s.identity.bootstrapAdmin())!.token;
+    feed = new ChangeFeed();
     api = await startApi(apiDeps({
       identity: s.identity,
       apps: { get: (name: string) => apps.get(name) } as never,
       access: s.access,
       audit: async (record) => { await s.audit.recordChange(record); },
       accounts: { teams: s.teams, appAccess: s.appAccess, audit: s.audit },
+      console: { sessions: new ConsoleSessions(new ConsoleSessionsRepo(db)), login: s.identity, feed, heartbeatMs: 60_000 },
     }));
   });
 
   afterEach(async () => {
+    feed.close();
     await api.close();
     await db.destroy();
     await testDb.drop();
@@ -104,6 +111,76 @@ describe('api accounts routes (real identity, policy and store)', function () {
     expect(code(await call('GET', '/account', alice))).to.equal('user_disabled');
     const users = await call('GET', '/users', admin);
     expect((users.body as Array<{ name: string }>).map((u) => u.name)).to.have.members(['admin', 'alice', 'bob']);
+  });
+
+  /** A console sign-in: the session cookie and its CSRF token. */
+  async function consoleSession(name: string, password: string): Promise<{ cookie: string; csrf: string }> {
+    const response = await fetch(`${api.url}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password }) });
+    expect(response.status).to.equal(201);
+    const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0]!;
+    return { cookie, csrf: ((await response.json()) as { csrfToken: string }).csrfToken };
+  }
+  const sessionStatus = async (session: { cookie: string }) => (await fetch(`${api.url}/session`, { headers: { cookie: session.cookie } })).status;
+
+  it('password change: proves the current password; ends the other logins and console sessions, keeps the one in use and API tokens', async () => {
+    const alice = await user('alice');
+    const otherLogin = await call('POST', '/login', null, { name: 'alice', password: 'alice-Passw0rd-long' });
+    const browser = await consoleSession('alice', 'alice-Passw0rd-long');
+    const deploy = ((await call('POST', '/tokens', alice, { scope: 'deploy' })).body as { token: string }).token;
+    const read = ((await call('POST', '/tokens', alice, { scope: 'read' })).body as { token: string }).token;
+
+    expect((await call('PUT', '/account/password', null, { current: 'alice-Passw0rd-long', password: 'a-new-password-1' })).status).to.equal(401);
+    for (const token of [read, deploy]) {
+      const refused = await call('PUT', '/account/password', token, { current: 'alice-Passw0rd-long', password: 'a-new-password-1' });
+      expect([refused.status, code(refused)], 'a read or deploy token cannot change the password').to.deep.equal([403, 'forbidden']);
+    }
+    const wrong = await call('PUT', '/account/password', alice, { current: 'not-the-password', password: 'a-new-password-1' });
+    expect([wrong.status, code(wrong)]).to.deep.equal([403, 'wrong_password']);
+    const short = await call('PUT', '/account/password', alice, { current: 'alice-Passw0rd-long', password: 'short' });
+    expect([short.status, code(short)]).to.deep.equal([422, 'invalid_password']);
+    expect(await sessionStatus(browser), 'nothing changed by the refusals').to.equal(200);
+
+    const changed = await call('PUT', '/account/password', alice, { current: 'alice-Passw0rd-long', password: 'a-new-password-1' });
+    expect([changed.status, changed.body]).to.deep.equal([200, { loginsEnded: 2 }]);
+    expect((await call('GET', '/account', alice)).status, 'the login in use').to.equal(200);
+    expect(code(await call('GET', '/account', (otherLogin.body as { token: string }).token))).to.equal('token_revoked');
+    expect(await sessionStatus(browser), 'the console session').to.equal(401);
+    expect((await call('GET', '/account', deploy)).status, 'an API token').to.equal(200);
+    expect((await call('POST', '/login', null, { name: 'alice', password: 'alice-Passw0rd-long' })).status).to.equal(401);
+    expect((await call('POST', '/login', null, { name: 'alice', password: 'a-new-password-1' })).status).to.equal(201);
+
+    // From the console: the session in use is kept.
+    const signedIn = await consoleSession('alice', 'a-new-password-1');
+    const fromConsole = await fetch(`${api.url}/account/password`, {
+      method: 'PUT', headers: { cookie: signedIn.cookie, 'x-csrf-token': signedIn.csrf, 'content-type': 'application/json' },
+      body: JSON.stringify({ current: 'a-new-password-1', password: 'a-third-password' }),
+    });
+    expect(fromConsole.status).to.equal(200);
+    expect(await sessionStatus(signedIn)).to.equal(200);
+    const noCsrf = await fetch(`${api.url}/account/password`, {
+      method: 'PUT', headers: { cookie: signedIn.cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ current: 'a-third-password', password: 'a-fourth-password' }),
+    });
+    expect(noCsrf.status, 'the session cookie without the CSRF token').to.equal(403);
+  });
+
+  it('password reset: platform admins only; every login and console session of the user ends; the generated password works', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const browser = await consoleSession('alice', 'alice-Passw0rd-long');
+    const refused = await call('POST', '/users/alice/password', bob, {});
+    expect([refused.status, code(refused)]).to.deep.equal([403, 'forbidden']);
+    expect(code(await call('POST', '/users/ghost/password', admin, {}))).to.equal('user_not_found');
+    expect(await sessionStatus(browser)).to.equal(200);
+
+    const reset = await call('POST', '/users/alice/password', admin, {});
+    expect(reset.status).to.equal(200);
+    const body = reset.body as { user: string; password: string; loginsEnded: number };
+    expect(body).to.include({ user: 'alice', loginsEnded: 2 });
+    expect(code(await call('GET', '/account', alice))).to.equal('token_revoked');
+    expect(await sessionStatus(browser)).to.equal(401);
+    expect((await call('POST', '/login', null, { name: 'alice', password: body.password })).status).to.equal(201);
+    expect((await call('GET', '/account', bob)).status, 'another user\'s login').to.equal(200);
   });
 
   it('teams and members: admins manage, members see, outsiders get 404', async () => {

@@ -212,6 +212,61 @@ for (const backend of backends) describe(`engine identity services on ${backend.
     });
   });
 
+  describe('passwords', () => {
+    it('changes a password proving the current one: the new one logs in, the old does not, other logins end, the one in use and API tokens stay', async () => {
+      const root = await admin();
+      const alice = await user('alice', root);
+      const other = await s.identity.login('alice', 'alice-password-1', '10.0.0.2');
+      const api = await s.identity.createToken(alice, { scope: 'deploy' });
+      const changed = await s.identity.changePassword(alice, 'alice-password-1', 'alice-password-2');
+      expect(changed).to.deep.equal({ loginsEnded: 1 });
+      await rejection(s.identity.login('alice', 'alice-password-1'), 'login_failed');
+      expect((await s.identity.login('alice', 'alice-password-2')).user.name).to.equal('alice');
+      expect((await s.identity.authenticate(api.token)).userName).to.equal('alice');
+      await rejection(s.identity.authenticate(other.token), 'token_revoked');
+      expect((await s.identity.whoami(alice)).name).to.equal('alice');
+      const audited = (await s.audit.query(PLATFORM, {})).entries.find((e) => e.action === 'user:password');
+      expect(audited).to.include({ userName: 'alice', result: 'ok' });
+      expect(JSON.stringify(audited)).to.not.include('password-2');
+    });
+
+    it('refuses a wrong current password (audited, throttled like a login) and a short new one, changing nothing', async () => {
+      const root = await admin();
+      const alice = await user('alice', root);
+      const wrong = await rejection(s.identity.changePassword(alice, 'not-it-at-all', 'alice-password-2'), 'wrong_password');
+      expect(wrong.status).to.equal(403);
+      await rejection(s.identity.changePassword(alice, 'alice-password-1', 'short'), 'invalid_password');
+      // The right current password (with the short new one) cleared the count: three more failures.
+      for (let i = 0; i < 3; i++) await rejection(s.identity.changePassword(alice, 'guess', 'alice-password-2'), 'wrong_password');
+      await rejection(s.identity.changePassword(alice, 'alice-password-1', 'alice-password-2'), 'login_throttled');
+      now += 10_000;
+      expect((await s.identity.login('alice', 'alice-password-1')).user.name).to.equal('alice');
+      expect((await s.audit.query(PLATFORM, {})).entries.filter((e) => e.action === 'user:password').map((e) => e.result))
+        .to.deep.equal(['refused', 'refused', 'refused', 'refused']);
+    });
+
+    it('resets a user\'s password (generated, shown once, or given): all their logins end, API tokens stay; unknown users and short passwords refused', async () => {
+      const root = await admin();
+      const alice = await user('alice', root);
+      const api = await s.identity.createToken(alice, { scope: 'read' });
+      const login = await s.identity.login('alice', 'alice-password-1');
+      const reset = await s.identity.resetPassword(root, 'alice', null);
+      expect(reset.generatedPassword).to.be.a('string').with.length(24);
+      expect(reset.loginsEnded).to.equal(2);
+      await rejection(s.identity.authenticate(login.token), 'token_revoked');
+      await rejection(s.identity.login('alice', 'alice-password-1'), 'login_failed');
+      expect((await s.identity.login('alice', reset.generatedPassword!)).user.name).to.equal('alice');
+      expect((await s.identity.authenticate(api.token)).userName).to.equal('alice');
+      expect((await s.identity.resetPassword(root, 'alice', 'chosen-password-1')).generatedPassword).to.equal(null);
+      expect((await s.identity.login('alice', 'chosen-password-1')).user.name).to.equal('alice');
+      await rejection(s.identity.resetPassword(root, 'ghost', null), 'user_not_found');
+      await rejection(s.identity.resetPassword(root, 'alice', 'short'), 'invalid_password');
+      const audited = (await s.audit.query(PLATFORM, {})).entries.filter((e) => e.action === 'user:password-reset');
+      expect(audited.map((e) => e.userName)).to.deep.equal(['admin', 'admin']);
+      expect(JSON.stringify(audited)).to.not.include('chosen-password');
+    });
+  });
+
   describe('tokens', () => {
     it('creates a token shown once with a scope, an expiry and a description, and lists it without its secret', async () => {
       const root = await admin();

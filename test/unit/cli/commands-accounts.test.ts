@@ -250,6 +250,46 @@ describe('cli accounts commands', function () {
     });
   });
 
+  describe('passwords', () => {
+    it('auth:passwd asks the current password and the new one twice, none echoed, and says what ended', async () => {
+      const result = await run(['auth:passwd'], { answers: ['admin-pass', 'a-new-password', 'a-new-password'] });
+      expect(result.code, result.stderr).to.equal(0);
+      expect(questions).to.deep.equal([
+        { question: 'Current password: ', hidden: true }, { question: 'New password: ', hidden: true }, { question: 'New password again: ', hidden: true },
+      ]);
+      expect(api.requests[0]).to.deep.include({ method: 'PUT', url: '/api/v1/account/password', body: { current: 'admin-pass', password: 'a-new-password' } });
+      expect(result.stdout).to.equal('Changing your password... done\n1 login of yours (CLI logins, console sessions) ended; API tokens and SSH keys are kept.\n');
+      expect((await run(['passwd'], { answers: ['a-new-password', 'third-password', 'third-password'] })).code, 'Heroku-style alias').to.equal(0);
+    });
+
+    it('auth:passwd refuses two different new passwords, a missing terminal or a bad --password-stdin, before any call', async () => {
+      expectError(await run(['auth:passwd'], { answers: ['admin-pass', 'a-new-password', 'a-typo-password'] }), /The two new passwords differ\. Nothing was changed\./);
+      expectError(await run(['auth:passwd']), /stdin is not a terminal.*--password-stdin/);
+      expectError(await run(['auth:passwd', '--password-stdin'], { stdin: 'only-one-line\n' }), /reads two lines: the current password, then the new one/);
+      expect(api.requests).to.deep.equal([]);
+    });
+
+    it('auth:passwd --password-stdin reads the current password, then the new one; a wrong current one is the API\'s refusal', async () => {
+      const result = await run(['auth:passwd', '--password-stdin'], { stdin: 'admin-pass\nfrom-a-script-1\n' });
+      expect(result.code, result.stderr).to.equal(0);
+      expect(api.requests[0]!.body).to.deep.equal({ current: 'admin-pass', password: 'from-a-script-1' });
+      expectError(await run(['auth:passwd', '--password-stdin'], { stdin: 'admin-pass\nfrom-a-script-2\n' }), /The current password is wrong: nothing was changed\./);
+    });
+
+    it('users:reset-password prints the one-time password once, with a warning; --password-stdin sends one and prints none', async () => {
+      const result = await run(['users:reset-password', 'alice']);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(api.requests[0]).to.deep.include({ method: 'POST', url: '/api/v1/users/alice/password', body: {} });
+      expect(result.stdout).to.equal('Resetting the password of alice... done\n'
+        + '2 logins of alice (CLI logins, console sessions) ended; API tokens and SSH keys are kept.\nOne-time password: reset-Pa55-word\n');
+      expect(result.stderr).to.match(/it will not be shown again.*slipway auth:passwd/);
+      const given = await run(['users:reset-password', 'alice', '--password-stdin'], { stdin: 'chosen-one-1\n' });
+      expect(api.requests[1]!.body).to.deep.equal({ password: 'chosen-one-1' });
+      expect(given.stdout).to.not.match(/One-time password/);
+      expectError(await run(['users:reset-password', 'nobody']), /There is no user nobody\./);
+    });
+  });
+
   describe('tokens', () => {
     it('tokens:create sends scope, description and expiry, prints the token alone on stdout and the warning on stderr', async () => {
       const result = await run(['tokens:create', '--expires', '30d', '--scope', 'deploy', '--description', 'CI deploys']);

@@ -114,6 +114,27 @@ export function handleAccounts(
       send(200, userView(found.name));
       return true;
     }
+    case 'PUT /account/:': {
+      const me = state.users.get(user)!;
+      if (b.current !== me.password) {
+        fail(403, 'wrong_password', 'The current password is wrong: nothing was changed.');
+        return true;
+      }
+      me.password = String(b.password);
+      send(200, { loginsEnded: 1 });
+      return true;
+    }
+    case 'POST /users/:/password': {
+      const found = state.users.get(parts[1]!);
+      if (!found) {
+        fail(404, 'user_not_found', `There is no user ${parts[1]}.`);
+        return true;
+      }
+      const password = typeof b.password === 'string' ? b.password : null;
+      found.password = password ?? 'reset-Pa55-word';
+      send(200, { user: found.name, password: password === null ? found.password : null, loginsEnded: 2 });
+      return true;
+    }
     case 'GET /tokens':
       send(200, state.tokens.filter((t) => t.owner === user).map(({ owner: _o, secret: _s, ...t }) => t));
       return true;

@@ -56,6 +56,14 @@ describe('engine/console-sessions', () => {
     expect(await sessions.resolve(secret), 'enabling again does not bring the session back').to.equal(null);
   });
 
+  it('ends a session whose login token was revoked (a password change or reset, tokens:revoke), and no other', async () => {
+    const { secret } = await sessions.start(7, '127.0.0.1', 40);
+    const other = await sessions.start(7, '127.0.0.1', 41);
+    store.revokedTokens.add(40);
+    expect(await sessions.resolve(secret)).to.equal(null);
+    expect(await sessions.resolve(other.secret)).to.include({ tokenId: 41 });
+  });
+
   it('ends a session at sign-out', async () => {
     const { secret } = await sessions.start(7, '127.0.0.1');
     await sessions.end(secret);
