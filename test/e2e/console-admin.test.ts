@@ -250,6 +250,54 @@ describe('the console\'s admin pages and permissions in a browser (end to end)',
     expect(teams.body.map((t) => t.name)).to.not.include('forged-team');
   });
 
+  it('lets the viewer change their password on the account page: the old one no longer signs in, this session goes on', async function () {
+    const page = viewerPage!.page;
+    await page.getByRole('link', { name: `Your account: ${viewer}` }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await page.getByText(`${team} (viewer)`).waitFor();
+    const fresh = `${viewerPassword}-changed`;
+    await page.getByLabel('Current password').fill(viewerPassword);
+    await page.getByLabel('New password', { exact: true }).fill(fresh);
+    await page.getByLabel('New password again').fill(`${fresh}-typo`);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('The two new passwords differ. Nothing was changed.').waitFor();
+    await page.getByLabel('Current password').fill('not-the-password');
+    await page.getByLabel('New password again').fill(fresh);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('The current password is wrong: nothing was changed.').waitFor();
+    viewerPage!.expectProblem(/status of 403/);
+    await page.getByLabel('Current password').fill(viewerPassword);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Your password is changed.').waitFor();
+    await check(page, 'account page', 'account');
+    const login = (password: string) => fetch(`${origin}/api/v1/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: viewer, password }),
+    });
+    expect((await login(viewerPassword)).status, 'the old password').to.equal(401);
+    expect((await login(fresh)).status, 'the new password').to.equal(201);
+    expect(await page.evaluate(async () => (await fetch('/api/v1/account')).status), 'the session in use').to.equal(200);
+    viewerPassword = fresh;
+  });
+
+  it('lets the admin reset the user\'s password: the viewer\'s session ends, the one-time password signs in', async function () {
+    const page = adminPage.page;
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByRole('button', { name: `Reset password of ${viewer}` }).click();
+    await page.getByRole('button', { name: `Confirm reset for ${viewer}: their logins end` }).click();
+    await page.getByRole('heading', { name: `New password for ${viewer}` }).waitFor();
+    const oneTime = (await page.getByLabel(`One-time password of ${viewer}`).textContent()) ?? '';
+    expect(oneTime.length).to.be.greaterThan(11);
+    await check(page, 'users, reset password shown', 'admin-users-reset');
+    await page.getByRole('button', { name: 'Done, hide the password' }).click();
+    expect(await page.getByText(oneTime).count(), 'the password is gone once dismissed').to.equal(0);
+
+    expect(await viewerPage!.page.evaluate(async () => (await fetch('/api/v1/account')).status), 'the viewer\'s session').to.equal(401);
+    viewerPage!.expectProblem(/status of 401/);
+    await signIn(viewerPage!.page, viewer, oneTime);
+    viewerPage!.expectProblem(/status of 401/);
+    viewerPassword = oneTime;
+  });
+
   it('lets the admin disable the user: the viewer\'s session stops at once', async function () {
     const page = adminPage.page;
     await page.getByRole('link', { name: 'Users', exact: true }).click();

@@ -21,6 +21,7 @@ import { Teams } from './pages/Teams';
 import { Team } from './pages/Team';
 import { Users } from './pages/Users';
 import { Capacity } from './pages/Capacity';
+import { Account } from './pages/Account';
 import { ErrorNote, PageTitle } from './ui/common';
 
 type SessionState = { status: 'checking' } | { status: 'signed-out'; notice: string | null } | { status: 'signed-in'; session: SessionInfo };
@@ -47,7 +48,7 @@ function Header({ session, onSignOut }: { session: SessionInfo; onSignOut: () =>
         {session.user.platformAdmin && <a href={paths.top('users')}>Users</a>}
         {session.user.platformAdmin && <a href={paths.top('capacity')}>Capacity</a>}
       </nav>
-      <span class="who">Signed in as <strong>{session.user.name}</strong></span>
+      <span class="who">Signed in as <a href={paths.top('account')} aria-label={`Your account: ${session.user.name}`}><strong>{session.user.name}</strong></a></span>
       <button type="button" onClick={onSignOut}>Sign out</button>
     </header>
   );
@@ -80,6 +81,7 @@ function Page({ route }: { route: Route }) {
     case 'top:teams': return <Teams />;
     case 'top:users': return <Users />;
     case 'top:capacity': return <Capacity />;
+    case 'top:account': return <Account />;
     case 'team': return <Team team={route.team} />;
     case 'not-found': return <NotFound />;
   }

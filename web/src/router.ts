@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 export const appTabs = ['config', 'scale', 'deploys', 'logs', 'metrics', 'addons', 'domains', 'access', 'activity'] as const;
 export type AppTabPage = (typeof appTabs)[number];
 /** Platform-wide pages: `/<page>`. `team` is `/teams/:team`. */
-export const topPages = ['activity', 'teams', 'users', 'capacity'] as const;
+export const topPages = ['activity', 'teams', 'users', 'capacity', 'account'] as const;
 export type TopPage = (typeof topPages)[number];
 
 export type Route =

@@ -2,11 +2,13 @@
  * Teams, members, users, app access, the audit log and capacity (issue 11's model, issue 14's
  * admin pages). Types come from the API's own schemas (api/schemas/*), never copied.
  */
-import type { AccessEntry, AppAccess, AuditEvent, AuditPage, CreatedUser, MemberView, TeamView, UserView } from '../../../api/schemas/accounts';
+import type {
+  Account, AccessEntry, AppAccess, AuditEvent, AuditPage, CreatedUser, MemberView, PasswordChanged, PasswordReset, TeamView, UserView,
+} from '../../../api/schemas/accounts';
 import type { CapacityView } from '../../../api/schemas/platform';
 import { call, enc } from './client';
 
-export type { AccessEntry, AppAccess, AuditEvent, AuditPage, CapacityView, CreatedUser, MemberView, TeamView, UserView };
+export type { Account, AccessEntry, AppAccess, AuditEvent, AuditPage, CapacityView, CreatedUser, MemberView, PasswordReset, TeamView, UserView };
 export type TeamRole = MemberView['role'];
 export type AppPermission = AccessEntry['permissions'][number];
 export type HostUsage = CapacityView['hosts'][number];
@@ -26,6 +28,12 @@ export function auditQuery(filter: AuditFilter, extra: Record<string, string> = 
   return text ? `?${text}` : '';
 }
 
+/** The signed-in user's own account (`GET /account`, `PUT /account/password`). */
+export const account = {
+  get: () => call<Account>('GET', '/account'),
+  changePassword: (current: string, password: string) => call<PasswordChanged>('PUT', '/account/password', { current, password }),
+};
+
 export const admin = {
   teams: {
     list: () => call<TeamView[]>('GET', '/teams'),
@@ -39,6 +47,7 @@ export const admin = {
     list: () => call<UserView[]>('GET', '/users'),
     create: (name: string, email: string) => call<CreatedUser>('POST', '/users', { name, email }),
     setDisabled: (name: string, disabled: boolean) => call<UserView>('PATCH', `/users/${enc(name)}`, { disabled }),
+    resetPassword: (name: string) => call<PasswordReset>('POST', `/users/${enc(name)}/password`, {}),
   },
   access: {
     get: (app: string) => call<AppAccess>('GET', `/apps/${enc(app)}/access`),

@@ -1,6 +1,6 @@
-/** Platform admins: every user, create one (its one-time password shown once), disable or enable. */
+/** Platform admins: every user, create one (its one-time password shown once), reset a password, disable or enable. */
 import { useState } from 'preact/hooks';
-import { admin, type CreatedUser, type UserView } from '../api/admin';
+import { admin, type CreatedUser, type PasswordReset, type UserView } from '../api/admin';
 import { useResource } from '../resource';
 import { Badge, ErrorNote, Loading, PageTitle, Time } from '../ui/common';
 import { useAction } from '../ui/action';
@@ -49,13 +49,30 @@ function OneTimePassword({ created, onDismiss }: { created: CreatedUser; onDismi
   );
 }
 
-function UserRow({ user, onChanged }: { user: UserView; onChanged: (message: string) => void }) {
+function ResetPassword({ reset, onDismiss }: { reset: PasswordReset; onDismiss: () => void }) {
+  return (
+    <section class="card" aria-labelledby="reset" role="status">
+      <h2 id="reset">New password for {reset.user}</h2>
+      <p>Their one-time password, shown this once (copy it now and give it to them over a safe channel).
+        {' '}{reset.loginsEnded === 0 ? 'They had no login open.' : `Their ${reset.loginsEnded} ${reset.loginsEnded === 1 ? 'login' : 'logins'} (CLI logins, console sessions) ended.`}</p>
+      <p><code class="one-time" aria-label={`One-time password of ${reset.user}`}>{reset.password}</code></p>
+      <button type="button" onClick={onDismiss}>Done, hide the password</button>
+    </section>
+  );
+}
+
+function UserRow({ user, onChanged, onReset }: { user: UserView; onChanged: (message: string) => void; onReset: (reset: PasswordReset) => void }) {
   const { busy, error, run } = useAction();
   const toggle = () => {
     void run(async () => {
       const after = await admin.users.setDisabled(user.name, !user.disabled);
       onChanged(after.disabled ? `${after.name} is disabled: their sessions, tokens and keys stopped working.` : `${after.name} is enabled again.`);
     });
+  };
+  // A reset ends the user's logins at once: asked twice, in place.
+  const [confirming, setConfirming] = useState(false);
+  const reset = () => {
+    void run(async () => onReset(await admin.users.resetPassword(user.name)), () => setConfirming(false));
   };
   return (
     <tr>
@@ -64,7 +81,14 @@ function UserRow({ user, onChanged }: { user: UserView; onChanged: (message: str
       <td>{user.disabled ? <Badge tone="bad">disabled</Badge> : <Badge tone="ok">active</Badge>}</td>
       <td><Time iso={user.createdAt} /></td>
       <td>
-        <button type="button" class={user.disabled ? '' : 'danger'} disabled={busy} onClick={toggle}
+        {confirming ? (
+          <>
+            <button type="button" class="danger" disabled={busy} onClick={reset}
+              aria-label={`Confirm reset for ${user.name}: their logins end`}>Confirm reset</button>
+            {' '}<button type="button" disabled={busy} onClick={() => setConfirming(false)}>Cancel</button>
+          </>
+        ) : <button type="button" disabled={busy} onClick={() => setConfirming(true)} aria-label={`Reset password of ${user.name}`}>Reset password</button>}
+        {' '}<button type="button" class={user.disabled ? '' : 'danger'} disabled={busy} onClick={toggle}
           aria-label={`${user.disabled ? 'Enable' : 'Disable'} ${user.name}`}>{user.disabled ? 'Enable' : 'Disable'}</button>
         <ErrorNote error={error} />
       </td>
@@ -75,6 +99,7 @@ function UserRow({ user, onChanged }: { user: UserView; onChanged: (message: str
 export function Users() {
   const users = useResource(() => admin.users.list(), 'users', () => false);
   const [created, setCreated] = useState<CreatedUser | null>(null);
+  const [reset, setReset] = useState<PasswordReset | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const changed = (message: string) => { setNotice(message); users.reload(); };
   return (
@@ -82,6 +107,7 @@ export function Users() {
       <PageTitle title="Users">Users</PageTitle>
       {notice && <p class="notice" role="status">{notice}</p>}
       {created && <OneTimePassword created={created} onDismiss={() => setCreated(null)} />}
+      {reset && <ResetPassword reset={reset} onDismiss={() => setReset(null)} />}
       <CreateUser onCreated={(made) => { setCreated(made); setNotice(null); users.reload(); }} />
       <ErrorNote error={users.error} />
       {!users.data && !users.error && <Loading what="users" />}
@@ -90,7 +116,7 @@ export function Users() {
           <table>
             <caption class="visually-hidden">Users</caption>
             <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">State</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-            <tbody>{users.data.map((user) => <UserRow key={user.name} user={user} onChanged={changed} />)}</tbody>
+            <tbody>{users.data.map((user) => <UserRow key={user.name} user={user} onChanged={changed} onReset={(r) => { setReset(r); setNotice(null); }} />)}</tbody>
           </table>
         </div>
       )}
