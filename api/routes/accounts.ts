@@ -42,6 +42,16 @@ function auditQuery(query: { app?: string | undefined; team?: string | undefined
   return result;
 }
 
+/** A throttled password check (a login, a password change) answers 429 with Retry-After. */
+async function sayWhenToRetry<T>(res: { setHeader(name: string, value: string): unknown }, checkPassword: () => Promise<T>): Promise<T> {
+  try {
+    return await checkPassword();
+  } catch (error) {
+    if (error instanceof LoginThrottledError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    throw error;
+  }
+}
+
 export function accountRoutes(deps: AccountRoutesDeps): Route[] {
   const handlers = new AccountsHandlers(deps);
   return [
@@ -49,14 +59,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Route[] {
       method: 'post', path: '/login', tag: 'account', summary: 'Sign in with a name and password: a login token (no token needed)',
       body: LoginBody, response: LoginResultSchema, status: 201, errors: ['login_failed', 'login_throttled', 'user_disabled'],
       access: 'public',
-      handler: async ({ body, address, res }) => {
-        try {
-          return await handlers.login(body, address);
-        } catch (error) {
-          if (error instanceof LoginThrottledError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-          throw error;
-        }
-      },
+      handler: ({ body, address, res }) => sayWhenToRetry(res, () => handlers.login(body, address)),
     }),
     defineRoute({
       method: 'post', path: '/logout', tag: 'account', summary: 'Revoke the token of this request',
@@ -74,14 +77,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Route[] {
       body: ChangePasswordBody, response: PasswordChangedSchema, errors: ['wrong_password', 'invalid_password', 'login_throttled'],
       audit: 'account.password', auditedBy: 'service',
       access: () => ({ action: 'account:credentials' }),
-      handler: async ({ principal, body, res }) => {
-        try {
-          return await handlers.changePassword(principal, body);
-        } catch (error) {
-          if (error instanceof LoginThrottledError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-          throw error;
-        }
-      },
+      handler: ({ principal, body, res }) => sayWhenToRetry(res, () => handlers.changePassword(principal, body)),
     }),
     defineRoute({
       method: 'get', path: '/users', tag: 'users', summary: 'List users (platform admins)',
