@@ -115,8 +115,8 @@ export function authToken(ctx: AccountContext): void {
 }
 
 /** What ended besides the credential in use, said plainly. */
-function loginsEndedLine(count: number, whose: string): string {
-  if (count === 0) return `No other login of ${whose} was open.`;
+function loginsEndedLine(count: number, whose: string, other: boolean): string {
+  if (count === 0) return `No ${other ? 'other ' : ''}login of ${whose} was open.`;
   return `${count} ${count === 1 ? 'login' : 'logins'} of ${whose} (CLI logins, console sessions) ended; API tokens and SSH keys are kept.`;
 }
 
@@ -142,7 +142,7 @@ export async function authPasswd(ctx: AccountContext, opts: { passwordStdin?: bo
   }
   const changed = await api(ctx).changePassword(current, next);
   done(ctx, 'Changing your password');
-  ctx.out(loginsEndedLine(changed.loginsEnded, 'yours'));
+  ctx.out(loginsEndedLine(changed.loginsEnded, 'yours', true));
 }
 
 /** `users:reset-password NAME` (platform admins): a one-time password, printed once, unless given on stdin. */
@@ -150,7 +150,7 @@ export async function usersResetPassword(ctx: AccountContext, name: string, opts
   const password = opts.passwordStdin ? await passwordFromStdin(ctx.prompt) : undefined;
   const reset = await api(ctx).resetPassword(name, password);
   done(ctx, `Resetting the password of ${format.colors(ctx.color).bold(reset.user)}`);
-  ctx.out(loginsEndedLine(reset.loginsEnded, reset.user));
+  ctx.out(loginsEndedLine(reset.loginsEnded, reset.user, false));
   if (reset.password !== null) {
     ctx.out(`One-time password: ${reset.password}`);
     warning(ctx, `Give it to ${reset.user}: it will not be shown again. They sign in with slipway login, then change it with slipway auth:passwd.`);
