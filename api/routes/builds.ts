@@ -44,10 +44,11 @@ export function buildRoutes({ apps, builds, timeline }: BuildRoutesDeps, access:
       },
     }),
     defineRoute({
-      // The build's log as the push showed it: text, one line per line.
-      method: 'get', path: '/apps/:app/builds/:id/output', tag: 'builds', summary: 'A build\'s output as the push showed it',
+      // The build's log as the push showed it: text, one line per line. Operate, as for the app's
+      // logs: what a build prints can hold config values (its ENV_DIR), which viewers may not read.
+      method: 'get', path: '/apps/:app/builds/:id/output', tag: 'builds', summary: 'A build\'s output as the push showed it (operate, as logs)',
       params: BuildParams, response: BuildOutputSchema, errors: ['build_not_found'],
-      access: ({ params }) => ({ action: 'app:view', app: params.app }),
+      access: ({ params }) => ({ action: 'app:operate', app: params.app }),
       handler: async ({ params }) => {
         const build = await buildOf(params.app, params.id);
         return { id: build.id, status: build.status, output: build.log };

@@ -46,6 +46,7 @@ function plausibleBody(route: Route): unknown {
 }
 
 const routes = () => apiRoutes(fullDeps());
+const principalAnn: Principal = { kind: 'user', userId: 2, userName: 'ann', platformAdmin: false, scope: 'admin', via: 'token', credential: '1' };
 
 describe('api/route-table (every route, from the table)', function () {
   // Dozens of requests each: the shared 2-core machine can be slow.
@@ -60,6 +61,15 @@ describe('api/route-table (every route, from the table)', function () {
       const asked = route.access({ params: { app: 'shop', team: 't' }, query: {}, body: {} }, { kind: 'user', userId: 2, userName: 'ann', platformAdmin: false, scope: 'admin', via: 'token', credential: '1' }) as AccessRequest;
       expect(ACTIONS, `${route.method} ${route.path}`).to.include(asked.action);
       if (route.path.includes(':app')) expect(asked.app, `${route.method} ${route.path} names its app`).to.equal('shop');
+    }
+  });
+
+  it('asks operate for every route that answers what an app or its build printed (build output can hold config values)', () => {
+    const printed = routes.filter((r) => r.method === 'get' && /\/(logs|output)(\/|$)/.test(r.path));
+    expect(printed.map((r) => r.path)).to.include('/apps/:app/builds/:id/output');
+    for (const route of printed) {
+      const asked = (route.access as (i: unknown, p: Principal) => AccessRequest)({ params: { app: 'shop' }, query: {}, body: {} }, principalAnn);
+      expect(asked.action, `${route.method} ${route.path}`).to.equal('app:operate');
     }
   });
 
