@@ -130,6 +130,13 @@ export class AccountsHandlers {
     return teamJson({ ...(await this.deps.teams.createTeam(requireUser(principal), body.name)), role: 'admin' });
   }
 
+  /** teams:permissions: the team as the caller sees it afterwards (with the caller's role). */
+  async setMemberPermissions(principal: Principal, team: string, body: { memberPermissions: Permission[] }) {
+    const updated = await this.deps.teams.setMemberPermissions(principal, team, body.memberPermissions);
+    const seen = (await this.deps.teams.teams(principal)).find((t) => t.name === updated.name);
+    return teamJson({ ...updated, role: seen?.role ?? null });
+  }
+
   async members(team: string) {
     return (await this.deps.teams.members(team)).map(memberJson);
   }

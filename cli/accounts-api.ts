@@ -74,6 +74,10 @@ export class AccountsApi {
     return this.client.call('POST', '/teams', { name });
   }
 
+  setMemberPermissions(team: string, memberPermissions: AppPermission[]): Promise<TeamView> {
+    return this.client.call('PATCH', `/teams/${seg(team)}`, { memberPermissions });
+  }
+
   listMembers(team: string): Promise<MemberView[]> {
     return this.client.call('GET', `/teams/${seg(team)}/members`);
   }

@@ -1,5 +1,5 @@
 /**
- * Teams and who may do what: `teams`, `teams:create`, `members*`, the team side of `apps`,
+ * Teams and who may do what: `teams`, `teams:create`, `teams:permissions`, `members*`, the team side of `apps`,
  * `apps:create` and `apps:transfer`, and an app's collaborators (`access*`).
  */
 import { APP_PERMISSIONS, TEAM_ROLES, type AppPermission, type TeamRole } from './accounts-types';
@@ -39,6 +39,22 @@ export async function teamsCreate(ctx: CommandContext, name: string): Promise<vo
   const team = await api(ctx).createTeam(name);
   done(ctx, `Creating team ${format.colors(ctx.color).bold(team.name)}`);
   ctx.out(`Add members with: slipway members:add USER --team ${team.name} --role member`);
+}
+
+/**
+ * `teams:permissions TEAM [--permissions view,deploy,operate]`: what the team's members may do on
+ * each of its apps; shown without --permissions, set with it (team admins). View is always given.
+ */
+export async function teamsPermissions(ctx: CommandContext, name: string, opts: { permissions?: string }): Promise<void> {
+  if (opts.permissions === undefined) {
+    const team = (await api(ctx).listTeams()).find((t) => t.name === name);
+    if (!team) throw new CliError(`No team named "${name}" that you belong to. Run \`slipway teams\` to list yours.`);
+    ctx.out(`Members of ${team.name} may: ${team.memberPermissions.join(', ')}`);
+    return;
+  }
+  const team = await api(ctx).setMemberPermissions(name, parsePermissions(opts.permissions));
+  done(ctx, `Setting what members of ${format.colors(ctx.color).bold(team.name)} may do`);
+  ctx.out(`Members of ${team.name} may now: ${team.memberPermissions.join(', ')} (on every app of the team, at once)`);
 }
 
 export async function membersList(ctx: CommandContext, opts: JsonOption & { team?: string }): Promise<void> {

@@ -54,8 +54,8 @@ export function tokensTable(tokens: readonly TokenView[], options: Options): str
 export function teamsTable(teams: readonly TeamView[], options: Options): string {
   if (teams.length === 0) return 'You belong to no team. Create one with: slipway teams:create TEAM';
   return format.table(
-    ['Team', 'Your role', 'Kind', 'Created'],
-    teams.map((t) => [t.name, t.role ?? '-', t.personal ? 'personal' : 'team', format.relativeTime(t.createdAt, options.now)]),
+    ['Team', 'Your role', 'Kind', 'Members may', 'Created'],
+    teams.map((t) => [t.name, t.role ?? '-', t.personal ? 'personal' : 'team', t.memberPermissions.join(', '), format.relativeTime(t.createdAt, options.now)]),
     options.color,
   );
 }

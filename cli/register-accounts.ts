@@ -124,6 +124,14 @@ export function registerAccountCommands(program: Command, ctx: AccountContext): 
     .action((name: string) => teams.teamsCreate(ctx, name));
 
   program
+    .command('teams:permissions')
+    .description("show or set what the team's members may do on each of its apps (view is always given; setting: team admins)")
+    .argument('<team>', 'the team name')
+    .option('--permissions <list>', `comma-separated, of ${APP_PERMISSIONS.join(', ')}`)
+    .addHelpText('after', examples('slipway teams:permissions acme', 'slipway teams:permissions acme --permissions view,deploy'))
+    .action((name: string, opts: { permissions?: string }) => teams.teamsPermissions(ctx, name, opts));
+
+  program
     .command('members')
     .description("list a team's members and their roles")
     .option('-t, --team <team>', 'the team')

@@ -17,7 +17,7 @@ import {
   AccessEntrySchema, AccessParams, AccountSchema, AddAccessBody, AddMemberBody, AppAccessSchema, AuditPageSchema, AuditQuery, ChangePasswordBody,
   AuditStreamQuery, CreatedTokenSchema, CreatedUserSchema, CreateTeamBody, CreateTokenBody, CreateUserBody, LoginBody,
   LoginResultSchema, MemberParams, MemberSchema, PasswordChangedSchema, PasswordResetSchema, ResetPasswordBody, SetMemberBody, TeamParams, TeamSchema,
-  TokenParams, TokenSchema, TransferBody,
+  TokenParams, TokenSchema, TransferBody, UpdateTeamBody,
   TransferResultSchema, UpdateUserBody, UserParams, UserSchema,
 } from '../schemas/accounts';
 
@@ -137,6 +137,13 @@ export function accountRoutes(deps: AccountRoutesDeps): Route[] {
       audit: 'team.create', auditedBy: 'service',
       access: () => ({ action: 'account:credentials' }),
       handler: ({ principal, body }) => handlers.createTeam(principal, body),
+    }),
+    defineRoute({
+      method: 'patch', path: '/teams/:team', tag: 'teams', summary: 'Set what the team\'s members may do on each of its apps (view is always given)',
+      params: TeamParams, body: UpdateTeamBody, response: TeamSchema, errors: ['team_not_found', 'invalid_permissions'],
+      audit: 'team.permissions', auditedBy: 'service',
+      access: ({ params }) => ({ action: 'team:manage', team: params.team }),
+      handler: ({ principal, params, body }) => handlers.setMemberPermissions(principal, params.team, body),
     }),
     defineRoute({
       method: 'get', path: '/teams/:team/members', tag: 'teams', summary: 'A team\'s members and their roles',

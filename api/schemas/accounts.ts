@@ -128,6 +128,11 @@ export type TeamView = z.infer<typeof TeamSchema>;
 
 export const CreateTeamBody = z.object({ name: Name }, hint('Send {"name": "acme"}'));
 export const TeamParams = z.object({ team: Name.describe('The team\'s name') });
+const teamPermissionsError = 'Send {"memberPermissions": ["view", "deploy", "operate"]} (view is always given)';
+export const UpdateTeamBody = z.object({
+  /** What the team's members may do on each of its apps; view is always among them. */
+  memberPermissions: z.array(AppPermissionSchema, hint(teamPermissionsError)),
+}, hint(teamPermissionsError));
 export const MemberParams = TeamParams.extend({ user: Name.describe('The member\'s user name') });
 
 export const MemberSchema = z.object({ user: z.string(), role: TeamRoleSchema });

@@ -200,6 +200,33 @@ describe('api accounts routes (real identity, policy and store)', function () {
     expect((teams.body as Array<{ name: string; role: string }>).map((t) => `${t.name}:${t.role}`)).to.have.members(['alice:admin', 'acme:admin']);
   });
 
+  it('team member permissions: team admins set them (view always kept), members may not, outsiders get 404; members get them at once', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const carol = await user('carol');
+    expect((await call('POST', '/teams', alice, { name: 'acme' })).status).to.equal(201);
+    expect((await call('POST', '/teams/acme/members', alice, { user: 'bob', role: 'member' })).status).to.equal(201);
+    await new AppsRepo(db).create('shop', new Date(), (await new TeamsRepo(db).get('acme')).id);
+    const bobPrincipal = await s.identity.authenticate(bob);
+    const bobMay = (action: 'app:deploy' | 'app:operate') => s.access.check(bobPrincipal, { action, app: 'shop' }).then(() => true, () => false);
+    expect(await bobMay('app:deploy'), 'a member deploys by default').to.equal(true);
+
+    const refused = await call('PATCH', '/teams/acme', bob, { memberPermissions: ['view', 'deploy', 'operate', 'manage'] });
+    expect([refused.status, code(refused)]).to.deep.equal([403, 'forbidden']);
+    expect(code(await call('PATCH', '/teams/acme', carol, { memberPermissions: ['view'] }))).to.equal('team_not_found');
+    const bad = await call('PATCH', '/teams/acme', alice, { memberPermissions: ['view', 'root'] });
+    expect(bad.status).to.equal(400);
+
+    const set = await call('PATCH', '/teams/acme', alice, { memberPermissions: ['operate'] });
+    expect(set.status).to.equal(200);
+    expect(set.body).to.include({ name: 'acme', role: 'admin' });
+    expect((set.body as { memberPermissions: string[] }).memberPermissions).to.deep.equal(['view', 'operate']);
+    expect(await bobMay('app:deploy'), 'at once: no deploy any more').to.equal(false);
+    expect(await bobMay('app:operate')).to.equal(true);
+    const audited = await call('GET', '/audit?team=acme', alice);
+    expect((audited.body as { events: Array<{ action: string }> }).events.map((e) => e.action)).to.include('team:permissions');
+  });
+
   it('access and transfer: view to read, manage to change, admin of both teams to transfer', async () => {
     const alice = await user('alice');
     const bob = await user('bob');

@@ -38,7 +38,7 @@ function plausibleBody(route: Route): unknown {
   for (const candidate of [{}, { name: 'shop' }, { hostname: 'www.example.com' }, { maintenance: true }, { redirectHttps: true },
     { instance: 'web.1' }, { publicKey: 'ssh-ed25519 AAAA' }, { certificate: 'x', privateKey: 'y' },
     { name: 'alice', email: 'alice@example.com' }, { disabled: true }, { user: 'bob', role: 'member' }, { role: 'viewer' },
-    { user: 'bob', permissions: ['view'] }, { team: 'acme' }, { current: 'the-old-password', password: 'the-new-password' },
+    { user: 'bob', permissions: ['view'] }, { team: 'acme' }, { current: 'the-old-password', password: 'the-new-password' }, { memberPermissions: ['view'] },
     { app: 'shop', kind: 'redis', at: '02:00', keep: 7 }, { path: '/data' }]) {
     if (route.body.safeParse(candidate).success) return candidate;
   }

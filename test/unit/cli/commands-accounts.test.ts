@@ -325,7 +325,19 @@ describe('cli accounts commands', function () {
       expect(created.stdout).to.match(/^Creating team blue\.\.\. done\n/);
       const list = await run(['teams']);
       expect(list.stdout).to.match(/│ admin\s+│ admin\s+│ personal │/);
-      expect(list.stdout).to.match(/│ blue\s+│ admin\s+│ team\s+│/);
+      expect(list.stdout).to.match(/│ blue\s+│ admin\s+│ team\s+│ view, deploy, operate │/);
+    });
+
+    it('teams:permissions shows what members may do, and sets it; unknown permissions refused before any call', async () => {
+      expect((await run(['teams:permissions', 'acme'])).stdout).to.equal('Members of acme may: view, deploy, operate\n');
+      const set = await run(['teams:permissions', 'acme', '--permissions', 'deploy,view']);
+      expect(set.code, set.stderr).to.equal(0);
+      expect(api.requests.at(-1)).to.deep.include({ method: 'PATCH', url: '/api/v1/teams/acme', body: { memberPermissions: ['view', 'deploy'] } });
+      expect(set.stdout).to.equal('Setting what members of acme may do... done\nMembers of acme may now: view, deploy (on every app of the team, at once)\n');
+      const requests = api.requests.length;
+      expectError(await run(['teams:permissions', 'acme', '--permissions', 'view,root']), /root is not a permission/);
+      expectError(await run(['teams:permissions', 'nope']), /No team named "nope"/);
+      expect(api.requests.length).to.equal(requests + 1); // only the listing of teams for "nope"
     });
 
     it('members --team lists members; without --team it says how, before any call', async () => {

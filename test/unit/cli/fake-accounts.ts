@@ -171,6 +171,16 @@ export function handleAccounts(
       send(201, team);
       return true;
     }
+    case 'PATCH /teams/:': {
+      const team = state.teams.get(parts[1]!);
+      if (!team) {
+        fail(404, 'team_not_found', `No team named "${parts[1]}" that you belong to.`);
+        return true;
+      }
+      team.memberPermissions = ['view', ...(b.memberPermissions as TeamView['memberPermissions']).filter((p) => p !== 'view')];
+      send(200, team);
+      return true;
+    }
     case 'GET /teams/:/members':
     case 'POST /teams/:/members':
     case 'PATCH /teams/:/members/:':

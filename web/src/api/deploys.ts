@@ -1,7 +1,9 @@
 /**
- * The deploy timeline's calls (GET /apps/:app/deploys) and the build log followed while a build
- * runs (GET /apps/:app/logs?source=build&tail=1, which needs operate). Types from api/schemas.
+ * The deploy timeline's calls (GET /apps/:app/deploys), the build log followed while a build runs
+ * (GET /apps/:app/logs?source=build&tail=1) and a finished build's output (GET
+ * /apps/:app/builds/:id/output); both logs need operate. Types from api/schemas.
  */
+import type { BuildOutput } from '../../../api/schemas/apps';
 import type { DeployJson, Phase } from '../../../api/schemas/deploys';
 import { call, enc } from './client';
 
@@ -10,6 +12,8 @@ export type { Phase };
 
 export const deploysApi = {
   list: (app: string) => call<Deploy[]>('GET', `/apps/${enc(app)}/deploys?limit=15`),
+  /** A finished build's whole output, as the push showed it (operate). */
+  buildOutput: (app: string, build: string) => call<BuildOutput>('GET', `/apps/${enc(app)}/builds/${enc(build)}/output`),
 };
 
 /** `2026-12-06T02:00:00.000000Z build[build]: text` → `text`. */

@@ -2,7 +2,8 @@
  * The live deploy timeline: each push (from anyone's `git push`), image deploy, config change and
  * rollback with its phases as they happen. A running phase's elapsed time ticks in the page (no
  * request); the list reloads when the live stream says the app changed; the build's log streams
- * while it builds (for those who may read logs). Failures show in place with their reason and lines.
+ * while it builds, and a finished build's output is read when asked for (for those who may read
+ * logs). Failures show in place with their reason and lines.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { deploysApi, followBuildLog, type Deploy, type Phase } from '../api/deploys';
@@ -10,6 +11,7 @@ import { live, type LiveState } from '../live';
 import { useResource } from '../resource';
 import { paths } from '../router';
 import { Badge, ErrorNote, Loading, PageTitle, Time } from '../ui/common';
+import { useAction } from '../ui/action';
 import { AppNav } from './AppNav';
 import '../styles/deploys.css';
 
@@ -77,7 +79,29 @@ function PhaseRow({ phase, ended, now }: { phase: Phase; ended: boolean; now: nu
   );
 }
 
-/** The build's output while it runs, followed over one streaming request. */
+/** A finished build's whole output, read when asked for (one request), for any deploy that built. */
+function FinishedBuildLog({ app, build }: { app: string; build: string }) {
+  const [output, setOutput] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
+  if (output === null) {
+    return (
+      <div class="build-log">
+        <button type="button" disabled={busy} onClick={() => void run(async () => setOutput((await deploysApi.buildOutput(app, build)).output))}
+          aria-label={`Show the output of build ${build}`}>{busy ? 'Loading the build output…' : 'Show the build output'}</button>
+        <ErrorNote error={error} />
+      </div>
+    );
+  }
+  return (
+    <div class="build-log">
+      <h4>Build output</h4>
+      {output.trim() === '' ? <p class="muted small">The build printed nothing.</p> : <pre tabIndex={0}><code>{output.replace(/\n$/, '')}</code></pre>}
+      <button type="button" onClick={() => setOutput(null)}>Hide the build output</button>
+    </div>
+  );
+}
+
+/** The build's output while it runs, followed over one streaming request; once it ended, on demand. */
 function BuildLog({ app, deploy }: { app: string; deploy: Deploy }) {
   const build = deploy.phases.find((p) => p.name === 'build');
   const running = build?.outcome === 'running';
@@ -94,13 +118,22 @@ function BuildLog({ app, deploy }: { app: string; deploy: Deploy }) {
   useEffect(() => { if (box.current) box.current.scrollTop = box.current.scrollHeight; }, [lines]);
   if (!build || build.outcome === 'skipped' || build.outcome === 'pending') return null;
   if (!mayRead) return running ? <p class="muted small">The build log streams here for those who may read the app's logs (operate).</p> : null;
-  if (lines.length === 0) return running ? <p class="muted small" role="status">Waiting for the build's output…</p> : null;
+  // Ended, and not watched here while it ran (or reloaded since): read when asked.
+  if (!running && lines.length === 0) return deploy.buildId ? <FinishedBuildLog app={app} build={deploy.buildId} /> : null;
+  if (lines.length === 0) return <p class="muted small" role="status">Waiting for the build's output…</p>;
   return (
     <div class="build-log">
       <h4>Build output</h4>
       <pre ref={box} tabIndex={0}><code>{lines.join('\n')}</code></pre>
     </div>
   );
+}
+
+/** An earlier deploy's build output, on demand, for those who may read logs. */
+function OlderBuildLog({ app, deploy }: { app: string; deploy: Deploy }) {
+  const build = deploy.phases.find((p) => p.name === 'build');
+  if (!deploy.buildId || !build || build.lines === null || build.outcome === 'skipped' || build.outcome === 'pending' || build.outcome === 'running') return null;
+  return <FinishedBuildLog app={app} build={deploy.buildId} />;
 }
 
 function statusTone(status: Deploy['status']): 'ok' | 'warn' | 'bad' {
@@ -125,7 +158,7 @@ function DeployCard({ app, deploy, now, latest }: { app: string; deploy: Deploy;
       <ol class="phases" aria-label={`Phases of ${deploy.release !== null ? `v${deploy.release}` : 'this deploy'}`}>
         {deploy.phases.map((phase) => <PhaseRow key={phase.name} phase={phase} ended={ended} now={now} />)}
       </ol>
-      {latest && <BuildLog app={app} deploy={deploy} />}
+      {latest ? <BuildLog app={app} deploy={deploy} /> : <OlderBuildLog app={app} deploy={deploy} />}
     </article>
   );
 }
