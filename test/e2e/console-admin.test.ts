@@ -109,6 +109,20 @@ describe('the console\'s admin pages and permissions in a browser (end to end)',
     expect(members.body).to.deep.include({ user: viewer, role: 'viewer' });
   });
 
+  it('sets what the team\'s members may do, on the team page', async function () {
+    const page = adminPage.page;
+    await page.getByRole('heading', { name: 'What members may do' }).waitFor();
+    expect(await page.getByRole('checkbox', { name: 'view' }).isDisabled(), 'view is always given').to.equal(true);
+    await page.getByRole('checkbox', { name: 'operate' }).uncheck();
+    await page.getByRole('checkbox', { name: 'manage' }).check();
+    await page.getByRole('button', { name: 'Save member permissions' }).click();
+    await page.getByText(`Members of ${team} may now view, deploy, manage on its apps.`).waitFor();
+    await page.getByText('Members may view, deploy, manage on the team\'s apps.').waitFor();
+    const teams = await slipway.api<{ name: string; memberPermissions: string[] }[]>('GET', '/teams');
+    expect(teams.body.find((t) => t.name === team)?.memberPermissions).to.deep.equal(['view', 'deploy', 'manage']);
+    await check(page, 'team with member permissions', 'admin-team');
+  });
+
   it('deploys an app of the team and sets a config var: the admin may roll back', async function () {
     expect((await slipway.api('POST', '/apps', { name: app, team })).status).to.equal(201);
     keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-console-admin-key-'));

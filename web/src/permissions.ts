@@ -13,6 +13,15 @@ import { useResource, type Resource } from './resource';
 export type AppPermission = NonNullable<AppInfo['permissions']>[number];
 export type WithPermissions = Pick<AppInfo, 'permissions'>;
 
+/** Heroku's four, in order, and what each lets one do (the forms' checkboxes say it). */
+export const PERMISSIONS: readonly AppPermission[] = ['view', 'deploy', 'operate', 'manage'];
+export const MEANING: Record<AppPermission, string> = {
+  view: 'read everything but config values',
+  deploy: 'push, build, release, roll back',
+  operate: 'scale, restart, run, logs',
+  manage: 'config, domains, add-ons, access, destroy',
+};
+
 /** Whether `permission` is held; false while the app is not loaded yet (nothing to press before we know). */
 export function can(app: WithPermissions | null | undefined, permission: AppPermission): boolean {
   if (!app) return false;

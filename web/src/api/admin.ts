@@ -38,6 +38,7 @@ export const admin = {
   teams: {
     list: () => call<TeamView[]>('GET', '/teams'),
     create: (name: string) => call<TeamView>('POST', '/teams', { name }),
+    setMemberPermissions: (team: string, memberPermissions: AppPermission[]) => call<TeamView>('PATCH', `/teams/${enc(team)}`, { memberPermissions }),
     members: (team: string) => call<MemberView[]>('GET', `/teams/${enc(team)}/members`),
     addMember: (team: string, user: string, role: TeamRole) => call<MemberView>('POST', `/teams/${enc(team)}/members`, { user, role }),
     setMember: (team: string, user: string, role: TeamRole) => call<MemberView>('PATCH', `/teams/${enc(team)}/members/${enc(user)}`, { role }),

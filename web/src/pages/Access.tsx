@@ -2,19 +2,12 @@
 import { useState } from 'preact/hooks';
 import { admin, type AccessEntry, type AppPermission } from '../api/admin';
 import { useResource } from '../resource';
-import { can, missingNote, useAppPermissions } from '../permissions';
+import { can, MEANING, missingNote, PERMISSIONS, useAppPermissions } from '../permissions';
 import { useAction } from '../ui/action';
 import { Badge, ErrorNote, Loading, PageTitle } from '../ui/common';
 import { AppNav } from './AppNav';
 import '../styles/admin.css';
 
-const PERMISSIONS: readonly AppPermission[] = ['view', 'deploy', 'operate', 'manage'];
-const MEANING: Record<AppPermission, string> = {
-  view: 'read everything but config values',
-  deploy: 'push, build, release, roll back',
-  operate: 'scale, restart, run, logs',
-  manage: 'config, domains, add-ons, access, destroy',
-};
 
 function AddCollaborator({ app, onAdded }: { app: string; onAdded: (message: string) => void }) {
   const [user, setUser] = useState('');

@@ -1,6 +1,10 @@
-/** One team: its members with their roles; team admins (and platform admins) add, change and remove them. */
+/**
+ * One team: its members with their roles, and what members may do on its apps; team admins (and
+ * platform admins) add, change and remove members and set the members' permissions.
+ */
 import { useState } from 'preact/hooks';
-import { admin, type MemberView, type TeamRole } from '../api/admin';
+import { admin, type AppPermission, type MemberView, type TeamRole, type TeamView } from '../api/admin';
+import { MEANING, PERMISSIONS } from '../permissions';
 import { api } from '../api/client';
 import { useResource } from '../resource';
 import { paths } from '../router';
@@ -33,6 +37,42 @@ function AddMember({ team, onAdded }: { team: string; onAdded: (message: string)
             {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
           </select></div>
         <button type="submit" class="primary" disabled={busy}>{busy ? 'Adding…' : 'Add member'}</button>
+      </div>
+      <ErrorNote error={error} />
+    </form>
+  );
+}
+
+/** What the team's members may do on each of its apps (team admins): view always, the rest chosen. */
+function MemberPermissions({ team, onSaved }: { team: TeamView; onSaved: (message: string) => void }) {
+  const [chosen, setChosen] = useState<ReadonlySet<AppPermission>>(new Set(team.memberPermissions));
+  const { busy, error, run } = useAction();
+  const toggle = (p: AppPermission, on: boolean) => setChosen((s) => {
+    const next = new Set(s);
+    if (on) next.add(p); else next.delete(p);
+    return next;
+  });
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void run(async () => {
+      const saved = await admin.teams.setMemberPermissions(team.name, PERMISSIONS.filter((p) => p === 'view' || chosen.has(p)));
+      onSaved(`Members of ${saved.name} may now ${saved.memberPermissions.join(', ')} on its apps.`);
+    });
+  };
+  return (
+    <form class="card" onSubmit={submit} aria-labelledby="member-permissions">
+      <h2 id="member-permissions">What members may do</h2>
+      <p class="muted small">On every app of {team.name}, for everyone with the member role, at once. Admins may do everything; viewers only view.</p>
+      <div class="fields">
+        <fieldset class="perm-boxes">
+          <legend>Member permissions</legend>
+          {PERMISSIONS.map((p) => (
+            <label key={p} title={MEANING[p]}>
+              <input type="checkbox" checked={p === 'view' || chosen.has(p)} disabled={p === 'view'} onChange={(e) => toggle(p, e.currentTarget.checked)} /> {p}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit" class="primary" disabled={busy}>{busy ? 'Saving…' : 'Save member permissions'}</button>
       </div>
       <ErrorNote error={error} />
     </form>
@@ -79,6 +119,7 @@ export function Team({ team }: { team: string }) {
   // The same rule as the policy's team:manage; the API still decides.
   const manages = mine?.role === 'admin' || session.data?.user.platformAdmin === true;
   const changed = (message: string) => { setNotice(message); members.reload(); };
+  const saved = (message: string) => { setNotice(message); teams.reload(); };
   return (
     <main id="main">
       <nav class="tabs" aria-label="Teams"><a href={paths.top('teams')} class="back">Teams</a><span aria-hidden="true" class="muted">/</span><span>{team}</span></nav>
@@ -99,6 +140,7 @@ export function Team({ team }: { team: string }) {
         </div>
       )}
       {members.data && manages && <AddMember team={team} onAdded={changed} />}
+      {mine && manages && <MemberPermissions key={mine.memberPermissions.join()} team={mine} onSaved={saved} />}
       {members.data && !manages && <p class="muted">Only an admin of {team} changes its members.</p>}
     </main>
   );
