@@ -143,7 +143,7 @@ describe('the deploy timeline in a browser (end to end)', function () {
     await page().locator('[data-deploy]').nth(2).waitFor();
     const [latest, ...older] = await shownDeployIds(page());
     await page().locator(`${card(latest!)}[data-status="succeeded"]`).waitFor();
-    await page().locator(card(latest!)).getByRole('button', { name: /^Show the output of build / }).click();
+    await page().locator(card(latest!)).getByRole('button', { name: /^Show the build output of build / }).click();
     const shown = page().locator(`${card(latest!)} .build-log pre`);
     await shown.waitFor();
     expect(await shown.textContent()).to.match(/Building with the Dockerfile/);
@@ -152,7 +152,7 @@ describe('the deploy timeline in a browser (end to end)', function () {
     const failed = [];
     for (const id of older) if (await page().locator(`${card(id)}[data-status="failed"]`).count() === 1) failed.push(id);
     expect(failed).to.have.length(1);
-    await page().locator(card(failed[0]!)).getByRole('button', { name: /^Show the output of build / }).click();
+    await page().locator(card(failed[0]!)).getByRole('button', { name: /^Show the build output of build / }).click();
     await page().locator(`${card(failed[0]!)} .build-log pre`).getByText('timeline-test: the schema file is missing').first().waitFor();
     await page().locator(card(failed[0]!)).getByRole('button', { name: 'Hide the build output' }).click();
     expect(await page().locator(`${card(failed[0]!)} .build-log pre`).count()).to.equal(0);

@@ -86,8 +86,9 @@ function FinishedBuildLog({ app, build }: { app: string; build: string }) {
   if (output === null) {
     return (
       <div class="build-log">
-        <button type="button" disabled={busy} onClick={() => void run(async () => setOutput((await deploysApi.buildOutput(app, build)).output))}
-          aria-label={`Show the output of build ${build}`}>{busy ? 'Loading the build output…' : 'Show the build output'}</button>
+        <button type="button" disabled={busy} onClick={() => void run(async () => setOutput((await deploysApi.buildOutput(app, build)).output))}>
+          {busy ? 'Loading the build output…' : 'Show the build output'}<span class="visually-hidden"> of build {build}</span>
+        </button>
         <ErrorNote error={error} />
       </div>
     );
