@@ -1,8 +1,9 @@
 /** Who may act on an app: its team's members by role, and collaborators with the permissions chosen for them. */
 import { useState } from 'preact/hooks';
-import { admin, type AccessEntry, type AppPermission } from '../api/admin';
+import { admin, type AccessEntry } from '../api/admin';
 import { useResource } from '../resource';
-import { can, MEANING, missingNote, PERMISSIONS, useAppPermissions } from '../permissions';
+import { can, missingNote, PERMISSIONS, useAppPermissions } from '../permissions';
+import { PermissionBoxes, usePermissionChoice } from '../ui/permission-boxes';
 import { useAction } from '../ui/action';
 import { Badge, ErrorNote, Loading, PageTitle } from '../ui/common';
 import { AppNav } from './AppNav';
@@ -11,13 +12,8 @@ import '../styles/admin.css';
 
 function AddCollaborator({ app, onAdded }: { app: string; onAdded: (message: string) => void }) {
   const [user, setUser] = useState('');
-  const [chosen, setChosen] = useState<ReadonlySet<AppPermission>>(new Set(['view']));
+  const { chosen, toggle } = usePermissionChoice(['view']);
   const { busy, error, setError, run } = useAction();
-  const toggle = (p: AppPermission, on: boolean) => setChosen((s) => {
-    const next = new Set(s);
-    if (on) next.add(p); else next.delete(p);
-    return next;
-  });
   const submit = async (event: Event) => {
     event.preventDefault();
     if (chosen.size === 0) { setError(new Error('Choose at least one permission.')); return; }
@@ -34,14 +30,7 @@ function AddCollaborator({ app, onAdded }: { app: string; onAdded: (message: str
       <div class="fields">
         <div><label for="collaborator">User name</label>
           <input id="collaborator" required autocomplete="off" spellcheck={false} value={user} onInput={(e) => setUser(e.currentTarget.value)} /></div>
-        <fieldset class="perm-boxes">
-          <legend>Permissions</legend>
-          {PERMISSIONS.map((p) => (
-            <label key={p} title={MEANING[p]}>
-              <input type="checkbox" checked={chosen.has(p)} onChange={(e) => toggle(p, e.currentTarget.checked)} /> {p}
-            </label>
-          ))}
-        </fieldset>
+        <PermissionBoxes legend="Permissions" chosen={chosen} toggle={toggle} />
         <button type="submit" class="primary" disabled={busy}>{busy ? 'Adding…' : 'Add collaborator'}</button>
       </div>
       <ErrorNote error={error} />

@@ -3,8 +3,9 @@
  * platform admins) add, change and remove members and set the members' permissions.
  */
 import { useState } from 'preact/hooks';
-import { admin, type AppPermission, type MemberView, type TeamRole, type TeamView } from '../api/admin';
-import { MEANING, PERMISSIONS } from '../permissions';
+import { admin, type MemberView, type TeamRole, type TeamView } from '../api/admin';
+import { PERMISSIONS } from '../permissions';
+import { PermissionBoxes, usePermissionChoice } from '../ui/permission-boxes';
 import { api } from '../api/client';
 import { useResource } from '../resource';
 import { paths } from '../router';
@@ -45,13 +46,8 @@ function AddMember({ team, onAdded }: { team: string; onAdded: (message: string)
 
 /** What the team's members may do on each of its apps (team admins): view always, the rest chosen. */
 function MemberPermissions({ team, onSaved }: { team: TeamView; onSaved: (message: string) => void }) {
-  const [chosen, setChosen] = useState<ReadonlySet<AppPermission>>(new Set(team.memberPermissions));
+  const { chosen, toggle } = usePermissionChoice(team.memberPermissions);
   const { busy, error, run } = useAction();
-  const toggle = (p: AppPermission, on: boolean) => setChosen((s) => {
-    const next = new Set(s);
-    if (on) next.add(p); else next.delete(p);
-    return next;
-  });
   const submit = (event: Event) => {
     event.preventDefault();
     void run(async () => {
@@ -64,14 +60,7 @@ function MemberPermissions({ team, onSaved }: { team: TeamView; onSaved: (messag
       <h2 id="member-permissions">What members may do</h2>
       <p class="muted small">On every app of {team.name}, for everyone with the member role, at once. Admins may do everything; viewers only view.</p>
       <div class="fields">
-        <fieldset class="perm-boxes">
-          <legend>Member permissions</legend>
-          {PERMISSIONS.map((p) => (
-            <label key={p} title={MEANING[p]}>
-              <input type="checkbox" checked={p === 'view' || chosen.has(p)} disabled={p === 'view'} onChange={(e) => toggle(p, e.currentTarget.checked)} /> {p}
-            </label>
-          ))}
-        </fieldset>
+        <PermissionBoxes legend="Member permissions" chosen={chosen} toggle={toggle} fixed={['view']} />
         <button type="submit" class="primary" disabled={busy}>{busy ? 'Saving…' : 'Save member permissions'}</button>
       </div>
       <ErrorNote error={error} />
