@@ -145,14 +145,14 @@ export async function authPasswd(ctx: AccountContext, opts: { passwordStdin?: bo
   ctx.out(loginsEndedLine(changed.loginsEnded, 'yours', true));
 }
 
-/** `users:reset-password NAME` (platform admins): a one-time password, printed once, unless given on stdin. */
+/** `users:reset-password NAME` (platform admins): a generated password, printed once, unless given on stdin. */
 export async function usersResetPassword(ctx: AccountContext, name: string, opts: { passwordStdin?: boolean }): Promise<void> {
   const password = opts.passwordStdin ? await passwordFromStdin(ctx.prompt) : undefined;
   const reset = await api(ctx).resetPassword(name, password);
   done(ctx, `Resetting the password of ${format.colors(ctx.color).bold(reset.user)}`);
   ctx.out(loginsEndedLine(reset.loginsEnded, reset.user, false));
   if (reset.password !== null) {
-    ctx.out(`One-time password: ${reset.password}`);
+    ctx.out(`Generated password: ${reset.password}`);
     warning(ctx, `Give it to ${reset.user}: it will not be shown again. They sign in with slipway login, then change it with slipway auth:passwd.`);
   }
 }
@@ -167,7 +167,7 @@ export async function usersCreate(ctx: AccountContext, name: string, opts: { ema
   const created = await api(ctx).createUser(name, opts.email, password);
   done(ctx, `Creating user ${format.colors(ctx.color).bold(created.user.name)}`);
   if (created.password !== null) {
-    ctx.out(`One-time password: ${created.password}`);
+    ctx.out(`Generated password: ${created.password}`);
     warning(ctx, `Give it to ${created.user.name}: it will not be shown again. They sign in with slipway login, then change it with slipway auth:passwd.`);
   }
 }

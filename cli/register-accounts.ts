@@ -64,7 +64,7 @@ export function registerAccountCommands(program: Command, ctx: AccountContext): 
 
   program
     .command('users:create')
-    .description('create a user; without --password-stdin, prints a one-time password once (platform admins)')
+    .description('create a user; without --password-stdin, prints a generated password once (platform admins)')
     .argument('<name>', 'the user name')
     .requiredOption('--email <email>', 'their email address (required)')
     .option('--password-stdin', 'read their password from stdin')

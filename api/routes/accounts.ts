@@ -85,7 +85,7 @@ export function accountRoutes(deps: AccountRoutesDeps): Route[] {
       handler: () => handlers.listUsers(),
     }),
     defineRoute({
-      method: 'post', path: '/users', tag: 'users', summary: 'Create a user and their personal team; without a password, a one-time one is returned once',
+      method: 'post', path: '/users', tag: 'users', summary: 'Create a user and their personal team; without a password, a generated one is returned once',
       body: CreateUserBody, response: CreatedUserSchema, status: 201,
       errors: ['user_exists', 'invalid_user_name', 'invalid_email', 'invalid_password'],
       audit: 'user.create', auditedBy: 'service',

@@ -1,6 +1,6 @@
 /**
  * The console's administration pages in Chromium against a real Slipway: an admin creates a user
- * (its one-time password shown once) and a team, makes the user a viewer of it; the viewer signs in
+ * (its generated password shown once) and a team, makes the user a viewer of it; the viewer signs in
  * in a second browser and sees no config value and no button that would change the app; a request
  * forged from the viewer's page (session cookie and CSRF token both present) is refused by the API;
  * a change from another origin is refused; the activity feed shows the admin's changes live; the
@@ -72,7 +72,7 @@ describe('the console\'s admin pages and permissions in a browser (end to end)',
     await slipway?.close();
   });
 
-  it('lets the platform admin create a user and shows its one-time password once', async function () {
+  it('lets the platform admin create a user and shows its generated password once', async function () {
     const page = adminPage.page;
     await signIn(page, credentials.user, credentials.password);
     adminPage.expectProblem(/status of 401/); // the page asked who is signed in: nobody yet
@@ -82,10 +82,10 @@ describe('the console\'s admin pages and permissions in a browser (end to end)',
     await page.getByLabel('Email').fill(`${viewer}@example.com`);
     await page.getByRole('button', { name: 'Create user' }).click();
     await page.getByRole('heading', { name: `${viewer} is created` }).waitFor();
-    viewerPassword = (await page.getByLabel(`One-time password of ${viewer}`).textContent()) ?? '';
+    viewerPassword = (await page.getByLabel(`Generated password of ${viewer}`).textContent()) ?? '';
     expect(viewerPassword.length).to.be.greaterThan(11);
     await page.getByRole('row', { name: new RegExp(viewer) }).getByText('active').waitFor();
-    await check(page, 'users, one-time password shown', 'admin-users');
+    await check(page, 'users, generated password shown', 'admin-users');
     await page.getByRole('button', { name: 'Done, hide the password' }).click();
     expect(await page.getByText(viewerPassword).count(), 'the password is gone once dismissed').to.equal(0);
     expect((await slipway.api('POST', '/users', { name: helper, email: `${helper}@example.com` })).status).to.equal(201);
@@ -293,13 +293,13 @@ describe('the console\'s admin pages and permissions in a browser (end to end)',
     viewerPassword = fresh;
   });
 
-  it('lets the admin reset the user\'s password: the viewer\'s session ends, the one-time password signs in', async function () {
+  it('lets the admin reset the user\'s password: the viewer\'s session ends, the generated password signs in', async function () {
     const page = adminPage.page;
     await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.getByRole('button', { name: `Reset password of ${viewer}` }).click();
     await page.getByRole('button', { name: `Confirm reset for ${viewer}: their logins end` }).click();
     await page.getByRole('heading', { name: `New password for ${viewer}` }).waitFor();
-    const oneTime = (await page.getByLabel(`One-time password of ${viewer}`).textContent()) ?? '';
+    const oneTime = (await page.getByLabel(`Generated password of ${viewer}`).textContent()) ?? '';
     expect(oneTime.length).to.be.greaterThan(11);
     await check(page, 'users, reset password shown', 'admin-users-reset');
     await page.getByRole('button', { name: 'Done, hide the password' }).click();

@@ -220,11 +220,11 @@ describe('cli accounts commands', function () {
       expect(result.stdout).to.match(/│ alice\s+│ alice@example\.com\s+│ user\s+│ disabled │/);
     });
 
-    it('users:create prints the one-time password once, with a warning', async () => {
+    it('users:create prints the generated password once, with a warning', async () => {
       const result = await run(['users:create', 'bob', '--email', 'bob@example.com']);
       expect(result.code, result.stderr).to.equal(0);
       expect(api.requests[0]!.body).to.deep.equal({ name: 'bob', email: 'bob@example.com' });
-      expect(result.stdout).to.equal('Creating user bob... done\nOne-time password: one-time-Pa55\n');
+      expect(result.stdout).to.equal('Creating user bob... done\nGenerated password: one-time-Pa55\n');
       expect(result.stderr).to.match(/it will not be shown again/);
     });
 
@@ -276,16 +276,16 @@ describe('cli accounts commands', function () {
       expectError(await run(['auth:passwd', '--password-stdin'], { stdin: 'admin-pass\nfrom-a-script-2\n' }), /The current password is wrong: nothing was changed\./);
     });
 
-    it('users:reset-password prints the one-time password once, with a warning; --password-stdin sends one and prints none', async () => {
+    it('users:reset-password prints the generated password once, with a warning; --password-stdin sends one and prints none', async () => {
       const result = await run(['users:reset-password', 'alice']);
       expect(result.code, result.stderr).to.equal(0);
       expect(api.requests[0]).to.deep.include({ method: 'POST', url: '/api/v1/users/alice/password', body: {} });
       expect(result.stdout).to.equal('Resetting the password of alice... done\n'
-        + '2 logins of alice (CLI logins, console sessions) ended; API tokens and SSH keys are kept.\nOne-time password: reset-Pa55-word\n');
+        + '2 logins of alice (CLI logins, console sessions) ended; API tokens and SSH keys are kept.\nGenerated password: reset-Pa55-word\n');
       expect(result.stderr).to.match(/it will not be shown again.*slipway auth:passwd/);
       const given = await run(['users:reset-password', 'alice', '--password-stdin'], { stdin: 'chosen-one-1\n' });
       expect(api.requests[1]!.body).to.deep.equal({ password: 'chosen-one-1' });
-      expect(given.stdout).to.not.match(/One-time password/);
+      expect(given.stdout).to.not.match(/Generated password/);
       expectError(await run(['users:reset-password', 'nobody']), /There is no user nobody\./);
     });
   });

@@ -1,4 +1,4 @@
-/** Platform admins: every user, create one (its one-time password shown once), reset a password, disable or enable. */
+/** Platform admins: every user, create one (its generated password shown once), reset a password, disable or enable. */
 import { useState } from 'preact/hooks';
 import { admin, type CreatedUser, type PasswordReset, type UserView } from '../api/admin';
 import { useResource } from '../resource';
@@ -28,7 +28,7 @@ function CreateUser({ onCreated }: { onCreated: (created: CreatedUser) => void }
           <input id="user-email" type="email" required autocomplete="off" value={email} onInput={(e) => setEmail(e.currentTarget.value)} /></div>
         <button type="submit" class="primary" disabled={busy}>{busy ? 'Creating…' : 'Create user'}</button>
       </div>
-      <p class="muted small">Slipway makes a one-time password, shown once here; the user signs in with it (<code>slipway login</code> or this console).</p>
+      <p class="muted small">Slipway makes a generated password, shown once here; the user signs in with it (<code>slipway login</code> or this console).</p>
       <ErrorNote error={error} />
     </form>
   );
@@ -40,8 +40,8 @@ function OneTimePassword({ created, onDismiss }: { created: CreatedUser; onDismi
       <h2 id="one-time">{created.user.name} is created</h2>
       {created.password ? (
         <>
-          <p>Their one-time password, shown this once (copy it now and give it to them over a safe channel):</p>
-          <p><code class="one-time" aria-label={`One-time password of ${created.user.name}`}>{created.password}</code></p>
+          <p>Their generated password, shown this once (copy it now and give it to them over a safe channel):</p>
+          <p><code class="one-time" aria-label={`Generated password of ${created.user.name}`}>{created.password}</code></p>
         </>
       ) : <p>They sign in with the password that was given.</p>}
       <button type="button" onClick={onDismiss}>Done, hide the password</button>
@@ -53,9 +53,9 @@ function ResetPassword({ reset, onDismiss }: { reset: PasswordReset; onDismiss: 
   return (
     <section class="card" aria-labelledby="reset" role="status">
       <h2 id="reset">New password for {reset.user}</h2>
-      <p>Their one-time password, shown this once (copy it now and give it to them over a safe channel).
+      <p>Their generated password, shown this once (copy it now and give it to them over a safe channel).
         {' '}{reset.loginsEnded === 0 ? 'They had no login open.' : `Their ${reset.loginsEnded} ${reset.loginsEnded === 1 ? 'login' : 'logins'} (CLI logins, console sessions) ended.`}</p>
-      <p><code class="one-time" aria-label={`One-time password of ${reset.user}`}>{reset.password}</code></p>
+      <p><code class="one-time" aria-label={`Generated password of ${reset.user}`}>{reset.password}</code></p>
       <button type="button" onClick={onDismiss}>Done, hide the password</button>
     </section>
   );
