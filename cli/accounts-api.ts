@@ -54,6 +54,10 @@ export class AccountsApi {
     return this.client.call('PATCH', `/users/${seg(name)}`, { disabled: true });
   }
 
+  enableUser(name: string): Promise<UserView> {
+    return this.client.call('PATCH', `/users/${seg(name)}`, { disabled: false });
+  }
+
   listTokens(): Promise<TokenView[]> {
     return this.client.call('GET', '/tokens');
   }

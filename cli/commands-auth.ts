@@ -1,6 +1,6 @@
 /**
  * Signing in and out (`login`, `logout`, `auth:whoami`, `auth:token`, `auth:passwd`), users
- * (`users`, `users:create`, `users:disable`, `users:reset-password`) and API tokens (`tokens`,
+ * (`users`, `users:create`, `users:disable`, `users:enable`, `users:reset-password`) and API tokens (`tokens`,
  * `tokens:create`, `tokens:revoke`).
  */
 import { parseDuration } from '../lib/duration';
@@ -176,6 +176,12 @@ export async function usersDisable(ctx: CommandContext, name: string): Promise<v
   await api(ctx).disableUser(name);
   done(ctx, `Disabling user ${format.colors(ctx.color).bold(name)}`);
   ctx.out('Their tokens and SSH keys stopped working.');
+}
+
+export async function usersEnable(ctx: CommandContext, name: string): Promise<void> {
+  await api(ctx).enableUser(name);
+  done(ctx, `Enabling user ${format.colors(ctx.color).bold(name)}`);
+  ctx.out('Their SSH keys and unexpired tokens work again; console sessions the disable ended stay ended.');
 }
 
 export async function tokensList(ctx: CommandContext, opts: JsonOption): Promise<void> {

@@ -79,6 +79,13 @@ export function registerAccountCommands(program: Command, ctx: AccountContext): 
     .action((name: string) => auth.usersDisable(ctx, name));
 
   program
+    .command('users:enable')
+    .description('enable a disabled user again: their SSH keys and unexpired tokens work again (platform admins)')
+    .argument('<name>', 'the user name')
+    .addHelpText('after', examples('slipway users:enable alice'))
+    .action((name: string) => auth.usersEnable(ctx, name));
+
+  program
     .command('users:reset-password')
     .description('give a user a new password, printed once (or from --password-stdin); their logins and console sessions end (platform admins)')
     .argument('<name>', 'the user name')

@@ -250,6 +250,16 @@ describe('cli accounts commands', function () {
     });
   });
 
+  it('users:enable enables the user again', async () => {
+    api.accounts.users.get('alice')!.disabled = true;
+    const result = await run(['users:enable', 'alice']);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(api.requests[0]).to.deep.include({ method: 'PATCH', url: '/api/v1/users/alice', body: { disabled: false } });
+    expect(api.accounts.users.get('alice')!.disabled).to.equal(false);
+    expect(result.stdout).to.match(/^Enabling user alice\.\.\. done\n/);
+    expectError(await run(['users:enable', 'nobody']), /There is no user nobody\./);
+  });
+
   describe('passwords', () => {
     it('auth:passwd asks the current password and the new one twice, none echoed, and says what ended', async () => {
       const result = await run(['auth:passwd'], { answers: ['admin-pass', 'a-new-password', 'a-new-password'] });

@@ -110,7 +110,7 @@ export function handleAccounts(
         fail(404, 'user_not_found', `There is no user ${parts[1]}.`);
         return true;
       }
-      if (b.disabled === true) found.disabled = true;
+      if (typeof b.disabled === 'boolean') found.disabled = b.disabled;
       send(200, userView(found.name));
       return true;
     }
