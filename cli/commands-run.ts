@@ -94,8 +94,31 @@ export async function run(ctx: CommandContext, io: RunIo, app: string, args: rea
     return;
   }
   if (io.stderr.isTTY) io.stderr.write(`Running ${c.bold(command)} on ${c.bold(app)}... ${c.green('up')}, ${dyno.id} (v${dyno.release})\n`);
+  await attachTo(connection, dyno.attach.url, io, stdin, tty);
+}
 
-  const { socket, head } = await openAttach(connection, dyno.attach.url);
+/**
+ * `slipway addons:connect [APP] NAME` (Heroku's `pg:psql`, Dokku's `postgres:connect`): the add-on's
+ * own client (psql, mariadb, redis-cli) in a one-off beside APP, logged in as APP is, attached to
+ * this terminal — or to stdin and stdout, so `echo 'select 1' | slipway addons:connect …` works.
+ */
+export async function addonsConnect(ctx: CommandContext, io: RunIo, app: string, addon: string, opts: { tty?: boolean }): Promise<void> {
+  const stdin = io.stdin ?? process.stdin;
+  const tty = opts.tty !== false && stdin.isTTY === true;
+  const size = tty ? windowSize(io) : null;
+  const settings = resolveSettings({ env: io.env, homeDir: ctx.homeDir });
+  const connection = { apiUrl: settings.apiUrl, token: settings.token };
+  const term = io.env.TERM && TERM_NAME.test(io.env.TERM) ? io.env.TERM : undefined;
+  const dyno = await createDyno(connection, app, { addon, attach: true, detach: false, tty, ...(size ?? {}), ...(tty && term ? { term } : {}) });
+  if (!dyno.attach) throw new CliError('The API started no client to attach to: is it older than this CLI?');
+  const c = format.colors(format.colorEnabled(io.stderr, io.env));
+  if (io.stderr.isTTY) io.stderr.write(`Connecting to ${c.bold(addon)} through ${c.bold(app)}... ${c.green('up')}, ${dyno.id}\n`);
+  await attachTo(connection, dyno.attach.url, io, stdin, tty);
+}
+
+/** Attaches this terminal (or these streams) to a prepared one-off; exits with its code. */
+async function attachTo(connection: { apiUrl: string; token: string }, url: string, io: RunIo, stdin: LocalTerminal['stdin'], tty: boolean): Promise<void> {
+  const { socket, head } = await openAttach(connection, url);
   const code = await pumpAttach(socket, head, {
     stdin, stdout: io.stdout, stderr: io.stderr, tty,
     rawMode: () => processRawMode(stdin),

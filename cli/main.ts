@@ -390,6 +390,15 @@ export function buildProgram(ctx: AccountContext, io: CliIo): Command {
       'echo hi | slipway run my-app cat', 'slipway run --detach my-app npm run migrate'))
     .action((name: string, command: string[], opts: runCommands.RunOptions) => runCommands.run(ctx, io, name, command, opts));
 
+  program
+    .command('addons:connect')
+    .description("open the add-on's own client (psql, mariadb, redis-cli) through an app it is attached to, as that app logs in")
+    .argument('[app]', APP_ARG_HELP)
+    .argument('<addon>', 'the add-on, e.g. postgresql-curly-12345')
+    .option('--no-tty', 'no terminal for the client, even when stdin is one')
+    .addHelpText('after', examples('slipway addons:connect my-app postgresql-curly-12345', 'echo "select count(*) from users" | slipway addons:connect -a my-app postgresql-curly-12345'))
+    .action((name: string, addon: string, opts: { tty?: boolean }) => runCommands.addonsConnect(ctx, io, name, addon, opts));
+
   markAppCommands(program);
   return program;
 }

@@ -22,7 +22,9 @@ export interface Dyno {
 }
 
 export interface CreateDynoBody {
-  command: string;
+  /** The command, or `addon`: the client of that add-on (addons:connect). */
+  command?: string;
+  addon?: string;
   attach: boolean;
   detach: boolean;
   tty: boolean;

@@ -20,6 +20,13 @@ export interface OneOffServiceOptions {
   containerPort: number;
   /** How long a run prepared by `POST …/dynos` waits for its client to attach. */
   attachTimeoutMs: number;
+  /** `addons:connect`: the client of an add-on attached to the app (engine/addons/addons-service.ts). */
+  addonClients?: AddonClients;
+}
+
+/** The port to the add-ons: the client to run for add-on `addon` through app `app`, or a refusal saying why not. */
+export interface AddonClients {
+  client(app: string, addon: string): Promise<{ image: string; command: string; env: Record<string, string> }>;
 }
 
 /** The client's side of an attached one-off. */
@@ -88,6 +95,32 @@ export class OneOffService {
       ...(app.teamId === undefined ? {} : { teamId: app.teamId }),
     };
     return { spec, info: { id, app: app.name, release: release.version, command: request.command, state: 'starting', startedAt: null } };
+  }
+
+  /**
+   * `addons:connect`: a one-off in the add-on's own image (which holds its client) on the app's
+   * team network, logged in as the app is, with none of the app's config. Attached only.
+   */
+  async prepareAddonClient(appName: string, addon: string, request: Omit<RunRequest, 'command'>): Promise<PreparedRun> {
+    if (!this.options.addonClients) throw new SlipwayError('invalid_request', 'This Slipway runs no add-ons, so there is nothing to connect to.');
+    const app = await this.apps.get(appName);
+    const client = await this.options.addonClients.client(app.name, addon);
+    const release = app.currentRelease ?? 0;
+    const id = await this.freshId(app.name);
+    const spec: OneOffSpec = {
+      app: app.name,
+      release,
+      id,
+      image: client.image,
+      command: client.command,
+      // HOME: the clients keep their history there; the image's user may have none.
+      env: { ...client.env, HOME: '/tmp', DYNO: id, ...(request.tty ? { TERM: request.term ?? 'xterm' } : {}) },
+      tty: request.tty,
+      size: request.tty ? request.size : null,
+      limits: { ...DEFAULT_SIZE },
+      ...(app.teamId === undefined ? {} : { teamId: app.teamId }),
+    };
+    return { spec, info: { id, app: app.name, release, command: `addons:connect ${addon}`, state: 'starting', startedAt: null } };
   }
 
   /** Starts a prepared run in the background; its output goes to the container log. */

@@ -176,11 +176,18 @@ export function terminalSize(cols: unknown, rows: unknown): TerminalSize | null 
 }
 
 /** Validates the JSON body of `POST /apps/:app/dynos`; throws RunRequestError with a readable message. */
-export function parseRunRequest(body: unknown): RunRequest & { attach: boolean } {
+export function parseRunRequest(body: unknown): RunRequest & { attach: boolean; addon: string | null } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new RunRequestError('Send the command to run: {"command": "bash"}.');
   }
   const b = body as Record<string, unknown>;
+  // addons:connect: the add-on's client instead of a command, always attached.
+  if (b.addon !== undefined) {
+    if (typeof b.addon !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(b.addon)) throw new RunRequestError('"addon" must be an add-on\'s name, as slipway addons lists it.');
+    if (b.command !== undefined) throw new RunRequestError('Send either "command" or "addon", not both.');
+    if (b.detach === true || b.attach === false) throw new RunRequestError('An add-on\'s client runs attached only.');
+    return { ...parseRunRequest({ ...b, addon: undefined, command: 'addon-client' }), addon: b.addon };
+  }
   if (typeof b.command !== 'string' || b.command.trim() === '') {
     throw new RunRequestError('Give a command to run: {"command": "bash"}.');
   }
@@ -198,6 +205,7 @@ export function parseRunRequest(body: unknown): RunRequest & { attach: boolean }
   const tty = attach && b.tty === true;
   return {
     command: b.command,
+    addon: null,
     attach,
     tty,
     size: tty ? terminalSize(b.cols, b.rows) : null,

@@ -176,7 +176,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     logs: logging,
   });
   const oneOffs = new OneOffService(appsRepo, releasesRepo, buildsRepo, oneOffRunner, {
-    containerPort: CONTAINER_PORT, attachTimeoutMs: ATTACH_TIMEOUT_SECONDS * 1000,
+    containerPort: CONTAINER_PORT, attachTimeoutMs: ATTACH_TIMEOUT_SECONDS * 1000, addonClients: addons.routes.addons,
   }, logger.child({ part: 'run' }));
 
   // Repositories made by an earlier installation get the hook of this one.

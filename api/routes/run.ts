@@ -33,10 +33,11 @@ export function dynoJson(info: OneOffInfo) {
 export function runRoutes({ oneOffs, attachTimeoutSeconds }: RunRoutesDeps): Route[] {
   return [
     defineRoute({
-      method: 'post', path: '/apps/:app/dynos', tag: 'run', summary: 'Run a one-off process (detached, or prepared to attach)',
+      // {"addon": NAME} instead of a command: the add-on's client (addons:connect), attached.
+      method: 'post', path: '/apps/:app/dynos', tag: 'run', summary: 'Run a one-off process (detached, or prepared to attach), or an attached add-on\'s client',
       // engine/one-off.ts validates the command, size, env and tty with its own messages.
       params: AppParams, body: z.unknown(), response: StartedDynoSchema, status: 201, audit: 'run',
-      errors: ['no_release', 'insufficient_capacity'],
+      errors: ['no_release', 'insufficient_capacity', 'addon_not_found', 'attachment_not_found', 'addon_not_ready'],
       access: ({ params }) => ({ action: 'app:operate', app: params.app }),
       handler: async ({ params, body, principal }) => {
         let request;
@@ -46,7 +47,7 @@ export function runRoutes({ oneOffs, attachTimeoutSeconds }: RunRoutesDeps): Rou
           if (error instanceof RunRequestError) throw new SlipwayError('invalid_request', error.message);
           throw error;
         }
-        const run = await oneOffs.prepare(params.app, request);
+        const run = request.addon === null ? await oneOffs.prepare(params.app, request) : await oneOffs.prepareAddonClient(params.app, request.addon, request);
         if (!request.attach) return { ...dynoJson(await oneOffs.startDetached(run)), attach: null };
         oneOffs.reserve(run, attachOwner(principal));
         return {

@@ -12,6 +12,7 @@ import { InProcessLocks, withLock, type LockService } from '../locks';
 import type { App } from '../model';
 import type { AppsRepo } from '../store/apps-repo';
 import type { AddonsRepo } from '../store/addons-repo';
+import { clientCommand, type ClientCommand } from './client-command';
 import { connectionUrl, generateCredentials, type AddonServers, type AddonServerSpec } from './kinds';
 import {
   attachmentKeys, defaultAttachmentName, externalDefaultName, generateAddonName,
@@ -203,6 +204,27 @@ export class AddonsService {
     const secret = await this.deps.repo.secret(addon.id);
     if (secret.kind !== 'server') throw new SlipwayError('internal', `The credentials of ${addon.name} are not a server's.`);
     return { addonName: addon.name, kind: addon.kind, plan: addon.plan, teamId: addon.teamId, credentials: secret.current };
+  }
+
+  /**
+   * `addons:connect NAME -a APP`: the client to run beside APP (a one-off in the add-on's image, on
+   * the team's network), logged in as the apps are. Only through an app the add-on is attached to.
+   */
+  async client(appName: string, name: string): Promise<ClientCommand & { image: string }> {
+    const addon = await this.deps.repo.get(name);
+    const app = await this.deps.apps.get(appName);
+    const attached = (await this.deps.repo.attachments(addon.id)).some((a) => a.appId === app.id);
+    if (!attached) {
+      throw new SlipwayError('attachment_not_found', `${addon.name} is not attached to ${app.name}: connect through an app it is attached to (slipway addons:info ${addon.name}), or attach it with slipway addons:attach ${addon.name} ${app.name}.`);
+    }
+    if (!isServerKind(addon.kind)) {
+      throw new SlipwayError('invalid_request', `${addon.name} is an external service: Slipway has no client for it. Connect with your own client to its URL (slipway addons:info ${addon.name} --reveal).`);
+    }
+    const secret = await this.deps.repo.secret(addon.id);
+    if (secret.kind !== 'server' || secret.endpoint === null) {
+      throw new SlipwayError('addon_not_ready', `${addon.name} is still being provisioned: wait for it with slipway addons:wait ${addon.name}, then connect.`);
+    }
+    return { image: this.deps.servers.imageOf(addon.kind), ...clientCommand(addon.kind, secret.endpoint, secret.current) };
   }
 
   /** The URL attached apps get (with the secret); null while the server has no address yet. */

@@ -114,6 +114,8 @@ export interface RemoveOptions {
 }
 
 export interface AddonServers {
+  /** The image the kind's server (and its client, for `addons:connect`) runs. */
+  imageOf(kind: AddonKind): string;
   /**
    * Idempotent: creates the volume and the container when missing, starts it, waits until it is
    * healthy and the credentials work. A second call (or one after a crash halfway) converges on

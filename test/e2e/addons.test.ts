@@ -6,6 +6,7 @@
  * credentials are rotated under load with no failed request and the old ones stop working; the
  * servers are killed and Slipway restarted, and the data is still there.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -80,6 +81,22 @@ describe('add-ons end to end: an app pushed by git uses PostgreSQL, MySQL and Re
     }
   }
 
+  /** The CLI with `input` on its stdin (a pipe), as `echo … | slipway …` runs it. */
+  function cliWithInput(input: string, ...args: string[]): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('node', [BIN, ...args], {
+        cwd: home, env: { ...process.env, SLIPWAY_API_URL: `http://127.0.0.1:${slipway.platform.apiPort}`, SLIPWAY_TOKEN: slipway.token, NO_COLOR: '1', HOME: home },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => { stdout += c; });
+      child.stderr.on('data', (c: Buffer) => { stderr += c; });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr, output: stdout + stderr }));
+      child.stdin.end(input);
+    });
+  }
+
   async function ok(...args: string[]): Promise<CommandResult> {
     const result = await cli(...args);
     expect(result.code, `slipway ${args.join(' ')}: ${result.output}`).to.equal(0);
@@ -142,6 +159,21 @@ describe('add-ons end to end: an app pushed by git uses PostgreSQL, MySQL and Re
     });
     expect(JSON.parse(written.body)).to.deep.equal(all);
     expect(await read(app)).to.deep.equal(all);
+  });
+
+  it('opens each add-on\'s own client through the app (addons:connect), and refuses an app it is not attached to', async function () {
+    const queries: Record<Kind, string> = { postgresql: "select v from kv where k = 'e2e';", mysql: "select v from kv where k = 'e2e';", redis: 'GET e2e' };
+    const config = (await slipway.api<Record<string, string>>('GET', `/apps/${app}/config`)).body;
+    for (const kind of KINDS) {
+      // stdin is a pipe, not a terminal: the client reads the query from it, as `echo … | slipway addons:connect` does.
+      const result = await cliWithInput(`${queries[kind]}\n`, 'addons:connect', '-a', app, addons[kind]);
+      expect(result.code, `${kind}: ${result.output}`).to.equal(0);
+      expect(result.stdout, kind).to.match(/^\s*one\s*$/m);
+      for (const url of [config.DATABASE_URL!, config.MYSQL_URL!, config.REDIS_URL!]) expect(result.output).to.not.include(new URL(url).password);
+    }
+    const refused = await cli('addons:connect', '-a', stranger, addons.postgresql);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.include(`is not attached to ${stranger}`);
   });
 
   it('attaches the same database to a second app of the team, which reads the same data', async function () {

@@ -7,17 +7,30 @@ import {
 describe('engine/one-off pure helpers', () => {
   describe('parseRunRequest (POST /apps/:app/dynos)', () => {
     it('attaches by default, with a TTY and its size only when asked', () => {
-      expect(parseRunRequest({ command: 'bash' })).to.deep.equal({ command: 'bash', attach: true, tty: false, size: null, term: null });
+      expect(parseRunRequest({ command: 'bash' })).to.deep.equal({ command: 'bash', addon: null, attach: true, tty: false, size: null, term: null });
       expect(parseRunRequest({ command: 'bash', attach: true, tty: true, cols: 120, rows: 40, term: 'xterm-256color' }))
-        .to.deep.equal({ command: 'bash', attach: true, tty: true, size: { cols: 120, rows: 40 }, term: 'xterm-256color' });
+        .to.deep.equal({ command: 'bash', addon: null, attach: true, tty: true, size: { cols: 120, rows: 40 }, term: 'xterm-256color' });
       expect(parseRunRequest({ command: 'bash', tty: true })).to.include({ tty: true, size: null, term: 'xterm' });
       expect(parseRunRequest({ command: 'bash', tty: true, cols: 0, rows: 40 }).size).to.equal(null);
     });
 
     it('detaches without a TTY', () => {
       expect(parseRunRequest({ command: 'npm run migrate', detach: true, tty: true, cols: 80, rows: 24 }))
-        .to.deep.equal({ command: 'npm run migrate', attach: false, tty: false, size: null, term: null });
+        .to.deep.equal({ command: 'npm run migrate', addon: null, attach: false, tty: false, size: null, term: null });
       expect(parseRunRequest({ command: 'x', attach: false, detach: true }).attach).to.equal(false);
+    });
+
+    it('takes an add-on instead of a command (addons:connect), attached only', () => {
+      expect(parseRunRequest({ addon: 'postgresql-calm-41126', tty: true, cols: 100, rows: 30 }))
+        .to.deep.include({ addon: 'postgresql-calm-41126', attach: true, tty: true, size: { cols: 100, rows: 30 } });
+      for (const [body, message] of [
+        [{ addon: 'postgresql-calm-41126', detach: true }, /attached only/],
+        [{ addon: 'postgresql-calm-41126', command: 'bash' }, /either "command" or "addon"/],
+        [{ addon: '../etc' }, /an add-on's name/],
+        [{ addon: 7 }, /an add-on's name/],
+      ] as const) {
+        expect(() => parseRunRequest(body), JSON.stringify(body)).to.throw(RunRequestError, message);
+      }
     });
 
     it('refuses bodies it cannot run, with a readable message', () => {

@@ -128,6 +128,25 @@ describe('engine/addons/addons-service', function () {
     expect(await h.repo.find(addon.name)).to.equal(null);
   });
 
+  it('gives addons:connect the kind\'s client, logged in as the apps are, only through an attached app of a ready server', async () => {
+    h.servers.hangNextEnsure = true;
+    const provisioning = await h.service.create('shop', { kind: 'redis' });
+    expect((await refusal(h.service.client('shop', provisioning.addon.name))).code, 'before the server has an address').to.equal('addon_not_ready');
+    const { addon } = await h.service.create('shop', { kind: 'postgresql', as: 'MAIN' });
+    await h.service.converge(addon.id);
+    const client = await h.service.client('shop', addon.name);
+    expect(client.image).to.equal('fake/addon-postgresql');
+    expect(client.command).to.equal('exec psql');
+    const url = new URL((await h.config.get('shop')).DATABASE_URL!);
+    expect(client.env).to.include({ PGUSER: url.username, PGPASSWORD: url.password, PGHOST: url.hostname, PGDATABASE: url.pathname.slice(1) });
+    const notAttached = await refusal(h.service.client('blog', addon.name));
+    expect([notAttached.code, notAttached.message]).to.satisfy(([code, message]: [string, string]) =>
+      code === 'attachment_not_found' && message.includes(`slipway addons:attach ${addon.name} blog`));
+    expect((await refusal(h.service.client('shop', 'postgresql-none-00000'))).code).to.equal('addon_not_found');
+    const external = await h.service.create('shop', { kind: 'external', url: 'postgres://a:b@db.example.com/x', as: 'LEGACY' });
+    expect((await refusal(h.service.client('shop', external.addon.name))).message).to.include('Connect with your own client');
+  });
+
   it('binds an external service at once, keeps its URL sealed and hides its password unless asked', async () => {
     const url = 'postgres://admin:s3cret@db.example.com:5432/app';
     const view = await h.service.create('shop', { kind: 'external', url });

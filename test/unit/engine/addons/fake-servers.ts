@@ -29,6 +29,10 @@ export class FakeAddonServers implements AddonServers {
   readonly calls: { method: Method; addonName: string }[] = [];
   private readonly failures = new Map<Method, Error>();
 
+  imageOf(kind: string): string {
+    return `fake/addon-${kind}`;
+  }
+
   failNext(method: Method, error = new Error(`${method} failed (fake)`)): void {
     this.failures.set(method, error);
   }

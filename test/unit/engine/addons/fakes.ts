@@ -33,6 +33,10 @@ export class FakeServers implements AddonServers {
   /** Scratch servers of verifications that no longer run (a crash left them). */
   staleScratch: string[] = [];
 
+  imageOf(kind: string): string {
+    return `fake/addon-${kind}`;
+  }
+
   constructor(readonly events: EventLog = []) {}
 
   async ensure(spec: AddonServerSpec, onProgress?: (progress: EnsureProgress) => void): Promise<AddonEndpoint> {
