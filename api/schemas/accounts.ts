@@ -56,7 +56,7 @@ export const CreateUserBody = z.object({
 
 export const CreatedUserSchema = z.object({
   user: UserSchema,
-  /** The generated generated password, this once; null when the caller gave one. */
+  /** The generated password, this once; null when the caller gave one. */
   password: z.string().nullable(),
 });
 export type CreatedUser = z.infer<typeof CreatedUserSchema>;

@@ -171,9 +171,14 @@ describe('add-ons end to end: an app pushed by git uses PostgreSQL, MySQL and Re
       expect(result.stdout, kind).to.match(/^\s*one\s*$/m);
       for (const url of [config.DATABASE_URL!, config.MYSQL_URL!, config.REDIS_URL!]) expect(result.output).to.not.include(new URL(url).password);
     }
-    const refused = await cli('addons:connect', '-a', stranger, addons.postgresql);
-    expect(refused.code).to.equal(1);
-    expect(refused.stderr).to.include(`is not attached to ${stranger}`);
+    // An app of the team it is not attached to (yet) is told how to attach it; an app of another
+    // team is told there is no such add-on, as if the name were unknown.
+    const notAttached = await cli('addons:connect', '-a', second, addons.postgresql);
+    expect(notAttached.code).to.equal(1);
+    expect(notAttached.stderr).to.include(`is not attached to ${second}`).and.include(`slipway addons:attach ${addons.postgresql} ${second}`);
+    const otherTeam = await cli('addons:connect', '-a', stranger, addons.postgresql);
+    expect(otherTeam.code).to.equal(1);
+    expect(otherTeam.stderr).to.include(`There is no add-on named "${addons.postgresql}"`);
   });
 
   it('attaches the same database to a second app of the team, which reads the same data', async function () {

@@ -142,7 +142,11 @@ describe('engine/addons/addons-service', function () {
     const notAttached = await refusal(h.service.client('blog', addon.name));
     expect([notAttached.code, notAttached.message]).to.satisfy(([code, message]: [string, string]) =>
       code === 'attachment_not_found' && message.includes(`slipway addons:attach ${addon.name} blog`));
-    expect((await refusal(h.service.client('shop', 'postgresql-none-00000'))).code).to.equal('addon_not_found');
+    const none = await refusal(h.service.client('shop', 'postgresql-none-00000'));
+    expect(none.code).to.equal('addon_not_found');
+    const otherTeam = await refusal(h.service.client('other', addon.name));
+    expect([otherTeam.code, otherTeam.message], 'another team\'s add-on: the same answer as none at all')
+      .to.deep.equal(['addon_not_found', none.message.replace('postgresql-none-00000', addon.name)]);
     const external = await h.service.create('shop', { kind: 'external', url: 'postgres://a:b@db.example.com/x', as: 'LEGACY' });
     expect((await refusal(h.service.client('shop', external.addon.name))).message).to.include('Connect with your own client');
   });
