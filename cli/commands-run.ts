@@ -76,17 +76,9 @@ export function exitWith(code: number): CommanderError {
 export async function run(ctx: CommandContext, io: RunIo, app: string, args: readonly string[], opts: RunOptions): Promise<void> {
   const command = commandLine(args);
   if (command.trim() === '') throw new CliError(`Give a command to run, e.g. slipway run ${app} bash`);
-  const stdin = io.stdin ?? process.stdin;
   const detach = opts.detach === true;
-  const tty = !detach && opts.tty !== false && stdin.isTTY === true;
-  const size = tty ? windowSize(io) : null;
-  const settings = resolveSettings({ env: io.env, homeDir: ctx.homeDir });
-  const connection = { apiUrl: settings.apiUrl, token: settings.token };
-  const term = io.env.TERM && TERM_NAME.test(io.env.TERM) ? io.env.TERM : undefined;
-
-  const dyno = await createDyno(connection, app, {
-    command, attach: !detach, detach, tty, ...(size ?? {}), ...(tty && term ? { term } : {}),
-  });
+  const { stdin, tty, connection, terminal } = localTerminal(ctx, io, !detach && opts.tty !== false);
+  const dyno = await createDyno(connection, app, { command, attach: !detach, detach, tty, ...terminal });
   const c = format.colors(format.colorEnabled(io.stderr, io.env));
   if (detach || !dyno.attach) {
     io.stderr.write(`Running ${c.bold(command)} on ${c.bold(app)} in the background... ${c.green('done')}, ${dyno.id} (v${dyno.release})\n`);
@@ -103,17 +95,29 @@ export async function run(ctx: CommandContext, io: RunIo, app: string, args: rea
  * this terminal — or to stdin and stdout, so `echo 'select 1' | slipway addons:connect …` works.
  */
 export async function addonsConnect(ctx: CommandContext, io: RunIo, app: string, addon: string, opts: { tty?: boolean }): Promise<void> {
-  const stdin = io.stdin ?? process.stdin;
-  const tty = opts.tty !== false && stdin.isTTY === true;
-  const size = tty ? windowSize(io) : null;
-  const settings = resolveSettings({ env: io.env, homeDir: ctx.homeDir });
-  const connection = { apiUrl: settings.apiUrl, token: settings.token };
-  const term = io.env.TERM && TERM_NAME.test(io.env.TERM) ? io.env.TERM : undefined;
-  const dyno = await createDyno(connection, app, { addon, attach: true, detach: false, tty, ...(size ?? {}), ...(tty && term ? { term } : {}) });
+  const { stdin, tty, connection, terminal } = localTerminal(ctx, io, opts.tty !== false);
+  const dyno = await createDyno(connection, app, { addon, attach: true, detach: false, tty, ...terminal });
   if (!dyno.attach) throw new CliError('The API started no client to attach to: is it older than this CLI?');
   const c = format.colors(format.colorEnabled(io.stderr, io.env));
   if (io.stderr.isTTY) io.stderr.write(`Connecting to ${c.bold(addon)} through ${c.bold(app)}... ${c.green('up')}, ${dyno.id}\n`);
   await attachTo(connection, dyno.attach.url, io, stdin, tty);
+}
+
+/**
+ * What an attached one-off is told of this side: a TTY when `wantTty` and stdin is a terminal,
+ * with its size and $TERM; and the API to reach.
+ */
+function localTerminal(ctx: CommandContext, io: RunIo, wantTty: boolean) {
+  const stdin = io.stdin ?? process.stdin;
+  const tty = wantTty && stdin.isTTY === true;
+  const size = tty ? windowSize(io) : null;
+  const settings = resolveSettings({ env: io.env, homeDir: ctx.homeDir });
+  const term = io.env.TERM && TERM_NAME.test(io.env.TERM) ? io.env.TERM : undefined;
+  return {
+    stdin, tty,
+    connection: { apiUrl: settings.apiUrl, token: settings.token },
+    terminal: { ...(size ?? {}), ...(tty && term ? { term } : {}) },
+  };
 }
 
 /** Attaches this terminal (or these streams) to a prepared one-off; exits with its code. */

@@ -11,7 +11,7 @@ import type { Knex } from 'knex';
 import { SlipwayError } from '../lib/errors';
 import { parsePublicKey } from '../lib/ssh-keys';
 import { assertEmail, assertUserName } from './account-names';
-import type { AuditTrail } from './audit';
+import type { AuditRecord, AuditTrail } from './audit';
 import { LoginThrottle } from './login-throttle';
 import { DEFAULT_MEMBER_PERMISSIONS, type ApiToken, type SshKey, type User, type UserAccount } from './model';
 import { decoyHash, generatePassword, hashPassword, needsRehash, OWASP_SCRYPT, passwordProblem, verifyPassword, type ScryptParams } from './passwords';
@@ -238,17 +238,10 @@ export class IdentityService {
         : 'The current password is wrong: nothing was changed.');
     }
     this.throttle.success(principal.userName);
-    const problem = passwordProblem(next);
-    if (problem) throw new SlipwayError('invalid_password', `That password cannot be used: ${problem}. Nothing was changed.`);
-    const hash = await hashPassword(next, this.passwordParams);
     const keep = Number(principal.credential);
-    return this.db.transaction(async (trx) => {
-      const repo = new IdentityRepo(trx);
-      await repo.setPasswordHash(principal.userId, hash);
-      const loginsEnded = await repo.revokeLoginTokensOf(principal.userId, Number.isInteger(keep) ? keep : null, this.clock());
-      await this.audit.record({ principal, action: 'user:password', detail: { loginsEnded } }, trx);
-      return { loginsEnded };
-    });
+    const loginsEnded = await this.replacePassword(principal.userId, next, Number.isInteger(keep) ? keep : null,
+      (ended) => ({ principal, action: 'user:password', detail: { loginsEnded: ended } }));
+    return { loginsEnded };
   }
 
   /**
@@ -260,15 +253,25 @@ export class IdentityService {
     const user = await this.repo.userByName(name);
     if (!user) throw new SlipwayError('user_not_found', `Couldn't find a user named "${name}". Run \`slipway users\` to list them.`);
     const next = password ?? generatePassword();
+    const loginsEnded = await this.replacePassword(user.id, next, null,
+      (ended) => ({ principal: actor, action: 'user:password-reset', detail: { user: name, loginsEnded: ended } }));
+    return { user, generatedPassword: password === null ? next : null, loginsEnded };
+  }
+
+  /**
+   * Stores `next` as the user's password and revokes their login tokens but `keep`, audited in the
+   * same transaction; how many logins ended. A password too short or long changes nothing.
+   */
+  private async replacePassword(userId: number, next: string, keep: number | null, audit: (loginsEnded: number) => AuditRecord): Promise<number> {
     const problem = passwordProblem(next);
     if (problem) throw new SlipwayError('invalid_password', `That password cannot be used: ${problem}. Nothing was changed.`);
     const hash = await hashPassword(next, this.passwordParams);
     return this.db.transaction(async (trx) => {
       const repo = new IdentityRepo(trx);
-      await repo.setPasswordHash(user.id, hash);
-      const loginsEnded = await repo.revokeLoginTokensOf(user.id, null, this.clock());
-      await this.audit.record({ principal: actor, action: 'user:password-reset', detail: { user: name, loginsEnded } }, trx);
-      return { user, generatedPassword: password === null ? next : null, loginsEnded };
+      await repo.setPasswordHash(userId, hash);
+      const loginsEnded = await repo.revokeLoginTokensOf(userId, keep, this.clock());
+      await this.audit.record(audit(loginsEnded), trx);
+      return loginsEnded;
     });
   }
 

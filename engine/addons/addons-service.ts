@@ -15,7 +15,7 @@ import type { AddonsRepo } from '../store/addons-repo';
 import { clientCommand, type ClientCommand } from './client-command';
 import { connectionUrl, generateCredentials, type AddonServers, type AddonServerSpec } from './kinds';
 import {
-  attachmentKeys, defaultAttachmentName, externalDefaultName, generateAddonName,
+  addonNotFound, attachmentKeys, defaultAttachmentName, externalDefaultName, generateAddonName,
   isServerKind, parseAttachmentName, parseExternalUrl, parseKind, parsePlan, redactUrl,
   type Addon, type AddonSecret, type Attachment,
 } from './model';
@@ -214,9 +214,7 @@ export class AddonsService {
     const addon = await this.deps.repo.get(name);
     const app = await this.deps.apps.get(appName);
     // Another team's add-on is not there at all for this app: its name must not be confirmed.
-    if (addon.teamId !== await this.deps.teams.teamOf(app)) {
-      throw new SlipwayError('addon_not_found', `There is no add-on named ${JSON.stringify(name)}. Run \`slipway addons\` to list them.`);
-    }
+    if (addon.teamId !== await this.deps.teams.teamOf(app)) throw addonNotFound(name);
     const attached = (await this.deps.repo.attachments(addon.id)).some((a) => a.appId === app.id);
     if (!attached) {
       throw new SlipwayError('attachment_not_found', `${addon.name} is not attached to ${app.name}: connect through an app it is attached to (slipway addons:info ${addon.name}), or attach it with slipway addons:attach ${addon.name} ${app.name}.`);

@@ -157,8 +157,13 @@ export function generateAddonName(kind: AddonKind, random: () => number = () => 
 /** Add-on names as given on the command line: what generateAddonName makes (and no more). */
 const ADDON_NAME = /^[a-z][a-z0-9-]{2,62}$/;
 
+/** The answer for a name no add-on has (or none the caller's app may know of). */
+export function addonNotFound(name: string): SlipwayError {
+  return new SlipwayError('addon_not_found', `There is no add-on named ${JSON.stringify(name)}. Run \`slipway addons\` to list them.`);
+}
+
 export function assertAddonName(name: string): void {
-  if (!ADDON_NAME.test(name)) throw new SlipwayError('addon_not_found', `There is no add-on named ${JSON.stringify(name)}. Run \`slipway addons\` to list them.`);
+  if (!ADDON_NAME.test(name)) throw addonNotFound(name);
 }
 
 /** `b007` for backup 7. */

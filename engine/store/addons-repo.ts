@@ -1,7 +1,7 @@
 /** Add-ons, their attachments and app links (migration 007). The secret column is sealed (secret-columns.ts). */
 import type { Knex } from 'knex';
 import { SlipwayError } from '../../lib/errors';
-import type { Addon, AddonHealth, AddonSecret, AddonState, AppLink, Attachment, AddonKind, Plan } from '../addons/model';
+import { addonNotFound, type Addon, type AddonHealth, type AddonSecret, type AddonState, type AppLink, type Attachment, type AddonKind, type Plan } from '../addons/model';
 import { addonSecretContext, secretsOf } from './secret-columns';
 
 type Row = Record<string, unknown>;
@@ -94,7 +94,7 @@ export class AddonsRepo {
 
   async get(name: string): Promise<Addon> {
     const addon = await this.find(name);
-    if (!addon) throw new SlipwayError('addon_not_found', `There is no add-on named ${JSON.stringify(name)}. Run \`slipway addons\` to list them.`);
+    if (!addon) throw addonNotFound(name);
     return addon;
   }
 
